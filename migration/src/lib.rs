@@ -1,0 +1,14 @@
+//! The schema history of condivisa. Every schema change goes through a migration here; the
+//! `condivisa migrate` CLI and the server's auto-migrate both drive this `Migrator`.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,67 @@
+//! The acting user, extracted from the bearer token and reloaded from the database on every
+//! request, so that deactivation and role changes take effect at once.
+use axum::extract::FromRequestParts;
+use axum::http::{header, request::Parts};
+
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::core::permissions::{Permission, has_permission};
+use crate::crud;
+use crate::crud::organizations::OrganizationScope;
+use crate::crud::users::UserScope;
+use crate::models::enums::Role;
+use crate::models::user;
+
+pub struct CurrentUser(pub user::Model);
+
+impl CurrentUser {
+    pub fn id(&self) -> i32 {
+        self.0.id
+    }
+
+    pub fn role(&self) -> Role {
+        self.0.role
+    }
+
+    /// 403 unless the role has the permission.
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if has_permission(self.0.role, permission) { Ok(()) } else { Err(ApiError::Forbidden) }
+    }
+
+    pub fn user_scope(&self) -> UserScope {
+        match (self.0.role, self.0.organization_id) {
+            (Role::Admin, _) => UserScope::All,
+            (Role::Vendor, Some(organization)) => UserScope::Organization(organization),
+            (Role::Vendor, None) => UserScope::Only(self.0.id),
+            _ => UserScope::Only(self.0.id),
+        }
+    }
+
+    pub fn organization_scope(&self) -> OrganizationScope {
+        match (self.0.role, self.0.organization_id) {
+            (Role::Admin, _) => OrganizationScope::All,
+            (_, Some(organization)) => OrganizationScope::Only(organization),
+            (_, None) => OrganizationScope::Nobody,
+        }
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts).ok_or(ApiError::Unauthorized)?;
+        let user_id = state.keys.verify_access_token(token).ok_or(ApiError::Unauthorized)?;
+        let user = crud::users::find(&state.db, user_id).await?.ok_or(ApiError::Unauthorized)?;
+        if !user.is_active() {
+            return Err(ApiError::BadRequest("Inactive user".into()));
+        }
+        Ok(CurrentUser(user))
+    }
+}

@@ -1,0 +1,87 @@
+//! The OpenAPI document: generated from the handlers' annotations, so it cannot drift from them.
+use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::error::{ErrorDetail, FieldError, ValidationErrorBody};
+use super::{ops, v1};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "condivisa",
+        description = "Backend for renewable energy communities (CER, AUC, AID). Authorize with \
+                       the password flow; errors follow FastAPI's `{\"detail\": …}` shapes."
+    ),
+    paths(
+        v1::login::access_token,
+        v1::login::test_token,
+        v1::login::refresh_token,
+        v1::login::logout,
+        v1::users::list_users,
+        v1::users::create_user,
+        v1::users::read_me,
+        v1::users::update_me,
+        v1::users::read_user,
+        v1::users::update_user,
+        v1::users::delete_user,
+        v1::organizations::list_organizations,
+        v1::organizations::create_organization,
+        v1::organizations::read_organization,
+        v1::organizations::update_organization,
+        ops::health,
+        ops::ready,
+        ops::metrics,
+    ),
+    components(schemas(ErrorDetail, ValidationErrorBody, FieldError)),
+    modifiers(&SecurityAddon, &AuthAliases),
+    tags(
+        (name = "login", description = "OAuth2 password flow and refresh tokens"),
+        (name = "users", description = "Accounts and roles"),
+        (name = "organizations", description = "Tenants"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "OAuth2PasswordBearer",
+            SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
+                "/api/v1/login/access-token",
+                Scopes::new(),
+            ))])),
+        );
+    }
+}
+
+/// Documents the `/api/v1/auth/…` aliases of the login routes, with their own operation ids.
+struct AuthAliases;
+
+impl Modify for AuthAliases {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let aliases: Vec<_> = openapi
+            .paths
+            .paths
+            .iter()
+            .filter_map(|(path, item)| {
+                let alias = if let Some(rest) = path.strip_prefix("/api/v1/login/") {
+                    format!("/api/v1/auth/{rest}")
+                } else if path == "/api/v1/logout" {
+                    "/api/v1/auth/logout".to_string()
+                } else {
+                    return None;
+                };
+                let mut item = item.clone();
+                if let Some(operation) = item.post.as_mut() {
+                    operation.operation_id = operation.operation_id.as_ref().map(|id| format!("{id}_auth"));
+                }
+                Some((alias, item))
+            })
+            .collect();
+        openapi.paths.paths.extend(aliases);
+    }
+}

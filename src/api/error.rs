@@ -1,0 +1,219 @@
+//! The one place where errors become HTTP responses, in FastAPI's `{"detail": …}` shapes.
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sea_orm::{DbErr, SqlErr, TransactionError};
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+pub const CREDENTIALS_DETAIL: &str = "Could not validate credentials";
+pub const FORBIDDEN_DETAIL: &str = "The user doesn't have enough privileges";
+pub const INTERNAL_DETAIL: &str = "Internal server error";
+pub const UNAVAILABLE_DETAIL: &str = "Service unavailable";
+
+/// One entry of a 422 response, as FastAPI/pydantic write it.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct FieldError {
+    /// Where the bad value is: `["body", "email"]`, `["query", "limit"]`, `["path", "id"]`.
+    #[schema(value_type = Vec<Object>)]
+    pub loc: Vec<Value>,
+    pub msg: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl FieldError {
+    pub fn new(loc: &[&str], msg: impl Into<String>, kind: impl Into<String>) -> Self {
+        FieldError {
+            loc: loc.iter().map(|part| Value::from(*part)).collect(),
+            msg: msg.into(),
+            kind: kind.into(),
+        }
+    }
+
+    pub fn body(field: &str, msg: impl Into<String>, kind: impl Into<String>) -> Self {
+        FieldError::new(&["body", field], msg, kind)
+    }
+}
+
+/// The body of every error response except 422.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub detail: String,
+}
+
+/// The body of a 422 response.
+#[derive(Serialize, ToSchema)]
+pub struct ValidationErrorBody {
+    pub detail: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("service unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn not_found(what: &str) -> Self {
+        ApiError::NotFound(format!("{what} not found"))
+    }
+
+    pub fn invalid(error: FieldError) -> Self {
+        ApiError::Validation(vec![error])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// Marks a 500 produced by our code; `middleware::complete_error_bodies` adds the request id.
+#[derive(Clone, Copy)]
+pub struct InternalErrorMarker;
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let detail = match self {
+            ApiError::Validation(errors) => {
+                return (status, axum::Json(json!({ "detail": errors }))).into_response();
+            }
+            ApiError::Internal(error) => {
+                // The cause goes to the log only: database texts can reveal schema and data.
+                tracing::error!(error = format!("{error:#}"), "internal error");
+                let mut response =
+                    (status, axum::Json(json!({ "detail": INTERNAL_DETAIL }))).into_response();
+                response.extensions_mut().insert(InternalErrorMarker);
+                return response;
+            }
+            ApiError::Unauthorized => {
+                let mut response =
+                    (status, axum::Json(json!({ "detail": CREDENTIALS_DETAIL }))).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                return response;
+            }
+            ApiError::Forbidden => FORBIDDEN_DETAIL.to_string(),
+            ApiError::PayloadTooLarge => "Request body too large".to_string(),
+            ApiError::Unavailable => UNAVAILABLE_DETAIL.to_string(),
+            ApiError::BadRequest(detail) | ApiError::NotFound(detail) | ApiError::Conflict(detail) => {
+                detail
+            }
+        };
+        (status, axum::Json(json!({ "detail": detail }))).into_response()
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(error: DbErr) -> Self {
+        if is_connection_error(&error) {
+            tracing::warn!(error = %error, "database unavailable");
+            return ApiError::Unavailable;
+        }
+        match error.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(message)) => match violated_column(&message) {
+                Some((table, column)) => ApiError::Conflict(format!(
+                    "A {} with this {} already exists",
+                    singular(&table),
+                    column.replace('_', " ")
+                )),
+                None => ApiError::Conflict("A record with these values already exists".into()),
+            },
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                ApiError::Conflict("The operation conflicts with related records".into())
+            }
+            _ => ApiError::Internal(error.into()),
+        }
+    }
+}
+
+impl From<TransactionError<ApiError>> for ApiError {
+    fn from(error: TransactionError<ApiError>) -> Self {
+        match error {
+            TransactionError::Connection(error) => error.into(),
+            TransactionError::Transaction(error) => error,
+        }
+    }
+}
+
+fn is_connection_error(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as SqlxError;
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
+            matches!(
+                inner.as_ref(),
+                SqlxError::Io(_) | SqlxError::PoolTimedOut | SqlxError::PoolClosed | SqlxError::Tls(_)
+            )
+        }
+        _ => false,
+    }
+}
+
+/// `(table, column)` of a unique violation, from PostgreSQL's index name (`ux_users__email`)
+/// or SQLite's `UNIQUE constraint failed: users.email`.
+fn violated_column(message: &str) -> Option<(String, String)> {
+    if let Some(rest) = message.split("ux_").nth(1) {
+        let name: String =
+            rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let (table, column) = name.split_once("__")?;
+        return Some((table.to_string(), column.to_string()));
+    }
+    let columns = message.split("failed: ").nth(1)?;
+    let first = columns.split(',').next()?.trim();
+    let (table, column) = first.split_once('.')?;
+    Some((table.to_string(), column.to_string()))
+}
+
+fn singular(table: &str) -> String {
+    table.strip_suffix('s').unwrap_or(table).replace('_', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_violations_name_their_column_on_both_databases() {
+        assert_eq!(
+            violated_column(
+                "duplicate key value violates unique constraint \"ux_users__fiscal_code\""
+            ),
+            Some(("users".into(), "fiscal_code".into()))
+        );
+        assert_eq!(
+            violated_column("UNIQUE constraint failed: users.email"),
+            Some(("users".into(), "email".into()))
+        );
+        assert_eq!(violated_column("something else"), None);
+    }
+}

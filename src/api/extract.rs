@@ -1,0 +1,284 @@
+//! Extractors that validate and answer every rejection in FastAPI's 422 shape, instead of axum's
+//! plain-text rejections. Handlers receive only values that passed serde *and* `validator`.
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{StatusCode, header, request::Parts};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use super::error::{ApiError, FieldError};
+
+/// A JSON body, deserialised strictly and validated.
+pub struct ValidJson<T>(pub T);
+
+/// An `application/x-www-form-urlencoded` body (the OAuth2 password flow), validated.
+pub struct ValidForm<T>(pub T);
+
+/// Query parameters, validated.
+pub struct ValidQuery<T>(pub T);
+
+/// Path parameters; a non-numeric id answers 422 naming the parameter.
+pub struct ValidPath<T>(pub T);
+
+fn content_type_is(req: &Request, expected: &str) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == expected || (expected == "application/json" && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection: BytesRejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::BadRequest("Could not read the request body".into())
+        }
+    })
+}
+
+impl<T, S> FromRequest<S> for ValidJson<T>
+where
+    T: DeserializeOwned + Validate,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !content_type_is(&req, "application/json") {
+            return Err(ApiError::invalid(FieldError::new(
+                &["body"],
+                "Expected a request with `Content-Type: application/json`",
+                "content_type",
+            )));
+        }
+        let bytes = read_body(req, state).await?;
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        let value: T = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|error| ApiError::invalid(json_error(error)))?;
+        deserializer
+            .end()
+            .map_err(|_| ApiError::invalid(FieldError::new(&["body"], "JSON decode error", "json_invalid")))?;
+        validate(&value, "body")?;
+        Ok(ValidJson(value))
+    }
+}
+
+impl<T, S> FromRequest<S> for ValidForm<T>
+where
+    T: DeserializeOwned + Validate,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !content_type_is(&req, "application/x-www-form-urlencoded") {
+            return Err(ApiError::invalid(FieldError::new(
+                &["body"],
+                "Expected a request with `Content-Type: application/x-www-form-urlencoded`",
+                "content_type",
+            )));
+        }
+        let bytes = read_body(req, state).await?;
+        let value = urlencoded(&bytes, "body")?;
+        Ok(ValidForm(value))
+    }
+}
+
+impl<T, S> FromRequestParts<S> for ValidQuery<T>
+where
+    T: DeserializeOwned + Validate,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        Ok(ValidQuery(urlencoded(query.as_bytes(), "query")?))
+    }
+}
+
+impl<T, S> FromRequestParts<S> for ValidPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::path::ErrorKind;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ValidPath(value)),
+            Err(PathRejection::FailedToDeserializePathParams(error)) => {
+                let (key, message) = match error.into_kind() {
+                    ErrorKind::ParseErrorAtKey { key, expected_type, .. } => {
+                        (key, format!("Input should be a valid {}", friendly_type(expected_type)))
+                    }
+                    ErrorKind::ParseErrorAtIndex { index, expected_type, .. } => (
+                        index.to_string(),
+                        format!("Input should be a valid {}", friendly_type(expected_type)),
+                    ),
+                    other => ("".to_string(), other.to_string()),
+                };
+                Err(ApiError::invalid(FieldError::new(&["path", &key], message, "int_parsing")))
+            }
+            Err(other) => Err(ApiError::Internal(anyhow::anyhow!("path extraction: {other}"))),
+        }
+    }
+}
+
+fn friendly_type(rust_type: &str) -> &str {
+    if rust_type.starts_with('i') || rust_type.starts_with('u') {
+        "integer"
+    } else {
+        rust_type
+    }
+}
+
+fn urlencoded<T: DeserializeOwned + Validate>(bytes: &[u8], location: &str) -> Result<T, ApiError> {
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(bytes));
+    let value: T = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.inner().to_string();
+        ApiError::invalid(describe_serde_error(location, &path, &message))
+    })?;
+    validate(&value, location)?;
+    Ok(value)
+}
+
+fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
+    use serde_json::error::Category;
+    let path = error.path().to_string();
+    let inner = error.into_inner();
+    match inner.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            FieldError::new(&["body"], "JSON decode error", "json_invalid")
+        }
+        Category::Data => {
+            // serde_json appends " at line L column C": not useful next to a `loc`.
+            let message = inner.to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+            describe_serde_error("body", &path, &message)
+        }
+    }
+}
+
+/// Turns a serde message into pydantic's vocabulary: missing field → `missing`, unknown field →
+/// `extra_forbidden`, anything else → the serde message under the field's `loc`.
+fn describe_serde_error(location: &str, path: &str, message: &str) -> FieldError {
+    let mut loc: Vec<Value> = vec![Value::from(location)];
+    for segment in path.split('.').filter(|s| !s.is_empty() && *s != "?") {
+        match segment.trim_start_matches('[').trim_end_matches(']').parse::<u64>() {
+            Ok(index) if segment.starts_with('[') => loc.push(Value::from(index)),
+            _ => loc.push(Value::from(segment)),
+        }
+    }
+    let backticked = || message.split('`').nth(1).map(str::to_string);
+    let (msg, kind) = if message.starts_with("missing field") {
+        if let Some(field) = backticked() {
+            loc.push(Value::from(field));
+        }
+        ("Field required".to_string(), "missing")
+    } else if message.starts_with("unknown field") {
+        if let Some(field) = backticked() {
+            loc.push(Value::from(field));
+        }
+        ("Extra inputs are not permitted".to_string(), "extra_forbidden")
+    } else if message.starts_with("unknown variant") {
+        (message.replace("unknown variant", "Input should be one of the allowed values, got"), "enum")
+    } else if message.starts_with("invalid type") {
+        (message.to_string(), "type_error")
+    } else {
+        (message.to_string(), "value_error")
+    };
+    FieldError { loc, msg, kind: kind.to_string() }
+}
+
+/// Runs `validator` rules and reports each failure under its field.
+pub fn validate<T: Validate>(value: &T, location: &str) -> Result<(), ApiError> {
+    match value.validate() {
+        Ok(()) => Ok(()),
+        Err(errors) => {
+            let mut out = Vec::new();
+            collect(&errors, &mut vec![Value::from(location)], &mut out);
+            Err(ApiError::Validation(out))
+        }
+    }
+}
+
+fn collect(errors: &ValidationErrors, prefix: &mut Vec<Value>, out: &mut Vec<FieldError>) {
+    let mut fields: Vec<_> = errors.errors().iter().collect();
+    fields.sort_by(|a, b| a.0.cmp(b.0));
+    for (field, kind) in fields {
+        let mut loc = prefix.clone();
+        if field != "__all__" {
+            loc.push(Value::from(field.as_ref()));
+        }
+        match kind {
+            ValidationErrorsKind::Field(items) => {
+                for item in items {
+                    out.push(FieldError {
+                        loc: loc.clone(),
+                        msg: describe_rule(item),
+                        kind: item.code.to_string(),
+                    });
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect(inner, &mut loc, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    let mut item_loc = loc.clone();
+                    item_loc.push(Value::from(*index as u64));
+                    collect(inner, &mut item_loc, out);
+                }
+            }
+        }
+    }
+}
+
+fn describe_rule(error: &validator::ValidationError) -> String {
+    if let Some(message) = &error.message {
+        return message.to_string();
+    }
+    let param = |name: &str| error.params.get(name).map(|v| v.to_string());
+    match error.code.as_ref() {
+        "length" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("Length must be between {min} and {max} characters"),
+            (Some(min), None) => format!("Length must be at least {min} characters"),
+            (None, Some(max)) => format!("Length must be at most {max} characters"),
+            _ => "Invalid length".to_string(),
+        },
+        "range" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("Value must be between {min} and {max}"),
+            (Some(min), None) => format!("Value must be at least {min}"),
+            (None, Some(max)) => format!("Value must be at most {max}"),
+            _ => "Value out of range".to_string(),
+        },
+        "email" => "Value is not a valid email address".to_string(),
+        other => format!("Invalid value ({other})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_and_unknown_fields_name_the_field() {
+        let missing = describe_serde_error("body", "", "missing field `email`");
+        assert_eq!(missing.loc, vec![Value::from("body"), Value::from("email")]);
+        assert_eq!(missing.kind, "missing");
+        let extra = describe_serde_error("body", "", "unknown field `role`, expected one of `a`");
+        assert_eq!(extra.loc, vec![Value::from("body"), Value::from("role")]);
+        assert_eq!(extra.kind, "extra_forbidden");
+        let nested = describe_serde_error("query", "limit", "invalid digit found in string");
+        assert_eq!(nested.loc, vec![Value::from("query"), Value::from("limit")]);
+    }
+}

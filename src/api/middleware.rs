@@ -1,0 +1,81 @@
+//! Cross-cutting HTTP behaviour that every route shares.
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::error::INTERNAL_DETAIL;
+use super::ops::RequestLabels;
+use crate::app::AppState;
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Every 500 — from our errors or from a caught panic — answers the same JSON, with the request
+/// id the client can quote to an operator, who finds the cause in the log.
+pub async fn complete_internal_errors(request: Request, next: Next) -> Response {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let body = json!({ "detail": INTERNAL_DETAIL, "request_id": request_id });
+    Response::from_parts(parts, Body::from(body.to_string()))
+}
+
+pub async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let response = next.run(request).await;
+    let labels = RequestLabels { method, route, status: response.status().as_u16().to_string() };
+    state.metrics.requests.get_or_create(&labels).inc();
+    state.metrics.latency.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// A request that outlives the configured timeout answers 503 instead of holding the client.
+pub async fn enforce_timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.settings.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!("request timed out");
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({ "detail": "Request timed out" })))
+                .into_response()
+        }
+    }
+}
+
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let is_docs = request.uri().path().starts_with("/docs");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let mut set = |name: &'static str, value: &'static str| {
+        headers.entry(HeaderName::from_static(name)).or_insert(HeaderValue::from_static(value));
+    };
+    set("x-content-type-options", "nosniff");
+    set("x-frame-options", "DENY");
+    set("referrer-policy", "no-referrer");
+    set("cross-origin-opener-policy", "same-origin");
+    if !is_docs {
+        // Swagger UI needs its own scripts and styles; the API itself serves only data.
+        set("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+        set("cache-control", "no-store");
+    }
+    response
+}

@@ -1,0 +1,142 @@
+//! `/organizations`: the tenants. Admins manage them; a vendor reads its own.
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use sea_orm::{IntoActiveModel, Set};
+
+use crate::api::deps::CurrentUser;
+use crate::api::error::{ApiError, ErrorDetail, ValidationErrorBody};
+use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
+use crate::app::AppState;
+use crate::core::permissions::Permission;
+use crate::crud;
+use crate::models::organization;
+use crate::schemas::common::{Page, clean};
+use crate::schemas::organization::{
+    OrganizationCreate, OrganizationListParams, OrganizationPublic, OrganizationUpdate,
+};
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/",
+    tag = "organizations",
+    params(OrganizationListParams),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 200, description = "A page of organizations", body = Page<OrganizationPublic>),
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 403, description = "The role may not read organizations", body = ErrorDetail),
+        (status = 422, description = "Bad query parameter", body = ValidationErrorBody),
+    )
+)]
+pub async fn list_organizations(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidQuery(params): ValidQuery<OrganizationListParams>,
+) -> Result<Json<Page<OrganizationPublic>>, ApiError> {
+    current.require(Permission::OrganizationsRead)?;
+    let (rows, total) = crud::organizations::list(&state.db, current.organization_scope(), &params).await?;
+    let items = rows.into_iter().map(OrganizationPublic::from).collect();
+    Ok(Json(Page::new(items, total, params.skip, params.limit)))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/organizations/",
+    tag = "organizations",
+    request_body = OrganizationCreate,
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = OrganizationPublic),
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 403, description = "Only admins create organizations", body = ErrorDetail),
+        (status = 409, description = "Duplicate name", body = ErrorDetail),
+        (status = 422, description = "Invalid body", body = ValidationErrorBody),
+    )
+)]
+pub async fn create_organization(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidJson(body): ValidJson<OrganizationCreate>,
+) -> Result<(StatusCode, Json<OrganizationPublic>), ApiError> {
+    current.require(Permission::OrganizationsWrite)?;
+    let model = organization::ActiveModel {
+        name: Set(body.name.trim().to_string()),
+        description: Set(clean(body.description.as_deref())),
+        is_active: Set(true),
+        ..Default::default()
+    };
+    let created = crud::organizations::insert(&state.db, model).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/{id}",
+    tag = "organizations",
+    params(("id" = i32, Path, description = "Organization id")),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 200, description = "The organization", body = OrganizationPublic),
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 403, description = "The role may not read organizations", body = ErrorDetail),
+        (status = 404, description = "Organization not found (or not the caller's)", body = ErrorDetail),
+        (status = 422, description = "Bad id", body = ValidationErrorBody),
+    )
+)]
+pub async fn read_organization(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+) -> Result<Json<OrganizationPublic>, ApiError> {
+    current.require(Permission::OrganizationsRead)?;
+    Ok(Json(visible_organization(&state, &current, id).await?.into()))
+}
+
+#[utoipa::path(
+    patch,
+    path = "/api/v1/organizations/{id}",
+    tag = "organizations",
+    params(("id" = i32, Path, description = "Organization id")),
+    request_body = OrganizationUpdate,
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 200, description = "Updated", body = OrganizationPublic),
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 403, description = "Only admins update organizations", body = ErrorDetail),
+        (status = 404, description = "Organization not found (or not the caller's)", body = ErrorDetail),
+        (status = 409, description = "Duplicate name", body = ErrorDetail),
+        (status = 422, description = "Invalid body", body = ValidationErrorBody),
+    )
+)]
+pub async fn update_organization(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidJson(body): ValidJson<OrganizationUpdate>,
+) -> Result<Json<OrganizationPublic>, ApiError> {
+    current.require(Permission::OrganizationsRead)?;
+    let existing = visible_organization(&state, &current, id).await?;
+    current.require(Permission::OrganizationsWrite)?;
+    let mut model = existing.into_active_model();
+    if let Some(name) = &body.name {
+        model.name = Set(name.trim().to_string());
+    }
+    if let Some(description) = &body.description {
+        model.description = Set(clean(description.as_deref()));
+    }
+    if let Some(is_active) = body.is_active {
+        model.is_active = Set(is_active);
+    }
+    Ok(Json(crud::organizations::update(&state.db, model).await?.into()))
+}
+
+async fn visible_organization(
+    state: &AppState,
+    current: &CurrentUser,
+    id: i32,
+) -> Result<organization::Model, ApiError> {
+    crud::organizations::find_in_scope(&state.db, current.organization_scope(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Organization"))
+}

@@ -1,0 +1,187 @@
+//! Wiring: settings → database → state → router → listener. `main` and the tests both use
+//! `Application::build`, so the tests exercise exactly what production runs.
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Method, StatusCode, header};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api::docs::ApiDoc;
+use crate::api::middleware::{
+    REQUEST_ID, complete_internal_errors, enforce_timeout, record_metrics, security_headers,
+};
+use crate::api::ops::{self, Metrics};
+use crate::bootstrap;
+use crate::core::config::Settings;
+use crate::core::security::{JwtKeys, PasswordService};
+use crate::db;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub keys: Arc<JwtKeys>,
+    pub passwords: PasswordService,
+    pub metrics: Arc<Metrics>,
+}
+
+pub fn build_router(state: AppState) -> Router {
+    let settings = state.settings.clone();
+    let routes = Router::new()
+        .nest("/api/v1", crate::api::v1::router())
+        .route("/health", get(ops::health))
+        .route("/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
+        .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(state.clone(), enforce_timeout))
+        .layer(DefaultBodyLimit::max(settings.request_body_limit_bytes))
+        .layer(from_fn_with_state(state.clone(), record_metrics))
+        .with_state(state);
+
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|request: &axum::http::Request<_>| {
+                        let id = request
+                            .headers()
+                            .get(REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default();
+                        // The path only: query strings and bodies stay out of the access log.
+                        tracing::info_span!(
+                            "request",
+                            method = %request.method(),
+                            path = %request.uri().path(),
+                            request_id = %id,
+                        )
+                    })
+                    .on_response(DefaultOnResponse::new().level(Level::INFO)),
+            )
+            .layer(PropagateRequestIdLayer::new(request_id))
+            .layer(from_fn(complete_internal_errors))
+            .layer(CatchPanicLayer::new())
+            .layer(from_fn(security_headers))
+            .option_layer(cors_layer(&settings))
+            .layer(CompressionLayer::new()),
+    )
+}
+
+fn cors_layer(settings: &Settings) -> Option<CorsLayer> {
+    if settings.cors_origins.is_empty() {
+        return None;
+    }
+    let origins = if settings.cors_origins.iter().any(|origin| origin == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(settings.cors_origins.iter().filter_map(|origin| origin.parse().ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static(REQUEST_ID),
+                HeaderName::from_static("idempotency-key"),
+            ])
+            .expose_headers([HeaderName::from_static(REQUEST_ID), HeaderName::from_static("x-total-count")]),
+    )
+}
+
+async fn not_found() -> impl IntoResponse {
+    (StatusCode::NOT_FOUND, axum::Json(json!({ "detail": "Not Found" })))
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(json!({ "detail": "Method Not Allowed" })))
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    db: DatabaseConnection,
+}
+
+impl Application {
+    /// Connects, migrates (unless `AUTO_MIGRATE=false`), creates the first admin if configured,
+    /// and binds the listener (port 0 picks a free port).
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Application> {
+        let secret = bootstrap::resolve_secret_key(&settings)?;
+        settings.secret_key = Some(secret.clone());
+        let db = db::connect(&settings).await?;
+        if settings.auto_migrate {
+            db::migrate_to_head(&db).await?;
+        }
+        let passwords = PasswordService::new();
+        bootstrap::ensure_first_superuser(&db, &passwords, &settings).await?;
+        let state = AppState {
+            db: db.clone(),
+            settings: Arc::new(settings.clone()),
+            keys: Arc::new(JwtKeys::new(&secret)),
+            passwords,
+            metrics: Arc::new(Metrics::new()),
+        };
+        let listener = TcpListener::bind(settings.bind_address).await?;
+        Ok(Application { listener, router: build_router(state), db })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` resolves, then lets in-flight requests finish and closes the pool.
+    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await?;
+        if let Err(error) = self.db.close().await {
+            tracing::warn!(%error, "closing the database pool");
+        }
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

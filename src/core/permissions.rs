@@ -1,0 +1,95 @@
+//! What each role may do. One table, checked by one guard (`CurrentUser::require`): adding a
+//! permission to a role is a one-line change here, not a hunt through handlers.
+//!
+//! Permissions say *what kind* of action is allowed; *which* objects are visible is the scope,
+//! enforced in the queries (`crud`), so that an object outside the scope answers 404 and an
+//! action the role may not take on a visible object answers 403.
+use crate::models::enums::Role;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Permission {
+    UsersRead,
+    UsersWrite,
+    OrganizationsRead,
+    OrganizationsWrite,
+    ConfigurationsRead,
+    ConfigurationsWrite,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 6] = [
+        Permission::UsersRead,
+        Permission::UsersWrite,
+        Permission::OrganizationsRead,
+        Permission::OrganizationsWrite,
+        Permission::ConfigurationsRead,
+        Permission::ConfigurationsWrite,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Permission::UsersRead => "users:read",
+            Permission::UsersWrite => "users:write",
+            Permission::OrganizationsRead => "organizations:read",
+            Permission::OrganizationsWrite => "organizations:write",
+            Permission::ConfigurationsRead => "configurations:read",
+            Permission::ConfigurationsWrite => "configurations:write",
+        }
+    }
+}
+
+/// The permission table.
+pub fn role_permissions(role: Role) -> &'static [Permission] {
+    use Permission::*;
+    match role {
+        Role::Admin => &Permission::ALL,
+        Role::Vendor => &[UsersRead, UsersWrite, OrganizationsRead, ConfigurationsRead, ConfigurationsWrite],
+        Role::Referent => &[ConfigurationsRead, ConfigurationsWrite],
+        Role::User => &[ConfigurationsRead],
+    }
+}
+
+pub fn has_permission(role: Role, permission: Permission) -> bool {
+    role_permissions(role).contains(&permission)
+}
+
+/// Roles a vendor may hand out inside its own organization.
+pub fn vendor_may_assign(role: Role) -> bool {
+    matches!(role, Role::Referent | Role::User)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_is_the_superuser() {
+        for permission in Permission::ALL {
+            assert!(has_permission(Role::Admin, permission), "{}", permission.code());
+        }
+    }
+
+    #[test]
+    fn only_admins_write_organizations() {
+        for role in [Role::Vendor, Role::Referent, Role::User] {
+            assert!(!has_permission(role, Permission::OrganizationsWrite));
+        }
+    }
+
+    #[test]
+    fn referents_and_users_cannot_list_users() {
+        for role in [Role::Referent, Role::User] {
+            assert!(!has_permission(role, Permission::UsersRead));
+            assert!(!has_permission(role, Permission::UsersWrite));
+        }
+        assert!(has_permission(Role::Vendor, Permission::UsersWrite));
+    }
+
+    #[test]
+    fn vendors_hand_out_only_referent_and_user() {
+        assert!(vendor_may_assign(Role::Referent));
+        assert!(vendor_may_assign(Role::User));
+        assert!(!vendor_may_assign(Role::Vendor));
+        assert!(!vendor_may_assign(Role::Admin));
+    }
+}

@@ -1,0 +1,125 @@
+use chrono::Utc;
+use sea_orm::sea_query::Condition;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use super::contains_case_insensitive;
+use crate::models::enums::{Role, UserStatus};
+use crate::models::user::{self, ActiveModel, Column, Entity, Model};
+use crate::schemas::user::UserListParams;
+
+/// Which users a caller can see.
+#[derive(Clone, Copy, Debug)]
+pub enum UserScope {
+    All,
+    Organization(i32),
+    /// Only this user: referents and plain users see nobody else.
+    Only(i32),
+    Nobody,
+}
+
+impl UserScope {
+    fn condition(self) -> Condition {
+        match self {
+            UserScope::All => Condition::all(),
+            UserScope::Organization(id) => Condition::all().add(Column::OrganizationId.eq(id)),
+            UserScope::Only(id) => Condition::all().add(Column::Id.eq(id)),
+            UserScope::Nobody => Condition::all().add(Column::Id.eq(-1)),
+        }
+    }
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: i32) -> Result<Option<Model>, sea_orm::DbErr> {
+    Entity::find_by_id(id).one(db).await
+}
+
+pub async fn find_in_scope(
+    db: &impl ConnectionTrait,
+    scope: UserScope,
+    id: i32,
+) -> Result<Option<Model>, sea_orm::DbErr> {
+    Entity::find_by_id(id).filter(scope.condition()).one(db).await
+}
+
+/// By email or username; both are stored lower-case.
+pub async fn find_by_login(
+    db: &impl ConnectionTrait,
+    login: &str,
+) -> Result<Option<Model>, sea_orm::DbErr> {
+    let login = login.trim().to_lowercase();
+    let column = if login.contains('@') { Column::Email } else { Column::Username };
+    Entity::find().filter(column.eq(login)).one(db).await
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: UserScope,
+    params: &UserListParams,
+) -> Result<(Vec<Model>, u64), sea_orm::DbErr> {
+    let mut condition = scope.condition();
+    if let Some(kind) = params.type_filter {
+        condition = condition.add(Column::Kind.eq(kind));
+    }
+    if let Some(user_type) = params.user_type {
+        condition = condition.add(Column::UserType.eq(user_type));
+    }
+    if let Some(status) = params.status {
+        condition = condition.add(Column::Status.eq(status));
+    }
+    if let Some(role) = params.role {
+        condition = condition.add(Column::Role.eq(role));
+    }
+    if let Some(organization_id) = params.organization_id {
+        condition = condition.add(Column::OrganizationId.eq(organization_id));
+    }
+    if let Some(search) = params.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        condition = condition.add(
+            Condition::any()
+                .add(contains_case_insensitive((Entity, Column::Email), search))
+                .add(contains_case_insensitive((Entity, Column::Username), search))
+                .add(contains_case_insensitive((Entity, Column::FullName), search))
+                .add(contains_case_insensitive((Entity, Column::FiscalCode), search)),
+        );
+    }
+    let query = Entity::find().filter(condition);
+    let total = query.clone().count(db).await?;
+    let items = query
+        .order_by_asc(Column::Id)
+        .offset(params.skip)
+        .limit(params.limit)
+        .all(db)
+        .await?;
+    Ok((items, total))
+}
+
+pub async fn insert(db: &impl ConnectionTrait, mut user: ActiveModel) -> Result<Model, sea_orm::DbErr> {
+    let now = Utc::now();
+    user.created_at = Set(now);
+    user.updated_at = Set(now);
+    user.insert(db).await
+}
+
+pub async fn update(db: &impl ConnectionTrait, mut user: ActiveModel) -> Result<Model, sea_orm::DbErr> {
+    user.updated_at = Set(Utc::now());
+    user.update(db).await
+}
+
+pub async fn count_active_admins(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
+    Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin))
+        .filter(user::Column::Status.eq(UserStatus::Active))
+        .count(db)
+        .await
+}
+
+/// Serialises changes that could remove the last active admin. PostgreSQL's read-committed
+/// isolation would otherwise let two admins deactivate each other at the same moment; SQLite
+/// already serialises writing transactions.
+pub async fn lock_admin_changes(txn: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7236830373270102387)").await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! Connecting to SQLite or PostgreSQL (picked by the URL) and migrating under a lock.
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+use crate::core::config::Settings;
+
+/// Any constant will do, as long as every instance uses the same one ("condivisa" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x636f_6e64_6976_6973;
+
+pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    connect_url(&settings.database_url, settings.database_pool_size, settings.database_acquire_timeout).await
+}
+
+pub async fn connect_url(url: &str, pool_size: u32, acquire_timeout: Duration) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_string());
+    options
+        .max_connections(pool_size)
+        .min_connections(0)
+        .acquire_timeout(acquire_timeout)
+        .connect_timeout(acquire_timeout)
+        // SeaORM logs every statement at INFO by default: far too much, and it can carry data.
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|options| {
+            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+            options
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    Database::connect(options).await
+}
+
+/// Applies every pending migration. On PostgreSQL the whole run holds a session-level advisory
+/// lock, so instances starting together migrate one after the other; the later ones then find
+/// nothing to do. sea-orm-migration takes no lock of its own.
+pub async fn migrate_to_head(db: &DatabaseConnection) -> Result<(), DbErr> {
+    with_migration_lock(db, || Migrator::up(db, None)).await
+}
+
+pub async fn with_migration_lock<F, Fut, T>(db: &DatabaseConnection, job: F) -> Result<T, DbErr>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T, DbErr>>,
+{
+    if db.get_database_backend() != DbBackend::Postgres {
+        return job().await;
+    }
+    let pool = db.get_postgres_connection_pool();
+    let mut lock_connection = pool.acquire().await.map_err(|e| DbErr::Custom(format!("migration lock: {e}")))?;
+    sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK_KEY)
+        .execute(&mut *lock_connection)
+        .await
+        .map_err(|e| DbErr::Custom(format!("migration lock: {e}")))?;
+    let result = job().await;
+    let unlocked = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK_KEY)
+        .execute(&mut *lock_connection)
+        .await;
+    if unlocked.is_err() {
+        // A connection that still holds the lock must not go back to the pool.
+        lock_connection.close_on_drop();
+    }
+    result
+}
+
+/// The readiness probe: does the database answer?
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}

@@ -1,0 +1,12 @@
+//! condivisa: a backend for renewable energy communities.
+pub mod api;
+pub mod app;
+pub mod bootstrap;
+pub mod cli;
+pub mod core;
+pub mod crud;
+pub mod db;
+pub mod domain;
+pub mod models;
+pub mod schemas;
+pub mod telemetry;

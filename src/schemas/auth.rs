@@ -1,0 +1,45 @@
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::{Validate, ValidationError};
+
+/// The OAuth2 password flow form (`application/x-www-form-urlencoded`).
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct PasswordForm {
+    #[validate(custom(function = "only_password_grant"))]
+    pub grant_type: Option<String>,
+    /// The email or the username.
+    #[validate(length(min = 1, max = 254))]
+    pub username: String,
+    #[validate(length(min = 1, max = 128))]
+    pub password: String,
+    #[serde(default)]
+    pub scope: String,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+fn only_password_grant(grant_type: &str) -> Result<(), ValidationError> {
+    if grant_type == "password" {
+        Ok(())
+    } else {
+        Err(ValidationError::new("grant_type").with_message("grant_type must be `password`".into()))
+    }
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Token {
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Opaque; exchange it at `/login/refresh-token`. Each use rotates it.
+    pub refresh_token: String,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[validate(length(min = 1, max = 256))]
+    pub refresh_token: String,
+}
