@@ -146,6 +146,11 @@ impl Application {
         Ok(Application { listener, router: build_router(state), db })
     }
 
+    /// The pool the server uses (tests close it to observe the 503 path).
+    pub fn database(&self) -> DatabaseConnection {
+        self.db.clone()
+    }
+
     pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
         self.listener.local_addr()
     }

@@ -117,6 +117,12 @@ where
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(ValidPath(value)),
             Err(PathRejection::FailedToDeserializePathParams(error)) => {
+                // A lone parameter (`Path<i32>`) reports no key: name it from the route.
+                let first_name = axum::extract::RawPathParams::from_request_parts(parts, state)
+                    .await
+                    .ok()
+                    .and_then(|params| params.iter().next().map(|(name, _)| name.to_string()))
+                    .unwrap_or_default();
                 let (key, message) = match error.into_kind() {
                     ErrorKind::ParseErrorAtKey { key, expected_type, .. } => {
                         (key, format!("Input should be a valid {}", friendly_type(expected_type)))
@@ -125,7 +131,11 @@ where
                         index.to_string(),
                         format!("Input should be a valid {}", friendly_type(expected_type)),
                     ),
-                    other => ("".to_string(), other.to_string()),
+                    ErrorKind::ParseError { expected_type, .. } => (
+                        first_name,
+                        format!("Input should be a valid {}", friendly_type(expected_type)),
+                    ),
+                    other => (first_name, other.to_string()),
                 };
                 Err(ApiError::invalid(FieldError::new(&["path", &key], message, "int_parsing")))
             }
@@ -187,7 +197,8 @@ fn describe_serde_error(location: &str, path: &str, message: &str) -> FieldError
         }
         ("Field required".to_string(), "missing")
     } else if message.starts_with("unknown field") {
-        if let Some(field) = backticked() {
+        // serde_path_to_error already ends the path with the unknown key.
+        if let Some(field) = backticked().filter(|field| loc.last() != Some(&Value::from(field.as_str()))) {
             loc.push(Value::from(field));
         }
         ("Extra inputs are not permitted".to_string(), "extra_forbidden")

@@ -38,3 +38,12 @@ where
 pub fn clean(value: Option<&str>) -> Option<String> {
     value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
 }
+
+/// Accepts `"  Name@Example.com "` as the user meant it: surrounding blanks are not part of a value.
+pub fn trimmed<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    String::deserialize(deserializer).map(|value| value.trim().to_string())
+}
+
+pub fn trimmed_option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(|value| value.map(|v| v.trim().to_string()))
+}

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
-use super::common::{MAX_LIMIT, default_limit, nullable};
+use super::common::{MAX_LIMIT, default_limit, nullable, trimmed, trimmed_option};
 use crate::models::enums::{Role, UserKind, UserStatus, UserType};
 use crate::models::user;
 
@@ -33,6 +33,7 @@ fn username_characters(username: &str) -> Result<(), ValidationError> {
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserCreate {
+    #[serde(deserialize_with = "trimmed")]
     #[validate(email, length(max = 254))]
     pub email: String,
     #[validate(length(min = 3, max = 64), custom(function = "username_characters"))]
@@ -62,6 +63,7 @@ pub struct UserCreate {
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserUpdate {
+    #[serde(default, deserialize_with = "trimmed_option")]
     #[validate(email, length(max = 254))]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -96,6 +98,7 @@ pub struct UserUpdate {
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserUpdateMe {
+    #[serde(default, deserialize_with = "trimmed_option")]
     #[validate(email, length(max = 254))]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "nullable")]

@@ -1,0 +1,183 @@
+//! Black-box test support: every test starts the real server on a random port against a fresh
+//! database — a temporary SQLite file, or a new PostgreSQL database when `TEST_DATABASE_URL` is
+//! set (an admin URL such as `postgres://postgres@127.0.0.1:5432/postgres`), dropped afterwards.
+use std::collections::HashMap;
+
+use condivisa::app::Application;
+use condivisa::core::config::Settings;
+use reqwest::{Client, Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+pub const SECRET_KEY: &str = "test-secret-key-that-is-at-least-32-characters";
+pub const PASSWORD: &str = "a-good-password";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub admin_token: String,
+    pub db: DatabaseConnection,
+    _database: TestDatabase,
+}
+
+enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime, which cannot block: use a thread of our own.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                runtime.block_on(async {
+                    if let Ok(admin) = Database::connect(&admin_url).await {
+                        let _ = admin
+                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .await;
+                        let _ = admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+async fn fresh_database() -> (String, TestDatabase) {
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty()) {
+        Some(admin_url) => {
+            let name = format!("condivisa_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&admin_url).await.expect("TEST_DATABASE_URL must be reachable");
+            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+            admin.close().await.unwrap();
+            let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
+            (format!("{base}/{name}"), TestDatabase::Postgres { admin_url, name })
+        }
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+            (url, TestDatabase::Sqlite(dir))
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(HashMap::new()).await
+}
+
+/// Starts the server with extra settings (`NAME -> value`, as in the environment).
+pub async fn spawn_app_with(overrides: HashMap<&str, &str>) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        condivisa::telemetry::init(condivisa::core::config::LogFormat::Pretty);
+    }
+    let (database_url, database) = fresh_database().await;
+    let mut values: HashMap<String, String> = [
+        ("DATABASE_URL", database_url.as_str()),
+        ("BIND_ADDRESS", "127.0.0.1:0"),
+        ("SECRET_KEY", SECRET_KEY),
+        ("FIRST_SUPERUSER_EMAIL", ADMIN_EMAIL),
+        ("FIRST_SUPERUSER_PASSWORD", ADMIN_PASSWORD),
+        ("DATABASE_POOL_SIZE", "5"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (name, value) in overrides {
+        values.insert(name.to_string(), value.to_string());
+    }
+    let settings = Settings::from_values(&values).expect("valid test settings");
+    let application = Application::build(settings).await.expect("the application starts");
+    let address = format!("http://{}", application.local_addr().unwrap());
+    let db = application.database();
+    tokio::spawn(application.run_until(std::future::pending()));
+    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut app = TestApp { address, client, admin_token: String::new(), db, _database: database };
+    app.admin_token = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    app
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn login_response(&self, username: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/api/v1/login/access-token"))
+            .form(&[("username", username), ("password", password), ("grant_type", "password")])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Logs in and returns the access token.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let response = self.login_response(username, password).await;
+        assert_eq!(response.status(), StatusCode::OK, "login of {username}");
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
+    }
+
+    pub async fn patch(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
+    }
+
+    pub async fn delete(&self, token: &str, path: &str) -> Response {
+        self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    /// Creates an organization as admin; returns its id.
+    pub async fn create_organization(&self, name: &str) -> i64 {
+        let response =
+            self.post(&self.admin_token, "/api/v1/organizations/", &json!({ "name": name })).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
+    /// Creates a user as admin with `PASSWORD`; returns `(id, access token)`.
+    pub async fn create_user(&self, email: &str, role: &str, organization_id: Option<i64>) -> (i64, String) {
+        let response = self
+            .post(
+                &self.admin_token,
+                "/api/v1/users/",
+                &json!({ "email": email, "password": PASSWORD, "role": role, "organization_id": organization_id }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
+        let id = response.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        (id, self.login(email, PASSWORD).await)
+    }
+}
+
+/// Asserts a 422 whose `detail` names `loc`, and returns the body.
+pub async fn assert_validation_error(response: Response, loc: &[&str]) -> Value {
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    let expected: Vec<Value> = loc.iter().map(|part| json!(part)).collect();
+    let details = body["detail"].as_array().expect("detail is a list");
+    assert!(
+        details.iter().any(|d| d["loc"].as_array() == Some(&expected) && d["msg"].is_string() && d["type"].is_string()),
+        "no error at {loc:?} in {body}"
+    );
+    body
+}
+
+/// Asserts the status and a string `detail`; returns the detail.
+pub async fn assert_detail(response: Response, status: StatusCode) -> String {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.unwrap();
+    body["detail"].as_str().unwrap_or_else(|| panic!("detail is a string: {body}")).to_string()
+}
