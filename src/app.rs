@@ -93,28 +93,48 @@ fn cors_layer(settings: &Settings) -> Option<CorsLayer> {
     let origins = if settings.cors_origins.iter().any(|origin| origin == "*") {
         AllowOrigin::any()
     } else {
-        AllowOrigin::list(settings.cors_origins.iter().filter_map(|origin| origin.parse().ok()))
+        AllowOrigin::list(
+            settings
+                .cors_origins
+                .iter()
+                .filter_map(|origin| origin.parse().ok()),
+        )
     };
     Some(
         CorsLayer::new()
             .allow_origin(origins)
-            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
             .allow_headers([
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,
                 HeaderName::from_static(REQUEST_ID),
                 HeaderName::from_static("idempotency-key"),
             ])
-            .expose_headers([HeaderName::from_static(REQUEST_ID), HeaderName::from_static("x-total-count")]),
+            .expose_headers([
+                HeaderName::from_static(REQUEST_ID),
+                HeaderName::from_static("x-total-count"),
+            ]),
     )
 }
 
 async fn not_found() -> impl IntoResponse {
-    (StatusCode::NOT_FOUND, axum::Json(json!({ "detail": "Not Found" })))
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({ "detail": "Not Found" })),
+    )
 }
 
 async fn method_not_allowed() -> impl IntoResponse {
-    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(json!({ "detail": "Method Not Allowed" })))
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(json!({ "detail": "Method Not Allowed" })),
+    )
 }
 
 pub struct Application {
@@ -143,7 +163,11 @@ impl Application {
             metrics: Arc::new(Metrics::new()),
         };
         let listener = TcpListener::bind(settings.bind_address).await?;
-        Ok(Application { listener, router: build_router(state), db })
+        Ok(Application {
+            listener,
+            router: build_router(state),
+            db,
+        })
     }
 
     /// The pool the server uses (tests close it to observe the 503 path).
@@ -160,8 +184,13 @@ impl Application {
     }
 
     /// Serves until `stop` resolves, then lets in-flight requests finish and closes the pool.
-    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await?;
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(stop)
+            .await?;
         if let Err(error) = self.db.close().await {
             tracing::warn!(%error, "closing the database pool");
         }

@@ -18,7 +18,9 @@ pub fn resolve_secret_key(settings: &Settings) -> anyhow::Result<String> {
         return Ok(secret.clone());
     }
     if settings.database_kind() == DatabaseKind::Postgres {
-        bail!("SECRET_KEY must be set when DATABASE_URL points at PostgreSQL (all instances share it)");
+        bail!(
+            "SECRET_KEY must be set when DATABASE_URL points at PostgreSQL (all instances share it)"
+        );
     }
     let Some(database_file) = sqlite_file(&settings.database_url) else {
         tracing::warn!("SECRET_KEY is not set: using a random key for this in-memory database");
@@ -60,17 +62,36 @@ pub async fn ensure_first_superuser(
     passwords: &PasswordService,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    let (Some(email), Some(password)) = (&settings.first_superuser_email, &settings.first_superuser_password)
-    else {
+    let (Some(email), Some(password)) = (
+        &settings.first_superuser_email,
+        &settings.first_superuser_password,
+    ) else {
         return Ok(());
     };
-    let admins = user::Entity::find().filter(user::Column::Role.eq(Role::Admin)).count(db).await?;
+    let admins = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin))
+        .count(db)
+        .await?;
     if admins > 0 {
         return Ok(());
     }
-    create_admin(db, passwords, email, password, None).await?;
-    tracing::info!(email = %email.to_lowercase(), "created the first admin");
-    Ok(())
+    match create_admin(db, passwords, email, password, None).await {
+        Ok(_) => {
+            tracing::info!(email = %email.to_lowercase(), "created the first admin");
+            Ok(())
+        }
+        // Another instance starting at the same moment created it first.
+        Err(_)
+            if user::Entity::find()
+                .filter(user::Column::Role.eq(Role::Admin))
+                .count(db)
+                .await?
+                > 0 =>
+        {
+            Ok(())
+        }
+        Err(error) => Err(error),
+    }
 }
 
 pub async fn create_admin(
@@ -101,5 +122,7 @@ pub async fn create_admin(
         organization_id: Set(None),
         ..Default::default()
     };
-    crud::users::insert(db, model).await.context("creating the admin (is the email already taken?)")
+    crud::users::insert(db, model)
+        .await
+        .context("creating the admin (is the email already taken?)")
 }

@@ -74,9 +74,11 @@ pub async fn run() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Migrate(command) => migrate(settings, command).await,
-        Command::CreateAdmin { email, full_name, password_stdin } => {
-            create_admin(settings, email, full_name, password_stdin).await
-        }
+        Command::CreateAdmin {
+            email,
+            full_name,
+            password_stdin,
+        } => create_admin(settings, email, full_name, password_stdin).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -133,7 +135,10 @@ fn parse_steps(text: &str, sign: char) -> anyhow::Result<u32> {
 
 async fn current_revision(db: &sea_orm::DatabaseConnection) -> anyhow::Result<String> {
     let applied = Migrator::get_applied_migrations(db).await?;
-    Ok(applied.last().map(|m| m.name().to_string()).unwrap_or_else(|| "not migrated".to_string()))
+    Ok(applied
+        .last()
+        .map(|m| m.name().to_string())
+        .unwrap_or_else(|| "not migrated".to_string()))
 }
 
 async fn create_admin(
@@ -160,7 +165,8 @@ async fn create_admin(
     if settings.auto_migrate {
         db::migrate_to_head(&db).await?;
     }
-    let admin = bootstrap::create_admin(&db, &PasswordService::new(), &email, &password, full_name).await?;
+    let admin =
+        bootstrap::create_admin(&db, &PasswordService::new(), &email, &password, full_name).await?;
     println!("created admin {} (id {})", admin.email, admin.id);
     Ok(())
 }

@@ -53,8 +53,16 @@ enum RefreshTokens {
 
 fn timestamps(table: &mut TableCreateStatement, created: impl IntoIden, updated: impl IntoIden) {
     table
-        .col(ColumnDef::new(created).timestamp_with_time_zone().not_null())
-        .col(ColumnDef::new(updated).timestamp_with_time_zone().not_null());
+        .col(
+            ColumnDef::new(created)
+                .timestamp_with_time_zone()
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(updated)
+                .timestamp_with_time_zone()
+                .not_null(),
+        );
 }
 
 #[async_trait::async_trait]
@@ -70,10 +78,23 @@ impl MigrationTrait for Migration {
                     .auto_increment()
                     .primary_key(),
             )
-            .col(ColumnDef::new(Organizations::Name).string_len(200).not_null())
+            .col(
+                ColumnDef::new(Organizations::Name)
+                    .string_len(200)
+                    .not_null(),
+            )
             .col(ColumnDef::new(Organizations::Description).text())
-            .col(ColumnDef::new(Organizations::IsActive).boolean().not_null().default(true));
-        timestamps(&mut organizations, Organizations::CreatedAt, Organizations::UpdatedAt);
+            .col(
+                ColumnDef::new(Organizations::IsActive)
+                    .boolean()
+                    .not_null()
+                    .default(true),
+            );
+        timestamps(
+            &mut organizations,
+            Organizations::CreatedAt,
+            Organizations::UpdatedAt,
+        );
         manager.create_table(organizations).await?;
         manager
             .create_index(
@@ -89,7 +110,13 @@ impl MigrationTrait for Migration {
         let mut users = Table::create();
         users
             .table(Users::Table)
-            .col(ColumnDef::new(Users::Id).integer().not_null().auto_increment().primary_key())
+            .col(
+                ColumnDef::new(Users::Id)
+                    .integer()
+                    .not_null()
+                    .auto_increment()
+                    .primary_key(),
+            )
             .col(ColumnDef::new(Users::Email).string_len(254).not_null())
             .col(ColumnDef::new(Users::Username).string_len(64))
             .col(ColumnDef::new(Users::FullName).string_len(200))
@@ -99,7 +126,11 @@ impl MigrationTrait for Migration {
             .col(ColumnDef::new(Users::Address).string_len(500))
             .col(ColumnDef::new(Users::Role).string_len(16).not_null())
             .col(ColumnDef::new(Users::Status).string_len(16).not_null())
-            .col(ColumnDef::new(Users::HashedPassword).string_len(255).not_null())
+            .col(
+                ColumnDef::new(Users::HashedPassword)
+                    .string_len(255)
+                    .not_null(),
+            )
             .col(ColumnDef::new(Users::OrganizationId).integer())
             .foreign_key(
                 ForeignKey::create()
@@ -138,10 +169,26 @@ impl MigrationTrait for Migration {
                             .primary_key(),
                     )
                     .col(ColumnDef::new(RefreshTokens::UserId).integer().not_null())
-                    .col(ColumnDef::new(RefreshTokens::FamilyId).string_len(36).not_null())
-                    .col(ColumnDef::new(RefreshTokens::TokenHash).string_len(64).not_null())
-                    .col(ColumnDef::new(RefreshTokens::ExpiresAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(RefreshTokens::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(RefreshTokens::FamilyId)
+                            .string_len(36)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokens::TokenHash)
+                            .string_len(64)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokens::ExpiresAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokens::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(RefreshTokens::UsedAt).timestamp_with_time_zone())
                     .col(ColumnDef::new(RefreshTokens::RevokedAt).timestamp_with_time_zone())
                     .foreign_key(
@@ -155,8 +202,16 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for (name, column, unique) in [
-            ("ux_refresh_tokens__token_hash", RefreshTokens::TokenHash, true),
-            ("ix_refresh_tokens__family_id", RefreshTokens::FamilyId, false),
+            (
+                "ux_refresh_tokens__token_hash",
+                RefreshTokens::TokenHash,
+                true,
+            ),
+            (
+                "ix_refresh_tokens__family_id",
+                RefreshTokens::FamilyId,
+                false,
+            ),
             ("ix_refresh_tokens__user_id", RefreshTokens::UserId, false),
         ] {
             let mut index = Index::create();
@@ -170,8 +225,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(RefreshTokens::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(Users::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(Organizations::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(RefreshTokens::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Users::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Organizations::Table).to_owned())
+            .await
     }
 }

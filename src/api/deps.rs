@@ -25,7 +25,11 @@ impl CurrentUser {
 
     /// 403 unless the role has the permission.
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
-        if has_permission(self.0.role, permission) { Ok(()) } else { Err(ApiError::Forbidden) }
+        if has_permission(self.0.role, permission) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
     }
 
     pub fn user_scope(&self) -> UserScope {
@@ -49,16 +53,27 @@ impl CurrentUser {
 fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or(ApiError::Unauthorized)?;
-        let user_id = state.keys.verify_access_token(token).ok_or(ApiError::Unauthorized)?;
-        let user = crud::users::find(&state.db, user_id).await?.ok_or(ApiError::Unauthorized)?;
+        let user_id = state
+            .keys
+            .verify_access_token(token)
+            .ok_or(ApiError::Unauthorized)?;
+        let user = crud::users::find(&state.db, user_id)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
         if !user.is_active() {
             return Err(ApiError::BadRequest("Inactive user".into()));
         }

@@ -77,7 +77,10 @@ impl Modify for AuthAliases {
                 };
                 let mut item = item.clone();
                 if let Some(operation) = item.post.as_mut() {
-                    operation.operation_id = operation.operation_id.as_ref().map(|id| format!("{id}_auth"));
+                    operation.operation_id = operation
+                        .operation_id
+                        .as_ref()
+                        .map(|id| format!("{id}_auth"));
                 }
                 Some((alias, item))
             })

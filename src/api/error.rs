@@ -124,9 +124,9 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden => FORBIDDEN_DETAIL.to_string(),
             ApiError::PayloadTooLarge => "Request body too large".to_string(),
             ApiError::Unavailable => UNAVAILABLE_DETAIL.to_string(),
-            ApiError::BadRequest(detail) | ApiError::NotFound(detail) | ApiError::Conflict(detail) => {
-                detail
-            }
+            ApiError::BadRequest(detail)
+            | ApiError::NotFound(detail)
+            | ApiError::Conflict(detail) => detail,
         };
         (status, axum::Json(json!({ "detail": detail }))).into_response()
     }
@@ -172,7 +172,10 @@ fn is_connection_error(error: &DbErr) -> bool {
         DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
             matches!(
                 inner.as_ref(),
-                SqlxError::Io(_) | SqlxError::PoolTimedOut | SqlxError::PoolClosed | SqlxError::Tls(_)
+                SqlxError::Io(_)
+                    | SqlxError::PoolTimedOut
+                    | SqlxError::PoolClosed
+                    | SqlxError::Tls(_)
             )
         }
         _ => false,
@@ -183,8 +186,10 @@ fn is_connection_error(error: &DbErr) -> bool {
 /// or SQLite's `UNIQUE constraint failed: users.email`.
 fn violated_column(message: &str) -> Option<(String, String)> {
     if let Some(rest) = message.split("ux_").nth(1) {
-        let name: String =
-            rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
         let (table, column) = name.split_once("__")?;
         return Some((table.to_string(), column.to_string()));
     }

@@ -35,13 +35,15 @@ fn content_type_is(req: &Request, expected: &str) -> bool {
 }
 
 async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
-    Bytes::from_request(req, state).await.map_err(|rejection: BytesRejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge
-        } else {
-            ApiError::BadRequest("Could not read the request body".into())
-        }
-    })
+    Bytes::from_request(req, state)
+        .await
+        .map_err(|rejection: BytesRejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest("Could not read the request body".into())
+            }
+        })
 }
 
 impl<T, S> FromRequest<S> for ValidJson<T>
@@ -63,9 +65,13 @@ where
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         let value: T = serde_path_to_error::deserialize(&mut deserializer)
             .map_err(|error| ApiError::invalid(json_error(error)))?;
-        deserializer
-            .end()
-            .map_err(|_| ApiError::invalid(FieldError::new(&["body"], "JSON decode error", "json_invalid")))?;
+        deserializer.end().map_err(|_| {
+            ApiError::invalid(FieldError::new(
+                &["body"],
+                "JSON decode error",
+                "json_invalid",
+            ))
+        })?;
         validate(&value, "body")?;
         Ok(ValidJson(value))
     }
@@ -124,10 +130,17 @@ where
                     .and_then(|params| params.iter().next().map(|(name, _)| name.to_string()))
                     .unwrap_or_default();
                 let (key, message) = match error.into_kind() {
-                    ErrorKind::ParseErrorAtKey { key, expected_type, .. } => {
-                        (key, format!("Input should be a valid {}", friendly_type(expected_type)))
-                    }
-                    ErrorKind::ParseErrorAtIndex { index, expected_type, .. } => (
+                    ErrorKind::ParseErrorAtKey {
+                        key, expected_type, ..
+                    } => (
+                        key,
+                        format!("Input should be a valid {}", friendly_type(expected_type)),
+                    ),
+                    ErrorKind::ParseErrorAtIndex {
+                        index,
+                        expected_type,
+                        ..
+                    } => (
                         index.to_string(),
                         format!("Input should be a valid {}", friendly_type(expected_type)),
                     ),
@@ -137,9 +150,15 @@ where
                     ),
                     other => (first_name, other.to_string()),
                 };
-                Err(ApiError::invalid(FieldError::new(&["path", &key], message, "int_parsing")))
+                Err(ApiError::invalid(FieldError::new(
+                    &["path", &key],
+                    message,
+                    "int_parsing",
+                )))
             }
-            Err(other) => Err(ApiError::Internal(anyhow::anyhow!("path extraction: {other}"))),
+            Err(other) => Err(ApiError::Internal(anyhow::anyhow!(
+                "path extraction: {other}"
+            ))),
         }
     }
 }
@@ -174,7 +193,11 @@ fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> FieldErro
         Category::Data => {
             // serde_json appends " at line L column C": not useful next to a `loc`.
             let message = inner.to_string();
-            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_string();
             describe_serde_error("body", &path, &message)
         }
     }
@@ -185,7 +208,11 @@ fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> FieldErro
 fn describe_serde_error(location: &str, path: &str, message: &str) -> FieldError {
     let mut loc: Vec<Value> = vec![Value::from(location)];
     for segment in path.split('.').filter(|s| !s.is_empty() && *s != "?") {
-        match segment.trim_start_matches('[').trim_end_matches(']').parse::<u64>() {
+        match segment
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<u64>()
+        {
             Ok(index) if segment.starts_with('[') => loc.push(Value::from(index)),
             _ => loc.push(Value::from(segment)),
         }
@@ -198,18 +225,33 @@ fn describe_serde_error(location: &str, path: &str, message: &str) -> FieldError
         ("Field required".to_string(), "missing")
     } else if message.starts_with("unknown field") {
         // serde_path_to_error already ends the path with the unknown key.
-        if let Some(field) = backticked().filter(|field| loc.last() != Some(&Value::from(field.as_str()))) {
+        if let Some(field) =
+            backticked().filter(|field| loc.last() != Some(&Value::from(field.as_str())))
+        {
             loc.push(Value::from(field));
         }
-        ("Extra inputs are not permitted".to_string(), "extra_forbidden")
+        (
+            "Extra inputs are not permitted".to_string(),
+            "extra_forbidden",
+        )
     } else if message.starts_with("unknown variant") {
-        (message.replace("unknown variant", "Input should be one of the allowed values, got"), "enum")
+        (
+            message.replace(
+                "unknown variant",
+                "Input should be one of the allowed values, got",
+            ),
+            "enum",
+        )
     } else if message.starts_with("invalid type") {
         (message.to_string(), "type_error")
     } else {
         (message.to_string(), "value_error")
     };
-    FieldError { loc, msg, kind: kind.to_string() }
+    FieldError {
+        loc,
+        msg,
+        kind: kind.to_string(),
+    }
 }
 
 /// Runs `validator` rules and reports each failure under its field.
@@ -218,17 +260,17 @@ pub fn validate<T: Validate>(value: &T, location: &str) -> Result<(), ApiError> 
         Ok(()) => Ok(()),
         Err(errors) => {
             let mut out = Vec::new();
-            collect(&errors, &mut vec![Value::from(location)], &mut out);
+            collect(&errors, &[Value::from(location)], &mut out);
             Err(ApiError::Validation(out))
         }
     }
 }
 
-fn collect(errors: &ValidationErrors, prefix: &mut Vec<Value>, out: &mut Vec<FieldError>) {
+fn collect(errors: &ValidationErrors, prefix: &[Value], out: &mut Vec<FieldError>) {
     let mut fields: Vec<_> = errors.errors().iter().collect();
     fields.sort_by(|a, b| a.0.cmp(b.0));
     for (field, kind) in fields {
-        let mut loc = prefix.clone();
+        let mut loc = prefix.to_vec();
         if field != "__all__" {
             loc.push(Value::from(field.as_ref()));
         }
@@ -242,12 +284,12 @@ fn collect(errors: &ValidationErrors, prefix: &mut Vec<Value>, out: &mut Vec<Fie
                     });
                 }
             }
-            ValidationErrorsKind::Struct(inner) => collect(inner, &mut loc, out),
+            ValidationErrorsKind::Struct(inner) => collect(inner, &loc, out),
             ValidationErrorsKind::List(items) => {
                 for (index, inner) in items {
                     let mut item_loc = loc.clone();
                     item_loc.push(Value::from(*index as u64));
-                    collect(inner, &mut item_loc, out);
+                    collect(inner, &item_loc, out);
                 }
             }
         }

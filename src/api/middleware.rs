@@ -29,12 +29,19 @@ pub async fn complete_internal_errors(request: Request, next: Next) -> Response 
     }
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     let body = json!({ "detail": INTERNAL_DETAIL, "request_id": request_id });
     Response::from_parts(parts, Body::from(body.to_string()))
 }
 
-pub async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn record_metrics(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
     let route = request
@@ -43,19 +50,34 @@ pub async fn record_metrics(State(state): State<AppState>, request: Request, nex
         .map(|path| path.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
     let response = next.run(request).await;
-    let labels = RequestLabels { method, route, status: response.status().as_u16().to_string() };
+    let labels = RequestLabels {
+        method,
+        route,
+        status: response.status().as_u16().to_string(),
+    };
     state.metrics.requests.get_or_create(&labels).inc();
-    state.metrics.latency.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .latency
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
     response
 }
 
 /// A request that outlives the configured timeout answers 503 instead of holding the client.
-pub async fn enforce_timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn enforce_timeout(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     match tokio::time::timeout(state.settings.request_timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!("request timed out");
-            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({ "detail": "Request timed out" })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({ "detail": "Request timed out" })),
+            )
                 .into_response()
         }
     }
@@ -66,7 +88,9 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let mut set = |name: &'static str, value: &'static str| {
-        headers.entry(HeaderName::from_static(name)).or_insert(HeaderValue::from_static(value));
+        headers
+            .entry(HeaderName::from_static(name))
+            .or_insert(HeaderValue::from_static(value));
     };
     set("x-content-type-options", "nosniff");
     set("x-frame-options", "DENY");
@@ -74,7 +98,10 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     set("cross-origin-opener-policy", "same-origin");
     if !is_docs {
         // Swagger UI needs its own scripts and styles; the API itself serves only data.
-        set("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+        set(
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        );
         set("cache-control", "no-store");
     }
     response

@@ -49,14 +49,27 @@ impl Metrics {
             latency_histogram as fn() -> Histogram,
         );
         let pool = Family::<PoolLabels, Gauge<i64, AtomicI64>>::default();
-        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
         registry.register(
             "http_request_duration_seconds",
             "HTTP request latency by route and status",
             latency.clone(),
         );
-        registry.register("db_pool_connections", "Database pool connections by state", pool.clone());
-        Metrics { registry, requests, latency, pool }
+        registry.register(
+            "db_pool_connections",
+            "Database pool connections by state",
+            pool.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            pool,
+        }
     }
 }
 
@@ -83,7 +96,10 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     if crate::db::ping(&state.db).await {
         (StatusCode::OK, Json(json!({ "status": "ready" })))
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "detail": "Service unavailable" })))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "detail": "Service unavailable" })),
+        )
     }
 }
 
@@ -106,7 +122,14 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             (pool.size(), pool.num_idle())
         }
     };
-    let gauge = |name: &str| metrics.pool.get_or_create(&PoolLabels { state: name.to_string() }).clone();
+    let gauge = |name: &str| {
+        metrics
+            .pool
+            .get_or_create(&PoolLabels {
+                state: name.to_string(),
+            })
+            .clone()
+    };
     gauge("idle").set(idle as i64);
     gauge("in_use").set(i64::from(size) - idle as i64);
     gauge("max").set(i64::from(state.settings.database_pool_size));
@@ -114,5 +137,12 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     if prometheus_client::encoding::text::encode(&mut body, &metrics.registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }

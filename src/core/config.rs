@@ -15,7 +15,10 @@ const DEFAULT_CONFIG_FILE: &str = "condivisa.toml";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("invalid value for {variable}: {reason}")]
-    Invalid { variable: &'static str, reason: String },
+    Invalid {
+        variable: &'static str,
+        reason: String,
+    },
     #[error("cannot read configuration file {path}: {reason}")]
     File { path: PathBuf, reason: String },
 }
@@ -57,8 +60,14 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("database_url", &redact_url(&self.database_url))
             .field("bind_address", &self.bind_address)
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
-            .field("access_token_expire_minutes", &self.access_token_expire_minutes)
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "access_token_expire_minutes",
+                &self.access_token_expire_minutes,
+            )
             .field("refresh_token_expire_days", &self.refresh_token_expire_days)
             .field("first_superuser_email", &self.first_superuser_email)
             .field("cors_origins", &self.cors_origins)
@@ -132,7 +141,9 @@ impl Settings {
     /// process environment; the environment wins.
     pub fn load() -> Result<Settings, ConfigError> {
         let explicit = std::env::var(CONFIG_FILE_VARIABLE).ok().map(PathBuf::from);
-        let path = explicit.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+        let path = explicit
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
         let mut values = if path.exists() || explicit.is_some() {
             read_toml(&path)?
         } else {
@@ -239,7 +250,9 @@ pub fn database_kind(url: &str) -> Result<DatabaseKind, ConfigError> {
 
 /// The file behind a `sqlite://path?…` URL, or `None` for an in-memory database.
 pub fn sqlite_file(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         None
@@ -249,9 +262,14 @@ pub fn sqlite_file(url: &str) -> Option<PathBuf> {
 }
 
 fn read_toml(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
-    let file_error = |reason: String| ConfigError::File { path: path.to_path_buf(), reason };
+    let file_error = |reason: String| ConfigError::File {
+        path: path.to_path_buf(),
+        reason,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| file_error(e.to_string()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| file_error(e.to_string()))?;
     let mut values = HashMap::new();
     for (key, value) in table {
         let name = key.to_ascii_uppercase();
@@ -262,7 +280,11 @@ fn read_toml(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
             toml::Value::String(s) => s,
             toml::Value::Array(items) => items
                 .iter()
-                .map(|item| item.as_str().map(str::to_string).unwrap_or_else(|| item.to_string()))
+                .map(|item| {
+                    item.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| item.to_string())
+                })
                 .collect::<Vec<_>>()
                 .join(","),
             other => other.to_string(),
@@ -273,14 +295,19 @@ fn read_toml(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
 }
 
 fn invalid(variable: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { variable, reason: reason.into() }
+    ConfigError::Invalid {
+        variable,
+        reason: reason.into(),
+    }
 }
 
 fn parse<T: std::str::FromStr>(variable: &'static str, value: &str) -> Result<T, ConfigError>
 where
     T::Err: std::fmt::Display,
 {
-    value.parse().map_err(|e: T::Err| invalid(variable, format!("`{value}`: {e}")))
+    value
+        .parse()
+        .map_err(|e: T::Err| invalid(variable, format!("`{value}`: {e}")))
 }
 
 fn parse_in_range<T>(variable: &'static str, value: &str, min: T, max: T) -> Result<T, ConfigError>
@@ -290,7 +317,10 @@ where
 {
     let parsed: T = parse(variable, value)?;
     if parsed < min || parsed > max {
-        return Err(invalid(variable, format!("`{value}` is outside {min}..={max}")));
+        return Err(invalid(
+            variable,
+            format!("`{value}` is outside {min}..={max}"),
+        ));
     }
     Ok(parsed)
 }
@@ -299,7 +329,10 @@ fn parse_bool(variable: &'static str, value: &str) -> Result<bool, ConfigError> 
     match value.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(invalid(variable, format!("`{value}` is not a boolean (true/false)"))),
+        _ => Err(invalid(
+            variable,
+            format!("`{value}` is not a boolean (true/false)"),
+        )),
     }
 }
 
@@ -313,7 +346,10 @@ fn parse_origins(value: &str) -> Result<Vec<String>, ConfigError> {
             if origin == "*" || origin.starts_with("http://") || origin.starts_with("https://") {
                 Ok(origin.to_string())
             } else {
-                Err(invalid("CORS_ORIGINS", format!("`{origin}` is not an http(s) origin")))
+                Err(invalid(
+                    "CORS_ORIGINS",
+                    format!("`{origin}` is not an http(s) origin"),
+                ))
             }
         })
         .collect()
@@ -324,7 +360,10 @@ mod tests {
     use super::*;
 
     fn values(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -358,21 +397,31 @@ mod tests {
 
     #[test]
     fn superuser_credentials_come_in_pairs() {
-        let error =
-            Settings::from_values(&values(&[("FIRST_SUPERUSER_EMAIL", "a@b.it")])).err().unwrap();
+        let error = Settings::from_values(&values(&[("FIRST_SUPERUSER_EMAIL", "a@b.it")]))
+            .err()
+            .unwrap();
         assert!(error.to_string().contains("FIRST_SUPERUSER_PASSWORD"));
     }
 
     #[test]
     fn sqlite_file_is_read_from_the_url() {
-        assert_eq!(sqlite_file(DEFAULT_DATABASE_URL), Some(PathBuf::from("condivisa.db")));
-        assert_eq!(sqlite_file("sqlite:///tmp/x.db"), Some(PathBuf::from("/tmp/x.db")));
+        assert_eq!(
+            sqlite_file(DEFAULT_DATABASE_URL),
+            Some(PathBuf::from("condivisa.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:///tmp/x.db"),
+            Some(PathBuf::from("/tmp/x.db"))
+        );
         assert_eq!(sqlite_file("sqlite::memory:"), None);
     }
 
     #[test]
     fn urls_are_redacted() {
-        assert_eq!(redact_url("postgres://app:s3cret@db:5432/c"), "postgres://app:***@db:5432/c");
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/c"),
+            "postgres://app:***@db:5432/c"
+        );
         assert_eq!(redact_url("sqlite://condivisa.db"), "sqlite://condivisa.db");
     }
 }

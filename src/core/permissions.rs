@@ -43,7 +43,13 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
     use Permission::*;
     match role {
         Role::Admin => &Permission::ALL,
-        Role::Vendor => &[UsersRead, UsersWrite, OrganizationsRead, ConfigurationsRead, ConfigurationsWrite],
+        Role::Vendor => &[
+            UsersRead,
+            UsersWrite,
+            OrganizationsRead,
+            ConfigurationsRead,
+            ConfigurationsWrite,
+        ],
         Role::Referent => &[ConfigurationsRead, ConfigurationsWrite],
         Role::User => &[ConfigurationsRead],
     }
@@ -65,7 +71,11 @@ mod tests {
     #[test]
     fn admin_is_the_superuser() {
         for permission in Permission::ALL {
-            assert!(has_permission(Role::Admin, permission), "{}", permission.code());
+            assert!(
+                has_permission(Role::Admin, permission),
+                "{}",
+                permission.code()
+            );
         }
     }
 

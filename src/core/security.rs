@@ -40,14 +40,25 @@ pub struct PasswordService {
 
 impl PasswordService {
     pub fn new() -> Self {
-        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         let dummy_hash = hash_password_blocking("condivisa dummy password, never valid");
-        PasswordService { permits: Arc::new(Semaphore::new(workers)), dummy_hash: dummy_hash.into() }
+        PasswordService {
+            permits: Arc::new(Semaphore::new(workers)),
+            dummy_hash: dummy_hash.into(),
+        }
     }
 
     async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> T {
-        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
-        tokio::task::spawn_blocking(job).await.expect("argon2 job panicked")
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        tokio::task::spawn_blocking(job)
+            .await
+            .expect("argon2 job panicked")
     }
 
     pub async fn hash(&self, password: &str) -> String {
@@ -62,7 +73,9 @@ impl PasswordService {
             Some(hash) => (hash.to_owned(), true),
             None => (self.dummy_hash.to_string(), false),
         };
-        let matches = self.run(move || verify_password_blocking(&password, &hash)).await;
+        let matches = self
+            .run(move || verify_password_blocking(&password, &hash))
+            .await;
         matches && real
     }
 }
@@ -98,7 +111,12 @@ impl JwtKeys {
         }
     }
 
-    pub fn create_access_token(&self, user_id: i32, now: DateTime<Utc>, ttl_seconds: i64) -> String {
+    pub fn create_access_token(
+        &self,
+        user_id: i32,
+        now: DateTime<Utc>,
+        ttl_seconds: i64,
+    ) -> String {
         let claims = AccessClaims {
             sub: user_id.to_string(),
             iat: now.timestamp(),
@@ -151,7 +169,10 @@ mod tests {
     #[test]
     fn password_hashes_are_argon2id_and_verify() {
         let hash = hash_password_blocking("correct horse");
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(verify_password_blocking("correct horse", &hash));
         assert!(!verify_password_blocking("wrong horse", &hash));
         assert!(!verify_password_blocking("correct horse", "not a hash"));
@@ -176,7 +197,10 @@ mod tests {
         let exp = Utc::now().timestamp() + 600;
         let payload = URL_SAFE_NO_PAD
             .encode(format!(r#"{{"sub":"1","exp":{exp},"iat":0,"typ":"access"}}"#).as_bytes());
-        assert_eq!(keys.verify_access_token(&format!("{header}.{payload}.")), None);
+        assert_eq!(
+            keys.verify_access_token(&format!("{header}.{payload}.")),
+            None
+        );
     }
 
     #[test]

@@ -32,7 +32,10 @@ pub async fn find_in_scope(
     scope: OrganizationScope,
     id: i32,
 ) -> Result<Option<Model>, sea_orm::DbErr> {
-    Entity::find_by_id(id).filter(scope.condition()).one(db).await
+    Entity::find_by_id(id)
+        .filter(scope.condition())
+        .one(db)
+        .await
 }
 
 pub async fn list(
@@ -41,7 +44,12 @@ pub async fn list(
     params: &OrganizationListParams,
 ) -> Result<(Vec<Model>, u64), sea_orm::DbErr> {
     let mut condition = scope.condition();
-    if let Some(search) = params.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = params
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         condition = condition.add(contains_case_insensitive((Entity, Column::Name), search));
     }
     let query = Entity::find().filter(condition);
@@ -55,14 +63,20 @@ pub async fn list(
     Ok((items, total))
 }
 
-pub async fn insert(db: &impl ConnectionTrait, mut organization: ActiveModel) -> Result<Model, sea_orm::DbErr> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    mut organization: ActiveModel,
+) -> Result<Model, sea_orm::DbErr> {
     let now = Utc::now();
     organization.created_at = Set(now);
     organization.updated_at = Set(now);
     organization.insert(db).await
 }
 
-pub async fn update(db: &impl ConnectionTrait, mut organization: ActiveModel) -> Result<Model, sea_orm::DbErr> {
+pub async fn update(
+    db: &impl ConnectionTrait,
+    mut organization: ActiveModel,
+) -> Result<Model, sea_orm::DbErr> {
     organization.updated_at = Set(Utc::now());
     organization.update(db).await
 }

@@ -25,8 +25,14 @@ pub async fn insert(
     .await
 }
 
-pub async fn find_by_hash(db: &impl ConnectionTrait, hash: &str) -> Result<Option<Model>, sea_orm::DbErr> {
-    Entity::find().filter(Column::TokenHash.eq(hash)).one(db).await
+pub async fn find_by_hash(
+    db: &impl ConnectionTrait,
+    hash: &str,
+) -> Result<Option<Model>, sea_orm::DbErr> {
+    Entity::find()
+        .filter(Column::TokenHash.eq(hash))
+        .one(db)
+        .await
 }
 
 /// Marks the token used, only if nobody else did first: of two concurrent refreshes with the
@@ -42,7 +48,10 @@ pub async fn claim(db: &impl ConnectionTrait, id: i32) -> Result<bool, sea_orm::
     Ok(result.rows_affected == 1)
 }
 
-pub async fn revoke_family(db: &impl ConnectionTrait, family_id: &str) -> Result<(), sea_orm::DbErr> {
+pub async fn revoke_family(
+    db: &impl ConnectionTrait,
+    family_id: &str,
+) -> Result<(), sea_orm::DbErr> {
     Entity::update_many()
         .col_expr(Column::RevokedAt, Expr::value(Utc::now()))
         .filter(Column::FamilyId.eq(family_id))
@@ -52,7 +61,10 @@ pub async fn revoke_family(db: &impl ConnectionTrait, family_id: &str) -> Result
     Ok(())
 }
 
-pub async fn revoke_all_for_user(db: &impl ConnectionTrait, user_id: i32) -> Result<(), sea_orm::DbErr> {
+pub async fn revoke_all_for_user(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<(), sea_orm::DbErr> {
     Entity::update_many()
         .col_expr(Column::RevokedAt, Expr::value(Utc::now()))
         .filter(Column::UserId.eq(user_id))

@@ -40,7 +40,10 @@ pub async fn find_in_scope(
     scope: UserScope,
     id: i32,
 ) -> Result<Option<Model>, sea_orm::DbErr> {
-    Entity::find_by_id(id).filter(scope.condition()).one(db).await
+    Entity::find_by_id(id)
+        .filter(scope.condition())
+        .one(db)
+        .await
 }
 
 /// By email or username; both are stored lower-case.
@@ -49,7 +52,11 @@ pub async fn find_by_login(
     login: &str,
 ) -> Result<Option<Model>, sea_orm::DbErr> {
     let login = login.trim().to_lowercase();
-    let column = if login.contains('@') { Column::Email } else { Column::Username };
+    let column = if login.contains('@') {
+        Column::Email
+    } else {
+        Column::Username
+    };
     Entity::find().filter(column.eq(login)).one(db).await
 }
 
@@ -74,13 +81,27 @@ pub async fn list(
     if let Some(organization_id) = params.organization_id {
         condition = condition.add(Column::OrganizationId.eq(organization_id));
     }
-    if let Some(search) = params.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = params
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         condition = condition.add(
             Condition::any()
                 .add(contains_case_insensitive((Entity, Column::Email), search))
-                .add(contains_case_insensitive((Entity, Column::Username), search))
-                .add(contains_case_insensitive((Entity, Column::FullName), search))
-                .add(contains_case_insensitive((Entity, Column::FiscalCode), search)),
+                .add(contains_case_insensitive(
+                    (Entity, Column::Username),
+                    search,
+                ))
+                .add(contains_case_insensitive(
+                    (Entity, Column::FullName),
+                    search,
+                ))
+                .add(contains_case_insensitive(
+                    (Entity, Column::FiscalCode),
+                    search,
+                )),
         );
     }
     let query = Entity::find().filter(condition);
@@ -94,14 +115,20 @@ pub async fn list(
     Ok((items, total))
 }
 
-pub async fn insert(db: &impl ConnectionTrait, mut user: ActiveModel) -> Result<Model, sea_orm::DbErr> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    mut user: ActiveModel,
+) -> Result<Model, sea_orm::DbErr> {
     let now = Utc::now();
     user.created_at = Set(now);
     user.updated_at = Set(now);
     user.insert(db).await
 }
 
-pub async fn update(db: &impl ConnectionTrait, mut user: ActiveModel) -> Result<Model, sea_orm::DbErr> {
+pub async fn update(
+    db: &impl ConnectionTrait,
+    mut user: ActiveModel,
+) -> Result<Model, sea_orm::DbErr> {
     user.updated_at = Set(Utc::now());
     user.update(db).await
 }
@@ -119,7 +146,8 @@ pub async fn count_active_admins(db: &impl ConnectionTrait) -> Result<u64, sea_o
 /// already serialises writing transactions.
 pub async fn lock_admin_changes(txn: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7236830373270102387)").await?;
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7236830373270102387)")
+            .await?;
     }
     Ok(())
 }

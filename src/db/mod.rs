@@ -10,10 +10,19 @@ use crate::core::config::Settings;
 const MIGRATION_LOCK_KEY: i64 = 0x636f_6e64_6976_6973;
 
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
-    connect_url(&settings.database_url, settings.database_pool_size, settings.database_acquire_timeout).await
+    connect_url(
+        &settings.database_url,
+        settings.database_pool_size,
+        settings.database_acquire_timeout,
+    )
+    .await
 }
 
-pub async fn connect_url(url: &str, pool_size: u32, acquire_timeout: Duration) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect_url(
+    url: &str,
+    pool_size: u32,
+    acquire_timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_string());
     options
         .max_connections(pool_size)
@@ -34,23 +43,62 @@ pub async fn connect_url(url: &str, pool_size: u32, acquire_timeout: Duration) -
     Database::connect(options).await
 }
 
-/// Applies every pending migration. On PostgreSQL the whole run holds a session-level advisory
-/// lock, so instances starting together migrate one after the other; the later ones then find
-/// nothing to do. sea-orm-migration takes no lock of its own.
+/// Applies every pending migration, under the migration lock.
 pub async fn migrate_to_head(db: &DatabaseConnection) -> Result<(), DbErr> {
     with_migration_lock(db, || Migrator::up(db, None)).await
 }
 
+/// Runs `job` while holding the migration lock, so that instances starting together migrate
+/// one after the other and the later ones find nothing to do (sea-orm-migration takes no lock of
+/// its own). PostgreSQL: a session-level advisory lock. SQLite: an OS lock on a file beside the
+/// database, since processes sharing a SQLite file share a host.
 pub async fn with_migration_lock<F, Fut, T>(db: &DatabaseConnection, job: F) -> Result<T, DbErr>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<T, DbErr>>,
 {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return job().await;
+    match db.get_database_backend() {
+        DbBackend::Postgres => with_advisory_lock(db, job).await,
+        DbBackend::Sqlite => {
+            let database = db
+                .get_sqlite_connection_pool()
+                .connect_options()
+                .get_filename()
+                .to_path_buf();
+            if database.as_os_str().is_empty() || database.to_string_lossy().contains(":memory:") {
+                return job().await;
+            }
+            let mut lock_path = database.into_os_string();
+            lock_path.push(".migration-lock");
+            let lock_error = |e: std::io::Error| DbErr::Custom(format!("migration lock: {e}"));
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)
+                .map_err(lock_error)?;
+            let file = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+                .await
+                .map_err(|e| DbErr::Custom(format!("migration lock: {e}")))?
+                .map_err(lock_error)?;
+            let result = job().await;
+            drop(file); // closing the file releases the lock
+            result
+        }
+        _ => job().await,
     }
+}
+
+async fn with_advisory_lock<F, Fut, T>(db: &DatabaseConnection, job: F) -> Result<T, DbErr>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T, DbErr>>,
+{
     let pool = db.get_postgres_connection_pool();
-    let mut lock_connection = pool.acquire().await.map_err(|e| DbErr::Custom(format!("migration lock: {e}")))?;
+    let mut lock_connection = pool
+        .acquire()
+        .await
+        .map_err(|e| DbErr::Custom(format!("migration lock: {e}")))?;
     sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(MIGRATION_LOCK_KEY)
         .execute(&mut *lock_connection)

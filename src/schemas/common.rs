@@ -14,7 +14,12 @@ pub struct Page<T: ToSchema> {
 
 impl<T: ToSchema> Page<T> {
     pub fn new(items: Vec<T>, total: u64, skip: u64, limit: u64) -> Self {
-        Page { items, total, page: skip / limit + 1, size: limit }
+        Page {
+            items,
+            total,
+            page: skip / limit + 1,
+            size: limit,
+        }
     }
 }
 
@@ -36,7 +41,10 @@ where
 
 /// Trims, and turns an all-blank string into "no value".
 pub fn clean(value: Option<&str>) -> Option<String> {
-    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
 }
 
 /// Accepts `"  Name@Example.com "` as the user meant it: surrounding blanks are not part of a value.
@@ -44,6 +52,8 @@ pub fn trimmed<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::
     String::deserialize(deserializer).map(|value| value.trim().to_string())
 }
 
-pub fn trimmed_option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+pub fn trimmed_option<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
     Option::<String>::deserialize(deserializer).map(|value| value.map(|v| v.trim().to_string()))
 }

@@ -22,7 +22,10 @@ fn active() -> UserStatus {
 
 /// Usernames are login names: letters, digits and `._-`, so they can never look like an email.
 fn username_characters(username: &str) -> Result<(), ValidationError> {
-    if username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+    if username
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
         Ok(())
     } else {
         Err(ValidationError::new("username")

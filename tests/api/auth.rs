@@ -40,7 +40,8 @@ async fn login_returns_a_bearer_token_pair() {
     assert_eq!(body["token_type"], "bearer");
     assert_eq!(body["expires_in"], 30 * 60);
     assert!(body["refresh_token"].as_str().unwrap().len() >= 32);
-    let me = app.client
+    let me = app
+        .client
         .post(app.url("/api/v1/login/test-token"))
         .bearer_auth(body["access_token"].as_str().unwrap())
         .send()
@@ -72,25 +73,44 @@ async fn login_accepts_the_email_in_any_case_and_the_username() {
 async fn wrong_credentials_answer_400_without_telling_which_part_was_wrong() {
     let app = spawn_app().await;
     let wrong_password = app.login_response(ADMIN_EMAIL, "not-the-password").await;
-    assert_eq!(assert_detail(wrong_password, StatusCode::BAD_REQUEST).await, "Incorrect email or password");
-    let unknown = app.login_response("nobody@example.com", "whatever-password").await;
-    assert_eq!(assert_detail(unknown, StatusCode::BAD_REQUEST).await, "Incorrect email or password");
+    assert_eq!(
+        assert_detail(wrong_password, StatusCode::BAD_REQUEST).await,
+        "Incorrect email or password"
+    );
+    let unknown = app
+        .login_response("nobody@example.com", "whatever-password")
+        .await;
+    assert_eq!(
+        assert_detail(unknown, StatusCode::BAD_REQUEST).await,
+        "Incorrect email or password"
+    );
 }
 
 #[tokio::test]
 async fn an_inactive_account_cannot_log_in_and_is_locked_out_at_once() {
     let app = spawn_app().await;
     let (id, token) = app.create_user("luigi@example.com", "user", None).await;
-    assert_eq!(app.get(&token, "/api/v1/users/me").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get(&token, "/api/v1/users/me").await.status(),
+        StatusCode::OK
+    );
 
-    let response = app.delete(&app.admin_token, &format!("/api/v1/users/{id}")).await;
+    let response = app
+        .delete(&app.admin_token, &format!("/api/v1/users/{id}"))
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 
     // The access token is still unexpired, but every request reloads the user.
     let locked = app.get(&token, "/api/v1/users/me").await;
-    assert_eq!(assert_detail(locked, StatusCode::BAD_REQUEST).await, "Inactive user");
+    assert_eq!(
+        assert_detail(locked, StatusCode::BAD_REQUEST).await,
+        "Inactive user"
+    );
     let login = app.login_response("luigi@example.com", PASSWORD).await;
-    assert_eq!(assert_detail(login, StatusCode::BAD_REQUEST).await, "Inactive user");
+    assert_eq!(
+        assert_detail(login, StatusCode::BAD_REQUEST).await,
+        "Inactive user"
+    );
 }
 
 #[tokio::test]
@@ -108,7 +128,11 @@ async fn the_login_form_is_validated_in_fastapi_shape() {
     let wrong_grant = app
         .client
         .post(app.url("/api/v1/login/access-token"))
-        .form(&[("username", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("grant_type", "client_credentials")])
+        .form(&[
+            ("username", ADMIN_EMAIL),
+            ("password", ADMIN_PASSWORD),
+            ("grant_type", "client_credentials"),
+        ])
         .send()
         .await
         .unwrap();
@@ -127,7 +151,12 @@ async fn the_login_form_is_validated_in_fastapi_shape() {
 #[tokio::test]
 async fn missing_malformed_and_tampered_tokens_are_401() {
     let app = spawn_app().await;
-    let no_header = app.client.get(app.url("/api/v1/users/me")).send().await.unwrap();
+    let no_header = app
+        .client
+        .get(app.url("/api/v1/users/me"))
+        .send()
+        .await
+        .unwrap();
     assert_unauthorized(no_header).await;
 
     let not_bearer = app
@@ -152,7 +181,11 @@ async fn missing_malformed_and_tampered_tokens_are_401() {
     let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
     assert_unauthorized(app.get(&unsigned, "/api/v1/users/me").await).await;
 
-    let other_key = JwtKeys::new("some-other-secret-key-of-sufficient-length").create_access_token(1, Utc::now(), 600);
+    let other_key = JwtKeys::new("some-other-secret-key-of-sufficient-length").create_access_token(
+        1,
+        Utc::now(),
+        600,
+    );
     assert_unauthorized(app.get(&other_key, "/api/v1/users/me").await).await;
 }
 
@@ -161,12 +194,19 @@ async fn expired_tokens_and_refresh_tokens_used_as_access_tokens_are_401() {
     let app = spawn_app().await;
     let keys = JwtKeys::new(SECRET_KEY);
     let valid = keys.create_access_token(1, Utc::now(), 600);
-    assert_eq!(app.get(&valid, "/api/v1/users/me").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get(&valid, "/api/v1/users/me").await.status(),
+        StatusCode::OK
+    );
     let expired = keys.create_access_token(1, Utc::now() - chrono::Duration::hours(1), 600);
     assert_unauthorized(app.get(&expired, "/api/v1/users/me").await).await;
 
     let pair = token_pair(&app, "/api/v1/login").await;
-    assert_unauthorized(app.get(pair["refresh_token"].as_str().unwrap(), "/api/v1/users/me").await).await;
+    assert_unauthorized(
+        app.get(pair["refresh_token"].as_str().unwrap(), "/api/v1/users/me")
+            .await,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -180,7 +220,9 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
     let second: Value = response.json().await.unwrap();
     let second_refresh = second["refresh_token"].as_str().unwrap();
     assert_ne!(second_refresh, first_refresh);
-    let me = app.get(second["access_token"].as_str().unwrap(), "/api/v1/users/me").await;
+    let me = app
+        .get(second["access_token"].as_str().unwrap(), "/api/v1/users/me")
+        .await;
     assert_eq!(me.status(), StatusCode::OK);
 
     // The spent token comes back: somebody copied it. Both it and its successor die.
@@ -189,7 +231,12 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
 
     // Another login is another family and is unaffected.
     let other = token_pair(&app, "/api/v1/login").await;
-    assert_eq!(refresh(&app, other["refresh_token"].as_str().unwrap()).await.status(), StatusCode::OK);
+    assert_eq!(
+        refresh(&app, other["refresh_token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -199,7 +246,10 @@ async fn concurrent_refreshes_with_one_token_let_at_most_one_through() {
     let token = pair["refresh_token"].as_str().unwrap();
     let (a, b) = tokio::join!(refresh(&app, token), refresh(&app, token));
     let statuses = [a.status(), b.status()];
-    assert!(statuses.iter().filter(|s| **s == StatusCode::OK).count() <= 1, "{statuses:?}");
+    assert!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count() <= 1,
+        "{statuses:?}"
+    );
     assert!(statuses.contains(&StatusCode::UNAUTHORIZED), "{statuses:?}");
 }
 
@@ -238,7 +288,13 @@ async fn the_login_routes_also_answer_under_auth() {
     let app = spawn_app().await;
     let pair = token_pair(&app, "/api/v1/auth").await;
     let access = pair["access_token"].as_str().unwrap();
-    let test = app.client.post(app.url("/api/v1/auth/test-token")).bearer_auth(access).send().await.unwrap();
+    let test = app
+        .client
+        .post(app.url("/api/v1/auth/test-token"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(test.status(), StatusCode::OK);
     let refreshed = app
         .client

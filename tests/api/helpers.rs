@@ -19,6 +19,7 @@ pub struct TestApp {
     pub client: Client,
     pub admin_token: String,
     pub db: DatabaseConnection,
+    pub database_url: String,
     _database: TestDatabase,
 }
 
@@ -33,11 +34,16 @@ impl Drop for TestDatabase {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Drop runs inside the test's runtime, which cannot block: use a thread of our own.
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 runtime.block_on(async {
                     if let Ok(admin) = Database::connect(&admin_url).await {
                         let _ = admin
-                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
                             .await;
                         let _ = admin.close().await;
                     }
@@ -49,14 +55,28 @@ impl Drop for TestDatabase {
 }
 
 async fn fresh_database() -> (String, TestDatabase) {
-    match std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty()) {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    {
         Some(admin_url) => {
             let name = format!("condivisa_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(&admin_url).await.expect("TEST_DATABASE_URL must be reachable");
-            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("TEST_DATABASE_URL must be reachable");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .unwrap();
             admin.close().await.unwrap();
-            let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
-            (format!("{base}/{name}"), TestDatabase::Postgres { admin_url, name })
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(base, _)| base)
+                .unwrap_or(&admin_url);
+            (
+                format!("{base}/{name}"),
+                TestDatabase::Postgres { admin_url, name },
+            )
         }
         None => {
             let dir = tempfile::tempdir().unwrap();
@@ -77,7 +97,7 @@ pub async fn spawn_app_with(overrides: HashMap<&str, &str>) -> TestApp {
     }
     let (database_url, database) = fresh_database().await;
     let mut values: HashMap<String, String> = [
-        ("DATABASE_URL", database_url.as_str()),
+        ("DATABASE_URL", database_url.clone().as_str()),
         ("BIND_ADDRESS", "127.0.0.1:0"),
         ("SECRET_KEY", SECRET_KEY),
         ("FIRST_SUPERUSER_EMAIL", ADMIN_EMAIL),
@@ -91,12 +111,24 @@ pub async fn spawn_app_with(overrides: HashMap<&str, &str>) -> TestApp {
         values.insert(name.to_string(), value.to_string());
     }
     let settings = Settings::from_values(&values).expect("valid test settings");
-    let application = Application::build(settings).await.expect("the application starts");
+    let application = Application::build(settings)
+        .await
+        .expect("the application starts");
     let address = format!("http://{}", application.local_addr().unwrap());
     let db = application.database();
     tokio::spawn(application.run_until(std::future::pending()));
-    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let mut app = TestApp { address, client, admin_token: String::new(), db, _database: database };
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut app = TestApp {
+        address,
+        client,
+        admin_token: String::new(),
+        db,
+        database_url,
+        _database: database,
+    };
     app.admin_token = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     app
 }
@@ -109,7 +141,11 @@ impl TestApp {
     pub async fn login_response(&self, username: &str, password: &str) -> Response {
         self.client
             .post(self.url("/api/v1/login/access-token"))
-            .form(&[("username", username), ("password", password), ("grant_type", "password")])
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("grant_type", "password"),
+            ])
             .send()
             .await
             .unwrap()
@@ -124,31 +160,65 @@ impl TestApp {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn patch(&self, token: &str, path: &str, body: &Value) -> Response {
-        self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn delete(&self, token: &str, path: &str) -> Response {
-        self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap()
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Creates an organization as admin; returns its id.
     pub async fn create_organization(&self, name: &str) -> i64 {
-        let response =
-            self.post(&self.admin_token, "/api/v1/organizations/", &json!({ "name": name })).await;
+        let response = self
+            .post(
+                &self.admin_token,
+                "/api/v1/organizations/",
+                &json!({ "name": name }),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        response.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+        response.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
     }
 
     /// Creates a user as admin with `PASSWORD`; returns `(id, access token)`.
-    pub async fn create_user(&self, email: &str, role: &str, organization_id: Option<i64>) -> (i64, String) {
+    pub async fn create_user(
+        &self,
+        email: &str,
+        role: &str,
+        organization_id: Option<i64>,
+    ) -> (i64, String) {
         let response = self
             .post(
                 &self.admin_token,
@@ -156,8 +226,15 @@ impl TestApp {
                 &json!({ "email": email, "password": PASSWORD, "role": role, "organization_id": organization_id }),
             )
             .await;
-        assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
-        let id = response.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "{}",
+            response.text().await.unwrap()
+        );
+        let id = response.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap();
         (id, self.login(email, PASSWORD).await)
     }
 }
@@ -169,7 +246,11 @@ pub async fn assert_validation_error(response: Response, loc: &[&str]) -> Value 
     let expected: Vec<Value> = loc.iter().map(|part| json!(part)).collect();
     let details = body["detail"].as_array().expect("detail is a list");
     assert!(
-        details.iter().any(|d| d["loc"].as_array() == Some(&expected) && d["msg"].is_string() && d["type"].is_string()),
+        details
+            .iter()
+            .any(|d| d["loc"].as_array() == Some(&expected)
+                && d["msg"].is_string()
+                && d["type"].is_string()),
         "no error at {loc:?} in {body}"
     );
     body
@@ -179,5 +260,8 @@ pub async fn assert_validation_error(response: Response, loc: &[&str]) -> Value 
 pub async fn assert_detail(response: Response, status: StatusCode) -> String {
     assert_eq!(response.status(), status);
     let body: Value = response.json().await.unwrap();
-    body["detail"].as_str().unwrap_or_else(|| panic!("detail is a string: {body}")).to_string()
+    body["detail"]
+        .as_str()
+        .unwrap_or_else(|| panic!("detail is a string: {body}"))
+        .to_string()
 }

@@ -3,4 +3,5 @@ mod auth;
 mod helpers;
 mod operations;
 mod organizations;
+mod startup;
 mod users;

@@ -22,16 +22,31 @@ async fn world(app: &TestApp) -> World {
     World {
         org_a,
         org_b,
-        vendor_a: app.create_user("vendor.a@example.com", "vendor", Some(org_a)).await,
-        referent_a: app.create_user("referent.a@example.com", "referent", Some(org_a)).await,
-        user_a: app.create_user("user.a@example.com", "user", Some(org_a)).await,
-        vendor_b: app.create_user("vendor.b@example.com", "vendor", Some(org_b)).await,
-        user_b: app.create_user("user.b@example.com", "user", Some(org_b)).await,
+        vendor_a: app
+            .create_user("vendor.a@example.com", "vendor", Some(org_a))
+            .await,
+        referent_a: app
+            .create_user("referent.a@example.com", "referent", Some(org_a))
+            .await,
+        user_a: app
+            .create_user("user.a@example.com", "user", Some(org_a))
+            .await,
+        vendor_b: app
+            .create_user("vendor.b@example.com", "vendor", Some(org_b))
+            .await,
+        user_b: app
+            .create_user("user.b@example.com", "user", Some(org_b))
+            .await,
     }
 }
 
 fn emails(page: &Value) -> Vec<String> {
-    page["items"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap().to_string()).collect()
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[tokio::test]
@@ -69,7 +84,9 @@ async fn admin_creates_a_user_with_normalised_fields() {
     assert_eq!(user["organization_id"], org);
     assert!(user.get("password").is_none() && user.get("hashed_password").is_none());
 
-    let fetched = app.get(&app.admin_token, &format!("/api/v1/users/{}", user["id"])).await;
+    let fetched = app
+        .get(&app.admin_token, &format!("/api/v1/users/{}", user["id"]))
+        .await;
     assert_eq!(fetched.json::<Value>().await.unwrap(), user);
 }
 
@@ -79,34 +96,71 @@ async fn a_company_needs_a_valid_partita_iva() {
     let base = json!({ "email": "srl@example.com", "type": "company", "password": PASSWORD });
     let mut wrong = base.clone();
     wrong["fiscal_code"] = json!("00743110158");
-    let body = assert_validation_error(app.post(&app.admin_token, "/api/v1/users/", &wrong).await, &["body", "fiscal_code"]).await;
+    let body = assert_validation_error(
+        app.post(&app.admin_token, "/api/v1/users/", &wrong).await,
+        &["body", "fiscal_code"],
+    )
+    .await;
     assert!(body.to_string().contains("partita IVA"), "{body}");
     let mut person_code = base.clone();
     person_code["fiscal_code"] = json!("RSSMRA85T10A562S");
-    assert_validation_error(app.post(&app.admin_token, "/api/v1/users/", &person_code).await, &["body", "fiscal_code"]).await;
+    assert_validation_error(
+        app.post(&app.admin_token, "/api/v1/users/", &person_code)
+            .await,
+        &["body", "fiscal_code"],
+    )
+    .await;
     let mut right = base;
     right["fiscal_code"] = json!("IT00743110157");
     let response = app.post(&app.admin_token, "/api/v1/users/", &right).await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    assert_eq!(response.json::<Value>().await.unwrap()["fiscal_code"], "00743110157");
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["fiscal_code"],
+        "00743110157"
+    );
 }
 
 #[tokio::test]
 async fn invalid_bodies_answer_422_naming_the_field() {
     let app = spawn_app().await;
     let cases = [
-        (json!({ "email": "not-an-email", "password": PASSWORD }), "email"),
-        (json!({ "email": "a@example.com", "password": "short" }), "password"),
-        (json!({ "email": "a@example.com", "password": "x".repeat(129) }), "password"),
+        (
+            json!({ "email": "not-an-email", "password": PASSWORD }),
+            "email",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": "short" }),
+            "password",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": "x".repeat(129) }),
+            "password",
+        ),
         (json!({ "password": PASSWORD }), "email"),
-        (json!({ "email": "a@example.com", "password": PASSWORD, "role": "superuser" }), "role"),
-        (json!({ "email": "a@example.com", "password": PASSWORD, "is_superuser": true }), "is_superuser"),
-        (json!({ "email": "a@example.com", "password": PASSWORD, "fiscal_code": "RSSMRA85T10A562X" }), "fiscal_code"),
-        (json!({ "email": "a@example.com", "password": PASSWORD, "username": "no spaces" }), "username"),
+        (
+            json!({ "email": "a@example.com", "password": PASSWORD, "role": "superuser" }),
+            "role",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": PASSWORD, "is_superuser": true }),
+            "is_superuser",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": PASSWORD, "fiscal_code": "RSSMRA85T10A562X" }),
+            "fiscal_code",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": PASSWORD, "username": "no spaces" }),
+            "username",
+        ),
         (json!({ "email": 42, "password": PASSWORD }), "email"),
     ];
     for (body, field) in cases {
-        assert_validation_error(app.post(&app.admin_token, "/api/v1/users/", &body).await, &["body", field]).await;
+        assert_validation_error(
+            app.post(&app.admin_token, "/api/v1/users/", &body).await,
+            &["body", field],
+        )
+        .await;
     }
 }
 
@@ -141,20 +195,48 @@ async fn malformed_json_and_wrong_content_type_are_422_json() {
 async fn duplicates_are_409_naming_the_field() {
     let app = spawn_app().await;
     let first = json!({ "email": "dup@example.com", "username": "dup", "fiscal_code": "MRTMTT91D08F205J", "password": PASSWORD });
-    assert_eq!(app.post(&app.admin_token, "/api/v1/users/", &first).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/users/", &first)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
     let cases = [
-        (json!({ "email": "DUP@example.com", "password": PASSWORD }), "email"),
-        (json!({ "email": "other1@example.com", "username": "DUP", "password": PASSWORD }), "username"),
-        (json!({ "email": "other2@example.com", "fiscal_code": "mrtmtt91d08f205j", "password": PASSWORD }), "fiscal code"),
+        (
+            json!({ "email": "DUP@example.com", "password": PASSWORD }),
+            "email",
+        ),
+        (
+            json!({ "email": "other1@example.com", "username": "DUP", "password": PASSWORD }),
+            "username",
+        ),
+        (
+            json!({ "email": "other2@example.com", "fiscal_code": "mrtmtt91d08f205j", "password": PASSWORD }),
+            "fiscal code",
+        ),
     ];
     for (body, field) in cases {
-        let detail = assert_detail(app.post(&app.admin_token, "/api/v1/users/", &body).await, StatusCode::CONFLICT).await;
+        let detail = assert_detail(
+            app.post(&app.admin_token, "/api/v1/users/", &body).await,
+            StatusCode::CONFLICT,
+        )
+        .await;
         assert!(detail.contains(field), "{detail} should name {field}");
     }
     // A PATCH into an existing email is the same conflict.
     let (id, _) = app.create_user("second@example.com", "user", None).await;
-    let response = app.patch(&app.admin_token, &format!("/api/v1/users/{id}"), &json!({ "email": "dup@example.com" })).await;
-    assert!(assert_detail(response, StatusCode::CONFLICT).await.contains("email"));
+    let response = app
+        .patch(
+            &app.admin_token,
+            &format!("/api/v1/users/{id}"),
+            &json!({ "email": "dup@example.com" }),
+        )
+        .await;
+    assert!(
+        assert_detail(response, StatusCode::CONFLICT)
+            .await
+            .contains("email")
+    );
 }
 
 #[tokio::test]
@@ -167,28 +249,59 @@ async fn the_list_paginates_and_filters() {
             "user_type": if i % 2 == 0 { "producer" } else { "consumer" },
             "password": PASSWORD,
         });
-        assert_eq!(app.post(&app.admin_token, "/api/v1/users/", &body).await.status(), StatusCode::CREATED);
+        assert_eq!(
+            app.post(&app.admin_token, "/api/v1/users/", &body)
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
     }
     let company = json!({ "email": "azienda@example.com", "type": "company", "fiscal_code": "07643520567", "status": "pending", "password": PASSWORD });
-    assert_eq!(app.post(&app.admin_token, "/api/v1/users/", &company).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/users/", &company)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
 
-    let page: Value = app.get(&app.admin_token, "/api/v1/users/?skip=2&limit=2").await.json().await.unwrap();
+    let page: Value = app
+        .get(&app.admin_token, "/api/v1/users/?skip=2&limit=2")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["total"], 7);
     assert_eq!(page["page"], 2);
     assert_eq!(page["size"], 2);
-    assert_eq!(emails(&page), ["person1@example.com", "person2@example.com"]);
+    assert_eq!(
+        emails(&page),
+        ["person1@example.com", "person2@example.com"]
+    );
 
     let check = |query: &'static str, expected: Vec<&'static str>| {
         let app = &app;
         async move {
-            let page: Value = app.get(&app.admin_token, &format!("/api/v1/users?{query}")).await.json().await.unwrap();
+            let page: Value = app
+                .get(&app.admin_token, &format!("/api/v1/users?{query}"))
+                .await
+                .json()
+                .await
+                .unwrap();
             assert_eq!(emails(&page), expected, "{query}");
             assert_eq!(page["total"], expected.len(), "{query}");
         }
     };
     check("type_filter=company", vec!["azienda@example.com"]).await;
     check("status=pending", vec!["azienda@example.com"]).await;
-    check("user_type=producer&search=persona", vec!["person0@example.com", "person2@example.com", "person4@example.com"]).await;
+    check(
+        "user_type=producer&search=persona",
+        vec![
+            "person0@example.com",
+            "person2@example.com",
+            "person4@example.com",
+        ],
+    )
+    .await;
     check("search=NUMERO%203", vec!["person3@example.com"]).await;
     check("search=07643", vec!["azienda@example.com"]).await;
     check("search=%25", vec![]).await;
@@ -198,10 +311,25 @@ async fn the_list_paginates_and_filters() {
 #[tokio::test]
 async fn bad_query_parameters_are_422_naming_the_parameter() {
     let app = spawn_app().await;
-    for (query, field) in [("limit=0", "limit"), ("limit=1001", "limit"), ("skip=-1", "skip"), ("limit=ten", "limit"), ("status=gone", "status")] {
-        assert_validation_error(app.get(&app.admin_token, &format!("/api/v1/users/?{query}")).await, &["query", field]).await;
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("skip=-1", "skip"),
+        ("limit=ten", "limit"),
+        ("status=gone", "status"),
+    ] {
+        assert_validation_error(
+            app.get(&app.admin_token, &format!("/api/v1/users/?{query}"))
+                .await,
+            &["query", field],
+        )
+        .await;
     }
-    assert_validation_error(app.get(&app.admin_token, "/api/v1/users/abc").await, &["path", "id"]).await;
+    assert_validation_error(
+        app.get(&app.admin_token, "/api/v1/users/abc").await,
+        &["path", "id"],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -210,48 +338,119 @@ async fn vendors_manage_referents_and_users_of_their_own_organization() {
     let w = world(&app).await;
     let vendor = &w.vendor_a.1;
 
-    let page: Value = app.get(vendor, "/api/v1/users/").await.json().await.unwrap();
-    assert_eq!(emails(&page), ["vendor.a@example.com", "referent.a@example.com", "user.a@example.com"]);
+    let page: Value = app
+        .get(vendor, "/api/v1/users/")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        emails(&page),
+        [
+            "vendor.a@example.com",
+            "referent.a@example.com",
+            "user.a@example.com"
+        ]
+    );
     assert_eq!(page["total"], 3);
 
     // Created in the vendor's organization even when none is given.
-    let response = app.post(vendor, "/api/v1/users/", &json!({ "email": "new@example.com", "password": PASSWORD })).await;
+    let response = app
+        .post(
+            vendor,
+            "/api/v1/users/",
+            &json!({ "email": "new@example.com", "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    assert_eq!(response.json::<Value>().await.unwrap()["organization_id"], w.org_a);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["organization_id"],
+        w.org_a
+    );
 
     for role in ["vendor", "admin"] {
-        let body = json!({ "email": format!("{role}2@example.com"), "password": PASSWORD, "role": role });
-        assert_eq!(assert_detail(app.post(vendor, "/api/v1/users/", &body).await, StatusCode::FORBIDDEN).await, FORBIDDEN);
+        let body =
+            json!({ "email": format!("{role}2@example.com"), "password": PASSWORD, "role": role });
+        assert_eq!(
+            assert_detail(
+                app.post(vendor, "/api/v1/users/", &body).await,
+                StatusCode::FORBIDDEN
+            )
+            .await,
+            FORBIDDEN
+        );
     }
-    let elsewhere = json!({ "email": "x@example.com", "password": PASSWORD, "organization_id": w.org_b });
-    assert_validation_error(app.post(vendor, "/api/v1/users/", &elsewhere).await, &["body", "organization_id"]).await;
+    let elsewhere =
+        json!({ "email": "x@example.com", "password": PASSWORD, "organization_id": w.org_b });
+    assert_validation_error(
+        app.post(vendor, "/api/v1/users/", &elsewhere).await,
+        &["body", "organization_id"],
+    )
+    .await;
 
     // Other organizations' users do not exist for this vendor.
-    for path in [format!("/api/v1/users/{}", w.user_b.0), format!("/api/v1/users/{}", w.vendor_b.0)] {
-        assert_eq!(assert_detail(app.get(vendor, &path).await, StatusCode::NOT_FOUND).await, "User not found");
-        assert_eq!(app.patch(vendor, &path, &json!({ "full_name": "X" })).await.status(), StatusCode::NOT_FOUND);
-        assert_eq!(app.delete(vendor, &path).await.status(), StatusCode::NOT_FOUND);
+    for path in [
+        format!("/api/v1/users/{}", w.user_b.0),
+        format!("/api/v1/users/{}", w.vendor_b.0),
+    ] {
+        assert_eq!(
+            assert_detail(app.get(vendor, &path).await, StatusCode::NOT_FOUND).await,
+            "User not found"
+        );
+        assert_eq!(
+            app.patch(vendor, &path, &json!({ "full_name": "X" }))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.delete(vendor, &path).await.status(),
+            StatusCode::NOT_FOUND
+        );
     }
 
     let user_path = format!("/api/v1/users/{}", w.user_a.0);
-    let updated = app.patch(vendor, &user_path, &json!({ "full_name": "Anna Verdi", "role": "referent" })).await;
+    let updated = app
+        .patch(
+            vendor,
+            &user_path,
+            &json!({ "full_name": "Anna Verdi", "role": "referent" }),
+        )
+        .await;
     assert_eq!(updated.status(), StatusCode::OK);
-    let promote = app.patch(vendor, &user_path, &json!({ "role": "vendor" })).await;
+    let promote = app
+        .patch(vendor, &user_path, &json!({ "role": "vendor" }))
+        .await;
     assert_eq!(promote.status(), StatusCode::FORBIDDEN);
-    let move_out = app.patch(vendor, &user_path, &json!({ "organization_id": w.org_b })).await;
+    let move_out = app
+        .patch(vendor, &user_path, &json!({ "organization_id": w.org_b }))
+        .await;
     assert_validation_error(move_out, &["body", "organization_id"]).await;
-    assert_eq!(app.delete(vendor, &user_path).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.delete(vendor, &user_path).await.status(),
+        StatusCode::NO_CONTENT
+    );
 }
 
 #[tokio::test]
 async fn vendors_cannot_touch_other_vendors_in_their_organization() {
     let app = spawn_app().await;
     let w = world(&app).await;
-    let (other_vendor, _) = app.create_user("vendor.a2@example.com", "vendor", Some(w.org_a)).await;
+    let (other_vendor, _) = app
+        .create_user("vendor.a2@example.com", "vendor", Some(w.org_a))
+        .await;
     let path = format!("/api/v1/users/{other_vendor}");
     assert_eq!(app.get(&w.vendor_a.1, &path).await.status(), StatusCode::OK);
-    assert_eq!(app.patch(&w.vendor_a.1, &path, &json!({ "full_name": "X" })).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.delete(&w.vendor_a.1, &path).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.patch(&w.vendor_a.1, &path, &json!({ "full_name": "X" }))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.delete(&w.vendor_a.1, &path).await.status(),
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -259,17 +458,45 @@ async fn referents_and_users_see_only_themselves() {
     let app = spawn_app().await;
     let w = world(&app).await;
     for (id, token) in [&w.referent_a, &w.user_a] {
-        assert_eq!(assert_detail(app.get(token, "/api/v1/users/").await, StatusCode::FORBIDDEN).await, FORBIDDEN);
+        assert_eq!(
+            assert_detail(
+                app.get(token, "/api/v1/users/").await,
+                StatusCode::FORBIDDEN
+            )
+            .await,
+            FORBIDDEN
+        );
         let body = json!({ "email": "z@example.com", "password": PASSWORD });
-        assert_eq!(app.post(token, "/api/v1/users/", &body).await.status(), StatusCode::FORBIDDEN);
-        assert_eq!(app.get(token, &format!("/api/v1/users/{id}")).await.status(), StatusCode::OK);
+        assert_eq!(
+            app.post(token, "/api/v1/users/", &body).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            app.get(token, &format!("/api/v1/users/{id}"))
+                .await
+                .status(),
+            StatusCode::OK
+        );
         // Visible, but not theirs to administer.
         let own = format!("/api/v1/users/{id}");
-        assert_eq!(app.patch(token, &own, &json!({ "full_name": "X" })).await.status(), StatusCode::FORBIDDEN);
-        assert_eq!(app.delete(token, &own).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            app.patch(token, &own, &json!({ "full_name": "X" }))
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            app.delete(token, &own).await.status(),
+            StatusCode::FORBIDDEN
+        );
         for other in [w.vendor_a.0, w.user_b.0, 1] {
             if other != *id {
-                assert_eq!(app.get(token, &format!("/api/v1/users/{other}")).await.status(), StatusCode::NOT_FOUND);
+                assert_eq!(
+                    app.get(token, &format!("/api/v1/users/{other}"))
+                        .await
+                        .status(),
+                    StatusCode::NOT_FOUND
+                );
             }
         }
     }
@@ -279,26 +506,59 @@ async fn referents_and_users_see_only_themselves() {
 async fn everyone_updates_their_own_profile_but_not_their_role_or_status() {
     let app = spawn_app().await;
     let (_, token) = app.create_user("self@example.com", "user", None).await;
-    let response = app.patch(&token, "/api/v1/users/me", &json!({ "full_name": "Sara Neri", "address": "Via Po 2" })).await;
+    let response = app
+        .patch(
+            &token,
+            "/api/v1/users/me",
+            &json!({ "full_name": "Sara Neri", "address": "Via Po 2" }),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let me: Value = response.json().await.unwrap();
     assert_eq!(me["full_name"], "Sara Neri");
     assert_eq!(me["address"], "Via Po 2");
-    let cleared: Value = app.patch(&token, "/api/v1/users/me", &json!({ "address": null })).await.json().await.unwrap();
+    let cleared: Value = app
+        .patch(&token, "/api/v1/users/me", &json!({ "address": null }))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(cleared["address"], Value::Null);
 
     for field in ["role", "status", "organization_id"] {
-        let body = json!({ field: if field == "organization_id" { json!(1) } else { json!("admin") } });
-        assert_validation_error(app.patch(&token, "/api/v1/users/me", &body).await, &["body", field]).await;
+        let body =
+            json!({ field: if field == "organization_id" { json!(1) } else { json!("admin") } });
+        assert_validation_error(
+            app.patch(&token, "/api/v1/users/me", &body).await,
+            &["body", field],
+        )
+        .await;
     }
-    let no_current = app.patch(&token, "/api/v1/users/me", &json!({ "password": "another-password" })).await;
+    let no_current = app
+        .patch(
+            &token,
+            "/api/v1/users/me",
+            &json!({ "password": "another-password" }),
+        )
+        .await;
     assert_validation_error(no_current, &["body", "current_password"]).await;
     let wrong_current = app
-        .patch(&token, "/api/v1/users/me", &json!({ "email": "new@example.com", "current_password": "wrong-password" }))
+        .patch(
+            &token,
+            "/api/v1/users/me",
+            &json!({ "email": "new@example.com", "current_password": "wrong-password" }),
+        )
         .await;
-    assert_eq!(assert_detail(wrong_current, StatusCode::BAD_REQUEST).await, "Incorrect password");
+    assert_eq!(
+        assert_detail(wrong_current, StatusCode::BAD_REQUEST).await,
+        "Incorrect password"
+    );
     let right = app
-        .patch(&token, "/api/v1/users/me", &json!({ "email": "new@example.com", "current_password": PASSWORD }))
+        .patch(
+            &token,
+            "/api/v1/users/me",
+            &json!({ "email": "new@example.com", "current_password": PASSWORD }),
+        )
         .await;
     assert_eq!(right.status(), StatusCode::OK);
     app.login("new@example.com", PASSWORD).await;
@@ -307,46 +567,94 @@ async fn everyone_updates_their_own_profile_but_not_their_role_or_status() {
 #[tokio::test]
 async fn an_admin_cannot_change_their_own_role_or_status() {
     let app = spawn_app().await;
-    let me: Value = app.get(&app.admin_token, "/api/v1/users/me").await.json().await.unwrap();
+    let me: Value = app
+        .get(&app.admin_token, "/api/v1/users/me")
+        .await
+        .json()
+        .await
+        .unwrap();
     let path = format!("/api/v1/users/{}", me["id"]);
     for body in [json!({ "role": "user" }), json!({ "status": "inactive" })] {
-        assert_eq!(app.patch(&app.admin_token, &path, &body).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            app.patch(&app.admin_token, &path, &body).await.status(),
+            StatusCode::FORBIDDEN
+        );
     }
 }
 
 #[tokio::test]
 async fn the_last_active_admin_cannot_be_deactivated_or_demoted() {
     let app = spawn_app().await;
-    let me: Value = app.get(&app.admin_token, "/api/v1/users/me").await.json().await.unwrap();
+    let me: Value = app
+        .get(&app.admin_token, "/api/v1/users/me")
+        .await
+        .json()
+        .await
+        .unwrap();
     let first = format!("/api/v1/users/{}", me["id"]);
-    let detail = assert_detail(app.delete(&app.admin_token, &first).await, StatusCode::CONFLICT).await;
+    let detail = assert_detail(
+        app.delete(&app.admin_token, &first).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
     assert!(detail.contains("last active admin"), "{detail}");
 
     let (second_id, second_token) = app.create_user("admin2@example.com", "admin", None).await;
     let second = format!("/api/v1/users/{second_id}");
     // With two admins, one may deactivate the other...
-    assert_eq!(app.delete(&second_token, &first).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.delete(&second_token, &first).await.status(),
+        StatusCode::NO_CONTENT
+    );
     // ...but the remaining one is the last: not deletable by itself, nor demotable by anyone.
-    assert_eq!(app.delete(&second_token, &second).await.status(), StatusCode::CONFLICT);
-    let reactivated = app.patch(&second_token, &first, &json!({ "status": "active" })).await;
+    assert_eq!(
+        app.delete(&second_token, &second).await.status(),
+        StatusCode::CONFLICT
+    );
+    let reactivated = app
+        .patch(&second_token, &first, &json!({ "status": "active" }))
+        .await;
     assert_eq!(reactivated.status(), StatusCode::OK);
-    let demote = app.patch(&app.admin_token, &second, &json!({ "role": "user" })).await;
+    let demote = app
+        .patch(&app.admin_token, &second, &json!({ "role": "user" }))
+        .await;
     assert_eq!(demote.status(), StatusCode::OK);
-    assert_eq!(app.delete(&app.admin_token, &first).await.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        app.delete(&app.admin_token, &first).await.status(),
+        StatusCode::CONFLICT
+    );
 }
 
 #[tokio::test]
 async fn two_admins_deactivating_each_other_at_once_leave_one_active() {
     let app = spawn_app().await;
-    let me: Value = app.get(&app.admin_token, "/api/v1/users/me").await.json().await.unwrap();
+    let me: Value = app
+        .get(&app.admin_token, "/api/v1/users/me")
+        .await
+        .json()
+        .await
+        .unwrap();
     let (second_id, second_token) = app.create_user("admin2@example.com", "admin", None).await;
     let first_path = format!("/api/v1/users/{}", me["id"]);
     let second_path = format!("/api/v1/users/{second_id}");
-    let (a, b) = tokio::join!(app.delete(&app.admin_token, &second_path), app.delete(&second_token, &first_path));
-    let succeeded = [a.status(), b.status()].iter().filter(|s| **s == StatusCode::NO_CONTENT).count();
+    let (a, b) = tokio::join!(
+        app.delete(&app.admin_token, &second_path),
+        app.delete(&second_token, &first_path)
+    );
+    let succeeded = [a.status(), b.status()]
+        .iter()
+        .filter(|s| **s == StatusCode::NO_CONTENT)
+        .count();
     assert_eq!(succeeded, 1, "{:?} {:?}", a.status(), b.status());
     let admins: Value = app
-        .get(if a.status() == StatusCode::NO_CONTENT { &app.admin_token } else { &second_token }, "/api/v1/users/?role=admin&status=active")
+        .get(
+            if a.status() == StatusCode::NO_CONTENT {
+                &app.admin_token
+            } else {
+                &second_token
+            },
+            "/api/v1/users/?role=admin&status=active",
+        )
         .await
         .json()
         .await
@@ -359,19 +667,39 @@ async fn deactivation_is_idempotent_and_keeps_the_account() {
     let app = spawn_app().await;
     let (id, _) = app.create_user("gone@example.com", "user", None).await;
     let path = format!("/api/v1/users/{id}");
-    assert_eq!(app.delete(&app.admin_token, &path).await.status(), StatusCode::NO_CONTENT);
-    assert_eq!(app.delete(&app.admin_token, &path).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.delete(&app.admin_token, &path).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.delete(&app.admin_token, &path).await.status(),
+        StatusCode::NO_CONTENT
+    );
     let user: Value = app.get(&app.admin_token, &path).await.json().await.unwrap();
     assert_eq!(user["status"], "inactive");
     assert_eq!(user["is_active"], false);
-    assert_eq!(app.get(&app.admin_token, "/api/v1/users/999999").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&app.admin_token, "/api/v1/users/999999")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
 async fn a_vendor_needs_an_organization_that_exists() {
     let app = spawn_app().await;
     let no_org = json!({ "email": "v@example.com", "password": PASSWORD, "role": "vendor" });
-    assert_validation_error(app.post(&app.admin_token, "/api/v1/users/", &no_org).await, &["body", "organization_id"]).await;
+    assert_validation_error(
+        app.post(&app.admin_token, "/api/v1/users/", &no_org).await,
+        &["body", "organization_id"],
+    )
+    .await;
     let missing_org = json!({ "email": "v@example.com", "password": PASSWORD, "role": "vendor", "organization_id": 4242 });
-    assert_validation_error(app.post(&app.admin_token, "/api/v1/users/", &missing_org).await, &["body", "organization_id"]).await;
+    assert_validation_error(
+        app.post(&app.admin_token, "/api/v1/users/", &missing_org)
+            .await,
+        &["body", "organization_id"],
+    )
+    .await;
 }

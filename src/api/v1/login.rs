@@ -78,11 +78,15 @@ pub async fn refresh_token(
     State(state): State<AppState>,
     ValidJson(body): ValidJson<RefreshRequest>,
 ) -> Result<Json<Token>, ApiError> {
-    let stored = crud::refresh_tokens::find_by_hash(&state.db, &hash_refresh_token(&body.refresh_token))
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+    let stored =
+        crud::refresh_tokens::find_by_hash(&state.db, &hash_refresh_token(&body.refresh_token))
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
     if stored.used_at.is_some() || stored.revoked_at.is_some() {
-        tracing::warn!(user_id = stored.user_id, "spent refresh token presented: revoking its family");
+        tracing::warn!(
+            user_id = stored.user_id,
+            "spent refresh token presented: revoking its family"
+        );
         crud::refresh_tokens::revoke_family(&state.db, &stored.family_id).await?;
         return Err(ApiError::Unauthorized);
     }
@@ -95,7 +99,9 @@ pub async fn refresh_token(
         return Err(ApiError::Unauthorized);
     }
     match crud::users::find(&state.db, stored.user_id).await? {
-        Some(user) if user.is_active() => Ok(Json(issue_tokens(&state, user.id, &stored.family_id).await?)),
+        Some(user) if user.is_active() => Ok(Json(
+            issue_tokens(&state, user.id, &stored.family_id).await?,
+        )),
         _ => Err(ApiError::Unauthorized),
     }
 }
@@ -130,5 +136,10 @@ async fn issue_tokens(state: &AppState, user_id: i32, family: &str) -> Result<To
     let (refresh_token, refresh_hash) = new_refresh_token();
     let expires_at = now + Duration::days(state.settings.refresh_token_expire_days);
     crud::refresh_tokens::insert(&state.db, user_id, family, refresh_hash, expires_at).await?;
-    Ok(Token { access_token, token_type: "bearer".into(), expires_in: ttl, refresh_token })
+    Ok(Token {
+        access_token,
+        token_type: "bearer".into(),
+        expires_in: ttl,
+        refresh_token,
+    })
 }

@@ -29,7 +29,9 @@ pub fn router() -> Router<AppState> {
         .route("/users/me", get(users::read_me).patch(users::update_me))
         .route(
             "/users/{id}",
-            get(users::read_user).patch(users::update_user).delete(users::delete_user),
+            get(users::read_user)
+                .patch(users::update_user)
+                .delete(users::delete_user),
         )
         .route("/organizations", organizations_collection.clone())
         .route("/organizations/", organizations_collection)

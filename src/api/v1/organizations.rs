@@ -35,7 +35,8 @@ pub async fn list_organizations(
     ValidQuery(params): ValidQuery<OrganizationListParams>,
 ) -> Result<Json<Page<OrganizationPublic>>, ApiError> {
     current.require(Permission::OrganizationsRead)?;
-    let (rows, total) = crud::organizations::list(&state.db, current.organization_scope(), &params).await?;
+    let (rows, total) =
+        crud::organizations::list(&state.db, current.organization_scope(), &params).await?;
     let items = rows.into_iter().map(OrganizationPublic::from).collect();
     Ok(Json(Page::new(items, total, params.skip, params.limit)))
 }
@@ -90,7 +91,9 @@ pub async fn read_organization(
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Json<OrganizationPublic>, ApiError> {
     current.require(Permission::OrganizationsRead)?;
-    Ok(Json(visible_organization(&state, &current, id).await?.into()))
+    Ok(Json(
+        visible_organization(&state, &current, id).await?.into(),
+    ))
 }
 
 #[utoipa::path(
@@ -128,7 +131,9 @@ pub async fn update_organization(
     if let Some(is_active) = body.is_active {
         model.is_active = Set(is_active);
     }
-    Ok(Json(crud::organizations::update(&state.db, model).await?.into()))
+    Ok(Json(
+        crud::organizations::update(&state.db, model).await?.into(),
+    ))
 }
 
 async fn visible_organization(

@@ -81,7 +81,10 @@ pub async fn create_user(
         email: Set(normalize_email(&body.email)),
         username: Set(clean(body.username.as_deref()).map(|u| u.to_lowercase())),
         full_name: Set(clean(body.full_name.as_deref())),
-        fiscal_code: Set(normalize_fiscal_code(body.kind, body.fiscal_code.as_deref())?),
+        fiscal_code: Set(normalize_fiscal_code(
+            body.kind,
+            body.fiscal_code.as_deref(),
+        )?),
         kind: Set(body.kind),
         user_type: Set(body.user_type),
         address: Set(clean(body.address.as_deref())),
@@ -132,7 +135,11 @@ pub async fn update_me(
     ValidJson(body): ValidJson<UserUpdateMe>,
 ) -> Result<Json<UserPublic>, ApiError> {
     let me = current.0;
-    let new_email = body.email.as_deref().map(normalize_email).filter(|email| *email != me.email);
+    let new_email = body
+        .email
+        .as_deref()
+        .map(normalize_email)
+        .filter(|email| *email != me.email);
     if new_email.is_some() || body.password.is_some() {
         let Some(current_password) = body.current_password.as_deref() else {
             return Err(ApiError::invalid(FieldError::body(
@@ -141,7 +148,11 @@ pub async fn update_me(
                 "missing",
             )));
         };
-        if !state.passwords.verify(current_password, Some(&me.hashed_password)).await {
+        if !state
+            .passwords
+            .verify(current_password, Some(&me.hashed_password))
+            .await
+        {
             return Err(ApiError::BadRequest("Incorrect password".into()));
         }
     }
@@ -221,7 +232,9 @@ pub async fn update_user(
     let status = body.status.unwrap_or(target.status);
     let organization_id = body.organization_id.unwrap_or(target.organization_id);
     if target.id == current.id()
-        && (role != target.role || status != target.status || organization_id != target.organization_id)
+        && (role != target.role
+            || status != target.status
+            || organization_id != target.organization_id)
     {
         // Nobody raises their own role, changes their own status or moves themselves.
         return Err(ApiError::Forbidden);
@@ -314,7 +327,11 @@ pub async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn visible_user(state: &AppState, current: &CurrentUser, id: i32) -> Result<user::Model, ApiError> {
+async fn visible_user(
+    state: &AppState,
+    current: &CurrentUser,
+    id: i32,
+) -> Result<user::Model, ApiError> {
     crud::users::find_in_scope(&state.db, current.user_scope(), id)
         .await?
         .ok_or_else(|| ApiError::not_found(USER))
@@ -323,7 +340,8 @@ async fn visible_user(state: &AppState, current: &CurrentUser, id: i32) -> Resul
 /// Vendors manage the referents and users of their organization, and themselves; not other
 /// vendors nor admins.
 fn check_may_manage(current: &CurrentUser, target: &user::Model) -> Result<(), ApiError> {
-    if current.role() == Role::Admin || target.id == current.id() || vendor_may_assign(target.role) {
+    if current.role() == Role::Admin || target.id == current.id() || vendor_may_assign(target.role)
+    {
         Ok(())
     } else {
         Err(ApiError::Forbidden)
@@ -336,8 +354,13 @@ async fn save_guarding_last_admin(
     target: &user::Model,
     model: user::ActiveModel,
 ) -> Result<user::Model, ApiError> {
-    let still_active_admin = matches!(model.role, ActiveValue::Set(Role::Admin) | ActiveValue::Unchanged(Role::Admin))
-        && matches!(model.status, ActiveValue::Set(UserStatus::Active) | ActiveValue::Unchanged(UserStatus::Active));
+    let still_active_admin = matches!(
+        model.role,
+        ActiveValue::Set(Role::Admin) | ActiveValue::Unchanged(Role::Admin)
+    ) && matches!(
+        model.status,
+        ActiveValue::Set(UserStatus::Active) | ActiveValue::Unchanged(UserStatus::Active)
+    );
     let removes_an_admin = target.role == Role::Admin && target.is_active() && !still_active_admin;
     if !removes_an_admin {
         return Ok(crud::users::update(&state.db, model).await?);
@@ -345,7 +368,9 @@ async fn save_guarding_last_admin(
     let txn = state.db.begin().await?;
     crud::users::lock_admin_changes(&txn).await?;
     if crud::users::count_active_admins(&txn).await? <= 1 {
-        return Err(ApiError::Conflict("The last active admin cannot be deactivated or demoted".into()));
+        return Err(ApiError::Conflict(
+            "The last active admin cannot be deactivated or demoted".into(),
+        ));
     }
     let updated = crud::users::update(&txn, model).await?;
     txn.commit().await?;
@@ -378,7 +403,11 @@ async fn check_organization(
 }
 
 fn organization_not_found() -> ApiError {
-    ApiError::invalid(FieldError::body("organization_id", "Organization not found", "not_found"))
+    ApiError::invalid(FieldError::body(
+        "organization_id",
+        "Organization not found",
+        "not_found",
+    ))
 }
 
 fn normalize_email(email: &str) -> String {
@@ -386,7 +415,9 @@ fn normalize_email(email: &str) -> String {
 }
 
 fn normalize_fiscal_code(kind: UserKind, code: Option<&str>) -> Result<Option<String>, ApiError> {
-    let Some(code) = clean(code) else { return Ok(None) };
+    let Some(code) = clean(code) else {
+        return Ok(None);
+    };
     let taxpayer = match kind {
         UserKind::Person => TaxpayerKind::Person,
         UserKind::Company => TaxpayerKind::Company,
@@ -396,6 +427,10 @@ fn normalize_fiscal_code(kind: UserKind, code: Option<&str>) -> Result<Option<St
             UserKind::Person => "codice fiscale",
             UserKind::Company => "partita IVA",
         };
-        ApiError::invalid(FieldError::body("fiscal_code", format!("Invalid {what}: {error}"), "fiscal_code"))
+        ApiError::invalid(FieldError::body(
+            "fiscal_code",
+            format!("Invalid {what}: {error}"),
+            "fiscal_code",
+        ))
     })
 }
