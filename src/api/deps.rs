@@ -8,6 +8,7 @@ use crate::app::AppState;
 use crate::core::permissions::{Permission, has_permission};
 use crate::crud;
 use crate::crud::organizations::OrganizationScope;
+use crate::crud::scope::CommunityScope;
 use crate::crud::users::UserScope;
 use crate::models::enums::Role;
 use crate::models::user;
@@ -38,6 +39,17 @@ impl CurrentUser {
             (Role::Vendor, Some(organization)) => UserScope::Organization(organization),
             (Role::Vendor, None) => UserScope::Only(self.0.id),
             _ => UserScope::Only(self.0.id),
+        }
+    }
+
+    /// Which configurations — and so members, plants, transactions — the caller can see.
+    pub fn community_scope(&self) -> CommunityScope {
+        match (self.0.role, self.0.organization_id) {
+            (Role::Admin, _) => CommunityScope::All,
+            (Role::Vendor, Some(organization)) => CommunityScope::Organization(organization),
+            (Role::Vendor, None) => CommunityScope::Nobody,
+            (Role::Referent, _) => CommunityScope::Referent(self.0.id),
+            (Role::User, _) => CommunityScope::MemberUser(self.0.id),
         }
     }
 

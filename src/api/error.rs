@@ -193,14 +193,26 @@ fn violated_column(message: &str) -> Option<(String, String)> {
         let (table, column) = name.split_once("__")?;
         return Some((table.to_string(), column.to_string()));
     }
+    // A composite index lists the scoping columns first and the user-facing one last.
     let columns = message.split("failed: ").nth(1)?;
-    let first = columns.split(',').next()?.trim();
-    let (table, column) = first.split_once('.')?;
+    let last = columns.split(',').next_back()?.trim();
+    let (table, column) = last.split_once('.')?;
     Some((table.to_string(), column.to_string()))
 }
 
 fn singular(table: &str) -> String {
     table.strip_suffix('s').unwrap_or(table).replace('_', " ")
+}
+
+/// A decimal from a request as an integer of `scale` decimals, or a 422 naming `field`.
+pub fn fixed_point(field: &str, value: rust_decimal::Decimal, scale: u32) -> Result<i64, ApiError> {
+    crate::domain::quantities::to_fixed(value, scale)
+        .map_err(|error| ApiError::invalid(FieldError::body(field, error.to_string(), "decimal")))
+}
+
+/// A 422 naming a body field.
+pub fn invalid_field(field: &str, message: impl Into<String>, kind: &str) -> ApiError {
+    ApiError::invalid(FieldError::body(field, message, kind))
 }
 
 #[cfg(test)]
@@ -218,6 +230,10 @@ mod tests {
         assert_eq!(
             violated_column("UNIQUE constraint failed: users.email"),
             Some(("users".into(), "email".into()))
+        );
+        assert_eq!(
+            violated_column("UNIQUE constraint failed: community_users.organization_id, community_users.email"),
+            Some(("community_users".into(), "email".into()))
         );
         assert_eq!(violated_column("something else"), None);
     }

@@ -12,18 +12,33 @@ pub enum Permission {
     UsersWrite,
     OrganizationsRead,
     OrganizationsWrite,
+    /// Read configurations and what hangs off them (members, plants, transactions) in scope.
     ConfigurationsRead,
-    ConfigurationsWrite,
+    ConfigurationsCreate,
+    ConfigurationsUpdate,
+    ConfigurationsDelete,
+    /// Members and their plants.
+    MembersWrite,
+    CommunityUsersRead,
+    CommunityUsersWrite,
+    /// Record, settle and cancel ledger rows.
+    TransactionsWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 12] = [
         Permission::UsersRead,
         Permission::UsersWrite,
         Permission::OrganizationsRead,
         Permission::OrganizationsWrite,
         Permission::ConfigurationsRead,
-        Permission::ConfigurationsWrite,
+        Permission::ConfigurationsCreate,
+        Permission::ConfigurationsUpdate,
+        Permission::ConfigurationsDelete,
+        Permission::MembersWrite,
+        Permission::CommunityUsersRead,
+        Permission::CommunityUsersWrite,
+        Permission::TransactionsWrite,
     ];
 
     pub fn code(self) -> &'static str {
@@ -33,7 +48,13 @@ impl Permission {
             Permission::OrganizationsRead => "organizations:read",
             Permission::OrganizationsWrite => "organizations:write",
             Permission::ConfigurationsRead => "configurations:read",
-            Permission::ConfigurationsWrite => "configurations:write",
+            Permission::ConfigurationsCreate => "configurations:create",
+            Permission::ConfigurationsUpdate => "configurations:update",
+            Permission::ConfigurationsDelete => "configurations:delete",
+            Permission::MembersWrite => "members:write",
+            Permission::CommunityUsersRead => "community_users:read",
+            Permission::CommunityUsersWrite => "community_users:write",
+            Permission::TransactionsWrite => "transactions:write",
         }
     }
 }
@@ -48,9 +69,22 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             UsersWrite,
             OrganizationsRead,
             ConfigurationsRead,
-            ConfigurationsWrite,
+            ConfigurationsCreate,
+            ConfigurationsUpdate,
+            ConfigurationsDelete,
+            MembersWrite,
+            CommunityUsersRead,
+            CommunityUsersWrite,
+            TransactionsWrite,
         ],
-        Role::Referent => &[ConfigurationsRead, ConfigurationsWrite],
+        Role::Referent => &[
+            ConfigurationsRead,
+            ConfigurationsUpdate,
+            MembersWrite,
+            CommunityUsersRead,
+            CommunityUsersWrite,
+            TransactionsWrite,
+        ],
         Role::User => &[ConfigurationsRead],
     }
 }
@@ -93,6 +127,14 @@ mod tests {
             assert!(!has_permission(role, Permission::UsersWrite));
         }
         assert!(has_permission(Role::Vendor, Permission::UsersWrite));
+    }
+
+    #[test]
+    fn users_only_read_communities() {
+        assert_eq!(role_permissions(Role::User), &[Permission::ConfigurationsRead]);
+        assert!(!has_permission(Role::Referent, Permission::ConfigurationsCreate));
+        assert!(!has_permission(Role::Referent, Permission::ConfigurationsDelete));
+        assert!(has_permission(Role::Referent, Permission::TransactionsWrite));
     }
 
     #[test]

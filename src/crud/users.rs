@@ -141,13 +141,8 @@ pub async fn count_active_admins(db: &impl ConnectionTrait) -> Result<u64, sea_o
         .await
 }
 
-/// Serialises changes that could remove the last active admin. PostgreSQL's read-committed
-/// isolation would otherwise let two admins deactivate each other at the same moment; SQLite
-/// already serialises writing transactions.
+/// Serialises changes that could remove the last active admin: without it, two admins could
+/// deactivate each other at the same moment.
 pub async fn lock_admin_changes(txn: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
-    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7236830373270102387)")
-            .await?;
-    }
-    Ok(())
+    super::write_lock(txn, "admins").await
 }

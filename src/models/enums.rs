@@ -100,3 +100,100 @@ pub enum UserType {
     #[sea_orm(string_value = "prosumer")]
     Prosumer,
 }
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+        )]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+        pub enum $name {
+            $(
+                #[sea_orm(string_value = $value)]
+                #[serde(rename = $value)]
+                $variant,
+            )+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $value,)+
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// The TIAD configuration types that condivisa runs (those eligible for the incentive).
+    ConfigurationType { Cer = "CER", Auc = "AUC", Aid = "AID" }
+);
+
+string_enum!(ConfigurationStatus { Draft = "draft", Active = "active", Suspended = "suspended", Closed = "closed" });
+
+string_enum!(
+    /// Italian day-ahead market zones.
+    MarketZone { Nord = "NORD", Cnor = "CNOR", Csud = "CSUD", Sud = "SUD", Cala = "CALA", Sici = "SICI", Sard = "SARD" }
+);
+
+string_enum!(
+    /// The twenty Italian regions (the PV tariff has a zonal correction by region).
+    Region {
+        Abruzzo = "abruzzo",
+        Basilicata = "basilicata",
+        Calabria = "calabria",
+        Campania = "campania",
+        EmiliaRomagna = "emilia_romagna",
+        FriuliVeneziaGiulia = "friuli_venezia_giulia",
+        Lazio = "lazio",
+        Liguria = "liguria",
+        Lombardia = "lombardia",
+        Marche = "marche",
+        Molise = "molise",
+        Piemonte = "piemonte",
+        Puglia = "puglia",
+        Sardegna = "sardegna",
+        Sicilia = "sicilia",
+        Toscana = "toscana",
+        TrentinoAltoAdige = "trentino_alto_adige",
+        Umbria = "umbria",
+        ValleDAosta = "valle_d_aosta",
+        Veneto = "veneto",
+    }
+);
+
+string_enum!(MemberRole { Consumer = "consumer", Producer = "producer", Prosumer = "prosumer" });
+
+string_enum!(MemberCategory {
+    Domestic = "domestic",
+    Sme = "sme",
+    PublicBody = "public_body",
+    ReligiousOrThirdSector = "religious_or_third_sector",
+    LargeEnterprise = "large_enterprise",
+});
+
+string_enum!(MemberStatus { Pending = "pending", Active = "active", Withdrawn = "withdrawn" });
+
+string_enum!(PlantSource { Pv = "pv", Wind = "wind", Hydro = "hydro", Biomass = "biomass", Other = "other" });
+
+string_enum!(
+    /// The voltage level a plant is connected at (AUC valorisation depends on it).
+    ConnectionVoltage { Lv = "LV", Mv = "MV" }
+);
+
+string_enum!(CommunityUserRole { Member = "member", Referent = "referent", Manager = "manager" });
+
+string_enum!(CommunityUserStatus { Active = "active", Inactive = "inactive", Pending = "pending" });
+
+string_enum!(TransactionKind {
+    SharedEnergy = "shared_energy",
+    Incentive = "incentive",
+    Valorisation = "valorisation",
+    Fee = "fee",
+    Adjustment = "adjustment",
+    Payment = "payment",
+});
+
+string_enum!(TransactionStatus { Pending = "pending", Settled = "settled", Cancelled = "cancelled" });

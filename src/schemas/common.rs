@@ -57,3 +57,77 @@ pub fn trimmed_option<'de, D: Deserializer<'de>>(
 ) -> Result<Option<String>, D::Error> {
     Option::<String>::deserialize(deserializer).map(|value| value.map(|v| v.trim().to_string()))
 }
+
+/// Deserialises an exact decimal from a JSON string (`"12.50"`) or number (`12.5`). Numbers
+/// never pass through a float: serde_json's `arbitrary_precision` hands us their digits.
+pub fn exact_decimal<'de, D: Deserializer<'de>>(deserializer: D) -> Result<rust_decimal::Decimal, D::Error> {
+    deserializer.deserialize_any(DecimalVisitor)
+}
+
+pub fn exact_decimal_option<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<rust_decimal::Decimal>, D::Error> {
+    struct OptionVisitor;
+    impl<'de> serde::de::Visitor<'de> for OptionVisitor {
+        type Value = Option<rust_decimal::Decimal>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a decimal number, as a string or a number, or null")
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+            exact_decimal(deserializer).map(Some)
+        }
+    }
+    deserializer.deserialize_option(OptionVisitor)
+}
+
+/// For PATCH: absent → `None`, `null` → `Some(None)`, a value → `Some(Some(v))`.
+pub fn nullable_exact_decimal<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<rust_decimal::Decimal>>, D::Error> {
+    exact_decimal_option(deserializer).map(Some)
+}
+
+struct DecimalVisitor;
+
+impl<'de> serde::de::Visitor<'de> for DecimalVisitor {
+    type Value = rust_decimal::Decimal;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a decimal number, as a string or a number")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
+        value
+            .trim()
+            .parse::<rust_decimal::Decimal>()
+            .map_err(|_| E::custom(format!("`{value}` is not a decimal number")))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        // serde_json's arbitrary-precision numbers arrive as a one-entry map of their digits.
+        let digits = match map.next_entry::<String, String>()? {
+            Some((_, digits)) => digits,
+            None => return Err(serde::de::Error::custom("expected a decimal number")),
+        };
+        if digits.contains(['e', 'E']) {
+            rust_decimal::Decimal::from_scientific(&digits)
+        } else {
+            digits.parse()
+        }
+        .map_err(|_| serde::de::Error::custom(format!("`{digits}` is not a decimal number")))
+    }
+}

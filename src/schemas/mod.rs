@@ -2,5 +2,10 @@
 //! Request types reject unknown fields, so nothing can be mass-assigned.
 pub mod auth;
 pub mod common;
+pub mod community_user;
+pub mod configuration;
+pub mod member;
 pub mod organization;
+pub mod plant;
+pub mod transaction;
 pub mod user;

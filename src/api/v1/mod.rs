@@ -1,12 +1,17 @@
 //! The `/api/v1` router. Collection routes answer with and without the trailing slash (FastAPI's
 //! canonical form is `/users/`), and the login routes also answer under `/auth`.
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 
 use crate::app::AppState;
 
+pub mod community_users;
+pub mod configurations;
 pub mod login;
+pub mod members;
 pub mod organizations;
+pub mod plants;
+pub mod transactions;
 pub mod users;
 
 pub fn router() -> Router<AppState> {
@@ -16,27 +21,63 @@ pub fn router() -> Router<AppState> {
         .route("/refresh-token", post(login::refresh_token));
     let auth = login.clone().route("/logout", post(login::logout));
 
-    let users_collection = get(users::list_users).post(users::create_user);
-    let organizations_collection =
-        get(organizations::list_organizations).post(organizations::create_organization);
-
     Router::new()
         .nest("/login", login)
         .route("/logout", post(login::logout))
         .nest("/auth", auth)
-        .route("/users", users_collection.clone())
-        .route("/users/", users_collection)
+        .merge(collection("/users", get(users::list_users).post(users::create_user)))
         .route("/users/me", get(users::read_me).patch(users::update_me))
         .route(
             "/users/{id}",
-            get(users::read_user)
-                .patch(users::update_user)
-                .delete(users::delete_user),
+            get(users::read_user).patch(users::update_user).delete(users::delete_user),
         )
-        .route("/organizations", organizations_collection.clone())
-        .route("/organizations/", organizations_collection)
+        .merge(collection(
+            "/organizations",
+            get(organizations::list_organizations).post(organizations::create_organization),
+        ))
         .route(
             "/organizations/{id}",
             get(organizations::read_organization).patch(organizations::update_organization),
         )
+        .merge(collection(
+            "/configurations",
+            get(configurations::list_configurations).post(configurations::create_configuration),
+        ))
+        .route(
+            "/configurations/{id}",
+            get(configurations::read_configuration)
+                .patch(configurations::update_configuration)
+                .delete(configurations::delete_configuration),
+        )
+        .merge(collection("/members", get(members::list_members).post(members::create_member)))
+        .route(
+            "/members/{id}",
+            get(members::read_member).patch(members::update_member).delete(members::delete_member),
+        )
+        .merge(collection("/plants", get(plants::list_plants).post(plants::create_plant)))
+        .route(
+            "/plants/{id}",
+            get(plants::read_plant).patch(plants::update_plant).delete(plants::delete_plant),
+        )
+        .merge(collection(
+            "/community-users",
+            get(community_users::list_community_users).post(community_users::create_community_user),
+        ))
+        .route("/community-users/check", get(community_users::check_email))
+        .route(
+            "/community-users/{id}",
+            get(community_users::read_community_user).patch(community_users::update_community_user),
+        )
+        .merge(collection(
+            "/transactions",
+            get(transactions::list_transactions).post(transactions::create_transaction),
+        ))
+        .route("/transactions/{id}", get(transactions::read_transaction))
+        .route("/transactions/{id}/settle", post(transactions::settle_transaction))
+        .route("/transactions/{id}/cancel", post(transactions::cancel_transaction))
+}
+
+/// A collection route under both `/things` and `/things/`.
+fn collection(path: &str, methods: MethodRouter<AppState>) -> Router<AppState> {
+    Router::new().route(path, methods.clone()).route(&format!("{path}/"), methods)
 }

@@ -1,0 +1,107 @@
+//! The caller's scope over the community data, as SQL conditions. Everything is scoped through
+//! the configuration: a vendor sees its organization's configurations, a referent the ones it is
+//! referent of, a user the ones its member records belong to.
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::ColumnTrait;
+
+use crate::models::{community_user, configuration, member, plant, transaction};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommunityScope {
+    All,
+    Organization(i32),
+    Referent(i32),
+    MemberUser(i32),
+    Nobody,
+}
+
+fn nothing() -> Condition {
+    Condition::all().add(Expr::val(1).eq(0))
+}
+
+/// `SELECT id FROM configurations WHERE <scope>`.
+fn visible_configuration_ids(scope: CommunityScope) -> SelectStatement {
+    Query::select()
+        .column(configuration::Column::Id)
+        .from(configuration::Entity)
+        .cond_where(configurations(scope))
+        .to_owned()
+}
+
+fn member_ids_of_user(user_id: i32) -> SelectStatement {
+    Query::select()
+        .column(member::Column::Id)
+        .from(member::Entity)
+        .and_where(member::Column::UserId.eq(user_id))
+        .to_owned()
+}
+
+pub fn configurations(scope: CommunityScope) -> Condition {
+    match scope {
+        CommunityScope::All => Condition::all(),
+        CommunityScope::Organization(id) => Condition::all().add(configuration::Column::OrganizationId.eq(id)),
+        CommunityScope::Referent(user) => Condition::all().add(configuration::Column::ReferentId.eq(user)),
+        CommunityScope::MemberUser(user) => Condition::all().add(
+            configuration::Column::Id.in_subquery(
+                Query::select()
+                    .column(member::Column::ConfigurationId)
+                    .from(member::Entity)
+                    .and_where(member::Column::UserId.eq(user))
+                    .to_owned(),
+            ),
+        ),
+        CommunityScope::Nobody => nothing(),
+    }
+}
+
+pub fn members(scope: CommunityScope) -> Condition {
+    match scope {
+        CommunityScope::All => Condition::all(),
+        CommunityScope::MemberUser(user) => Condition::all().add(member::Column::UserId.eq(user)),
+        CommunityScope::Nobody => nothing(),
+        other => Condition::all().add(member::Column::ConfigurationId.in_subquery(visible_configuration_ids(other))),
+    }
+}
+
+pub fn plants(scope: CommunityScope) -> Condition {
+    match scope {
+        CommunityScope::All => Condition::all(),
+        CommunityScope::Nobody => nothing(),
+        other => Condition::all().add(
+            plant::Column::MemberId.in_subquery(
+                Query::select().column(member::Column::Id).from(member::Entity).cond_where(members(other)).to_owned(),
+            ),
+        ),
+    }
+}
+
+pub fn transactions(scope: CommunityScope) -> Condition {
+    match scope {
+        CommunityScope::All => Condition::all(),
+        CommunityScope::MemberUser(user) => {
+            Condition::all().add(transaction::Column::MemberId.in_subquery(member_ids_of_user(user)))
+        }
+        CommunityScope::Nobody => nothing(),
+        other => Condition::all()
+            .add(transaction::Column::ConfigurationId.in_subquery(visible_configuration_ids(other))),
+    }
+}
+
+/// The registry of people belongs to organizations: a referent sees the registries of the
+/// organizations whose configurations it runs.
+pub fn community_users(scope: CommunityScope) -> Condition {
+    match scope {
+        CommunityScope::All => Condition::all(),
+        CommunityScope::Organization(id) => Condition::all().add(community_user::Column::OrganizationId.eq(id)),
+        CommunityScope::Referent(user) => Condition::all().add(
+            community_user::Column::OrganizationId.in_subquery(
+                Query::select()
+                    .column(configuration::Column::OrganizationId)
+                    .from(configuration::Entity)
+                    .and_where(configuration::Column::ReferentId.eq(user))
+                    .to_owned(),
+            ),
+        ),
+        CommunityScope::MemberUser(_) | CommunityScope::Nobody => nothing(),
+    }
+}

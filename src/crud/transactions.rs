@@ -1,0 +1,60 @@
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::paginate;
+use super::scope::{self, CommunityScope};
+use crate::models::enums::TransactionStatus;
+use crate::models::transaction::{ActiveModel, Column, Entity, Model};
+use crate::schemas::transaction::TransactionListParams;
+
+pub async fn find_in_scope(db: &impl ConnectionTrait, scope: CommunityScope, id: i32) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id).filter(scope::transactions(scope)).one(db).await
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    params: &TransactionListParams,
+) -> Result<(Vec<Model>, u64), DbErr> {
+    let mut query = Entity::find().filter(scope::transactions(scope));
+    if let Some(configuration_id) = params.configuration_id {
+        query = query.filter(Column::ConfigurationId.eq(configuration_id));
+    }
+    if let Some(member_id) = params.member_id {
+        query = query.filter(Column::MemberId.eq(member_id));
+    }
+    if let Some(kind) = params.kind {
+        query = query.filter(Column::Kind.eq(kind));
+    }
+    if let Some(status) = params.status {
+        query = query.filter(Column::Status.eq(status));
+    }
+    // Periods that overlap [from, to].
+    if let Some(from) = params.from {
+        query = query.filter(Column::PeriodEnd.gte(from));
+    }
+    if let Some(to) = params.to {
+        query = query.filter(Column::PeriodStart.lte(to));
+    }
+    paginate(db, query.order_by_asc(Column::Id), params.skip, params.limit).await
+}
+
+pub async fn insert(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result<Model, DbErr> {
+    model.created_at = Set(Utc::now());
+    model.insert(db).await
+}
+
+/// Moves a pending row to `status`; false if it was no longer pending (someone else moved it).
+pub async fn close_pending(db: &impl ConnectionTrait, id: i32, status: TransactionStatus) -> Result<bool, DbErr> {
+    let mut update = Entity::update_many().col_expr(Column::Status, Expr::value(status.as_str()));
+    if status == TransactionStatus::Settled {
+        update = update.col_expr(Column::SettledAt, Expr::value(Utc::now()));
+    }
+    let result = update
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(TransactionStatus::Pending))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

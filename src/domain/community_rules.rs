@@ -1,0 +1,150 @@
+//! The GSE membership and plant rules (TIAD, DM 414/2023, GSE "Regole operative" §1.2), as pure
+//! functions. The API turns each violation into a 409/422 that names the rule.
+use chrono::NaiveDate;
+
+use crate::models::enums::{ConfigurationStatus, ConfigurationType, MemberCategory, MemberRole};
+
+/// Plants commissioned before this day are "existing": they count for sharing, earn no tariff.
+pub fn existing_plant_cutoff() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2021, 12, 16).expect("valid date")
+}
+
+/// Above 1 MW a plant earns only the ARERA valorisation, not the tariff.
+pub const MAX_INCENTIVISED_POWER_W: i64 = 1_000_000;
+
+/// Existing plants may make up at most 30% of a configuration's total power.
+pub const MAX_EXISTING_SHARE_PERCENT: i64 = 30;
+
+pub fn is_existing_plant(commissioned_on: NaiveDate) -> bool {
+    commissioned_on < existing_plant_cutoff()
+}
+
+pub fn plant_incentive_eligible(power_w: i64, commissioned_on: NaiveDate) -> bool {
+    power_w <= MAX_INCENTIVISED_POWER_W && !is_existing_plant(commissioned_on)
+}
+
+/// Whether existing plants stay within their share of the configuration's total power.
+pub fn existing_share_within_limit(existing_w: i64, total_w: i64) -> bool {
+    existing_w * 100 <= total_w * MAX_EXISTING_SHARE_PERCENT
+}
+
+/// draft → active → suspended ⇄ active → closed. Staying put is always allowed.
+pub fn status_transition_allowed(from: ConfigurationStatus, to: ConfigurationStatus) -> bool {
+    use ConfigurationStatus::*;
+    from == to
+        || matches!((from, to), (Draft, Active) | (Active, Suspended) | (Suspended, Active) | (Active, Closed))
+}
+
+/// Memberships cover `[joined_at, withdrawn_at)`; an open end covers every later day.
+pub fn memberships_overlap(
+    a: (NaiveDate, Option<NaiveDate>),
+    b: (NaiveDate, Option<NaiveDate>),
+) -> bool {
+    let a_ends_after_b_starts = a.1.is_none_or(|end| end > b.0);
+    let b_ends_after_a_starts = b.1.is_none_or(|end| end > a.0);
+    a_ends_after_b_starts && b_ends_after_a_starts
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum MemberRuleViolation {
+    LargeEnterpriseInCer,
+    NetMeteringConsumer,
+}
+
+impl MemberRuleViolation {
+    pub fn field(&self) -> &'static str {
+        match self {
+            MemberRuleViolation::LargeEnterpriseInCer => "category",
+            MemberRuleViolation::NetMeteringConsumer => "net_metering",
+        }
+    }
+
+    pub fn message(&self) -> &'static str {
+        match self {
+            MemberRuleViolation::LargeEnterpriseInCer => "A large enterprise cannot be a member of a CER",
+            MemberRuleViolation::NetMeteringConsumer => {
+                "A POD with Scambio sul Posto (net metering) cannot join as a consumer"
+            }
+        }
+    }
+}
+
+/// The rules that depend on the member alone (and its configuration's type).
+pub fn check_member(
+    configuration_type: ConfigurationType,
+    role: MemberRole,
+    category: MemberCategory,
+    net_metering: bool,
+) -> Result<(), MemberRuleViolation> {
+    if configuration_type == ConfigurationType::Cer && category == MemberCategory::LargeEnterprise {
+        return Err(MemberRuleViolation::LargeEnterpriseInCer);
+    }
+    if net_metering && role == MemberRole::Consumer {
+        return Err(MemberRuleViolation::NetMeteringConsumer);
+    }
+    Ok(())
+}
+
+/// Members that withdraw energy as final customers.
+pub fn is_final_customer(role: MemberRole) -> bool {
+    matches!(role, MemberRole::Consumer | MemberRole::Prosumer)
+}
+
+/// Only members that produce have plants.
+pub fn may_have_plants(role: MemberRole) -> bool {
+    matches!(role, MemberRole::Producer | MemberRole::Prosumer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn the_status_machine() {
+        use ConfigurationStatus::*;
+        for (from, to) in [(Draft, Active), (Active, Suspended), (Suspended, Active), (Active, Closed), (Draft, Draft)] {
+            assert!(status_transition_allowed(from, to), "{from:?} -> {to:?}");
+        }
+        for (from, to) in [(Draft, Suspended), (Draft, Closed), (Suspended, Closed), (Closed, Active), (Active, Draft)] {
+            assert!(!status_transition_allowed(from, to), "{from:?} -> {to:?}");
+        }
+    }
+
+    #[test]
+    fn overlapping_memberships() {
+        let open = |start| (start, None);
+        assert!(memberships_overlap(open(d(2024, 1, 1)), open(d(2025, 1, 1))));
+        // Withdrawn on 1 March, joined elsewhere on 1 March: no overlap (the end is exclusive).
+        assert!(!memberships_overlap((d(2024, 1, 1), Some(d(2024, 3, 1))), open(d(2024, 3, 1))));
+        assert!(memberships_overlap((d(2024, 1, 1), Some(d(2024, 3, 2))), open(d(2024, 3, 1))));
+        assert!(!memberships_overlap((d(2025, 1, 1), None), (d(2024, 1, 1), Some(d(2024, 12, 31)))));
+        // A zero-length membership covers no day.
+        assert!(!memberships_overlap((d(2024, 5, 1), Some(d(2024, 5, 1))), open(d(2024, 1, 1))));
+    }
+
+    #[test]
+    fn member_rules() {
+        use MemberCategory::*;
+        use MemberRole::*;
+        assert_eq!(check_member(ConfigurationType::Cer, Consumer, LargeEnterprise, false), Err(MemberRuleViolation::LargeEnterpriseInCer));
+        assert_eq!(check_member(ConfigurationType::Auc, Consumer, LargeEnterprise, false), Ok(()));
+        assert_eq!(check_member(ConfigurationType::Cer, Consumer, Domestic, true), Err(MemberRuleViolation::NetMeteringConsumer));
+        assert_eq!(check_member(ConfigurationType::Cer, Producer, Domestic, true), Ok(()));
+    }
+
+    #[test]
+    fn plant_rules() {
+        assert!(is_existing_plant(d(2021, 12, 15)));
+        assert!(!is_existing_plant(d(2021, 12, 16)));
+        assert!(plant_incentive_eligible(1_000_000, d(2024, 1, 1)));
+        assert!(!plant_incentive_eligible(1_000_001, d(2024, 1, 1)));
+        assert!(!plant_incentive_eligible(10_000, d(2020, 1, 1)));
+        assert!(existing_share_within_limit(30, 100));
+        assert!(!existing_share_within_limit(31, 100));
+        assert!(existing_share_within_limit(0, 0));
+    }
+}

@@ -1,0 +1,48 @@
+use sea_orm::entity::prelude::*;
+
+use super::enums::{MemberCategory, MemberRole, MemberStatus};
+
+/// A connection point (POD) taking part in a configuration over `[joined_at, withdrawn_at)`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "members")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub configuration_id: i32,
+    pub user_id: Option<i32>,
+    pub pod: String,
+    pub role: MemberRole,
+    pub category: MemberCategory,
+    pub status: MemberStatus,
+    pub joined_at: Date,
+    pub withdrawn_at: Option<Date>,
+    pub net_metering: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::configuration::Entity",
+        from = "Column::ConfigurationId",
+        to = "super::configuration::Column::Id"
+    )]
+    Configuration,
+    #[sea_orm(belongs_to = "super::user::Entity", from = "Column::UserId", to = "super::user::Column::Id")]
+    User,
+}
+
+impl Related<super::configuration::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Configuration.def()
+    }
+}
+
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::User.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,127 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::{Validate, ValidationError};
+
+use super::common::{MAX_LIMIT, default_limit, nullable};
+use crate::models::configuration;
+use crate::models::enums::{ConfigurationStatus, ConfigurationType, MarketZone, Region};
+
+/// GSE primary-substation area codes are 11 letters and digits.
+pub fn primary_substation_code(code: &str) -> Result<(), ValidationError> {
+    let code = code.trim();
+    if code.len() == 11 && code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("primary_substation")
+            .with_message("The primary-substation code has 11 letters and digits".into()))
+    }
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigurationCreate {
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ConfigurationType,
+    #[validate(custom(function = "primary_substation_code"))]
+    pub primary_substation: String,
+    pub market_zone: MarketZone,
+    pub region: Region,
+    /// Required for admins; a vendor's configurations always belong to its organization.
+    pub organization_id: Option<i32>,
+    /// A `referent` account of the same organization.
+    pub referent_id: Option<i32>,
+    #[validate(length(max = 5000))]
+    pub description: Option<String>,
+    /// When the legal entity (the CER) was constituted.
+    pub constituted_on: Option<NaiveDate>,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigurationUpdate {
+    #[validate(length(min = 1, max = 200))]
+    pub name: Option<String>,
+    /// Moves along draft → active → suspended ⇄ active → closed.
+    pub status: Option<ConfigurationStatus>,
+    #[validate(custom(function = "primary_substation_code"))]
+    pub primary_substation: Option<String>,
+    pub market_zone: Option<MarketZone>,
+    pub region: Option<Region>,
+    /// Admins only.
+    pub organization_id: Option<i32>,
+    /// Admins and vendors only.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i32>)]
+    pub referent_id: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    #[validate(length(max = 5000))]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub constituted_on: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub activation_date: Option<Option<NaiveDate>>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ConfigurationPublic {
+    pub id: i32,
+    pub organization_id: i32,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ConfigurationType,
+    pub status: ConfigurationStatus,
+    pub primary_substation: String,
+    pub market_zone: MarketZone,
+    pub region: Region,
+    pub referent_id: Option<i32>,
+    pub description: Option<String>,
+    pub constituted_on: Option<NaiveDate>,
+    pub activation_date: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<configuration::Model> for ConfigurationPublic {
+    fn from(m: configuration::Model) -> Self {
+        ConfigurationPublic {
+            id: m.id,
+            organization_id: m.organization_id,
+            name: m.name,
+            kind: m.kind,
+            status: m.status,
+            primary_substation: m.primary_substation,
+            market_zone: m.market_zone,
+            region: m.region,
+            referent_id: m.referent_id,
+            description: m.description,
+            constituted_on: m.constituted_on,
+            activation_date: m.activation_date,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConfigurationListParams {
+    #[serde(default)]
+    pub skip: u64,
+    #[serde(default = "default_limit")]
+    #[validate(range(min = 1, max = MAX_LIMIT))]
+    pub limit: u64,
+    pub status: Option<ConfigurationStatus>,
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<ConfigurationType>,
+    pub organization_id: Option<i32>,
+    /// Case-insensitive substring of the name, description or primary-substation code.
+    #[validate(length(max = 200))]
+    pub search: Option<String>,
+}

@@ -1,0 +1,101 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::common::{exact_decimal, exact_decimal_option, nullable};
+use crate::domain::community_rules::{is_existing_plant, plant_incentive_eligible};
+use crate::domain::quantities::{KW_MILLI, SHARE_MICRO, from_fixed};
+use crate::models::enums::{ConnectionVoltage, PlantSource};
+use crate::models::plant;
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlantCreate {
+    pub member_id: i32,
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    pub source: PlantSource,
+    /// kW, up to 3 decimals, as a string or a number.
+    #[serde(deserialize_with = "exact_decimal")]
+    #[schema(value_type = String, example = "150.000")]
+    pub power_kw: Decimal,
+    pub commissioned_on: NaiveDate,
+    /// The PNRR capital grant as a share of the eligible cost, 0 to 0.40.
+    #[serde(default, deserialize_with = "exact_decimal_option")]
+    #[schema(value_type = Option<String>, example = "0.20")]
+    pub capital_grant_share: Option<Decimal>,
+    pub connection_voltage: Option<ConnectionVoltage>,
+    /// Terna GAUDÌ CENSIMP code.
+    #[validate(length(min = 1, max = 32))]
+    pub censimp_code: Option<String>,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlantUpdate {
+    #[validate(length(min = 1, max = 200))]
+    pub name: Option<String>,
+    pub source: Option<PlantSource>,
+    #[serde(default, deserialize_with = "exact_decimal_option")]
+    #[schema(value_type = Option<String>)]
+    pub power_kw: Option<Decimal>,
+    pub commissioned_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "exact_decimal_option")]
+    #[schema(value_type = Option<String>)]
+    pub capital_grant_share: Option<Decimal>,
+    pub connection_voltage: Option<ConnectionVoltage>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    #[validate(length(min = 1, max = 32))]
+    pub censimp_code: Option<Option<String>>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PlantPublic {
+    pub id: i32,
+    pub member_id: i32,
+    pub name: String,
+    pub source: PlantSource,
+    #[schema(value_type = String, example = "150.000")]
+    pub power_kw: Decimal,
+    pub commissioned_on: NaiveDate,
+    #[schema(value_type = String, example = "0.200000")]
+    pub capital_grant_share: Decimal,
+    pub connection_voltage: ConnectionVoltage,
+    pub censimp_code: Option<String>,
+    /// Commissioned before 16 Dec 2021: counts for sharing, earns no tariff.
+    pub existing: bool,
+    /// Earns the GSE tariff: not existing and at most 1 MW.
+    pub incentive_eligible: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<plant::Model> for PlantPublic {
+    fn from(m: plant::Model) -> Self {
+        PlantPublic {
+            existing: is_existing_plant(m.commissioned_on),
+            incentive_eligible: plant_incentive_eligible(m.power_w, m.commissioned_on),
+            id: m.id,
+            member_id: m.member_id,
+            name: m.name,
+            source: m.source,
+            power_kw: from_fixed(m.power_w, KW_MILLI),
+            commissioned_on: m.commissioned_on,
+            capital_grant_share: from_fixed(i64::from(m.capital_grant_ppm), SHARE_MICRO),
+            connection_voltage: m.connection_voltage,
+            censimp_code: m.censimp_code,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PlantListParams {
+    pub member_id: Option<i32>,
+    pub configuration_id: Option<i32>,
+}
