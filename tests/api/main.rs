@@ -1,5 +1,7 @@
 //! One integration-test binary (fast to link), one module per area.
 mod auth;
+mod communities;
+mod ledger;
 mod helpers;
 mod operations;
 mod organizations;
