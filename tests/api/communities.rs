@@ -1,1 +1,1036 @@
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
 use crate::helpers::*;
+
+async fn id_of(response: reqwest::Response) -> i64 {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
+fn configuration_body(name: &str, kind: &str, organization: i64) -> Value {
+    json!({
+        "name": name,
+        "type": kind,
+        "primary_substation": "ac001e00123",
+        "market_zone": "NORD",
+        "region": "piemonte",
+        "organization_id": organization,
+        "constituted_on": "2024-01-10",
+    })
+}
+
+async fn create_configuration(app: &TestApp, name: &str, kind: &str, organization: i64) -> i64 {
+    id_of(
+        app.post(
+            &app.admin_token,
+            "/api/v1/configurations/",
+            &configuration_body(name, kind, organization),
+        )
+        .await,
+    )
+    .await
+}
+
+fn member_body(configuration: i64, pod: &str, role: &str) -> Value {
+    json!({ "configuration_id": configuration, "pod": pod, "role": role, "category": "domestic", "joined_at": "2024-02-01" })
+}
+
+async fn create_member(app: &TestApp, configuration: i64, pod: &str, role: &str) -> i64 {
+    id_of(
+        app.post(
+            &app.admin_token,
+            "/api/v1/members/",
+            &member_body(configuration, pod, role),
+        )
+        .await,
+    )
+    .await
+}
+
+fn plant_body(member: i64, power_kw: &str, commissioned_on: &str) -> Value {
+    json!({ "member_id": member, "name": "Impianto", "source": "pv", "power_kw": power_kw, "commissioned_on": commissioned_on })
+}
+
+#[tokio::test]
+async fn a_configuration_is_created_in_draft_with_normalised_codes() {
+    let app = spawn_app().await;
+    let org = app.create_organization("CER Piemonte").await;
+    let (referent, _) = app
+        .create_user("ref@example.com", "referent", Some(org))
+        .await;
+    let mut body = configuration_body("CER Torino Nord", "CER", org);
+    body["referent_id"] = json!(referent);
+    body["description"] = json!("Condominio e scuola");
+    let response = app
+        .post(&app.admin_token, "/api/v1/configurations", &body)
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["status"], "draft");
+    assert_eq!(created["type"], "CER");
+    assert_eq!(created["primary_substation"], "AC001E00123");
+    assert_eq!(created["referent_id"], referent);
+    assert_eq!(created["constituted_on"], "2024-01-10");
+    assert_eq!(created["activation_date"], Value::Null);
+    let fetched: Value = app
+        .get(
+            &app.admin_token,
+            &format!("/api/v1/configurations/{}", created["id"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched, created);
+}
+
+#[tokio::test]
+async fn configuration_fields_are_validated() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Org").await;
+    let cases = [
+        ("primary_substation", json!("AC001")),
+        ("primary_substation", json!("AC001E0012!")),
+        ("type", json!("CEC")),
+        ("market_zone", json!("ITALIA")),
+        ("region", json!("Padania")),
+        ("constituted_on", json!("2024-13-01")),
+        ("status", json!("active")),
+    ];
+    for (field, value) in cases {
+        let mut body = configuration_body("X", "CER", org);
+        body[field] = value;
+        assert_validation_error(
+            app.post(&app.admin_token, "/api/v1/configurations/", &body)
+                .await,
+            &["body", field],
+        )
+        .await;
+    }
+    let mut body = configuration_body("X", "CER", org);
+    body.as_object_mut().unwrap().remove("organization_id");
+    assert_validation_error(
+        app.post(&app.admin_token, "/api/v1/configurations/", &body)
+            .await,
+        &["body", "organization_id"],
+    )
+    .await;
+    // The referent must be a referent of the same organization.
+    let other = app.create_organization("Other").await;
+    let (foreign_referent, _) = app
+        .create_user("r2@example.com", "referent", Some(other))
+        .await;
+    let (plain_user, _) = app.create_user("u@example.com", "user", Some(org)).await;
+    for referent in [foreign_referent, plain_user, 999_999] {
+        let mut body = configuration_body("X", "CER", org);
+        body["referent_id"] = json!(referent);
+        assert_validation_error(
+            app.post(&app.admin_token, "/api/v1/configurations/", &body)
+                .await,
+            &["body", "referent_id"],
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn the_status_moves_only_along_its_lifecycle() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Org").await;
+    let id = create_configuration(&app, "C", "CER", org).await;
+    let path = format!("/api/v1/configurations/{id}");
+    let set = |status: &'static str| {
+        let (app, path) = (&app, &path);
+        async move {
+            app.patch(&app.admin_token, path, &json!({ "status": status }))
+                .await
+        }
+    };
+    let refused = set("suspended").await;
+    let detail = assert_detail(refused, StatusCode::CONFLICT).await;
+    assert!(
+        detail.contains("draft") && detail.contains("suspended"),
+        "{detail}"
+    );
+    assert_eq!(set("closed").await.status(), StatusCode::CONFLICT);
+    let activated: Value = set("active").await.json().await.unwrap();
+    assert_eq!(activated["status"], "active");
+    assert!(
+        activated["activation_date"].is_string(),
+        "activation sets the date"
+    );
+    assert_eq!(set("suspended").await.status(), StatusCode::OK);
+    assert_eq!(set("active").await.status(), StatusCode::OK);
+    assert_eq!(set("draft").await.status(), StatusCode::CONFLICT);
+    assert_eq!(set("closed").await.status(), StatusCode::OK);
+    assert_eq!(set("active").await.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_configuration_is_deleted_only_while_empty() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Org").await;
+    let empty = create_configuration(&app, "Empty", "CER", org).await;
+    assert_eq!(
+        app.delete(&app.admin_token, &format!("/api/v1/configurations/{empty}"))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get(&app.admin_token, &format!("/api/v1/configurations/{empty}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let busy = create_configuration(&app, "Busy", "CER", org).await;
+    create_member(&app, busy, "IT001E00000001", "consumer").await;
+    let detail = assert_detail(
+        app.delete(&app.admin_token, &format!("/api/v1/configurations/{busy}"))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(detail.contains("member"), "{detail}");
+}
+
+#[tokio::test]
+async fn configurations_list_filters_and_counts() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Org").await;
+    let a = create_configuration(&app, "Solare Alpha", "CER", org).await;
+    create_configuration(&app, "Condominio Beta", "AUC", org).await;
+    create_configuration(&app, "Casa Gamma", "AID", org).await;
+    app.patch(
+        &app.admin_token,
+        &format!("/api/v1/configurations/{a}"),
+        &json!({ "status": "active" }),
+    )
+    .await;
+
+    let check = |query: &'static str, expected: Vec<&'static str>| {
+        let app = &app;
+        async move {
+            let response = app
+                .get(
+                    &app.admin_token,
+                    &format!("/api/v1/configurations/?{query}"),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let total = response.headers()["x-total-count"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            let rows: Vec<Value> = response.json().await.unwrap();
+            let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+            assert_eq!(names, expected, "{query}");
+            total.parse::<usize>().unwrap()
+        }
+    };
+    assert_eq!(
+        check("", vec!["Solare Alpha", "Condominio Beta", "Casa Gamma"]).await,
+        3
+    );
+    assert_eq!(check("status=active", vec!["Solare Alpha"]).await, 1);
+    assert_eq!(check("type=AUC", vec!["Condominio Beta"]).await, 1);
+    assert_eq!(check("search=GAMMA", vec!["Casa Gamma"]).await, 1);
+    // The header counts every match, the page holds `limit` of them.
+    assert_eq!(check("skip=1&limit=1", vec!["Condominio Beta"]).await, 3);
+    assert_validation_error(
+        app.get(&app.admin_token, "/api/v1/configurations/?type=XYZ")
+            .await,
+        &["query", "type"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_pod_takes_part_in_one_configuration_at_a_time() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Org").await;
+    let first = create_configuration(&app, "First", "CER", org).await;
+    let second = create_configuration(&app, "Second", "CER", org).await;
+    let member = create_member(&app, first, "it001e12345678", "consumer").await;
+
+    let member_json: Value = app
+        .get(&app.admin_token, &format!("/api/v1/members/{member}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(member_json["pod"], "IT001E12345678");
+
+    let elsewhere = app
+        .post(
+            &app.admin_token,
+            "/api/v1/members/",
+            &member_body(second, "IT001E12345678", "consumer"),
+        )
+        .await;
+    let detail = assert_detail(elsewhere, StatusCode::CONFLICT).await;
+    assert!(detail.contains("one configuration at a time"), "{detail}");
+
+    // Withdrawn from 1 June: it may join the other configuration from that day, not before.
+    let withdraw = app
+        .patch(
+            &app.admin_token,
+            &format!("/api/v1/members/{member}"),
+            &json!({ "status": "withdrawn", "withdrawn_at": "2024-06-01" }),
+        )
+        .await;
+    assert_eq!(withdraw.status(), StatusCode::OK);
+    let mut early = member_body(second, "IT001E12345678", "consumer");
+    early["joined_at"] = json!("2024-05-31");
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/members/", &early)
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    let mut on_time = member_body(second, "IT001E12345678", "consumer");
+    on_time["joined_at"] = json!("2024-06-01");
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/members/", &on_time)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn concurrent_joins_of_one_pod_let_exactly_one_through() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Org").await;
+    let first = create_configuration(&app, "First", "CER", org).await;
+    let second = create_configuration(&app, "Second", "CER", org).await;
+    let a = member_body(first, "IT001E55555555", "consumer");
+    let b = member_body(second, "IT001E55555555", "consumer");
+    let (ra, rb) = tokio::join!(
+        app.post(&app.admin_token, "/api/v1/members/", &a),
+        app.post(&app.admin_token, "/api/v1/members/", &b)
+    );
+    let mut statuses = [ra.status(), rb.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+}
+
+#[tokio::test]
+async fn member_rules_are_enforced_with_the_rule_named() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Org").await;
+    let cer = create_configuration(&app, "CER", "CER", org).await;
+    let auc = create_configuration(&app, "AUC", "AUC", org).await;
+
+    let mut large = member_body(cer, "IT001E00000011", "consumer");
+    large["category"] = json!("large_enterprise");
+    let body = assert_validation_error(
+        app.post(&app.admin_token, "/api/v1/members/", &large).await,
+        &["body", "category"],
+    )
+    .await;
+    assert!(body.to_string().contains("large enterprise"), "{body}");
+    large["configuration_id"] = json!(auc);
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/members/", &large)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+
+    let mut ssp = member_body(cer, "IT001E00000012", "consumer");
+    ssp["net_metering"] = json!(true);
+    let body = assert_validation_error(
+        app.post(&app.admin_token, "/api/v1/members/", &ssp).await,
+        &["body", "net_metering"],
+    )
+    .await;
+    assert!(body.to_string().contains("Scambio sul Posto"), "{body}");
+    ssp["role"] = json!("producer");
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/members/", &ssp)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+
+    for pod in ["IT001E1234567", "FR001E12345678", "IT001X12345678"] {
+        assert_validation_error(
+            app.post(
+                &app.admin_token,
+                "/api/v1/members/",
+                &member_body(cer, pod, "consumer"),
+            )
+            .await,
+            &["body", "pod"],
+        )
+        .await;
+    }
+    let mut backwards = member_body(cer, "IT001E00000013", "consumer");
+    backwards["withdrawn_at"] = json!("2024-01-01");
+    assert_validation_error(
+        app.post(&app.admin_token, "/api/v1/members/", &backwards)
+            .await,
+        &["body", "withdrawn_at"],
+    )
+    .await;
+
+    let member = create_member(&app, cer, "IT001E00000014", "consumer").await;
+    let no_date = app
+        .patch(
+            &app.admin_token,
+            &format!("/api/v1/members/{member}"),
+            &json!({ "status": "withdrawn" }),
+        )
+        .await;
+    assert_validation_error(no_date, &["body", "withdrawn_at"]).await;
+    let pod_change = app
+        .patch(
+            &app.admin_token,
+            &format!("/api/v1/members/{member}"),
+            &json!({ "pod": "IT001E00000099" }),
+        )
+        .await;
+    assert_validation_error(pod_change, &["body", "pod"]).await;
+}
+
+#[tokio::test]
+async fn an_aid_has_exactly_one_final_customer() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Org").await;
+    let aid = create_configuration(&app, "AID", "AID", org).await;
+    let (customer, _) = app
+        .create_user("cliente@example.com", "user", Some(org))
+        .await;
+    let (someone_else, _) = app
+        .create_user("altro@example.com", "user", Some(org))
+        .await;
+
+    let unlinked = app
+        .post(
+            &app.admin_token,
+            "/api/v1/members/",
+            &member_body(aid, "IT001E00000021", "consumer"),
+        )
+        .await;
+    assert_validation_error(unlinked, &["body", "user_id"]).await;
+
+    let mut first = member_body(aid, "IT001E00000021", "consumer");
+    first["user_id"] = json!(customer);
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/members/", &first)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let mut second = member_body(aid, "IT001E00000022", "prosumer");
+    second["user_id"] = json!(customer);
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/members/", &second)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let mut intruder = member_body(aid, "IT001E00000023", "consumer");
+    intruder["user_id"] = json!(someone_else);
+    let detail = assert_detail(
+        app.post(&app.admin_token, "/api/v1/members/", &intruder)
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(detail.contains("one final customer"), "{detail}");
+    // A producer that is not a final customer may belong to someone else.
+    let mut producer = member_body(aid, "IT001E00000024", "producer");
+    producer["user_id"] = json!(someone_else);
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/members/", &producer)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn members_are_deleted_only_without_plants_or_transactions() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Org").await;
+    let cer = create_configuration(&app, "CER", "CER", org).await;
+    let producer = create_member(&app, cer, "IT001E00000031", "producer").await;
+    let plant = id_of(
+        app.post(
+            &app.admin_token,
+            "/api/v1/plants/",
+            &plant_body(producer, "10", "2024-05-01"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        app.delete(&app.admin_token, &format!("/api/v1/members/{producer}"))
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    // Nor can it stop producing while it has plants.
+    let demote = app
+        .patch(
+            &app.admin_token,
+            &format!("/api/v1/members/{producer}"),
+            &json!({ "role": "consumer" }),
+        )
+        .await;
+    assert_eq!(demote.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        app.delete(&app.admin_token, &format!("/api/v1/plants/{plant}"))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.delete(&app.admin_token, &format!("/api/v1/members/{producer}"))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+
+    let consumer = create_member(&app, cer, "IT001E00000032", "consumer").await;
+    let row = json!({ "configuration_id": cer, "member_id": consumer, "kind": "payment", "period_start": "2025-01-01", "period_end": "2025-01-31", "amount_eur": "5.00" });
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/transactions/", &row)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let detail = assert_detail(
+        app.delete(&app.admin_token, &format!("/api/v1/members/{consumer}"))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(detail.contains("withdraw"), "{detail}");
+}
+
+#[tokio::test]
+async fn members_list_filters_and_searches_the_linked_user() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Org").await;
+    let cer = create_configuration(&app, "CER", "CER", org).await;
+    let other = create_configuration(&app, "Other", "CER", org).await;
+    let response = app
+        .post(&app.admin_token, "/api/v1/users/", &json!({ "email": "maria.verdi@example.com", "full_name": "Maria Verdi", "password": PASSWORD, "organization_id": org }))
+        .await;
+    let maria = response.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let mut linked = member_body(cer, "IT001E00000041", "prosumer");
+    linked["user_id"] = json!(maria);
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/members/", &linked)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    create_member(&app, cer, "IT001E00000042", "consumer").await;
+    create_member(&app, other, "IT002E00000043", "consumer").await;
+
+    let pods = |query: &'static str| {
+        let app = &app;
+        async move {
+            let response = app
+                .get(&app.admin_token, &format!("/api/v1/members?{query}"))
+                .await;
+            let total: usize = response.headers()["x-total-count"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let rows: Vec<Value> = response.json().await.unwrap();
+            let pods: Vec<String> = rows
+                .iter()
+                .map(|r| r["pod"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(pods.len(), total.min(pods.len()));
+            (pods, total)
+        }
+    };
+    assert_eq!(pods(&"").await.1, 3);
+    assert_eq!(
+        pods("configuration_id=1").await.0,
+        ["IT001E00000041", "IT001E00000042"]
+    );
+    assert_eq!(pods("role=prosumer").await.0, ["IT001E00000041"]);
+    assert_eq!(pods("search=verdi").await.0, ["IT001E00000041"]);
+    assert_eq!(pods("search=it002").await.0, ["IT002E00000043"]);
+    assert_eq!(pods("category=sme").await.1, 0);
+}
+
+#[tokio::test]
+async fn plant_rules_are_enforced() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Org").await;
+    let cer = create_configuration(&app, "CER", "CER", org).await;
+    let consumer = create_member(&app, cer, "IT001E00000051", "consumer").await;
+    let producer = create_member(&app, cer, "IT001E00000052", "producer").await;
+
+    let detail = assert_detail(
+        app.post(
+            &app.admin_token,
+            "/api/v1/plants/",
+            &plant_body(consumer, "10", "2024-05-01"),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(detail.contains("producer or prosumer"), "{detail}");
+
+    // The CER was constituted on 2024-01-10: a new plant cannot predate it.
+    let early = app
+        .post(
+            &app.admin_token,
+            "/api/v1/plants/",
+            &plant_body(producer, "10", "2023-06-01"),
+        )
+        .await;
+    assert_validation_error(early, &["body", "commissioned_on"]).await;
+
+    let response = app
+        .post(
+            &app.admin_token,
+            "/api/v1/plants/",
+            &plant_body(producer, "1000.001", "2024-05-01"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let big: Value = response.json().await.unwrap();
+    assert_eq!(big["power_kw"], "1000.001");
+    assert_eq!(big["incentive_eligible"], false);
+    assert_eq!(big["existing"], false);
+
+    for (field, value) in [
+        ("power_kw", json!("0")),
+        ("power_kw", json!("1.0001")),
+        ("power_kw", json!("abc")),
+        ("capital_grant_share", json!("0.41")),
+        ("source", json!("nuclear")),
+    ] {
+        let mut body = plant_body(producer, "10", "2024-05-01");
+        body[field] = value;
+        assert_validation_error(
+            app.post(&app.admin_token, "/api/v1/plants/", &body).await,
+            &["body", field],
+        )
+        .await;
+    }
+
+    // Existing plants: 300 kW existing vs 1000.001 kW new is within 30%; 400 kW more is not.
+    let existing = app
+        .post(
+            &app.admin_token,
+            "/api/v1/plants/",
+            &plant_body(producer, "300", "2020-01-01"),
+        )
+        .await;
+    assert_eq!(existing.status(), StatusCode::CREATED);
+    let existing: Value = existing.json().await.unwrap();
+    assert_eq!(existing["existing"], true);
+    assert_eq!(existing["incentive_eligible"], false);
+    let detail = assert_detail(
+        app.post(
+            &app.admin_token,
+            "/api/v1/plants/",
+            &plant_body(producer, "400", "2019-01-01"),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(detail.contains("30%"), "{detail}");
+    let grow = app
+        .patch(
+            &app.admin_token,
+            &format!("/api/v1/plants/{}", existing["id"]),
+            &json!({ "power_kw": 500 }),
+        )
+        .await;
+    assert_eq!(grow.status(), StatusCode::CONFLICT);
+    // Removing the new plant would leave only existing power.
+    let remove_new = app
+        .delete(&app.admin_token, &format!("/api/v1/plants/{}", big["id"]))
+        .await;
+    assert_eq!(remove_new.status(), StatusCode::CONFLICT);
+
+    let plants: Vec<Value> = app
+        .get(
+            &app.admin_token,
+            &format!("/api/v1/plants?configuration_id={cer}"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plants.len(), 2);
+    let by_member: Vec<Value> = app
+        .get(
+            &app.admin_token,
+            &format!("/api/v1/plants/?member_id={consumer}"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(by_member.is_empty());
+}
+
+#[tokio::test]
+async fn the_capital_grant_is_stored_exactly() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Org").await;
+    let cer = create_configuration(&app, "CER", "CER", org).await;
+    let producer = create_member(&app, cer, "IT001E00000061", "prosumer").await;
+    let mut body = plant_body(producer, "150.5", "2024-05-01");
+    body["capital_grant_share"] = json!(0.2);
+    body["connection_voltage"] = json!("MV");
+    let plant: Value = app
+        .post(&app.admin_token, "/api/v1/plants/", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plant["power_kw"], "150.500");
+    assert_eq!(plant["capital_grant_share"], "0.200000");
+    assert_eq!(plant["connection_voltage"], "MV");
+    assert_eq!(plant["incentive_eligible"], true);
+}
+
+/// Two organizations; in A a vendor, a referent of configuration A1, a second configuration A2,
+/// and a user who is member M of A1.
+struct Tenants {
+    a1: i64,
+    a2: i64,
+    b1: i64,
+    member_a1: i64,
+    member_user_a1: i64,
+    member_a2: i64,
+    member_b1: i64,
+    vendor_a: String,
+    referent_a1: String,
+    user_a1: String,
+    vendor_b: String,
+}
+
+async fn tenants(app: &TestApp) -> Tenants {
+    let org_a = app.create_organization("A").await;
+    let org_b = app.create_organization("B").await;
+    let (referent_id, referent_a1) = app
+        .create_user("referent.a1@example.com", "referent", Some(org_a))
+        .await;
+    let (user_id, user_a1) = app
+        .create_user("user.a1@example.com", "user", Some(org_a))
+        .await;
+    let (_, vendor_a) = app
+        .create_user("vendor.a@example.com", "vendor", Some(org_a))
+        .await;
+    let (_, vendor_b) = app
+        .create_user("vendor.b@example.com", "vendor", Some(org_b))
+        .await;
+    let mut a1 = configuration_body("A1", "CER", org_a);
+    a1["referent_id"] = json!(referent_id);
+    let a1 = id_of(
+        app.post(&app.admin_token, "/api/v1/configurations/", &a1)
+            .await,
+    )
+    .await;
+    let a2 = create_configuration(app, "A2", "CER", org_a).await;
+    let b1 = create_configuration(app, "B1", "CER", org_b).await;
+    let member_a1 = create_member(app, a1, "IT001E10000001", "producer").await;
+    let mut linked = member_body(a1, "IT001E10000002", "prosumer");
+    linked["user_id"] = json!(user_id);
+    let member_user_a1 = id_of(
+        app.post(&app.admin_token, "/api/v1/members/", &linked)
+            .await,
+    )
+    .await;
+    let member_a2 = create_member(app, a2, "IT001E10000003", "consumer").await;
+    let member_b1 = create_member(app, b1, "IT001E10000004", "consumer").await;
+    Tenants {
+        a1,
+        a2,
+        b1,
+        member_a1,
+        member_user_a1,
+        member_a2,
+        member_b1,
+        vendor_a,
+        referent_a1,
+        user_a1,
+        vendor_b,
+    }
+}
+
+async fn visible_ids(app: &TestApp, token: &str, path: &str) -> (Vec<i64>, u64) {
+    let response = app.get(token, path).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let total = response
+        .headers()
+        .get("x-total-count")
+        .map(|v| v.to_str().unwrap().parse().unwrap());
+    let rows: Vec<Value> = response.json().await.unwrap();
+    let ids = rows
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect::<Vec<_>>();
+    (ids.clone(), total.unwrap_or(ids.len() as u64))
+}
+
+#[tokio::test]
+async fn each_role_sees_exactly_its_scope() {
+    let app = spawn_app().await;
+    let t = tenants(&app).await;
+
+    let cases: [(&str, &str, Vec<i64>, Vec<i64>); 4] = [
+        (
+            "vendor A",
+            &t.vendor_a,
+            vec![t.a1, t.a2],
+            vec![t.member_a1, t.member_user_a1, t.member_a2],
+        ),
+        (
+            "referent A1",
+            &t.referent_a1,
+            vec![t.a1],
+            vec![t.member_a1, t.member_user_a1],
+        ),
+        ("user A1", &t.user_a1, vec![t.a1], vec![t.member_user_a1]),
+        ("vendor B", &t.vendor_b, vec![t.b1], vec![t.member_b1]),
+    ];
+    for (who, token, configurations, members) in cases {
+        let (ids, total) = visible_ids(&app, token, "/api/v1/configurations/").await;
+        assert_eq!(ids, configurations, "{who} configurations");
+        assert_eq!(
+            total,
+            configurations.len() as u64,
+            "{who}: the count leaks nothing"
+        );
+        let (ids, total) = visible_ids(&app, token, "/api/v1/members/").await;
+        assert_eq!(ids, members, "{who} members");
+        assert_eq!(total, members.len() as u64);
+        for configuration in [t.a1, t.a2, t.b1] {
+            let status = app
+                .get(token, &format!("/api/v1/configurations/{configuration}"))
+                .await
+                .status();
+            let expected = if configurations.contains(&configuration) {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            assert_eq!(status, expected, "{who} GET configuration {configuration}");
+        }
+        for member in [t.member_a1, t.member_user_a1, t.member_a2, t.member_b1] {
+            let status = app
+                .get(token, &format!("/api/v1/members/{member}"))
+                .await
+                .status();
+            let expected = if members.contains(&member) {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            assert_eq!(status, expected, "{who} GET member {member}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn each_role_may_do_exactly_its_actions() {
+    let app = spawn_app().await;
+    let t = tenants(&app).await;
+    let org_a = 1;
+
+    // Creating configurations: admin and vendor (in its own organization only).
+    let mut body = configuration_body("New", "CER", org_a);
+    assert_eq!(
+        app.post(&t.vendor_a, "/api/v1/configurations/", &body)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    body["organization_id"] = json!(2);
+    assert_validation_error(
+        app.post(&t.vendor_a, "/api/v1/configurations/", &body)
+            .await,
+        &["body", "organization_id"],
+    )
+    .await;
+    for token in [&t.referent_a1, &t.user_a1] {
+        assert_eq!(
+            app.post(
+                token,
+                "/api/v1/configurations/",
+                &configuration_body("X", "CER", org_a)
+            )
+            .await
+            .status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+
+    // The referent updates its configuration, but not its referent or organization, and cannot delete it.
+    let a1 = format!("/api/v1/configurations/{}", t.a1);
+    assert_eq!(
+        app.patch(&t.referent_a1, &a1, &json!({ "description": "Aggiornata" }))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.patch(&t.referent_a1, &a1, &json!({ "referent_id": null }))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.patch(&t.referent_a1, &a1, &json!({ "organization_id": 2 }))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.delete(&t.referent_a1, &a1).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // The vendor may not move it to another organization either.
+    assert_eq!(
+        app.patch(&t.vendor_a, &a1, &json!({ "organization_id": 2 }))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    // Others' configurations are invisible, so every action on them is a 404.
+    let b1 = format!("/api/v1/configurations/{}", t.b1);
+    for token in [&t.vendor_a, &t.referent_a1, &t.user_a1] {
+        assert_eq!(
+            app.patch(token, &b1, &json!({ "description": "x" }))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(app.delete(token, &b1).await.status(), StatusCode::NOT_FOUND);
+    }
+    // The user reads but never writes.
+    assert_eq!(
+        app.patch(&t.user_a1, &a1, &json!({ "description": "x" }))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let own_member = format!("/api/v1/members/{}", t.member_user_a1);
+    assert_eq!(
+        app.patch(&t.user_a1, &own_member, &json!({ "net_metering": true }))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(
+            &t.user_a1,
+            "/api/v1/members/",
+            &member_body(t.a1, "IT001E10000009", "consumer")
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // The referent manages members of its configuration only; foreign ids in a body are 422.
+    let created = app
+        .post(
+            &t.referent_a1,
+            "/api/v1/members/",
+            &member_body(t.a1, "IT001E10000010", "consumer"),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    for configuration in [t.a2, t.b1] {
+        let response = app
+            .post(
+                &t.referent_a1,
+                "/api/v1/members/",
+                &member_body(configuration, "IT001E10000011", "consumer"),
+            )
+            .await;
+        assert_validation_error(response, &["body", "configuration_id"]).await;
+    }
+    assert_eq!(
+        app.delete(&t.referent_a1, &format!("/api/v1/members/{}", t.member_a2))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    // Linking a user of another organization is refused.
+    let mut foreign_user = member_body(t.b1, "IT001E10000012", "consumer");
+    foreign_user["user_id"] = json!(3); // user.a1, in organization A
+    assert_validation_error(
+        app.post(&t.vendor_b, "/api/v1/members/", &foreign_user)
+            .await,
+        &["body", "user_id"],
+    )
+    .await;
+
+    // Plants: the referent adds one to its producer; the user sees it but cannot add any.
+    let plant = app
+        .post(
+            &t.referent_a1,
+            "/api/v1/plants/",
+            &plant_body(t.member_a1, "20", "2024-05-01"),
+        )
+        .await;
+    assert_eq!(plant.status(), StatusCode::CREATED);
+    let own_plant = app
+        .post(
+            &t.referent_a1,
+            "/api/v1/plants/",
+            &plant_body(t.member_user_a1, "6", "2024-05-01"),
+        )
+        .await;
+    let own_plant = own_plant.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        app.post(
+            &t.user_a1,
+            "/api/v1/plants/",
+            &plant_body(t.member_user_a1, "3", "2024-05-01")
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+    let visible: Vec<Value> = app
+        .get(&t.user_a1, "/api/v1/plants/")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        visible
+            .iter()
+            .map(|p| p["id"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![own_plant]
+    );
+    let foreign_member_plant = app
+        .post(
+            &t.vendor_b,
+            "/api/v1/plants/",
+            &plant_body(t.member_a1, "3", "2024-05-01"),
+        )
+        .await;
+    assert_validation_error(foreign_member_plant, &["body", "member_id"]).await;
+}
