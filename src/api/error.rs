@@ -232,7 +232,9 @@ mod tests {
             Some(("users".into(), "email".into()))
         );
         assert_eq!(
-            violated_column("UNIQUE constraint failed: community_users.organization_id, community_users.email"),
+            violated_column(
+                "UNIQUE constraint failed: community_users.organization_id, community_users.email"
+            ),
             Some(("community_users".into(), "email".into()))
         );
         assert_eq!(violated_column("something else"), None);

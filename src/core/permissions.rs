@@ -131,10 +131,22 @@ mod tests {
 
     #[test]
     fn users_only_read_communities() {
-        assert_eq!(role_permissions(Role::User), &[Permission::ConfigurationsRead]);
-        assert!(!has_permission(Role::Referent, Permission::ConfigurationsCreate));
-        assert!(!has_permission(Role::Referent, Permission::ConfigurationsDelete));
-        assert!(has_permission(Role::Referent, Permission::TransactionsWrite));
+        assert_eq!(
+            role_permissions(Role::User),
+            &[Permission::ConfigurationsRead]
+        );
+        assert!(!has_permission(
+            Role::Referent,
+            Permission::ConfigurationsCreate
+        ));
+        assert!(!has_permission(
+            Role::Referent,
+            Permission::ConfigurationsDelete
+        ));
+        assert!(has_permission(
+            Role::Referent,
+            Permission::TransactionsWrite
+        ));
     }
 
     #[test]

@@ -1,14 +1,24 @@
 use chrono::Utc;
 use sea_orm::sea_query::Condition;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
 
 use super::scope::{self, CommunityScope};
 use super::{contains_case_insensitive, paginate};
 use crate::models::community_user::{ActiveModel, Column, Entity, Model};
 use crate::schemas::community_user::CommunityUserListParams;
 
-pub async fn find_in_scope(db: &impl ConnectionTrait, scope: CommunityScope, id: i32) -> Result<Option<Model>, DbErr> {
-    Entity::find_by_id(id).filter(scope::community_users(scope)).one(db).await
+pub async fn find_in_scope(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    id: i32,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id)
+        .filter(scope::community_users(scope))
+        .one(db)
+        .await
 }
 
 pub async fn find_by_email_in_scope(
@@ -30,14 +40,28 @@ pub async fn list(
     params: &CommunityUserListParams,
 ) -> Result<(Vec<Model>, u64), DbErr> {
     let mut condition = scope::community_users(scope);
-    if let Some(search) = params.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = params
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         condition = condition.add(
             Condition::any()
                 .add(contains_case_insensitive((Entity, Column::Email), search))
-                .add(contains_case_insensitive((Entity, Column::FullName), search)),
+                .add(contains_case_insensitive(
+                    (Entity, Column::FullName),
+                    search,
+                )),
         );
     }
-    paginate(db, Entity::find().filter(condition).order_by_asc(Column::Id), params.skip, params.limit).await
+    paginate(
+        db,
+        Entity::find().filter(condition).order_by_asc(Column::Id),
+        params.skip,
+        params.limit,
+    )
+    .await
 }
 
 pub async fn insert(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result<Model, DbErr> {

@@ -1,8 +1,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 use super::scope::{self, CommunityScope};
@@ -11,8 +11,15 @@ use crate::models::configuration::{ActiveModel, Column, Entity, Model};
 use crate::models::{member, transaction};
 use crate::schemas::configuration::ConfigurationListParams;
 
-pub async fn find_in_scope(db: &impl ConnectionTrait, scope: CommunityScope, id: i32) -> Result<Option<Model>, DbErr> {
-    Entity::find_by_id(id).filter(scope::configurations(scope)).one(db).await
+pub async fn find_in_scope(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    id: i32,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id)
+        .filter(scope::configurations(scope))
+        .one(db)
+        .await
 }
 
 pub async fn list(
@@ -30,15 +37,32 @@ pub async fn list(
     if let Some(organization_id) = params.organization_id {
         condition = condition.add(Column::OrganizationId.eq(organization_id));
     }
-    if let Some(search) = params.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = params
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         condition = condition.add(
             Condition::any()
                 .add(contains_case_insensitive((Entity, Column::Name), search))
-                .add(contains_case_insensitive((Entity, Column::Description), search))
-                .add(contains_case_insensitive((Entity, Column::PrimarySubstation), search)),
+                .add(contains_case_insensitive(
+                    (Entity, Column::Description),
+                    search,
+                ))
+                .add(contains_case_insensitive(
+                    (Entity, Column::PrimarySubstation),
+                    search,
+                )),
         );
     }
-    paginate(db, Entity::find().filter(condition).order_by_asc(Column::Id), params.skip, params.limit).await
+    paginate(
+        db,
+        Entity::find().filter(condition).order_by_asc(Column::Id),
+        params.skip,
+        params.limit,
+    )
+    .await
 }
 
 pub async fn insert(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result<Model, DbErr> {
@@ -55,9 +79,14 @@ pub async fn update(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result
 
 /// How many members and ledger rows hang off the configuration.
 pub async fn dependents(db: &impl ConnectionTrait, id: i32) -> Result<(u64, u64), DbErr> {
-    let members = member::Entity::find().filter(member::Column::ConfigurationId.eq(id)).count(db).await?;
-    let transactions =
-        transaction::Entity::find().filter(transaction::Column::ConfigurationId.eq(id)).count(db).await?;
+    let members = member::Entity::find()
+        .filter(member::Column::ConfigurationId.eq(id))
+        .count(db)
+        .await?;
+    let transactions = transaction::Entity::find()
+        .filter(transaction::Column::ConfigurationId.eq(id))
+        .count(db)
+        .await?;
     Ok((members, transactions))
 }
 

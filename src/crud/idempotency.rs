@@ -1,10 +1,20 @@
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 
 use crate::models::idempotency_key::{ActiveModel, Column, Entity, Model};
 
-pub async fn find(db: &impl ConnectionTrait, user_id: i32, key: &str) -> Result<Option<Model>, DbErr> {
-    Entity::find().filter(Column::UserId.eq(user_id)).filter(Column::Key.eq(key)).one(db).await
+pub async fn find(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    key: &str,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::Key.eq(key))
+        .one(db)
+        .await
 }
 
 pub async fn insert(

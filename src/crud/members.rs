@@ -1,8 +1,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::{Condition, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 use super::scope::{self, CommunityScope};
@@ -11,8 +11,15 @@ use crate::models::member::{ActiveModel, Column, Entity, Model};
 use crate::models::{plant, transaction, user};
 use crate::schemas::member::MemberListParams;
 
-pub async fn find_in_scope(db: &impl ConnectionTrait, scope: CommunityScope, id: i32) -> Result<Option<Model>, DbErr> {
-    Entity::find_by_id(id).filter(scope::members(scope)).one(db).await
+pub async fn find_in_scope(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    id: i32,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id)
+        .filter(scope::members(scope))
+        .one(db)
+        .await
 }
 
 pub async fn list(
@@ -33,14 +40,25 @@ pub async fn list(
     if let Some(category) = params.category {
         condition = condition.add(Column::Category.eq(category));
     }
-    if let Some(search) = params.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = params
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let matching_users = Query::select()
             .column(user::Column::Id)
             .from(user::Entity)
             .cond_where(
                 Condition::any()
-                    .add(contains_case_insensitive((user::Entity, user::Column::Email), search))
-                    .add(contains_case_insensitive((user::Entity, user::Column::FullName), search)),
+                    .add(contains_case_insensitive(
+                        (user::Entity, user::Column::Email),
+                        search,
+                    ))
+                    .add(contains_case_insensitive(
+                        (user::Entity, user::Column::FullName),
+                        search,
+                    )),
             )
             .to_owned();
         condition = condition.add(
@@ -49,7 +67,13 @@ pub async fn list(
                 .add(Column::UserId.in_subquery(matching_users)),
         );
     }
-    paginate(db, Entity::find().filter(condition).order_by_asc(Column::Id), params.skip, params.limit).await
+    paginate(
+        db,
+        Entity::find().filter(condition).order_by_asc(Column::Id),
+        params.skip,
+        params.limit,
+    )
+    .await
 }
 
 /// Every other membership of the POD, in any configuration.
@@ -78,8 +102,14 @@ pub async fn in_configuration(
 }
 
 pub async fn dependents(db: &impl ConnectionTrait, id: i32) -> Result<(u64, u64), DbErr> {
-    let plants = plant::Entity::find().filter(plant::Column::MemberId.eq(id)).count(db).await?;
-    let transactions = transaction::Entity::find().filter(transaction::Column::MemberId.eq(id)).count(db).await?;
+    let plants = plant::Entity::find()
+        .filter(plant::Column::MemberId.eq(id))
+        .count(db)
+        .await?;
+    let transactions = transaction::Entity::find()
+        .filter(transaction::Column::MemberId.eq(id))
+        .count(db)
+        .await?;
     Ok((plants, transactions))
 }
 

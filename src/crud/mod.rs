@@ -12,7 +12,10 @@ pub mod transactions;
 pub mod users;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, IntoColumnRef, LikeExpr, SimpleExpr};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QuerySelect, Select, Statement};
+use sea_orm::{
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QuerySelect,
+    Select, Statement,
+};
 
 /// `lower(column) LIKE '%needle%'`, with the needle's own `%`, `_` and `\` escaped: a search for
 /// `50%` finds "50%", not everything. Portable across SQLite and PostgreSQL.
@@ -57,7 +60,8 @@ pub async fn write_lock(txn: &impl ConnectionTrait, key: &str) -> Result<(), DbE
             .await?;
         }
         _ => {
-            txn.execute_unprepared("UPDATE organizations SET id = id WHERE 1 = 0").await?;
+            txn.execute_unprepared("UPDATE organizations SET id = id WHERE 1 = 0")
+                .await?;
         }
     }
     Ok(())

@@ -1,7 +1,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, QueryFilter,
+    QueryOrder, Set,
 };
 
 use super::scope::{self, CommunityScope};
@@ -9,11 +10,22 @@ use crate::models::member;
 use crate::models::plant::{ActiveModel, Column, Entity, Model};
 use crate::schemas::plant::PlantListParams;
 
-pub async fn find_in_scope(db: &impl ConnectionTrait, scope: CommunityScope, id: i32) -> Result<Option<Model>, DbErr> {
-    Entity::find_by_id(id).filter(scope::plants(scope)).one(db).await
+pub async fn find_in_scope(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    id: i32,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id)
+        .filter(scope::plants(scope))
+        .one(db)
+        .await
 }
 
-pub async fn list(db: &impl ConnectionTrait, scope: CommunityScope, params: &PlantListParams) -> Result<Vec<Model>, DbErr> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    params: &PlantListParams,
+) -> Result<(Vec<Model>, u64), DbErr> {
     let mut query = Entity::find().filter(scope::plants(scope));
     if let Some(member_id) = params.member_id {
         query = query.filter(Column::MemberId.eq(member_id));
@@ -21,7 +33,13 @@ pub async fn list(db: &impl ConnectionTrait, scope: CommunityScope, params: &Pla
     if let Some(configuration_id) = params.configuration_id {
         query = query.filter(Column::MemberId.in_subquery(members_of(configuration_id)));
     }
-    query.order_by_asc(Column::Id).all(db).await
+    super::paginate(
+        db,
+        query.order_by_asc(Column::Id),
+        params.skip,
+        params.limit,
+    )
+    .await
 }
 
 fn members_of(configuration_id: i32) -> sea_orm::sea_query::SelectStatement {
@@ -33,8 +51,14 @@ fn members_of(configuration_id: i32) -> sea_orm::sea_query::SelectStatement {
 }
 
 /// All plants of a configuration (a community has tens of plants, not thousands).
-pub async fn in_configuration(db: &impl ConnectionTrait, configuration_id: i32) -> Result<Vec<Model>, DbErr> {
-    Entity::find().filter(Column::MemberId.in_subquery(members_of(configuration_id))).all(db).await
+pub async fn in_configuration(
+    db: &impl ConnectionTrait,
+    configuration_id: i32,
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::MemberId.in_subquery(members_of(configuration_id)))
+        .all(db)
+        .await
 }
 
 pub async fn insert(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result<Model, DbErr> {

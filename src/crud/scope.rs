@@ -1,8 +1,8 @@
 //! The caller's scope over the community data, as SQL conditions. Everything is scoped through
 //! the configuration: a vendor sees its organization's configurations, a referent the ones it is
 //! referent of, a user the ones its member records belong to.
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::ColumnTrait;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
 
 use crate::models::{community_user, configuration, member, plant, transaction};
 
@@ -39,8 +39,12 @@ fn member_ids_of_user(user_id: i32) -> SelectStatement {
 pub fn configurations(scope: CommunityScope) -> Condition {
     match scope {
         CommunityScope::All => Condition::all(),
-        CommunityScope::Organization(id) => Condition::all().add(configuration::Column::OrganizationId.eq(id)),
-        CommunityScope::Referent(user) => Condition::all().add(configuration::Column::ReferentId.eq(user)),
+        CommunityScope::Organization(id) => {
+            Condition::all().add(configuration::Column::OrganizationId.eq(id))
+        }
+        CommunityScope::Referent(user) => {
+            Condition::all().add(configuration::Column::ReferentId.eq(user))
+        }
         CommunityScope::MemberUser(user) => Condition::all().add(
             configuration::Column::Id.in_subquery(
                 Query::select()
@@ -59,7 +63,8 @@ pub fn members(scope: CommunityScope) -> Condition {
         CommunityScope::All => Condition::all(),
         CommunityScope::MemberUser(user) => Condition::all().add(member::Column::UserId.eq(user)),
         CommunityScope::Nobody => nothing(),
-        other => Condition::all().add(member::Column::ConfigurationId.in_subquery(visible_configuration_ids(other))),
+        other => Condition::all()
+            .add(member::Column::ConfigurationId.in_subquery(visible_configuration_ids(other))),
     }
 }
 
@@ -69,7 +74,11 @@ pub fn plants(scope: CommunityScope) -> Condition {
         CommunityScope::Nobody => nothing(),
         other => Condition::all().add(
             plant::Column::MemberId.in_subquery(
-                Query::select().column(member::Column::Id).from(member::Entity).cond_where(members(other)).to_owned(),
+                Query::select()
+                    .column(member::Column::Id)
+                    .from(member::Entity)
+                    .cond_where(members(other))
+                    .to_owned(),
             ),
         ),
     }
@@ -78,12 +87,12 @@ pub fn plants(scope: CommunityScope) -> Condition {
 pub fn transactions(scope: CommunityScope) -> Condition {
     match scope {
         CommunityScope::All => Condition::all(),
-        CommunityScope::MemberUser(user) => {
-            Condition::all().add(transaction::Column::MemberId.in_subquery(member_ids_of_user(user)))
-        }
+        CommunityScope::MemberUser(user) => Condition::all()
+            .add(transaction::Column::MemberId.in_subquery(member_ids_of_user(user))),
         CommunityScope::Nobody => nothing(),
-        other => Condition::all()
-            .add(transaction::Column::ConfigurationId.in_subquery(visible_configuration_ids(other))),
+        other => Condition::all().add(
+            transaction::Column::ConfigurationId.in_subquery(visible_configuration_ids(other)),
+        ),
     }
 }
 
@@ -92,7 +101,9 @@ pub fn transactions(scope: CommunityScope) -> Condition {
 pub fn community_users(scope: CommunityScope) -> Condition {
     match scope {
         CommunityScope::All => Condition::all(),
-        CommunityScope::Organization(id) => Condition::all().add(community_user::Column::OrganizationId.eq(id)),
+        CommunityScope::Organization(id) => {
+            Condition::all().add(community_user::Column::OrganizationId.eq(id))
+        }
         CommunityScope::Referent(user) => Condition::all().add(
             community_user::Column::OrganizationId.in_subquery(
                 Query::select()

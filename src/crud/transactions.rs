@@ -1,6 +1,9 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
 
 use super::paginate;
 use super::scope::{self, CommunityScope};
@@ -8,8 +11,15 @@ use crate::models::enums::TransactionStatus;
 use crate::models::transaction::{ActiveModel, Column, Entity, Model};
 use crate::schemas::transaction::TransactionListParams;
 
-pub async fn find_in_scope(db: &impl ConnectionTrait, scope: CommunityScope, id: i32) -> Result<Option<Model>, DbErr> {
-    Entity::find_by_id(id).filter(scope::transactions(scope)).one(db).await
+pub async fn find_in_scope(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    id: i32,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id)
+        .filter(scope::transactions(scope))
+        .one(db)
+        .await
 }
 
 pub async fn list(
@@ -37,7 +47,13 @@ pub async fn list(
     if let Some(to) = params.to {
         query = query.filter(Column::PeriodStart.lte(to));
     }
-    paginate(db, query.order_by_asc(Column::Id), params.skip, params.limit).await
+    paginate(
+        db,
+        query.order_by_asc(Column::Id),
+        params.skip,
+        params.limit,
+    )
+    .await
 }
 
 pub async fn insert(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result<Model, DbErr> {
@@ -46,7 +62,11 @@ pub async fn insert(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result
 }
 
 /// Moves a pending row to `status`; false if it was no longer pending (someone else moved it).
-pub async fn close_pending(db: &impl ConnectionTrait, id: i32, status: TransactionStatus) -> Result<bool, DbErr> {
+pub async fn close_pending(
+    db: &impl ConnectionTrait,
+    id: i32,
+    status: TransactionStatus,
+) -> Result<bool, DbErr> {
     let mut update = Entity::update_many().col_expr(Column::Status, Expr::value(status.as_str()));
     if status == TransactionStatus::Settled {
         update = update.col_expr(Column::SettledAt, Expr::value(Utc::now()));

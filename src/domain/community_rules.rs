@@ -32,7 +32,10 @@ pub fn existing_share_within_limit(existing_w: i64, total_w: i64) -> bool {
 pub fn status_transition_allowed(from: ConfigurationStatus, to: ConfigurationStatus) -> bool {
     use ConfigurationStatus::*;
     from == to
-        || matches!((from, to), (Draft, Active) | (Active, Suspended) | (Suspended, Active) | (Active, Closed))
+        || matches!(
+            (from, to),
+            (Draft, Active) | (Active, Suspended) | (Suspended, Active) | (Active, Closed)
+        )
 }
 
 /// Memberships cover `[joined_at, withdrawn_at)`; an open end covers every later day.
@@ -61,7 +64,9 @@ impl MemberRuleViolation {
 
     pub fn message(&self) -> &'static str {
         match self {
-            MemberRuleViolation::LargeEnterpriseInCer => "A large enterprise cannot be a member of a CER",
+            MemberRuleViolation::LargeEnterpriseInCer => {
+                "A large enterprise cannot be a member of a CER"
+            }
             MemberRuleViolation::NetMeteringConsumer => {
                 "A POD with Scambio sul Posto (net metering) cannot join as a consumer"
             }
@@ -106,10 +111,22 @@ mod tests {
     #[test]
     fn the_status_machine() {
         use ConfigurationStatus::*;
-        for (from, to) in [(Draft, Active), (Active, Suspended), (Suspended, Active), (Active, Closed), (Draft, Draft)] {
+        for (from, to) in [
+            (Draft, Active),
+            (Active, Suspended),
+            (Suspended, Active),
+            (Active, Closed),
+            (Draft, Draft),
+        ] {
             assert!(status_transition_allowed(from, to), "{from:?} -> {to:?}");
         }
-        for (from, to) in [(Draft, Suspended), (Draft, Closed), (Suspended, Closed), (Closed, Active), (Active, Draft)] {
+        for (from, to) in [
+            (Draft, Suspended),
+            (Draft, Closed),
+            (Suspended, Closed),
+            (Closed, Active),
+            (Active, Draft),
+        ] {
             assert!(!status_transition_allowed(from, to), "{from:?} -> {to:?}");
         }
     }
@@ -117,23 +134,50 @@ mod tests {
     #[test]
     fn overlapping_memberships() {
         let open = |start| (start, None);
-        assert!(memberships_overlap(open(d(2024, 1, 1)), open(d(2025, 1, 1))));
+        assert!(memberships_overlap(
+            open(d(2024, 1, 1)),
+            open(d(2025, 1, 1))
+        ));
         // Withdrawn on 1 March, joined elsewhere on 1 March: no overlap (the end is exclusive).
-        assert!(!memberships_overlap((d(2024, 1, 1), Some(d(2024, 3, 1))), open(d(2024, 3, 1))));
-        assert!(memberships_overlap((d(2024, 1, 1), Some(d(2024, 3, 2))), open(d(2024, 3, 1))));
-        assert!(!memberships_overlap((d(2025, 1, 1), None), (d(2024, 1, 1), Some(d(2024, 12, 31)))));
+        assert!(!memberships_overlap(
+            (d(2024, 1, 1), Some(d(2024, 3, 1))),
+            open(d(2024, 3, 1))
+        ));
+        assert!(memberships_overlap(
+            (d(2024, 1, 1), Some(d(2024, 3, 2))),
+            open(d(2024, 3, 1))
+        ));
+        assert!(!memberships_overlap(
+            (d(2025, 1, 1), None),
+            (d(2024, 1, 1), Some(d(2024, 12, 31)))
+        ));
         // A zero-length membership covers no day.
-        assert!(!memberships_overlap((d(2024, 5, 1), Some(d(2024, 5, 1))), open(d(2024, 1, 1))));
+        assert!(!memberships_overlap(
+            (d(2024, 5, 1), Some(d(2024, 5, 1))),
+            open(d(2024, 1, 1))
+        ));
     }
 
     #[test]
     fn member_rules() {
         use MemberCategory::*;
         use MemberRole::*;
-        assert_eq!(check_member(ConfigurationType::Cer, Consumer, LargeEnterprise, false), Err(MemberRuleViolation::LargeEnterpriseInCer));
-        assert_eq!(check_member(ConfigurationType::Auc, Consumer, LargeEnterprise, false), Ok(()));
-        assert_eq!(check_member(ConfigurationType::Cer, Consumer, Domestic, true), Err(MemberRuleViolation::NetMeteringConsumer));
-        assert_eq!(check_member(ConfigurationType::Cer, Producer, Domestic, true), Ok(()));
+        assert_eq!(
+            check_member(ConfigurationType::Cer, Consumer, LargeEnterprise, false),
+            Err(MemberRuleViolation::LargeEnterpriseInCer)
+        );
+        assert_eq!(
+            check_member(ConfigurationType::Auc, Consumer, LargeEnterprise, false),
+            Ok(())
+        );
+        assert_eq!(
+            check_member(ConfigurationType::Cer, Consumer, Domestic, true),
+            Err(MemberRuleViolation::NetMeteringConsumer)
+        );
+        assert_eq!(
+            check_member(ConfigurationType::Cer, Producer, Domestic, true),
+            Ok(())
+        );
     }
 
     #[test]

@@ -12,13 +12,20 @@ pub struct InvalidPod;
 
 impl fmt::Display for InvalidPod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("POD must be IT + 3-digit distributor code + E + 8 digits (+ optional check character)")
+        f.write_str(
+            "POD must be IT + 3-digit distributor code + E + 8 digits (+ optional check character)",
+        )
     }
 }
 
 impl Pod {
     pub fn parse(input: &str) -> Result<Pod, InvalidPod> {
-        let code: String = input.trim().chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        let code: String = input
+            .trim()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
         let bytes = code.as_bytes();
         let well_formed = matches!(bytes.len(), 14 | 15)
             && bytes.starts_with(b"IT")
@@ -26,7 +33,11 @@ impl Pod {
             && bytes[5] == b'E'
             && bytes[6..14].iter().all(u8::is_ascii_digit)
             && bytes.get(14).is_none_or(u8::is_ascii_alphanumeric);
-        if well_formed { Ok(Pod(code)) } else { Err(InvalidPod) }
+        if well_formed {
+            Ok(Pod(code))
+        } else {
+            Err(InvalidPod)
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -50,14 +61,32 @@ mod tests {
 
     #[test]
     fn accepts_real_shapes_and_normalises_case_and_spaces() {
-        assert_eq!(Pod::parse("IT001E12345678").unwrap().as_str(), "IT001E12345678");
-        assert_eq!(Pod::parse(" it001e12345678a ").unwrap().as_str(), "IT001E12345678A");
-        assert_eq!(Pod::parse("IT002E 0000 1234 5").unwrap().as_str(), "IT002E000012345");
+        assert_eq!(
+            Pod::parse("IT001E12345678").unwrap().as_str(),
+            "IT001E12345678"
+        );
+        assert_eq!(
+            Pod::parse(" it001e12345678a ").unwrap().as_str(),
+            "IT001E12345678A"
+        );
+        assert_eq!(
+            Pod::parse("IT002E 0000 1234 5").unwrap().as_str(),
+            "IT002E000012345"
+        );
     }
 
     #[test]
     fn rejects_malformed_codes() {
-        for code in ["", "IT001E1234567", "IT001E1234567890", "FR001E12345678", "IT01AE12345678", "IT001X12345678", "IT001E1234567-", "IT001E1234A678"] {
+        for code in [
+            "",
+            "IT001E1234567",
+            "IT001E1234567890",
+            "FR001E12345678",
+            "IT01AE12345678",
+            "IT001X12345678",
+            "IT001E1234567-",
+            "IT001E1234A678",
+        ] {
             assert_eq!(Pod::parse(code), Err(InvalidPod), "{code}");
         }
     }

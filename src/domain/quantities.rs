@@ -13,7 +13,9 @@ pub enum QuantityError {
 impl std::fmt::Display for QuantityError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            QuantityError::TooPrecise { max_decimals } => write!(f, "at most {max_decimals} decimal places are allowed"),
+            QuantityError::TooPrecise { max_decimals } => {
+                write!(f, "at most {max_decimals} decimal places are allowed")
+            }
             QuantityError::OutOfRange => f.write_str("value out of range"),
         }
     }
@@ -23,10 +25,14 @@ impl std::fmt::Display for QuantityError {
 pub fn to_fixed(value: Decimal, scale: u32) -> Result<i64, QuantityError> {
     let normalized = value.normalize();
     if normalized.scale() > scale {
-        return Err(QuantityError::TooPrecise { max_decimals: scale });
+        return Err(QuantityError::TooPrecise {
+            max_decimals: scale,
+        });
     }
     let factor = Decimal::from(10_i64.pow(scale));
-    let scaled = normalized.checked_mul(factor).ok_or(QuantityError::OutOfRange)?;
+    let scaled = normalized
+        .checked_mul(factor)
+        .ok_or(QuantityError::OutOfRange)?;
     i64::try_from(scaled).map_err(|_| QuantityError::OutOfRange)
 }
 
@@ -59,12 +65,21 @@ mod tests {
         assert_eq!(to_fixed(dec("-0.01"), CENTS), Ok(-1));
         assert_eq!(from_fixed(1250, CENTS).to_string(), "12.50");
         assert_eq!(from_fixed(100, KWH_MILLI).to_string(), "0.100");
-        assert_eq!(to_fixed(dec("0.1"), KWH_MILLI).unwrap() + to_fixed(dec("0.2"), KWH_MILLI).unwrap(), 300);
+        assert_eq!(
+            to_fixed(dec("0.1"), KWH_MILLI).unwrap() + to_fixed(dec("0.2"), KWH_MILLI).unwrap(),
+            300
+        );
     }
 
     #[test]
     fn rejects_extra_precision_and_overflow() {
-        assert_eq!(to_fixed(dec("12.345"), CENTS), Err(QuantityError::TooPrecise { max_decimals: 2 }));
-        assert_eq!(to_fixed(dec("99999999999999999999"), CENTS), Err(QuantityError::OutOfRange));
+        assert_eq!(
+            to_fixed(dec("12.345"), CENTS),
+            Err(QuantityError::TooPrecise { max_decimals: 2 })
+        );
+        assert_eq!(
+            to_fixed(dec("99999999999999999999"), CENTS),
+            Err(QuantityError::OutOfRange)
+        );
     }
 }

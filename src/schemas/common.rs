@@ -60,7 +60,9 @@ pub fn trimmed_option<'de, D: Deserializer<'de>>(
 
 /// Deserialises an exact decimal from a JSON string (`"12.50"`) or number (`12.5`). Numbers
 /// never pass through a float: serde_json's `arbitrary_precision` hands us their digits.
-pub fn exact_decimal<'de, D: Deserializer<'de>>(deserializer: D) -> Result<rust_decimal::Decimal, D::Error> {
+pub fn exact_decimal<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<rust_decimal::Decimal, D::Error> {
     deserializer.deserialize_any(DecimalVisitor)
 }
 
@@ -79,7 +81,10 @@ pub fn exact_decimal_option<'de, D: Deserializer<'de>>(
         fn visit_unit<E>(self) -> Result<Self::Value, E> {
             Ok(None)
         }
-        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        fn visit_some<D: Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Self::Value, D::Error> {
             exact_decimal(deserializer).map(Some)
         }
     }

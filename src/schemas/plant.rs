@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::common::{exact_decimal, exact_decimal_option, nullable};
+use super::common::{MAX_LIMIT, default_limit, exact_decimal, exact_decimal_option, nullable};
 use crate::domain::community_rules::{is_existing_plant, plant_incentive_eligible};
 use crate::domain::quantities::{KW_MILLI, SHARE_MICRO, from_fixed};
 use crate::models::enums::{ConnectionVoltage, PlantSource};
@@ -96,6 +96,11 @@ impl From<plant::Model> for PlantPublic {
 #[derive(Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PlantListParams {
+    #[serde(default)]
+    pub skip: u64,
+    #[serde(default = "default_limit")]
+    #[validate(range(min = 1, max = MAX_LIMIT))]
+    pub limit: u64,
     pub member_id: Option<i32>,
     pub configuration_id: Option<i32>,
 }

@@ -15,8 +15,8 @@ use crate::models::enums::{CommunityUserRole, CommunityUserStatus, Role};
 use crate::models::{community_user, configuration};
 use crate::schemas::common::clean;
 use crate::schemas::community_user::{
-    CommunityUserCreate, CommunityUserListParams, CommunityUserPublic, CommunityUserUpdate, EmailCheck,
-    EmailCheckParams,
+    CommunityUserCreate, CommunityUserListParams, CommunityUserPublic, CommunityUserUpdate,
+    EmailCheck, EmailCheckParams,
 };
 
 #[utoipa::path(
@@ -39,8 +39,12 @@ pub async fn list_community_users(
     ValidQuery(params): ValidQuery<CommunityUserListParams>,
 ) -> Result<(HeaderMap, Json<Vec<CommunityUserPublic>>), ApiError> {
     current.require(Permission::CommunityUsersRead)?;
-    let (rows, total) = crud::community_users::list(&state.db, current.community_scope(), &params).await?;
-    Ok((total_count_header(total), Json(rows.into_iter().map(Into::into).collect())))
+    let (rows, total) =
+        crud::community_users::list(&state.db, current.community_scope(), &params).await?;
+    Ok((
+        total_count_header(total),
+        Json(rows.into_iter().map(Into::into).collect()),
+    ))
 }
 
 /// Whether a person with this email is in the caller's registry.
@@ -63,9 +67,16 @@ pub async fn check_email(
     ValidQuery(params): ValidQuery<EmailCheckParams>,
 ) -> Result<Json<EmailCheck>, ApiError> {
     current.require(Permission::CommunityUsersRead)?;
-    let found =
-        crud::community_users::find_by_email_in_scope(&state.db, current.community_scope(), &params.email).await?;
-    Ok(Json(EmailCheck { exists: found.is_some(), id: found.map(|row| row.id) }))
+    let found = crud::community_users::find_by_email_in_scope(
+        &state.db,
+        current.community_scope(),
+        &params.email,
+    )
+    .await?;
+    Ok(Json(EmailCheck {
+        exists: found.is_some(),
+        id: found.map(|row| row.id),
+    }))
 }
 
 #[utoipa::path(
@@ -168,10 +179,18 @@ pub async fn update_community_user(
     if let Some(user_id) = body.user_id {
         model.user_id = Set(user_id);
     }
-    Ok(Json(crud::community_users::update(&state.db, model).await?.into()))
+    Ok(Json(
+        crud::community_users::update(&state.db, model)
+            .await?
+            .into(),
+    ))
 }
 
-async fn visible(state: &AppState, current: &CurrentUser, id: i32) -> Result<community_user::Model, ApiError> {
+async fn visible(
+    state: &AppState,
+    current: &CurrentUser,
+    id: i32,
+) -> Result<community_user::Model, ApiError> {
     current.require(Permission::CommunityUsersRead)?;
     crud::community_users::find_in_scope(&state.db, current.community_scope(), id)
         .await?
@@ -188,7 +207,8 @@ async fn writable_organization(
     let not_found = || invalid_field("organization_id", "Organization not found", "not_found");
     match current.role() {
         Role::Admin => {
-            let id = requested.ok_or_else(|| invalid_field("organization_id", "Field required", "missing"))?;
+            let id = requested
+                .ok_or_else(|| invalid_field("organization_id", "Field required", "missing"))?;
             crud::organizations::find_in_scope(&state.db, current.organization_scope(), id)
                 .await?
                 .ok_or_else(not_found)?;
@@ -224,14 +244,24 @@ async fn writable_organization(
     }
 }
 
-async fn check_linked_user(state: &AppState, organization_id: i32, user_id: Option<i32>) -> Result<(), ApiError> {
-    let Some(user_id) = user_id else { return Ok(()) };
+async fn check_linked_user(
+    state: &AppState,
+    organization_id: i32,
+    user_id: Option<i32>,
+) -> Result<(), ApiError> {
+    let Some(user_id) = user_id else {
+        return Ok(());
+    };
     let same_organization = crud::users::find(&state.db, user_id)
         .await?
         .is_some_and(|user| user.organization_id == Some(organization_id));
     if same_organization {
         Ok(())
     } else {
-        Err(invalid_field("user_id", "User not found in the organization", "not_found"))
+        Err(invalid_field(
+            "user_id",
+            "User not found in the organization",
+            "not_found",
+        ))
     }
 }

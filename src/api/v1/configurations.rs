@@ -45,8 +45,12 @@ pub async fn list_configurations(
     ValidQuery(params): ValidQuery<ConfigurationListParams>,
 ) -> Result<(HeaderMap, Json<Vec<ConfigurationPublic>>), ApiError> {
     current.require(Permission::ConfigurationsRead)?;
-    let (rows, total) = crud::configurations::list(&state.db, current.community_scope(), &params).await?;
-    Ok((total_count_header(total), Json(rows.into_iter().map(Into::into).collect())))
+    let (rows, total) =
+        crud::configurations::list(&state.db, current.community_scope(), &params).await?;
+    Ok((
+        total_count_header(total),
+        Json(rows.into_iter().map(Into::into).collect()),
+    ))
 }
 
 #[utoipa::path(
@@ -70,11 +74,21 @@ pub async fn create_configuration(
     current.require(Permission::ConfigurationsCreate)?;
     let organization_id = match (current.role(), body.organization_id) {
         (Role::Admin, Some(id)) => id,
-        (Role::Admin, None) => return Err(invalid_field("organization_id", "Field required", "missing")),
+        (Role::Admin, None) => {
+            return Err(invalid_field(
+                "organization_id",
+                "Field required",
+                "missing",
+            ));
+        }
         (_, requested) => {
             let own = current.0.organization_id.ok_or(ApiError::Forbidden)?;
             if requested.is_some_and(|id| id != own) {
-                return Err(invalid_field("organization_id", "Organization not found", "not_found"));
+                return Err(invalid_field(
+                    "organization_id",
+                    "Organization not found",
+                    "not_found",
+                ));
             }
             own
         }
@@ -119,7 +133,9 @@ pub async fn read_configuration(
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Json<ConfigurationPublic>, ApiError> {
-    Ok(Json(visible_configuration(&state, &current, id).await?.into()))
+    Ok(Json(
+        visible_configuration(&state, &current, id).await?.into(),
+    ))
 }
 
 #[utoipa::path(
@@ -146,8 +162,12 @@ pub async fn update_configuration(
 ) -> Result<Json<ConfigurationPublic>, ApiError> {
     let existing = visible_configuration(&state, &current, id).await?;
     current.require(Permission::ConfigurationsUpdate)?;
-    let moves_organization = body.organization_id.is_some_and(|org| org != existing.organization_id);
-    let changes_referent = body.referent_id.is_some_and(|referent| referent != existing.referent_id);
+    let moves_organization = body
+        .organization_id
+        .is_some_and(|org| org != existing.organization_id);
+    let changes_referent = body
+        .referent_id
+        .is_some_and(|referent| referent != existing.referent_id);
     if (moves_organization && current.role() != Role::Admin)
         || (changes_referent && !matches!(current.role(), Role::Admin | Role::Vendor))
     {
@@ -155,9 +175,13 @@ pub async fn update_configuration(
     }
     let organization_id = body.organization_id.unwrap_or(existing.organization_id);
     if moves_organization {
-        crud::organizations::find_in_scope(&state.db, current.organization_scope(), organization_id)
-            .await?
-            .ok_or_else(|| invalid_field("organization_id", "Organization not found", "not_found"))?;
+        crud::organizations::find_in_scope(
+            &state.db,
+            current.organization_scope(),
+            organization_id,
+        )
+        .await?
+        .ok_or_else(|| invalid_field("organization_id", "Organization not found", "not_found"))?;
     }
     let referent_id = body.referent_id.unwrap_or(existing.referent_id);
     if moves_organization || changes_referent {
@@ -200,7 +224,9 @@ pub async fn update_configuration(
     }
     model.organization_id = Set(organization_id);
     model.referent_id = Set(referent_id);
-    Ok(Json(crud::configurations::update(&state.db, model).await?.into()))
+    Ok(Json(
+        crud::configurations::update(&state.db, model).await?.into(),
+    ))
 }
 
 #[utoipa::path(
@@ -259,10 +285,20 @@ pub async fn configuration_for_write(
 }
 
 /// The referent must be a `referent` account of the configuration's organization.
-async fn check_referent(state: &AppState, organization_id: i32, referent_id: Option<i32>) -> Result<(), ApiError> {
-    let Some(referent_id) = referent_id else { return Ok(()) };
+async fn check_referent(
+    state: &AppState,
+    organization_id: i32,
+    referent_id: Option<i32>,
+) -> Result<(), ApiError> {
+    let Some(referent_id) = referent_id else {
+        return Ok(());
+    };
     match crud::users::find(&state.db, referent_id).await? {
-        Some(user) if user.organization_id == Some(organization_id) && user.role == Role::Referent => Ok(()),
+        Some(user)
+            if user.organization_id == Some(organization_id) && user.role == Role::Referent =>
+        {
+            Ok(())
+        }
         _ => Err(invalid_field(
             "referent_id",
             "The referent must be a referent account of the configuration's organization",

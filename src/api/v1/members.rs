@@ -12,9 +12,13 @@ use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
 use crate::app::AppState;
 use crate::core::permissions::Permission;
 use crate::crud;
-use crate::domain::community_rules::{check_member, is_final_customer, may_have_plants, memberships_overlap};
+use crate::domain::community_rules::{
+    check_member, is_final_customer, may_have_plants, memberships_overlap,
+};
 use crate::domain::pod::Pod;
-use crate::models::enums::{ConfigurationStatus, ConfigurationType, MemberCategory, MemberRole, MemberStatus};
+use crate::models::enums::{
+    ConfigurationStatus, ConfigurationType, MemberCategory, MemberRole, MemberStatus,
+};
 use crate::models::{configuration, member};
 use crate::schemas::member::{MemberCreate, MemberListParams, MemberPublic, MemberUpdate};
 
@@ -38,7 +42,10 @@ pub async fn list_members(
 ) -> Result<(HeaderMap, Json<Vec<MemberPublic>>), ApiError> {
     current.require(Permission::ConfigurationsRead)?;
     let (rows, total) = crud::members::list(&state.db, current.community_scope(), &params).await?;
-    Ok((total_count_header(total), Json(rows.into_iter().map(Into::into).collect())))
+    Ok((
+        total_count_header(total),
+        Json(rows.into_iter().map(Into::into).collect()),
+    ))
 }
 
 #[utoipa::path(
@@ -62,7 +69,8 @@ pub async fn create_member(
 ) -> Result<(StatusCode, Json<MemberPublic>), ApiError> {
     current.require(Permission::MembersWrite)?;
     let configuration = configuration_for_write(&state, &current, body.configuration_id).await?;
-    let pod = Pod::parse(&body.pod).map_err(|error| invalid_field("pod", error.to_string(), "pod"))?;
+    let pod =
+        Pod::parse(&body.pod).map_err(|error| invalid_field("pod", error.to_string(), "pod"))?;
     let status = body.status.unwrap_or(MemberStatus::Active);
     let draft = Draft {
         pod: pod.into_string(),
@@ -124,7 +132,8 @@ pub async fn update_member(
 ) -> Result<Json<MemberPublic>, ApiError> {
     let existing = visible_member(&state, &current, id).await?;
     current.require(Permission::MembersWrite)?;
-    let configuration = configuration_for_write(&state, &current, existing.configuration_id).await?;
+    let configuration =
+        configuration_for_write(&state, &current, existing.configuration_id).await?;
     let draft = Draft {
         pod: existing.pod.clone(),
         user_id: body.user_id.unwrap_or(existing.user_id),
@@ -135,7 +144,11 @@ pub async fn update_member(
         withdrawn_at: body.withdrawn_at.unwrap_or(existing.withdrawn_at),
         net_metering: body.net_metering.unwrap_or(existing.net_metering),
     };
-    Ok(Json(save(&state, &configuration, draft, Some(existing)).await?.into()))
+    Ok(Json(
+        save(&state, &configuration, draft, Some(existing))
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(
@@ -163,17 +176,24 @@ pub async fn delete_member(
     let (plants, transactions) = crud::members::dependents(&state.db, id).await?;
     if transactions > 0 {
         return Err(ApiError::Conflict(
-            "The member has transactions: withdraw it (status=withdrawn, withdrawn_at) instead".into(),
+            "The member has transactions: withdraw it (status=withdrawn, withdrawn_at) instead"
+                .into(),
         ));
     }
     if plants > 0 {
-        return Err(ApiError::Conflict("The member has plants: delete them first, or withdraw the member".into()));
+        return Err(ApiError::Conflict(
+            "The member has plants: delete them first, or withdraw the member".into(),
+        ));
     }
     crud::members::delete(&state.db, existing).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn visible_member(state: &AppState, current: &CurrentUser, id: i32) -> Result<member::Model, ApiError> {
+pub async fn visible_member(
+    state: &AppState,
+    current: &CurrentUser,
+    id: i32,
+) -> Result<member::Model, ApiError> {
     current.require(Permission::ConfigurationsRead)?;
     crud::members::find_in_scope(&state.db, current.community_scope(), id)
         .await?
@@ -203,20 +223,37 @@ async fn save(
     if configuration.status == ConfigurationStatus::Closed {
         return Err(ApiError::Conflict("The configuration is closed".into()));
     }
-    check_member(configuration.kind, draft.role, draft.category, draft.net_metering)
-        .map_err(|rule| invalid_field(rule.field(), rule.message(), "membership_rule"))?;
+    check_member(
+        configuration.kind,
+        draft.role,
+        draft.category,
+        draft.net_metering,
+    )
+    .map_err(|rule| invalid_field(rule.field(), rule.message(), "membership_rule"))?;
     if draft.withdrawn_at.is_some_and(|end| end < draft.joined_at) {
-        return Err(invalid_field("withdrawn_at", "withdrawn_at cannot be before joined_at", "date_order"));
+        return Err(invalid_field(
+            "withdrawn_at",
+            "withdrawn_at cannot be before joined_at",
+            "date_order",
+        ));
     }
     if draft.status == MemberStatus::Withdrawn && draft.withdrawn_at.is_none() {
-        return Err(invalid_field("withdrawn_at", "A withdrawn member needs withdrawn_at", "missing"));
+        return Err(invalid_field(
+            "withdrawn_at",
+            "A withdrawn member needs withdrawn_at",
+            "missing",
+        ));
     }
     if let Some(user_id) = draft.user_id {
         let same_organization = crud::users::find(&state.db, user_id)
             .await?
             .is_some_and(|user| user.organization_id == Some(configuration.organization_id));
         if !same_organization {
-            return Err(invalid_field("user_id", "User not found in the configuration's organization", "not_found"));
+            return Err(invalid_field(
+                "user_id",
+                "User not found in the configuration's organization",
+                "not_found",
+            ));
         }
     }
     let aid_final_customer = configuration.kind == ConfigurationType::Aid
@@ -247,7 +284,9 @@ async fn save(
     if aid_final_customer {
         let others = crud::members::in_configuration(&txn, configuration.id, existing_id).await?;
         let another_customer = others.iter().any(|m| {
-            is_final_customer(m.role) && m.status != MemberStatus::Withdrawn && m.user_id != draft.user_id
+            is_final_customer(m.role)
+                && m.status != MemberStatus::Withdrawn
+                && m.user_id != draft.user_id
         });
         if another_customer {
             return Err(ApiError::Conflict(
@@ -260,7 +299,9 @@ async fn save(
         && !may_have_plants(draft.role)
         && crud::members::dependents(&txn, current.id).await?.0 > 0
     {
-        return Err(ApiError::Conflict("A member with plants must stay a producer or prosumer".into()));
+        return Err(ApiError::Conflict(
+            "A member with plants must stay a producer or prosumer".into(),
+        ));
     }
 
     let mut model = match existing {

@@ -25,11 +25,16 @@ pub fn router() -> Router<AppState> {
         .nest("/login", login)
         .route("/logout", post(login::logout))
         .nest("/auth", auth)
-        .merge(collection("/users", get(users::list_users).post(users::create_user)))
+        .merge(collection(
+            "/users",
+            get(users::list_users).post(users::create_user),
+        ))
         .route("/users/me", get(users::read_me).patch(users::update_me))
         .route(
             "/users/{id}",
-            get(users::read_user).patch(users::update_user).delete(users::delete_user),
+            get(users::read_user)
+                .patch(users::update_user)
+                .delete(users::delete_user),
         )
         .merge(collection(
             "/organizations",
@@ -49,15 +54,25 @@ pub fn router() -> Router<AppState> {
                 .patch(configurations::update_configuration)
                 .delete(configurations::delete_configuration),
         )
-        .merge(collection("/members", get(members::list_members).post(members::create_member)))
+        .merge(collection(
+            "/members",
+            get(members::list_members).post(members::create_member),
+        ))
         .route(
             "/members/{id}",
-            get(members::read_member).patch(members::update_member).delete(members::delete_member),
+            get(members::read_member)
+                .patch(members::update_member)
+                .delete(members::delete_member),
         )
-        .merge(collection("/plants", get(plants::list_plants).post(plants::create_plant)))
+        .merge(collection(
+            "/plants",
+            get(plants::list_plants).post(plants::create_plant),
+        ))
         .route(
             "/plants/{id}",
-            get(plants::read_plant).patch(plants::update_plant).delete(plants::delete_plant),
+            get(plants::read_plant)
+                .patch(plants::update_plant)
+                .delete(plants::delete_plant),
         )
         .merge(collection(
             "/community-users",
@@ -73,11 +88,19 @@ pub fn router() -> Router<AppState> {
             get(transactions::list_transactions).post(transactions::create_transaction),
         ))
         .route("/transactions/{id}", get(transactions::read_transaction))
-        .route("/transactions/{id}/settle", post(transactions::settle_transaction))
-        .route("/transactions/{id}/cancel", post(transactions::cancel_transaction))
+        .route(
+            "/transactions/{id}/settle",
+            post(transactions::settle_transaction),
+        )
+        .route(
+            "/transactions/{id}/cancel",
+            post(transactions::cancel_transaction),
+        )
 }
 
 /// A collection route under both `/things` and `/things/`.
 fn collection(path: &str, methods: MethodRouter<AppState>) -> Router<AppState> {
-    Router::new().route(path, methods.clone()).route(&format!("{path}/"), methods)
+    Router::new()
+        .route(path, methods.clone())
+        .route(&format!("{path}/"), methods)
 }

@@ -1,11 +1,12 @@
 //! `/plants`: production plants behind producer and prosumer PODs.
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sea_orm::{IntoActiveModel, Set, TransactionTrait};
 
+use super::configurations::total_count_header;
 use super::members::visible_member;
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, ValidationErrorBody, fixed_point, invalid_field};
@@ -13,7 +14,9 @@ use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
 use crate::app::AppState;
 use crate::core::permissions::Permission;
 use crate::crud;
-use crate::domain::community_rules::{existing_share_within_limit, is_existing_plant, may_have_plants};
+use crate::domain::community_rules::{
+    existing_share_within_limit, is_existing_plant, may_have_plants,
+};
 use crate::domain::quantities::{KW_MILLI, SHARE_MICRO};
 use crate::models::enums::{ConfigurationType, ConnectionVoltage};
 use crate::models::{member, plant};
@@ -30,7 +33,8 @@ const MAX_CAPITAL_GRANT_PPM: i64 = 400_000;
     params(PlantListParams),
     security(("OAuth2PasswordBearer" = [])),
     responses(
-        (status = 200, description = "Plants in scope", body = Vec<PlantPublic>),
+        (status = 200, description = "Plants in scope; the total is in `X-Total-Count`", body = Vec<PlantPublic>,
+         headers(("x-total-count" = u64, description = "Rows matching the filters"))),
         (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 422, description = "Bad query parameter", body = ValidationErrorBody),
     )
@@ -39,10 +43,13 @@ pub async fn list_plants(
     State(state): State<AppState>,
     current: CurrentUser,
     ValidQuery(params): ValidQuery<PlantListParams>,
-) -> Result<Json<Vec<PlantPublic>>, ApiError> {
+) -> Result<(HeaderMap, Json<Vec<PlantPublic>>), ApiError> {
     current.require(Permission::ConfigurationsRead)?;
-    let rows = crud::plants::list(&state.db, current.community_scope(), &params).await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    let (rows, total) = crud::plants::list(&state.db, current.community_scope(), &params).await?;
+    Ok((
+        total_count_header(total),
+        Json(rows.into_iter().map(Into::into).collect()),
+    ))
 }
 
 #[utoipa::path(
@@ -128,21 +135,35 @@ pub async fn update_plant(
     current.require(Permission::MembersWrite)?;
     let member = visible_member(&state, &current, existing.member_id).await?;
     let draft = Draft {
-        name: body.name.as_deref().map(|n| n.trim().to_string()).unwrap_or_else(|| existing.name.clone()),
+        name: body
+            .name
+            .as_deref()
+            .map(|n| n.trim().to_string())
+            .unwrap_or_else(|| existing.name.clone()),
         source: body.source.unwrap_or(existing.source),
-        power_w: body.power_kw.map(power_w).transpose()?.unwrap_or(existing.power_w),
+        power_w: body
+            .power_kw
+            .map(power_w)
+            .transpose()?
+            .unwrap_or(existing.power_w),
         commissioned_on: body.commissioned_on.unwrap_or(existing.commissioned_on),
         capital_grant_ppm: match body.capital_grant_share {
             Some(share) => grant_ppm(share)?,
             None => existing.capital_grant_ppm,
         },
-        connection_voltage: body.connection_voltage.unwrap_or(existing.connection_voltage),
+        connection_voltage: body
+            .connection_voltage
+            .unwrap_or(existing.connection_voltage),
         censimp_code: match &body.censimp_code {
             Some(code) => clean(code.as_deref()),
             None => existing.censimp_code.clone(),
         },
     };
-    Ok(Json(save(&state, &current, &member, draft, Some(existing)).await?.into()))
+    Ok(Json(
+        save(&state, &current, &member, draft, Some(existing))
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(
@@ -179,7 +200,11 @@ pub async fn delete_plant(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn visible_plant(state: &AppState, current: &CurrentUser, id: i32) -> Result<plant::Model, ApiError> {
+async fn visible_plant(
+    state: &AppState,
+    current: &CurrentUser,
+    id: i32,
+) -> Result<plant::Model, ApiError> {
     current.require(Permission::ConfigurationsRead)?;
     crud::plants::find_in_scope(&state.db, current.community_scope(), id)
         .await?
@@ -199,7 +224,11 @@ struct Draft {
 fn power_w(power_kw: Decimal) -> Result<i64, ApiError> {
     let watts = fixed_point("power_kw", power_kw, KW_MILLI)?;
     if watts <= 0 {
-        return Err(invalid_field("power_kw", "The power must be greater than 0", "greater_than"));
+        return Err(invalid_field(
+            "power_kw",
+            "The power must be greater than 0",
+            "greater_than",
+        ));
     }
     Ok(watts)
 }
@@ -207,7 +236,11 @@ fn power_w(power_kw: Decimal) -> Result<i64, ApiError> {
 fn grant_ppm(share: Decimal) -> Result<i32, ApiError> {
     let ppm = fixed_point("capital_grant_share", share, SHARE_MICRO)?;
     if !(0..=MAX_CAPITAL_GRANT_PPM).contains(&ppm) {
-        return Err(invalid_field("capital_grant_share", "The capital grant share must be between 0 and 0.40", "range"));
+        return Err(invalid_field(
+            "capital_grant_share",
+            "The capital grant share must be between 0 and 0.40",
+            "range",
+        ));
     }
     Ok(ppm as i32)
 }
@@ -215,7 +248,11 @@ fn grant_ppm(share: Decimal) -> Result<i32, ApiError> {
 /// `(existing W, total W)` of a set of plants.
 fn power_split<'a>(plants: impl Iterator<Item = &'a plant::Model>) -> (i64, i64) {
     plants.fold((0, 0), |(existing, total), p| {
-        let existing_power = if is_existing_plant(p.commissioned_on) { p.power_w } else { 0 };
+        let existing_power = if is_existing_plant(p.commissioned_on) {
+            p.power_w
+        } else {
+            0
+        };
         (existing + existing_power, total + p.power_w)
     })
 }
@@ -224,7 +261,8 @@ fn power_split<'a>(plants: impl Iterator<Item = &'a plant::Model>) -> (i64, i64)
 /// share is allowed even if the configuration was already over (data from before the rule).
 fn check_existing_share(before: (i64, i64), after: (i64, i64)) -> Result<(), ApiError> {
     let (existing, total) = after;
-    let share_grew = i128::from(existing) * i128::from(before.1) > i128::from(before.0) * i128::from(total);
+    let share_grew =
+        i128::from(existing) * i128::from(before.1) > i128::from(before.0) * i128::from(total);
     if !existing_share_within_limit(existing, total) && (share_grew || before.1 == 0) {
         return Err(ApiError::Conflict(
             "Existing plants (commissioned before 16 Dec 2021) may make up at most 30% of the configuration's total power"
@@ -242,12 +280,18 @@ async fn save(
     existing: Option<plant::Model>,
 ) -> Result<plant::Model, ApiError> {
     if !may_have_plants(member.role) {
-        return Err(ApiError::Conflict("Only producer or prosumer members have plants".into()));
+        return Err(ApiError::Conflict(
+            "Only producer or prosumer members have plants".into(),
+        ));
     }
-    let configuration = super::configurations::configuration_for_write(state, current, member.configuration_id).await?;
+    let configuration =
+        super::configurations::configuration_for_write(state, current, member.configuration_id)
+            .await?;
     if configuration.kind == ConfigurationType::Cer
         && !is_existing_plant(draft.commissioned_on)
-        && configuration.constituted_on.is_some_and(|constituted| draft.commissioned_on < constituted)
+        && configuration
+            .constituted_on
+            .is_some_and(|constituted| draft.commissioned_on < constituted)
     {
         return Err(invalid_field(
             "commissioned_on",
@@ -261,12 +305,19 @@ async fn save(
     let existing_id = existing.as_ref().map(|p| p.id);
     let before = power_split(plants.iter());
     let others = power_split(plants.iter().filter(|p| Some(p.id) != existing_id));
-    let this_existing = if is_existing_plant(draft.commissioned_on) { draft.power_w } else { 0 };
+    let this_existing = if is_existing_plant(draft.commissioned_on) {
+        draft.power_w
+    } else {
+        0
+    };
     check_existing_share(before, (others.0 + this_existing, others.1 + draft.power_w))?;
 
     let mut model = match existing {
         Some(plant) => plant.into_active_model(),
-        None => plant::ActiveModel { member_id: Set(member.id), ..Default::default() },
+        None => plant::ActiveModel {
+            member_id: Set(member.id),
+            ..Default::default()
+        },
     };
     model.name = Set(draft.name);
     model.source = Set(draft.source);

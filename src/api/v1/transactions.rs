@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 
 use super::configurations::configuration_for_write;
 use crate::api::deps::CurrentUser;
-use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody, fixed_point, invalid_field};
+use crate::api::error::{
+    ApiError, ErrorDetail, FieldError, ValidationErrorBody, fixed_point, invalid_field,
+};
 use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
 use crate::app::AppState;
 use crate::core::permissions::Permission;
@@ -44,9 +46,14 @@ pub async fn list_transactions(
     if let (Some(from), Some(to)) = (params.from, params.to)
         && from > to
     {
-        return Err(ApiError::invalid(FieldError::new(&["query", "to"], "`to` cannot be before `from`", "date_order")));
+        return Err(ApiError::invalid(FieldError::new(
+            &["query", "to"],
+            "`to` cannot be before `from`",
+            "date_order",
+        )));
     }
-    let (rows, total) = crud::transactions::list(&state.db, current.community_scope(), &params).await?;
+    let (rows, total) =
+        crud::transactions::list(&state.db, current.community_scope(), &params).await?;
     let items = rows.into_iter().map(Into::into).collect();
     Ok(Json(Page::new(items, total, params.skip, params.limit)))
 }
@@ -92,11 +99,19 @@ pub async fn create_transaction(
             .await?
             .is_some_and(|member| member.configuration_id == configuration.id);
         if !belongs {
-            return Err(invalid_field("member_id", "Member not found in the configuration", "not_found"));
+            return Err(invalid_field(
+                "member_id",
+                "Member not found in the configuration",
+                "not_found",
+            ));
         }
     }
     if body.period_start > body.period_end {
-        return Err(invalid_field("period_end", "period_end cannot be before period_start", "date_order"));
+        return Err(invalid_field(
+            "period_end",
+            "period_end cannot be before period_start",
+            "date_order",
+        ));
     }
     let model = transaction::ActiveModel {
         configuration_id: Set(configuration.id),
@@ -104,7 +119,10 @@ pub async fn create_transaction(
         kind: Set(body.kind),
         period_start: Set(body.period_start),
         period_end: Set(body.period_end),
-        energy_wh: Set(body.energy_kwh.map(|kwh| fixed_point("energy_kwh", kwh, KWH_MILLI)).transpose()?),
+        energy_wh: Set(body
+            .energy_kwh
+            .map(|kwh| fixed_point("energy_kwh", kwh, KWH_MILLI))
+            .transpose()?),
         amount_cents: Set(fixed_point("amount_eur", body.amount_eur, CENTS)?),
         status: Set(TransactionStatus::Pending),
         description: Set(clean(body.description.as_deref())),
@@ -221,13 +239,21 @@ async fn close(
     if !crud::transactions::close_pending(&state.db, existing.id, status).await? {
         return Err(ApiError::Conflict(format!(
             "Only a pending transaction can be {}",
-            if status == TransactionStatus::Settled { "settled" } else { "cancelled" }
+            if status == TransactionStatus::Settled {
+                "settled"
+            } else {
+                "cancelled"
+            }
         )));
     }
     Ok(Json(visible(state, current, id).await?.into()))
 }
 
-async fn visible(state: &AppState, current: &CurrentUser, id: i32) -> Result<transaction::Model, ApiError> {
+async fn visible(
+    state: &AppState,
+    current: &CurrentUser,
+    id: i32,
+) -> Result<transaction::Model, ApiError> {
     current.require(Permission::ConfigurationsRead)?;
     crud::transactions::find_in_scope(&state.db, current.community_scope(), id)
         .await?
@@ -235,7 +261,9 @@ async fn visible(state: &AppState, current: &CurrentUser, id: i32) -> Result<tra
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
     let invalid = || {
         ApiError::invalid(FieldError::new(
             &["header", "Idempotency-Key"],
@@ -253,10 +281,16 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 /// The request as parsed, not as sent: whitespace or key order do not make it "another" request.
 fn hash_request(body: &TransactionCreate) -> String {
     let canonical = serde_json::to_string(body).unwrap_or_default();
-    Sha256::digest(canonical.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(canonical.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
-fn replay(stored: crate::models::idempotency_key::Model, request_hash: &str) -> Result<Response, ApiError> {
+fn replay(
+    stored: crate::models::idempotency_key::Model,
+    request_hash: &str,
+) -> Result<Response, ApiError> {
     if stored.request_hash != request_hash {
         return Err(ApiError::invalid(FieldError::new(
             &["header", "Idempotency-Key"],
@@ -269,5 +303,10 @@ fn replay(stored: crate::models::idempotency_key::Model, request_hash: &str) -> 
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], Body::from(body)).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from(body),
+    )
+        .into_response()
 }
