@@ -118,11 +118,19 @@ enum IdempotencyKeys {
 }
 
 fn id(column: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(column).integer().not_null().auto_increment().primary_key().to_owned()
+    ColumnDef::new(column)
+        .integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
 }
 
 fn timestamp(column: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(column).timestamp_with_time_zone().not_null().to_owned()
+    ColumnDef::new(column)
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
 }
 
 fn foreign_key(
@@ -147,7 +155,12 @@ async fn indexes<T: IntoIden + Copy + 'static>(
 ) -> Result<(), DbErr> {
     for (name, columns, unique) in specs {
         let mut index = Index::create();
-        index.name(format!("{}_{prefix}__{name}", if unique { "ux" } else { "ix" })).table(table);
+        index
+            .name(format!(
+                "{}_{prefix}__{name}",
+                if unique { "ux" } else { "ix" }
+            ))
+            .table(table);
         for column in columns {
             index.col(column);
         }
@@ -171,13 +184,41 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Configurations::Table)
                     .col(id(Configurations::Id))
-                    .col(ColumnDef::new(Configurations::OrganizationId).integer().not_null())
-                    .col(ColumnDef::new(Configurations::Name).string_len(200).not_null())
-                    .col(ColumnDef::new(Configurations::Type).string_len(8).not_null())
-                    .col(ColumnDef::new(Configurations::Status).string_len(16).not_null())
-                    .col(ColumnDef::new(Configurations::PrimarySubstation).string_len(11).not_null())
-                    .col(ColumnDef::new(Configurations::MarketZone).string_len(8).not_null())
-                    .col(ColumnDef::new(Configurations::Region).string_len(32).not_null())
+                    .col(
+                        ColumnDef::new(Configurations::OrganizationId)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Configurations::Name)
+                            .string_len(200)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Configurations::Type)
+                            .string_len(8)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Configurations::Status)
+                            .string_len(16)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Configurations::PrimarySubstation)
+                            .string_len(11)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Configurations::MarketZone)
+                            .string_len(8)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Configurations::Region)
+                            .string_len(32)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Configurations::ReferentId).integer())
                     .col(ColumnDef::new(Configurations::Description).text())
                     .col(ColumnDef::new(Configurations::ConstitutedOn).date())
@@ -204,7 +245,11 @@ impl MigrationTrait for Migration {
             Configurations::Table,
             "configurations",
             vec![
-                ("organization_id", cols([Configurations::OrganizationId]), false),
+                (
+                    "organization_id",
+                    cols([Configurations::OrganizationId]),
+                    false,
+                ),
                 ("referent_id", cols([Configurations::ReferentId]), false),
                 ("status", cols([Configurations::Status]), false),
                 ("type", cols([Configurations::Type]), false),
@@ -217,7 +262,11 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Members::Table)
                     .col(id(Members::Id))
-                    .col(ColumnDef::new(Members::ConfigurationId).integer().not_null())
+                    .col(
+                        ColumnDef::new(Members::ConfigurationId)
+                            .integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Members::UserId).integer())
                     .col(ColumnDef::new(Members::Pod).string_len(15).not_null())
                     .col(ColumnDef::new(Members::Role).string_len(16).not_null())
@@ -225,7 +274,12 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Members::Status).string_len(16).not_null())
                     .col(ColumnDef::new(Members::JoinedAt).date().not_null())
                     .col(ColumnDef::new(Members::WithdrawnAt).date())
-                    .col(ColumnDef::new(Members::NetMetering).boolean().not_null().default(false))
+                    .col(
+                        ColumnDef::new(Members::NetMetering)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
                     .col(timestamp(Members::CreatedAt))
                     .col(timestamp(Members::UpdatedAt))
                     .foreign_key(&mut foreign_key(
@@ -268,8 +322,17 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Plants::Source).string_len(16).not_null())
                     .col(ColumnDef::new(Plants::PowerW).big_integer().not_null())
                     .col(ColumnDef::new(Plants::CommissionedOn).date().not_null())
-                    .col(ColumnDef::new(Plants::CapitalGrantPpm).integer().not_null().default(0))
-                    .col(ColumnDef::new(Plants::ConnectionVoltage).string_len(4).not_null())
+                    .col(
+                        ColumnDef::new(Plants::CapitalGrantPpm)
+                            .integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .col(
+                        ColumnDef::new(Plants::ConnectionVoltage)
+                            .string_len(4)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Plants::CensimpCode).string_len(32))
                     .col(timestamp(Plants::CreatedAt))
                     .col(timestamp(Plants::UpdatedAt))
@@ -282,18 +345,40 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        indexes(manager, Plants::Table, "plants", vec![("member_id", cols([Plants::MemberId]), false)]).await?;
+        indexes(
+            manager,
+            Plants::Table,
+            "plants",
+            vec![("member_id", cols([Plants::MemberId]), false)],
+        )
+        .await?;
 
         manager
             .create_table(
                 Table::create()
                     .table(CommunityUsers::Table)
                     .col(id(CommunityUsers::Id))
-                    .col(ColumnDef::new(CommunityUsers::OrganizationId).integer().not_null())
-                    .col(ColumnDef::new(CommunityUsers::Email).string_len(254).not_null())
+                    .col(
+                        ColumnDef::new(CommunityUsers::OrganizationId)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CommunityUsers::Email)
+                            .string_len(254)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(CommunityUsers::FullName).string_len(200))
-                    .col(ColumnDef::new(CommunityUsers::Role).string_len(16).not_null())
-                    .col(ColumnDef::new(CommunityUsers::Status).string_len(16).not_null())
+                    .col(
+                        ColumnDef::new(CommunityUsers::Role)
+                            .string_len(16)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CommunityUsers::Status)
+                            .string_len(16)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(CommunityUsers::UserId).integer())
                     .col(timestamp(CommunityUsers::CreatedAt))
                     .col(timestamp(CommunityUsers::UpdatedAt))
@@ -318,7 +403,11 @@ impl MigrationTrait for Migration {
             CommunityUsers::Table,
             "community_users",
             vec![
-                ("email", cols([CommunityUsers::OrganizationId, CommunityUsers::Email]), true),
+                (
+                    "email",
+                    cols([CommunityUsers::OrganizationId, CommunityUsers::Email]),
+                    true,
+                ),
                 ("user_id", cols([CommunityUsers::UserId]), true),
                 ("status", cols([CommunityUsers::Status]), false),
             ],
@@ -330,14 +419,26 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Transactions::Table)
                     .col(id(Transactions::Id))
-                    .col(ColumnDef::new(Transactions::ConfigurationId).integer().not_null())
+                    .col(
+                        ColumnDef::new(Transactions::ConfigurationId)
+                            .integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Transactions::MemberId).integer())
                     .col(ColumnDef::new(Transactions::Kind).string_len(16).not_null())
                     .col(ColumnDef::new(Transactions::PeriodStart).date().not_null())
                     .col(ColumnDef::new(Transactions::PeriodEnd).date().not_null())
                     .col(ColumnDef::new(Transactions::EnergyWh).big_integer())
-                    .col(ColumnDef::new(Transactions::AmountCents).big_integer().not_null())
-                    .col(ColumnDef::new(Transactions::Status).string_len(16).not_null())
+                    .col(
+                        ColumnDef::new(Transactions::AmountCents)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Transactions::Status)
+                            .string_len(16)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Transactions::Description).text())
                     .col(ColumnDef::new(Transactions::Reference).string_len(200))
                     .col(ColumnDef::new(Transactions::CreatedBy).integer().not_null())
@@ -369,11 +470,19 @@ impl MigrationTrait for Migration {
             Transactions::Table,
             "transactions",
             vec![
-                ("configuration_id", cols([Transactions::ConfigurationId]), false),
+                (
+                    "configuration_id",
+                    cols([Transactions::ConfigurationId]),
+                    false,
+                ),
                 ("member_id", cols([Transactions::MemberId]), false),
                 ("kind", cols([Transactions::Kind]), false),
                 ("status", cols([Transactions::Status]), false),
-                ("period", cols([Transactions::PeriodStart, Transactions::PeriodEnd]), false),
+                (
+                    "period",
+                    cols([Transactions::PeriodStart, Transactions::PeriodEnd]),
+                    false,
+                ),
                 ("created_by", cols([Transactions::CreatedBy]), false),
             ],
         )
@@ -385,10 +494,26 @@ impl MigrationTrait for Migration {
                     .table(IdempotencyKeys::Table)
                     .col(id(IdempotencyKeys::Id))
                     .col(ColumnDef::new(IdempotencyKeys::UserId).integer().not_null())
-                    .col(ColumnDef::new(IdempotencyKeys::Key).string_len(255).not_null())
-                    .col(ColumnDef::new(IdempotencyKeys::RequestHash).string_len(64).not_null())
-                    .col(ColumnDef::new(IdempotencyKeys::StatusCode).integer().not_null())
-                    .col(ColumnDef::new(IdempotencyKeys::ResponseBody).text().not_null())
+                    .col(
+                        ColumnDef::new(IdempotencyKeys::Key)
+                            .string_len(255)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IdempotencyKeys::RequestHash)
+                            .string_len(64)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IdempotencyKeys::StatusCode)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IdempotencyKeys::ResponseBody)
+                            .text()
+                            .not_null(),
+                    )
                     .col(timestamp(IdempotencyKeys::CreatedAt))
                     .foreign_key(&mut foreign_key(
                         "fk_idempotency_keys__user_id",
@@ -403,7 +528,11 @@ impl MigrationTrait for Migration {
             manager,
             IdempotencyKeys::Table,
             "idempotency_keys",
-            vec![("key", cols([IdempotencyKeys::UserId, IdempotencyKeys::Key]), true)],
+            vec![(
+                "key",
+                cols([IdempotencyKeys::UserId, IdempotencyKeys::Key]),
+                true,
+            )],
         )
         .await
     }
@@ -417,7 +546,9 @@ impl MigrationTrait for Migration {
             Members::Table.into_iden(),
             Configurations::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -1,8 +1,8 @@
 //! One integration-test binary (fast to link), one module per area.
 mod auth;
 mod communities;
-mod ledger;
 mod helpers;
+mod ledger;
 mod operations;
 mod organizations;
 mod startup;
