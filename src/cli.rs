@@ -3,11 +3,11 @@ use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use migration::{Migrator, MigratorTrait};
+use sea_orm::DbBackend;
 
 use crate::app::Application;
 use crate::bootstrap;
-use crate::core::config::{Settings, redact_url};
+use crate::core::config::{DatabaseKind, Settings, redact_url};
 use crate::core::security::PasswordService;
 use crate::db;
 use crate::telemetry;
@@ -45,20 +45,55 @@ enum Command {
 
 #[derive(Subcommand)]
 enum MigrateCommand {
-    /// Apply pending migrations: `head` (all) or `+N` (the next N).
+    /// Apply migrations: `head` (all pending), `+N` (the next N) or up to and including REVISION.
     Upgrade {
+        /// `head`, `+N` or a revision (full name or unique prefix). With --sql, `FROM:TO` too.
         #[arg(default_value = "head", allow_hyphen_values = true)]
         target: String,
+        /// Print the SQL for the target database instead of running it (offline: starts from
+        /// `base` unless the target is `FROM:TO`; nothing is written).
+        #[arg(long)]
+        sql: bool,
     },
-    /// Revert migrations: `-N` (the last N) or `base` (all).
+    /// Revert migrations: `-N` (the last N), down to (not including) REVISION, or `base` (all).
     Downgrade {
         #[arg(allow_hyphen_values = true)]
         target: String,
+        /// Print the SQL instead of running it (offline: starts from `head` unless `FROM:TO`).
+        #[arg(long)]
+        sql: bool,
+        /// Do not ask before dropping data.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Show the revision the database is at.
-    Current,
-    /// List every revision, oldest first, with its state.
-    History,
+    Current {
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// List every revision, oldest first, marking applied, current and head.
+    History {
+        #[arg(long, short)]
+        verbose: bool,
+        /// Only revisions in FROM:TO (revisions, `base`, `head`; either side may be empty).
+        #[arg(long)]
+        range: Option<String>,
+    },
+    /// List the revisions not yet applied.
+    Pending,
+    /// Record REVISION (or `head`, `base`) as the current one without running anything.
+    Stamp { revision: String },
+    /// Compare the schema this build expects with the live database; non-zero on differences.
+    Check,
+    /// Create a new migration file in the migration crate and register it.
+    Revision {
+        /// What the migration does, e.g. "add user email column".
+        #[arg(short, long)]
+        message: String,
+        /// Where the migration sources are.
+        #[arg(long, default_value = "migration/src")]
+        dir: std::path::PathBuf,
+    },
 }
 
 pub async fn run() -> ExitCode {
@@ -72,19 +107,24 @@ pub async fn run() -> ExitCode {
     };
     telemetry::init(settings.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings).await,
+        Command::Serve => serve(settings).await.map_err(CliError::Other),
         Command::Migrate(command) => migrate(settings, command).await,
         Command::CreateAdmin {
             email,
             full_name,
             password_stdin,
-        } => create_admin(settings, email, full_name, password_stdin).await,
+        } => create_admin(settings, email, full_name, password_stdin)
+            .await
+            .map_err(CliError::Other),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("condivisa: {error:#}");
-            ExitCode::FAILURE
+            match &error {
+                CliError::Other(inner) => eprintln!("condivisa: {inner:#}"),
+                other => eprintln!("condivisa: {other}"),
+            }
+            ExitCode::from(error.exit_code())
         }
     }
 }
@@ -97,48 +137,290 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn migrate(settings: Settings, command: MigrateCommand) -> anyhow::Result<()> {
-    let db = db::connect(&settings).await?;
+async fn migrate(settings: Settings, command: MigrateCommand) -> Result<(), CliError> {
+    use crate::db::migrate::{self as workflow, Direction};
+    let backend = match settings.database_kind() {
+        DatabaseKind::Postgres => DbBackend::Postgres,
+        DatabaseKind::Sqlite => DbBackend::Sqlite,
+    };
     match command {
-        MigrateCommand::Upgrade { target } => {
-            let steps = match target.as_str() {
-                "head" => None,
-                other => Some(parse_steps(other, '+')?),
-            };
-            db::with_migration_lock(&db, || Migrator::up(&db, steps)).await?;
-            println!("upgraded to {}", current_revision(&db).await?);
+        MigrateCommand::Revision { message, dir } => {
+            let path = crate::db::revision::create(&dir, &message, chrono::Utc::now())?;
+            println!("created {}", path.display());
+            return Ok(());
         }
-        MigrateCommand::Downgrade { target } => {
-            let steps = match target.as_str() {
-                "base" => None,
-                other => Some(parse_steps(other, '-')?),
-            };
-            db::with_migration_lock(&db, || Migrator::down(&db, steps)).await?;
-            println!("downgraded to {}", current_revision(&db).await?);
+        MigrateCommand::Upgrade { target, sql: true } => {
+            let (from, to) = offline_range(&target, "base")?;
+            let (start, end) = workflow::upgrade_range(from, &to)?;
+            print!(
+                "{}",
+                workflow::offline_script(backend, Direction::Up, (start, end)).await?
+            );
+            return Ok(());
         }
-        MigrateCommand::Current => println!("{}", current_revision(&db).await?),
-        MigrateCommand::History => {
-            for migration in Migrator::get_migration_with_status(&db).await? {
-                println!("{} ({})", migration.name(), migration.status());
+        MigrateCommand::Downgrade {
+            target, sql: true, ..
+        } => {
+            let (from, to) = offline_range(&target, "head")?;
+            let (start, end) = workflow::downgrade_range(from, &to)?;
+            print!(
+                "{}",
+                workflow::offline_script(backend, Direction::Down, (start, end)).await?
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
+    let db = db::connect(&settings).await?;
+    let names = workflow::revisions();
+    match command {
+        MigrateCommand::Upgrade { target, .. } => {
+            db::with_migration_lock(&db, || async {
+                let applied = workflow::applied_count(&db).await?;
+                let (from, to) = workflow::upgrade_range(applied, &target).map_err(to_db_err)?;
+                workflow::upgrade(&db, to - from).await
+            })
+            .await
+            .map_err(from_db_err)?;
+            println!("at {}", describe_current(&db).await?);
+        }
+        MigrateCommand::Downgrade { target, yes, .. } => {
+            let applied = workflow::applied_count(&db).await?;
+            let (from, to) = workflow::downgrade_range(applied, &target)?;
+            let destructive = workflow::destructive_statements(backend, (from, to)).await?;
+            if !destructive.is_empty() && !yes {
+                eprintln!("This downgrade drops data:");
+                for statement in &destructive {
+                    eprintln!("  {statement}");
+                }
+                if !confirm("Proceed?")? {
+                    return Err(CliError::Refused(
+                        "downgrade cancelled: it drops data (pass --yes to run it without a terminal)".into(),
+                    ));
+                }
+            }
+            db::with_migration_lock(&db, || async {
+                let applied = workflow::applied_count(&db).await?;
+                let (from, to) = workflow::downgrade_range(applied, &target).map_err(to_db_err)?;
+                workflow::downgrade(&db, from - to).await
+            })
+            .await
+            .map_err(from_db_err)?;
+            println!("at {}", describe_current(&db).await?);
+        }
+        MigrateCommand::Current { verbose } => {
+            let states = workflow::states(&db).await?;
+            match states.iter().rev().find(|s| s.applied_at.is_some()) {
+                None => println!("not migrated"),
+                Some(state) if verbose => {
+                    let head = if state.name == names[names.len() - 1] {
+                        " (head)"
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "{}{head} applied at {}",
+                        state.name,
+                        format_time(state.applied_at)
+                    );
+                }
+                Some(state) => println!("{}", state.name),
             }
         }
+        MigrateCommand::History { verbose, range } => {
+            let states = workflow::states(&db).await?;
+            let (start, end) = history_range(range.as_deref(), names.len())?;
+            let current = states.iter().rposition(|s| s.applied_at.is_some());
+            for (index, state) in states.iter().enumerate().take(end).skip(start) {
+                let mut marks = Vec::new();
+                if current == Some(index) {
+                    marks.push("current");
+                }
+                if index == names.len() - 1 {
+                    marks.push("head");
+                }
+                let status = if state.applied_at.is_some() {
+                    "applied"
+                } else {
+                    "pending"
+                };
+                let marks = if marks.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", marks.join(", "))
+                };
+                println!("{:<48} {status}{marks}", state.name);
+                if verbose {
+                    println!(
+                        "    description: {}",
+                        crate::db::revision::description_of(&state.name)
+                    );
+                    println!("    file:        migration/src/{}.rs", state.name);
+                    if state.applied_at.is_some() {
+                        println!("    applied at:  {}", format_time(state.applied_at));
+                    }
+                }
+            }
+        }
+        MigrateCommand::Pending => {
+            let states = workflow::states(&db).await?;
+            let pending: Vec<_> = states
+                .into_iter()
+                .filter(|s| s.applied_at.is_none())
+                .collect();
+            if pending.is_empty() {
+                println!("no pending revisions");
+            }
+            for state in pending {
+                println!("{}", state.name);
+            }
+        }
+        MigrateCommand::Stamp { revision } => {
+            let count = match revision.as_str() {
+                "head" => names.len(),
+                "base" => 0,
+                spec => workflow::resolve(spec)? + 1,
+            };
+            db::with_migration_lock(&db, || workflow::stamp(&db, count)).await?;
+            println!("stamped {}", describe_current(&db).await?);
+        }
+        MigrateCommand::Check => {
+            let differences = crate::db::schema_check::check(&db, &settings.database_url).await?;
+            if !differences.is_empty() {
+                return Err(CliError::Drift(differences));
+            }
+            println!("the database schema matches this build");
+        }
+        MigrateCommand::Revision { .. } => unreachable!("handled before connecting"),
     }
     Ok(())
 }
 
-fn parse_steps(text: &str, sign: char) -> anyhow::Result<u32> {
-    text.strip_prefix(sign)
-        .and_then(|n| n.parse::<u32>().ok())
-        .filter(|n| *n > 0)
-        .ok_or_else(|| anyhow::anyhow!("expected `{sign}N` with N ≥ 1, got `{text}`"))
+/// `FROM:TO` for offline SQL (where there is no database to ask where we are).
+fn offline_range(target: &str, default_from: &str) -> Result<(usize, String), CliError> {
+    use crate::db::migrate::{resolve, revisions};
+    let (from, to) = match target.split_once(':') {
+        Some((from, to)) => (from, to),
+        None => (default_from, target),
+    };
+    let from = match from {
+        "base" => 0,
+        "head" => revisions().len(),
+        spec => resolve(spec)? + 1,
+    };
+    Ok((from, to.to_string()))
 }
 
-async fn current_revision(db: &sea_orm::DatabaseConnection) -> anyhow::Result<String> {
-    let applied = Migrator::get_applied_migrations(db).await?;
-    Ok(applied
-        .last()
-        .map(|m| m.name().to_string())
-        .unwrap_or_else(|| "not migrated".to_string()))
+fn history_range(range: Option<&str>, total: usize) -> Result<(usize, usize), CliError> {
+    use crate::db::migrate::resolve;
+    let Some(range) = range else {
+        return Ok((0, total));
+    };
+    let (from, to) = range
+        .split_once(':')
+        .ok_or_else(|| CliError::Usage(format!("--range takes FROM:TO, got `{range}`")))?;
+    let start = match from {
+        "" | "base" => 0,
+        spec => resolve(spec)?,
+    };
+    let end = match to {
+        "" | "head" => total,
+        spec => resolve(spec)? + 1,
+    };
+    Ok((start, end.max(start)))
+}
+
+async fn describe_current(db: &sea_orm::DatabaseConnection) -> Result<String, CliError> {
+    let states = crate::db::migrate::states(db).await?;
+    Ok(states
+        .iter()
+        .rev()
+        .find(|s| s.applied_at.is_some())
+        .map(|s| s.name.clone())
+        .unwrap_or_else(|| "base (not migrated)".to_string()))
+}
+
+fn format_time(timestamp: Option<i64>) -> String {
+    timestamp
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_else(|| "-".to_string())
+}
+
+fn confirm(question: &str) -> Result<bool, CliError> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+const REVISION_ERROR_PREFIX: &str = "revision: ";
+
+/// Carries a revision error through sea-orm's error type inside the migration lock.
+fn to_db_err(error: crate::db::migrate::MigrateError) -> sea_orm::DbErr {
+    sea_orm::DbErr::Custom(format!("{REVISION_ERROR_PREFIX}{error}"))
+}
+
+fn from_db_err(error: sea_orm::DbErr) -> CliError {
+    match &error {
+        sea_orm::DbErr::Custom(message) if message.starts_with(REVISION_ERROR_PREFIX) => {
+            CliError::Revision(message[REVISION_ERROR_PREFIX.len()..].to_string())
+        }
+        _ => CliError::Other(error.into()),
+    }
+}
+
+/// What went wrong, and so which exit code: 2 for usage and revision errors, 1 otherwise.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Revision(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("the database schema differs from this build:\n  - {}", .0.join("\n  - "))]
+    Drift(Vec<String>),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) | CliError::Revision(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl From<crate::db::migrate::MigrateError> for CliError {
+    fn from(error: crate::db::migrate::MigrateError) -> Self {
+        use crate::db::migrate::MigrateError;
+        match error {
+            MigrateError::Revision(message) => CliError::Revision(message),
+            MigrateError::Refused(message) => CliError::Refused(message),
+            MigrateError::Database(error) => CliError::Other(error.into()),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for CliError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        CliError::Other(error.into())
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(error: std::io::Error) -> Self {
+        CliError::Other(error.into())
+    }
 }
 
 async fn create_admin(

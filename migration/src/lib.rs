@@ -1,5 +1,7 @@
 //! The schema history of condivisa. Every schema change goes through a migration here; the
 //! `condivisa migrate` CLI and the server's auto-migrate both drive this `Migrator`.
+/// The engine itself, for the CLI (the version table, the schema manager).
+pub use sea_orm_migration as engine;
 pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_foundation;

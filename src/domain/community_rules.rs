@@ -43,6 +43,11 @@ pub fn memberships_overlap(
     a: (NaiveDate, Option<NaiveDate>),
     b: (NaiveDate, Option<NaiveDate>),
 ) -> bool {
+    let is_empty =
+        |(start, end): (NaiveDate, Option<NaiveDate>)| end.is_some_and(|end| end <= start);
+    if is_empty(a) || is_empty(b) {
+        return false;
+    }
     let a_ends_after_b_starts = a.1.is_none_or(|end| end > b.0);
     let b_ends_after_a_starts = b.1.is_none_or(|end| end > a.0);
     a_ends_after_b_starts && b_ends_after_a_starts

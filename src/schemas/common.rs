@@ -108,10 +108,8 @@ impl<'de> serde::de::Visitor<'de> for DecimalVisitor {
     }
 
     fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
-        value
-            .trim()
-            .parse::<rust_decimal::Decimal>()
-            .map_err(|_| E::custom(format!("`{value}` is not a decimal number")))
+        parse_plain_decimal(value.trim())
+            .ok_or_else(|| E::custom(format!("`{value}` is not a decimal number")))
     }
 
     fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Self::Value, E> {
@@ -128,11 +126,52 @@ impl<'de> serde::de::Visitor<'de> for DecimalVisitor {
             Some((_, digits)) => digits,
             None => return Err(serde::de::Error::custom("expected a decimal number")),
         };
-        if digits.contains(['e', 'E']) {
-            rust_decimal::Decimal::from_scientific(&digits)
+        let parsed = if digits.contains(['e', 'E']) {
+            // Exact for what people write (1e3, 2.5E-2); the plain form is the documented one.
+            rust_decimal::Decimal::from_scientific(&digits).ok()
         } else {
-            digits.parse()
+            parse_plain_decimal(&digits)
+        };
+        parsed
+            .ok_or_else(|| serde::de::Error::custom(format!("`{digits}` is not a decimal number")))
+    }
+}
+
+/// `[-+]digits[.digits]`, parsed exactly: more precision than a decimal holds is an error, not a
+/// rounding, and forms like `1_000` or `.5` are not accepted as money.
+pub fn parse_plain_decimal(text: &str) -> Option<rust_decimal::Decimal> {
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    let well_formed = !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit());
+    if !well_formed {
+        return None;
+    }
+    rust_decimal::Decimal::from_str_exact(text.strip_prefix('+').unwrap_or(text)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_decimals_parse_exactly_or_not_at_all() {
+        assert_eq!(parse_plain_decimal("12.50").unwrap().to_string(), "12.50");
+        assert_eq!(parse_plain_decimal("-0.1").unwrap().to_string(), "-0.1");
+        assert_eq!(parse_plain_decimal("+7").unwrap().to_string(), "7");
+        for bad in [
+            "",
+            ".5",
+            "5.",
+            "1_000",
+            "1e2",
+            "abc",
+            "1.00000000000000000000000000001",
+            "--1",
+        ] {
+            assert!(parse_plain_decimal(bad).is_none(), "{bad}");
         }
-        .map_err(|_| serde::de::Error::custom(format!("`{digits}` is not a decimal number")))
     }
 }

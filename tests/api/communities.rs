@@ -554,11 +554,11 @@ async fn members_list_filters_and_searches_the_linked_user() {
                 .iter()
                 .map(|r| r["pod"].as_str().unwrap().to_string())
                 .collect();
-            assert_eq!(pods.len(), total.min(pods.len()));
+            assert_eq!(pods.len(), total, "{query}: one page holds them all");
             (pods, total)
         }
     };
-    assert_eq!(pods(&"").await.1, 3);
+    assert_eq!(pods("").await.1, 3);
     assert_eq!(
         pods("configuration_id=1").await.0,
         ["IT001E00000041", "IT001E00000042"]

@@ -23,7 +23,7 @@ pub struct TestApp {
     _database: TestDatabase,
 }
 
-enum TestDatabase {
+pub enum TestDatabase {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres { admin_url: String, name: String },
 }
@@ -54,7 +54,8 @@ impl Drop for TestDatabase {
     }
 }
 
-async fn fresh_database() -> (String, TestDatabase) {
+/// A new empty database and its URL; dropped with the returned guard.
+pub async fn fresh_database() -> (String, TestDatabase) {
     match std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|url| !url.is_empty())

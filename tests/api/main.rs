@@ -3,6 +3,7 @@ mod auth;
 mod communities;
 mod helpers;
 mod ledger;
+mod migrations;
 mod operations;
 mod organizations;
 mod startup;

@@ -278,9 +278,13 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_string()))
 }
 
-/// The request as parsed, not as sent: whitespace or key order do not make it "another" request.
+/// The request as parsed, not as sent: whitespace, key order or `12.5` vs `"12.50"` do not make
+/// it "another" request.
 fn hash_request(body: &TransactionCreate) -> String {
-    let canonical = serde_json::to_string(body).unwrap_or_default();
+    let mut value = serde_json::to_value(body).unwrap_or_default();
+    value["amount_eur"] = serde_json::Value::from(body.amount_eur.normalize().to_string());
+    value["energy_kwh"] = body.energy_kwh.map(|e| e.normalize().to_string()).into();
+    let canonical = value.to_string();
     Sha256::digest(canonical.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
