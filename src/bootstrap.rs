@@ -122,7 +122,7 @@ pub async fn create_admin(
         organization_id: Set(None),
         ..Default::default()
     };
-    crud::users::insert(db, model)
+    crud::insert(db, model)
         .await
         .context("creating the admin (is the email already taken?)")
 }

@@ -1,13 +1,9 @@
-use chrono::Utc;
 use sea_orm::sea_query::Condition;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use super::scope::{self, CommunityScope};
 use super::{contains_case_insensitive, paginate};
-use crate::models::community_user::{ActiveModel, Column, Entity, Model};
+use crate::models::community_user::{Column, Entity, Model};
 use crate::schemas::community_user::CommunityUserListParams;
 
 pub async fn find_in_scope(
@@ -62,16 +58,4 @@ pub async fn list(
         params.limit,
     )
     .await
-}
-
-pub async fn insert(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result<Model, DbErr> {
-    let now = Utc::now();
-    model.created_at = Set(now);
-    model.updated_at = Set(now);
-    model.insert(db).await
-}
-
-pub async fn update(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result<Model, DbErr> {
-    model.updated_at = Set(Utc::now());
-    model.update(db).await
 }

@@ -1,13 +1,12 @@
-use chrono::Utc;
 use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
 };
 
 use super::scope::{self, CommunityScope};
 use super::{contains_case_insensitive, paginate};
-use crate::models::configuration::{ActiveModel, Column, Entity, Model};
+use crate::models::configuration::{Column, Entity, Model};
 use crate::models::{member, transaction};
 use crate::schemas::configuration::ConfigurationListParams;
 
@@ -63,18 +62,6 @@ pub async fn list(
         params.limit,
     )
     .await
-}
-
-pub async fn insert(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result<Model, DbErr> {
-    let now = Utc::now();
-    model.created_at = Set(now);
-    model.updated_at = Set(now);
-    model.insert(db).await
-}
-
-pub async fn update(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result<Model, DbErr> {
-    model.updated_at = Set(Utc::now());
-    model.update(db).await
 }
 
 /// How many members and ledger rows hang off the configuration.

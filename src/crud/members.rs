@@ -1,13 +1,12 @@
-use chrono::Utc;
 use sea_orm::sea_query::{Condition, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
 };
 
 use super::scope::{self, CommunityScope};
 use super::{contains_case_insensitive, paginate};
-use crate::models::member::{ActiveModel, Column, Entity, Model};
+use crate::models::member::{Column, Entity, Model};
 use crate::models::{plant, transaction, user};
 use crate::schemas::member::MemberListParams;
 
@@ -111,18 +110,6 @@ pub async fn dependents(db: &impl ConnectionTrait, id: i32) -> Result<(u64, u64)
         .count(db)
         .await?;
     Ok((plants, transactions))
-}
-
-pub async fn insert(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result<Model, DbErr> {
-    let now = Utc::now();
-    model.created_at = Set(now);
-    model.updated_at = Set(now);
-    model.insert(db).await
-}
-
-pub async fn update(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result<Model, DbErr> {
-    model.updated_at = Set(Utc::now());
-    model.update(db).await
 }
 
 pub async fn delete(db: &impl ConnectionTrait, model: Model) -> Result<(), DbErr> {

@@ -12,6 +12,7 @@ pub mod transactions;
 pub mod users;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, IntoColumnRef, LikeExpr, SimpleExpr};
+use sea_orm::{ActiveModelBehavior, ActiveModelTrait, IntoActiveModel};
 use sea_orm::{
     ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QuerySelect,
     Select, Statement,
@@ -65,4 +66,28 @@ pub async fn write_lock(txn: &impl ConnectionTrait, key: &str) -> Result<(), DbE
         }
     }
     Ok(())
+}
+
+/// Inserts a row; `created_at`/`updated_at` are stamped by the entity's `before_save`.
+pub async fn insert<A>(
+    db: &impl ConnectionTrait,
+    model: A,
+) -> Result<<A::Entity as EntityTrait>::Model, DbErr>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    model.insert(db).await
+}
+
+/// Saves the changed columns of a row; `updated_at` is stamped by the entity's `before_save`.
+pub async fn update<A>(
+    db: &impl ConnectionTrait,
+    model: A,
+) -> Result<<A::Entity as EntityTrait>::Model, DbErr>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    model.update(db).await
 }

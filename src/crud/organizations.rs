@@ -1,12 +1,10 @@
-use chrono::Utc;
 use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::contains_case_insensitive;
-use crate::models::organization::{ActiveModel, Column, Entity, Model};
+use crate::models::organization::{Column, Entity, Model};
 use crate::schemas::organization::OrganizationListParams;
 
 /// Which organizations a caller can see.
@@ -61,22 +59,4 @@ pub async fn list(
         .all(db)
         .await?;
     Ok((items, total))
-}
-
-pub async fn insert(
-    db: &impl ConnectionTrait,
-    mut organization: ActiveModel,
-) -> Result<Model, sea_orm::DbErr> {
-    let now = Utc::now();
-    organization.created_at = Set(now);
-    organization.updated_at = Set(now);
-    organization.insert(db).await
-}
-
-pub async fn update(
-    db: &impl ConnectionTrait,
-    mut organization: ActiveModel,
-) -> Result<Model, sea_orm::DbErr> {
-    organization.updated_at = Set(Utc::now());
-    organization.update(db).await
 }

@@ -1,13 +1,11 @@
-use chrono::Utc;
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, QueryFilter,
-    QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, QueryFilter, QueryOrder,
 };
 
 use super::scope::{self, CommunityScope};
 use crate::models::member;
-use crate::models::plant::{ActiveModel, Column, Entity, Model};
+use crate::models::plant::{Column, Entity, Model};
 use crate::schemas::plant::PlantListParams;
 
 pub async fn find_in_scope(
@@ -59,18 +57,6 @@ pub async fn in_configuration(
         .filter(Column::MemberId.in_subquery(members_of(configuration_id)))
         .all(db)
         .await
-}
-
-pub async fn insert(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result<Model, DbErr> {
-    let now = Utc::now();
-    model.created_at = Set(now);
-    model.updated_at = Set(now);
-    model.insert(db).await
-}
-
-pub async fn update(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result<Model, DbErr> {
-    model.updated_at = Set(Utc::now());
-    model.update(db).await
 }
 
 pub async fn delete(db: &impl ConnectionTrait, model: Model) -> Result<(), DbErr> {

@@ -1,13 +1,11 @@
-use chrono::Utc;
 use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::contains_case_insensitive;
 use crate::models::enums::{Role, UserStatus};
-use crate::models::user::{self, ActiveModel, Column, Entity, Model};
+use crate::models::user::{self, Column, Entity, Model};
 use crate::schemas::user::UserListParams;
 
 /// Which users a caller can see.
@@ -113,24 +111,6 @@ pub async fn list(
         .all(db)
         .await?;
     Ok((items, total))
-}
-
-pub async fn insert(
-    db: &impl ConnectionTrait,
-    mut user: ActiveModel,
-) -> Result<Model, sea_orm::DbErr> {
-    let now = Utc::now();
-    user.created_at = Set(now);
-    user.updated_at = Set(now);
-    user.insert(db).await
-}
-
-pub async fn update(
-    db: &impl ConnectionTrait,
-    mut user: ActiveModel,
-) -> Result<Model, sea_orm::DbErr> {
-    user.updated_at = Set(Utc::now());
-    user.update(db).await
 }
 
 pub async fn count_active_admins(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {

@@ -36,4 +36,4 @@ impl Related<super::member::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+timestamped!();

@@ -1,4 +1,26 @@
 //! SeaORM entities: the tables, as the database sees them. Behaviour lives in `crud`.
+
+/// `ActiveModelBehavior` that stamps `created_at` on insert and `updated_at` on every save, so no
+/// write path can forget them.
+macro_rules! timestamped {
+    () => {
+        #[sea_orm::entity::prelude::async_trait::async_trait]
+        impl ActiveModelBehavior for ActiveModel {
+            async fn before_save<C>(mut self, _db: &C, insert: bool) -> Result<Self, DbErr>
+            where
+                C: ConnectionTrait,
+            {
+                let now = chrono::Utc::now();
+                if insert {
+                    self.created_at = sea_orm::Set(now);
+                }
+                self.updated_at = sea_orm::Set(now);
+                Ok(self)
+            }
+        }
+    };
+}
+
 pub mod community_user;
 pub mod configuration;
 pub mod enums;

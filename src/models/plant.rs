@@ -38,4 +38,4 @@ impl Related<super::member::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+timestamped!();

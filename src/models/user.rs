@@ -48,4 +48,4 @@ impl Related<super::organization::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+timestamped!();

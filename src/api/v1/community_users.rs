@@ -110,7 +110,7 @@ pub async fn create_community_user(
         user_id: Set(body.user_id),
         ..Default::default()
     };
-    let created = crud::community_users::insert(&state.db, model).await?;
+    let created = crud::insert(&state.db, model).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -179,11 +179,7 @@ pub async fn update_community_user(
     if let Some(user_id) = body.user_id {
         model.user_id = Set(user_id);
     }
-    Ok(Json(
-        crud::community_users::update(&state.db, model)
-            .await?
-            .into(),
-    ))
+    Ok(Json(crud::update(&state.db, model).await?.into()))
 }
 
 async fn visible(

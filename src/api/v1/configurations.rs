@@ -111,7 +111,7 @@ pub async fn create_configuration(
         activation_date: Set(None),
         ..Default::default()
     };
-    let created = crud::configurations::insert(&state.db, model).await?;
+    let created = crud::insert(&state.db, model).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -224,9 +224,7 @@ pub async fn update_configuration(
     }
     model.organization_id = Set(organization_id);
     model.referent_id = Set(referent_id);
-    Ok(Json(
-        crud::configurations::update(&state.db, model).await?.into(),
-    ))
+    Ok(Json(crud::update(&state.db, model).await?.into()))
 }
 
 #[utoipa::path(

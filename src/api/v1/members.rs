@@ -320,9 +320,9 @@ async fn save(
     model.withdrawn_at = Set(draft.withdrawn_at);
     model.net_metering = Set(draft.net_metering);
     let saved = if existing_id.is_some() {
-        crud::members::update(&txn, model).await?
+        crud::update(&txn, model).await?
     } else {
-        crud::members::insert(&txn, model).await?
+        crud::insert(&txn, model).await?
     };
     txn.commit().await?;
     Ok(saved)

@@ -67,7 +67,7 @@ pub async fn create_organization(
         is_active: Set(true),
         ..Default::default()
     };
-    let created = crud::organizations::insert(&state.db, model).await?;
+    let created = crud::insert(&state.db, model).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -131,9 +131,7 @@ pub async fn update_organization(
     if let Some(is_active) = body.is_active {
         model.is_active = Set(is_active);
     }
-    Ok(Json(
-        crud::organizations::update(&state.db, model).await?.into(),
-    ))
+    Ok(Json(crud::update(&state.db, model).await?.into()))
 }
 
 async fn visible_organization(

@@ -327,9 +327,9 @@ async fn save(
     model.connection_voltage = Set(draft.connection_voltage);
     model.censimp_code = Set(draft.censimp_code);
     let saved = if existing_id.is_some() {
-        crud::plants::update(&txn, model).await?
+        crud::update(&txn, model).await?
     } else {
-        crud::plants::insert(&txn, model).await?
+        crud::insert(&txn, model).await?
     };
     txn.commit().await?;
     Ok(saved)

@@ -94,7 +94,7 @@ pub async fn create_user(
         organization_id: Set(organization_id),
         ..Default::default()
     };
-    let created = crud::users::insert(&state.db, user).await?;
+    let created = crud::insert(&state.db, user).await?;
     tracing::info!(user_id = created.id, by = current.id(), "user created");
     Ok((StatusCode::CREATED, Json(created.into())))
 }
@@ -173,7 +173,7 @@ pub async fn update_me(
     if let Some(password) = &body.password {
         model.hashed_password = Set(state.passwords.hash(password).await);
     }
-    let updated = crud::users::update(&state.db, model).await?;
+    let updated = crud::update(&state.db, model).await?;
     if password_changed {
         crud::refresh_tokens::revoke_all_for_user(&state.db, updated.id).await?;
     }
@@ -363,7 +363,7 @@ async fn save_guarding_last_admin(
     );
     let removes_an_admin = target.role == Role::Admin && target.is_active() && !still_active_admin;
     if !removes_an_admin {
-        return Ok(crud::users::update(&state.db, model).await?);
+        return Ok(crud::update(&state.db, model).await?);
     }
     let txn = state.db.begin().await?;
     crud::users::lock_admin_changes(&txn).await?;
@@ -372,7 +372,7 @@ async fn save_guarding_last_admin(
             "The last active admin cannot be deactivated or demoted".into(),
         ));
     }
-    let updated = crud::users::update(&txn, model).await?;
+    let updated = crud::update(&txn, model).await?;
     txn.commit().await?;
     Ok(updated)
 }
