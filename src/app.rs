@@ -48,10 +48,11 @@ pub fn build_router(state: AppState) -> Router {
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), enforce_timeout))
         .layer(DefaultBodyLimit::max(settings.request_body_limit_bytes))
+        .merge(crate::api::v1::upload_router().layer(DefaultBodyLimit::disable()))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), record_metrics))
         .with_state(state);
 

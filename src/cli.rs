@@ -30,6 +30,9 @@ enum Command {
     /// Manage the database schema.
     #[command(subcommand)]
     Migrate(MigrateCommand),
+    /// Import data files.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Create an admin account.
     CreateAdmin {
         /// The admin's email (also the login).
@@ -40,6 +43,30 @@ enum Command {
         /// Read the password from standard input instead of asking on the terminal.
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import a meter-data file (long format or e-distribuzione "Curve di carico") into a
+    /// configuration: all or nothing, re-importing the same file changes nothing.
+    Readings {
+        file: std::path::PathBuf,
+        /// The configuration's id.
+        #[arg(long)]
+        configuration: i32,
+        /// `long` or `edistribuzione` (detected from the header when absent).
+        #[arg(long)]
+        format: Option<String>,
+        /// For e-distribuzione files whose name does not carry the POD.
+        #[arg(long)]
+        pod: Option<String>,
+        /// `injection` or `withdrawal`, for e-distribuzione files whose name does not say.
+        #[arg(long)]
+        direction: Option<String>,
+        /// 15 or 60, for long-format files without an interval column (default 15).
+        #[arg(long)]
+        interval_minutes: Option<u8>,
     },
 }
 
@@ -109,6 +136,7 @@ pub async fn run() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await.map_err(CliError::Other),
         Command::Migrate(command) => migrate(settings, command).await,
+        Command::Import(command) => import(settings, command).await,
         Command::CreateAdmin {
             email,
             full_name,
@@ -420,6 +448,88 @@ impl From<sea_orm::DbErr> for CliError {
 impl From<std::io::Error> for CliError {
     fn from(error: std::io::Error) -> Self {
         CliError::Other(error.into())
+    }
+}
+
+async fn import(settings: Settings, command: ImportCommand) -> Result<(), CliError> {
+    use sea_orm::EntityTrait;
+    let ImportCommand::Readings {
+        file,
+        configuration,
+        format,
+        pod,
+        direction,
+        interval_minutes,
+    } = command;
+    let params = crate::schemas::energy::ImportParams {
+        format,
+        pod,
+        direction,
+        interval_minutes,
+        file_name: file.file_name().map(|n| n.to_string_lossy().to_string()),
+    };
+    let options = crate::api::v1::energy::parse_options(&params)
+        .map_err(|_| CliError::Usage("bad --format, --pod or --direction".into()))?;
+    let db = db::connect(&settings).await?;
+    if settings.auto_migrate {
+        db::migrate_to_head(&db).await?;
+    }
+    let configuration = crate::models::configuration::Entity::find_by_id(configuration)
+        .one(&db)
+        .await?
+        .ok_or_else(|| CliError::Usage(format!("configuration {configuration} does not exist")))?;
+    let size = std::fs::metadata(&file)?.len();
+    let reader =
+        tokio::io::BufReader::with_capacity(256 * 1024, tokio::fs::File::open(&file).await?);
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(size);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {bytes}/{total_bytes} [{bar:40}] {bytes_per_sec} ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let started = std::time::Instant::now();
+    let result =
+        crate::imports::import_readings(&db, &configuration, reader, options, None, |bytes| {
+            if let Some(bar) = &bar {
+                bar.set_position(bytes);
+            }
+        })
+        .await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(s) => {
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "imported {} ({}): {} rows, {} intervals, {} PODs — {} new, {} revised, {} unchanged — in {:.1} s ({:.0} intervals/s)",
+                file.display(),
+                s.format,
+                s.rows,
+                s.intervals,
+                s.pods,
+                s.new_values,
+                s.revised_values,
+                s.unchanged,
+                seconds,
+                s.intervals as f64 / seconds.max(1e-9)
+            );
+            Ok(())
+        }
+        Err(crate::imports::ImportError::Rejected(problems)) => {
+            eprintln!("{} was rejected, nothing was written:", file.display());
+            for (line, message) in &problems {
+                eprintln!("  line {line}: {message}");
+            }
+            Err(CliError::Refused(format!("{} problem(s)", problems.len())))
+        }
+        Err(other) => Err(CliError::Other(other.into())),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod core;
 pub mod crud;
 pub mod db;
 pub mod domain;
+pub mod imports;
 pub mod models;
 pub mod schemas;
 pub mod telemetry;

@@ -2,10 +2,12 @@
 //! pages never include rows the caller may not see.
 pub mod community_users;
 pub mod configurations;
+pub mod energy;
 pub mod idempotency;
 pub mod members;
 pub mod organizations;
 pub mod plants;
+pub mod readings;
 pub mod refresh_tokens;
 pub mod scope;
 pub mod transactions;

@@ -1,5 +1,9 @@
 //! Pure domain logic: no HTTP, no database. Unit-tested directly.
+pub mod charts;
 pub mod community_rules;
+pub mod energy_series;
+pub mod market;
+pub mod meter_files;
 pub mod pod;
 pub mod quantities;
 pub mod tax_codes;

@@ -197,3 +197,17 @@ string_enum!(TransactionKind {
 });
 
 string_enum!(TransactionStatus { Pending = "pending", Settled = "settled", Cancelled = "cancelled" });
+
+string_enum!(
+    /// Regulated parameters used by the settlement, versioned by validity period.
+    ParameterCode { TrasE = "TRAS_E", Btau = "BTAU", CprMv = "CPR_MV", CprLv = "CPR_LV" }
+);
+
+impl ParameterCode {
+    pub fn unit(self) -> &'static str {
+        match self {
+            ParameterCode::TrasE | ParameterCode::Btau => "EUR/MWh",
+            ParameterCode::CprMv | ParameterCode::CprLv => "ratio",
+        }
+    }
+}

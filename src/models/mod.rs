@@ -25,6 +25,7 @@ pub mod community_user;
 pub mod configuration;
 pub mod enums;
 pub mod idempotency_key;
+pub mod market_parameter;
 pub mod member;
 pub mod organization;
 pub mod plant;

@@ -4,6 +4,8 @@ pub mod auth;
 pub mod common;
 pub mod community_user;
 pub mod configuration;
+pub mod energy;
+pub mod market;
 pub mod member;
 pub mod organization;
 pub mod plant;

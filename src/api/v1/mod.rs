@@ -1,13 +1,15 @@
 //! The `/api/v1` router. Collection routes answer with and without the trailing slash (FastAPI's
 //! canonical form is `/users/`), and the login routes also answer under `/auth`.
 use axum::Router;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, patch, post};
 
 use crate::app::AppState;
 
 pub mod community_users;
 pub mod configurations;
+pub mod energy;
 pub mod login;
+pub mod market;
 pub mod members;
 pub mod organizations;
 pub mod plants;
@@ -96,6 +98,43 @@ pub fn router() -> Router<AppState> {
             "/transactions/{id}/cancel",
             post(transactions::cancel_transaction),
         )
+        .route(
+            "/configurations/{id}/readings/coverage",
+            get(energy::coverage),
+        )
+        .route(
+            "/configurations/{id}/energy",
+            get(energy::configuration_energy),
+        )
+        .route(
+            "/configurations/{id}/energy.svg",
+            get(energy::configuration_energy_svg),
+        )
+        .route("/members/{id}/energy", get(energy::member_energy))
+        .route("/members/{id}/energy.svg", get(energy::member_energy_svg))
+        .merge(collection(
+            "/market/parameters",
+            get(market::list_parameters).post(market::create_parameter),
+        ))
+        .route(
+            "/market/parameters/{id}",
+            patch(market::update_parameter).delete(market::delete_parameter),
+        )
+        .merge(collection("/market/zonal-prices", get(market::list_prices)))
+}
+
+/// File uploads: streamed bodies of any size, without the request timeout (a year of meter
+/// data takes longer than an ordinary request should). Full paths: merged beside `router()`.
+pub fn upload_router() -> Router<AppState> {
+    Router::new()
+        .merge(collection(
+            "/api/v1/configurations/{id}/readings",
+            post(energy::import),
+        ))
+        .merge(collection(
+            "/api/v1/market/zonal-prices",
+            post(market::import_prices),
+        ))
 }
 
 /// A collection route under both `/things` and `/things/`.

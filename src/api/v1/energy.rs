@@ -1,0 +1,435 @@
+//! Meter data of a configuration: import files, see what is missing, and look at the energy
+//! flows as series and charts.
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
+use tokio::io::BufReader;
+use tokio_util::io::StreamReader;
+
+use super::configurations::visible_configuration;
+use super::members::visible_member;
+use crate::api::deps::CurrentUser;
+use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody};
+use crate::api::extract::{ValidPath, ValidQuery};
+use crate::app::AppState;
+use crate::core::permissions::Permission;
+use crate::crud;
+use crate::crud::energy::Coverage;
+use crate::crud::readings::MembershipWindow;
+use crate::domain::charts::{EnergyBucket, energy_chart_svg};
+use crate::domain::energy_series::{Granularity, bucketize, local_midnight};
+use crate::domain::meter_files::{Format, ParseOptions, parse_direction};
+use crate::domain::quantities::{KWH_MILLI, from_fixed};
+use crate::imports::{ImportError, ImportSummary, import_readings, membership_windows};
+use crate::models::configuration;
+use crate::models::enums::Role;
+use crate::schemas::energy::{EnergyPoint, EnergySeries, ImportParams, PeriodParams, SeriesParams};
+
+/// Imports a meter-data file (long format or e-distribuzione "Curve di carico"), streamed:
+/// send it as `text/csv` or as the first file of a `multipart/form-data` body. All or nothing:
+/// any bad row rejects the file (422 listing up to 100 problems by line) and nothing is written.
+#[utoipa::path(
+    post,
+    path = "/api/v1/configurations/{id}/readings",
+    tag = "meter data",
+    params(("id" = i32, Path, description = "Configuration id"), ImportParams),
+    request_body(content = String, content_type = "text/csv", description = "The file (or multipart/form-data with a `file` part)"),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 201, description = "Imported", body = ImportSummary),
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 403, description = "The role may not import readings", body = ErrorDetail),
+        (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "The file was rejected: problems by line (`loc`: [\"body\", line])", body = ValidationErrorBody),
+    )
+)]
+pub async fn import(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidQuery(params): ValidQuery<ImportParams>,
+    request: Request,
+) -> Result<(StatusCode, Json<ImportSummary>), ApiError> {
+    let configuration = visible_configuration(&state, &current, id).await?;
+    current.require(Permission::MembersWrite)?;
+    let mut options = parse_options(&params)?;
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let result = if is_multipart {
+        let mut multipart = Multipart::from_request(request, &state)
+            .await
+            .map_err(|e| {
+                ApiError::invalid(FieldError::new(&["body"], e.body_text(), "multipart"))
+            })?;
+        let field = multipart
+            .next_field()
+            .await
+            .map_err(|e| ApiError::invalid(FieldError::new(&["body"], e.body_text(), "multipart")))?
+            .ok_or_else(|| {
+                ApiError::invalid(FieldError::new(
+                    &["body"],
+                    "The form has no file",
+                    "missing",
+                ))
+            })?;
+        if options.file_name.is_none() {
+            options.file_name = field.file_name().map(str::to_string);
+        }
+        let stream = field.map_err(std::io::Error::other);
+        run_import(
+            &state,
+            &current,
+            &configuration,
+            BufReader::new(StreamReader::new(stream)),
+            options,
+        )
+        .await
+    } else {
+        let stream = request
+            .into_body()
+            .into_data_stream()
+            .map_err(std::io::Error::other);
+        run_import(
+            &state,
+            &current,
+            &configuration,
+            BufReader::new(StreamReader::new(stream)),
+            options,
+        )
+        .await
+    };
+    Ok((StatusCode::CREATED, Json(result?)))
+}
+
+async fn run_import<R: tokio::io::AsyncBufRead + Unpin>(
+    state: &AppState,
+    current: &CurrentUser,
+    configuration: &configuration::Model,
+    reader: R,
+    options: ParseOptions,
+) -> Result<ImportSummary, ApiError> {
+    match import_readings(
+        &state.db,
+        configuration,
+        reader,
+        options,
+        Some(current.id()),
+        |_| {},
+    )
+    .await
+    {
+        Ok(summary) => {
+            tracing::info!(
+                configuration_id = configuration.id,
+                import_id = summary.import_id,
+                intervals = summary.intervals,
+                "readings imported"
+            );
+            Ok(summary)
+        }
+        Err(ImportError::Rejected(problems)) => Err(ApiError::Validation(
+            problems
+                .into_iter()
+                .map(|(line, message)| FieldError {
+                    loc: vec![
+                        serde_json::Value::from("body"),
+                        serde_json::Value::from(line),
+                    ],
+                    msg: message,
+                    kind: "reading".into(),
+                })
+                .collect(),
+        )),
+        Err(ImportError::Io(error)) => Err(ApiError::BadRequest(format!(
+            "Could not read the upload: {error}"
+        ))),
+        Err(ImportError::Database(error)) => Err(error.into()),
+    }
+}
+
+pub fn parse_options(params: &ImportParams) -> Result<ParseOptions, ApiError> {
+    let query_error = |field: &str, msg: &str| {
+        ApiError::invalid(FieldError::new(&["query", field], msg, "value_error"))
+    };
+    let format = match params
+        .format
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None => None,
+        Some("long") => Some(Format::Long),
+        Some("edistribuzione" | "e-distribuzione" | "curve_di_carico") => {
+            Some(Format::EDistribuzione)
+        }
+        Some(_) => {
+            return Err(query_error(
+                "format",
+                "format must be `long` or `edistribuzione`",
+            ));
+        }
+    };
+    let direction = match params.direction.as_deref() {
+        None => None,
+        Some(text) => Some(parse_direction(text).ok_or_else(|| {
+            query_error("direction", "direction must be injection or withdrawal")
+        })?),
+    };
+    let pod = match params.pod.as_deref() {
+        None => None,
+        Some(text) => Some(
+            crate::domain::pod::Pod::parse(text)
+                .map_err(|e| query_error("pod", &e.to_string()))?
+                .into_string(),
+        ),
+    };
+    Ok(ParseOptions {
+        format,
+        pod,
+        direction,
+        interval_minutes: params.interval_minutes,
+        file_name: params.file_name.clone(),
+    })
+}
+
+/// `[local midnight of from, local midnight after to)`, or 422.
+fn period(from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<(i64, i64), ApiError> {
+    if to < from {
+        return Err(ApiError::invalid(FieldError::new(
+            &["query", "to"],
+            "`to` cannot be before `from`",
+            "date_order",
+        )));
+    }
+    if (to - from).num_days() > 3 * 366 {
+        return Err(ApiError::invalid(FieldError::new(
+            &["query", "to"],
+            "At most three years at a time",
+            "range",
+        )));
+    }
+    Ok((
+        local_midnight(from),
+        local_midnight(to.succ_opt().unwrap_or(to)),
+    ))
+}
+
+/// Lists, per member POD and direction, the intervals with no reading in the period.
+#[utoipa::path(
+    get,
+    path = "/api/v1/configurations/{id}/readings/coverage",
+    tag = "meter data",
+    params(("id" = i32, Path, description = "Configuration id"), PeriodParams),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 200, description = "Coverage per POD and direction", body = Vec<Coverage>),
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 403, description = "The role may not see the whole configuration's data", body = ErrorDetail),
+        (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Bad period", body = ValidationErrorBody),
+    )
+)]
+pub async fn coverage(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidQuery(params): ValidQuery<PeriodParams>,
+) -> Result<Json<Vec<Coverage>>, ApiError> {
+    let configuration = configuration_data_scope(&state, &current, id).await?;
+    let (from, to) = period(params.from, params.to)?;
+    let windows = membership_windows(&state.db, configuration.id).await?;
+    Ok(Json(
+        crud::energy::coverage(&state.db, &windows, from, to).await?,
+    ))
+}
+
+/// Configuration-wide data is for those who run the configuration, not for its members, who
+/// see only their own POD.
+async fn configuration_data_scope(
+    state: &AppState,
+    current: &CurrentUser,
+    id: i32,
+) -> Result<configuration::Model, ApiError> {
+    let configuration = visible_configuration(state, current, id).await?;
+    if current.role() == Role::User {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(configuration)
+}
+
+async fn series(
+    state: &AppState,
+    windows: &[MembershipWindow],
+    params: &SeriesParams,
+) -> Result<EnergySeries, ApiError> {
+    let (from, to) = period(params.from, params.to)?;
+    let granularity = params.granularity.unwrap_or(Granularity::Day);
+    let hours = crud::energy::hourly_totals(&state.db, windows, from, to).await?;
+    let buckets = bucketize(hours, granularity);
+    let total = |f: fn(&crate::domain::energy_series::Bucket) -> i64| {
+        from_fixed(buckets.iter().map(f).sum(), KWH_MILLI)
+    };
+    Ok(EnergySeries {
+        from: params.from,
+        to: params.to,
+        granularity: match granularity {
+            Granularity::Hour => "hour",
+            Granularity::Day => "day",
+            Granularity::Month => "month",
+        }
+        .into(),
+        total_injected_kwh: total(|b| b.injected_wh),
+        total_withdrawn_kwh: total(|b| b.withdrawn_wh),
+        total_shared_kwh: total(|b| b.shared_wh),
+        points: buckets.iter().map(EnergyPoint::from).collect(),
+    })
+}
+
+fn svg_response(title: &str, series: &EnergySeries) -> Response {
+    let buckets: Vec<EnergyBucket> = series
+        .points
+        .iter()
+        .map(|p| EnergyBucket {
+            label: p.label.clone(),
+            injected_kwh: p.injected_kwh,
+            withdrawn_kwh: p.withdrawn_kwh,
+            shared_kwh: p.shared_kwh,
+        })
+        .collect();
+    let subtitle = format!(
+        "{} – {}, by {} · shared {} kWh of {} kWh injected",
+        series.from,
+        series.to,
+        series.granularity,
+        series.total_shared_kwh,
+        series.total_injected_kwh
+    );
+    let svg = energy_chart_svg(title, &subtitle, &buckets);
+    (
+        [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
+        Body::from(svg),
+    )
+        .into_response()
+}
+
+/// Injected, withdrawn and shared energy of the configuration, in Italian local-time buckets.
+#[utoipa::path(
+    get,
+    path = "/api/v1/configurations/{id}/energy",
+    tag = "meter data",
+    params(("id" = i32, Path, description = "Configuration id"), SeriesParams),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 200, description = "The series", body = EnergySeries),
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 403, description = "Members see only their own POD's series", body = ErrorDetail),
+        (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Bad period or granularity", body = ValidationErrorBody),
+    )
+)]
+pub async fn configuration_energy(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidQuery(params): ValidQuery<SeriesParams>,
+) -> Result<Json<EnergySeries>, ApiError> {
+    let configuration = configuration_data_scope(&state, &current, id).await?;
+    let windows = membership_windows(&state.db, configuration.id).await?;
+    Ok(Json(series(&state, &windows, &params).await?))
+}
+
+/// The same as a chart.
+#[utoipa::path(
+    get,
+    path = "/api/v1/configurations/{id}/energy.svg",
+    tag = "meter data",
+    params(("id" = i32, Path, description = "Configuration id"), SeriesParams),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 200, description = "SVG chart", content_type = "image/svg+xml", body = String),
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 403, description = "Members see only their own POD's series", body = ErrorDetail),
+        (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Bad period or granularity", body = ValidationErrorBody),
+    )
+)]
+pub async fn configuration_energy_svg(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidQuery(params): ValidQuery<SeriesParams>,
+) -> Result<Response, ApiError> {
+    let configuration = configuration_data_scope(&state, &current, id).await?;
+    let windows = membership_windows(&state.db, configuration.id).await?;
+    let series = series(&state, &windows, &params).await?;
+    Ok(svg_response(&configuration.name, &series))
+}
+
+async fn member_windows(
+    state: &AppState,
+    current: &CurrentUser,
+    id: i32,
+) -> Result<(String, Vec<MembershipWindow>), ApiError> {
+    let member = visible_member(state, current, id).await?;
+    let windows = membership_windows(&state.db, member.configuration_id)
+        .await?
+        .into_iter()
+        .filter(|w| w.pod == member.pod)
+        .collect();
+    Ok((member.pod, windows))
+}
+
+/// One member's POD: its injected and withdrawn energy; `shared` is its own hourly
+/// min(injected, withdrawn) (self-consumption at the POD), not its share of the community's.
+#[utoipa::path(
+    get,
+    path = "/api/v1/members/{id}/energy",
+    tag = "meter data",
+    params(("id" = i32, Path, description = "Member id"), SeriesParams),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 200, description = "The series", body = EnergySeries),
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 404, description = "Member not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Bad period or granularity", body = ValidationErrorBody),
+    )
+)]
+pub async fn member_energy(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidQuery(params): ValidQuery<SeriesParams>,
+) -> Result<Json<EnergySeries>, ApiError> {
+    let (_, windows) = member_windows(&state, &current, id).await?;
+    Ok(Json(series(&state, &windows, &params).await?))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/members/{id}/energy.svg",
+    tag = "meter data",
+    params(("id" = i32, Path, description = "Member id"), SeriesParams),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 200, description = "SVG chart", content_type = "image/svg+xml", body = String),
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 404, description = "Member not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Bad period or granularity", body = ValidationErrorBody),
+    )
+)]
+pub async fn member_energy_svg(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidQuery(params): ValidQuery<SeriesParams>,
+) -> Result<Response, ApiError> {
+    let (pod, windows) = member_windows(&state, &current, id).await?;
+    let series = series(&state, &windows, &params).await?;
+    Ok(svg_response(&format!("POD {pod}"), &series))
+}

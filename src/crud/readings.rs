@@ -1,0 +1,377 @@
+//! Bulk storage of meter readings: the hot path of the product, so it talks to the database
+//! through raw sqlx on the pool SeaORM owns (PostgreSQL `COPY`, SQLite multi-row inserts).
+//!
+//! An import runs in ONE transaction: rows are staged in a temporary table, checked there
+//! (duplicates within the file, membership of each POD at each instant) and merged into
+//! `readings` with set-based statements. A value that changes moves the old one, with its
+//! revision, to `reading_revisions`; a value that does not change is left alone, so importing
+//! the same file twice writes nothing new.
+use sea_orm::sqlx::{self, Postgres, Sqlite, Transaction};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr};
+
+use crate::domain::meter_files::{Direction, Reading};
+
+/// A POD's membership of the configuration as UNIX seconds `[from, to)`.
+#[derive(Clone, Debug)]
+pub struct MembershipWindow {
+    pub pod: String,
+    pub from: i64,
+    pub to: i64,
+}
+
+/// What a merge did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MergeCounts {
+    pub intervals: u64,
+    pub pods: u64,
+    pub new_values: u64,
+    pub revised_values: u64,
+    pub unchanged: u64,
+}
+
+pub fn direction_code(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Injection => "I",
+        Direction::Withdrawal => "W",
+    }
+}
+
+enum Txn {
+    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+fn db_err(error: sqlx::Error) -> DbErr {
+    DbErr::Custom(format!("readings store: {error}"))
+}
+
+/// Rows per multi-row INSERT on SQLite: 6 values each, under SQLite's 32 766 variables.
+const SQLITE_BATCH: usize = 5000;
+
+const STAGING_COLUMNS: &str = "pod, direction, interval_start, interval_minutes, wh, line";
+
+/// One import in progress.
+pub struct ImportSession {
+    txn: Txn,
+    staged: u64,
+}
+
+macro_rules! on_txn {
+    ($self:expr, $txn:ident => $body:expr) => {
+        match &mut $self.txn {
+            Txn::Postgres($txn) => $body,
+            Txn::Sqlite($txn) => $body,
+        }
+    };
+}
+
+impl ImportSession {
+    /// Opens the transaction (on SQLite taking the write lock at once, so a concurrent writer
+    /// waits instead of failing half-way) and creates the staging tables.
+    pub async fn begin(
+        db: &DatabaseConnection,
+        memberships: &[MembershipWindow],
+    ) -> Result<ImportSession, DbErr> {
+        let txn = match db.get_database_backend() {
+            DbBackend::Postgres => Txn::Postgres(
+                db.get_postgres_connection_pool()
+                    .begin()
+                    .await
+                    .map_err(db_err)?,
+            ),
+            _ => Txn::Sqlite(
+                db.get_sqlite_connection_pool()
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err(db_err)?,
+            ),
+        };
+        let mut session = ImportSession { txn, staged: 0 };
+        let temp = match session.txn {
+            Txn::Postgres(_) => "CREATE TEMPORARY TABLE {} ({}) ON COMMIT DROP",
+            Txn::Sqlite(_) => "CREATE TEMPORARY TABLE {} ({})",
+        };
+        let create =
+            |name: &str, columns: &str| temp.replacen("{}", name, 1).replacen("{}", columns, 1);
+        session
+            .execute("DROP TABLE IF EXISTS import_staging")
+            .await?;
+        session
+            .execute("DROP TABLE IF EXISTS import_memberships")
+            .await?;
+        session
+            .execute(&create(
+                "import_staging",
+                "pod VARCHAR(15) NOT NULL, direction CHAR(1) NOT NULL, interval_start BIGINT NOT NULL, \
+                 interval_minutes SMALLINT NOT NULL, wh BIGINT NOT NULL, line BIGINT NOT NULL",
+            ))
+            .await?;
+        session
+            .execute(&create(
+                "import_memberships",
+                "pod VARCHAR(15) NOT NULL, from_ts BIGINT NOT NULL, to_ts BIGINT NOT NULL",
+            ))
+            .await?;
+        for chunk in memberships.chunks(500) {
+            let mut sql =
+                String::from("INSERT INTO import_memberships (pod, from_ts, to_ts) VALUES ");
+            for (i, window) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                // PODs are validated codes (letters and digits only): safe as literals.
+                sql.push_str(&format!(
+                    "('{}', {}, {})",
+                    window.pod, window.from, window.to
+                ));
+            }
+            session.execute(&sql).await?;
+        }
+        session
+            .execute("CREATE INDEX import_memberships_pod ON import_memberships (pod)")
+            .await?;
+        Ok(session)
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<u64, DbErr> {
+        on_txn!(self, txn => sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut **txn).await.map(|r| r.rows_affected()).map_err(db_err))
+    }
+
+    async fn fetch_i64s(&mut self, sql: &str) -> Result<Vec<Vec<i64>>, DbErr> {
+        use sqlx::Row;
+        on_txn!(self, txn => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_all(&mut **txn).await.map_err(db_err)?;
+            rows.iter()
+                .map(|row| (0..row.len()).map(|i| row.try_get::<i64, _>(i).map_err(db_err)).collect())
+                .collect()
+        })
+    }
+
+    async fn fetch_keyed(&mut self, sql: &str) -> Result<Vec<(String, i64, i64)>, DbErr> {
+        use sqlx::Row;
+        on_txn!(self, txn => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_all(&mut **txn).await.map_err(db_err)?;
+            rows.iter()
+                .map(|row| Ok((row.try_get::<String, _>(0).map_err(db_err)?, row.try_get::<i64, _>(1).map_err(db_err)?, row.try_get::<i64, _>(2).map_err(db_err)?)))
+                .collect()
+        })
+    }
+
+    /// Adds parsed readings to the staging table.
+    pub async fn stage(&mut self, readings: &[Reading]) -> Result<(), DbErr> {
+        if readings.is_empty() {
+            return Ok(());
+        }
+        self.staged += readings.len() as u64;
+        match &mut self.txn {
+            Txn::Postgres(txn) => {
+                let mut copy = txn
+                    .copy_in_raw(&format!(
+                        "COPY import_staging ({STAGING_COLUMNS}) FROM STDIN"
+                    ))
+                    .await
+                    .map_err(db_err)?;
+                let mut buffer = String::with_capacity(readings.len() * 48);
+                for r in readings {
+                    use std::fmt::Write;
+                    let _ = writeln!(
+                        buffer,
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        r.pod,
+                        direction_code(r.direction),
+                        r.interval_start,
+                        r.interval_minutes,
+                        r.wh,
+                        r.line
+                    );
+                }
+                copy.send(buffer.as_bytes()).await.map_err(db_err)?;
+                copy.finish().await.map_err(db_err)?;
+            }
+            Txn::Sqlite(txn) => {
+                for chunk in readings.chunks(SQLITE_BATCH) {
+                    let mut sql = String::with_capacity(40 + chunk.len() * 14);
+                    sql.push_str("INSERT INTO import_staging (");
+                    sql.push_str(STAGING_COLUMNS);
+                    sql.push_str(") VALUES ");
+                    for i in 0..chunk.len() {
+                        sql.push_str(if i == 0 {
+                            "(?,?,?,?,?,?)"
+                        } else {
+                            ",(?,?,?,?,?,?)"
+                        });
+                    }
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for r in chunk {
+                        query = query
+                            .bind(r.pod.as_str())
+                            .bind(direction_code(r.direction))
+                            .bind(r.interval_start)
+                            .bind(i64::from(r.interval_minutes))
+                            .bind(r.wh)
+                            .bind(r.line as i64);
+                    }
+                    query.execute(&mut **txn).await.map_err(db_err)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Up to `limit` problems found in the staged rows, as `(line, message)`, by line.
+    pub async fn problems(&mut self, limit: usize) -> Result<Vec<(u64, String)>, DbErr> {
+        let mut problems = Vec::new();
+        let duplicates = self
+            .fetch_i64s(&format!(
+                "SELECT MIN(line), MAX(line) FROM import_staging GROUP BY pod, direction, interval_start \
+                 HAVING COUNT(*) > 1 ORDER BY MIN(line) LIMIT {limit}"
+            ))
+            .await?;
+        for row in duplicates {
+            problems.push((
+                row[1] as u64,
+                format!(
+                    "duplicate of line {}: same POD, direction and interval",
+                    row[0]
+                ),
+            ));
+        }
+        let outsiders = self
+            .fetch_keyed(&format!(
+                "SELECT s.pod, s.line, s.interval_start FROM import_staging s WHERE NOT EXISTS ( \
+                   SELECT 1 FROM import_memberships m \
+                   WHERE m.pod = s.pod AND s.interval_start >= m.from_ts AND s.interval_start < m.to_ts) \
+                 ORDER BY s.line LIMIT {limit}"
+            ))
+            .await?;
+        let known: std::collections::HashSet<String> = self
+            .fetch_keyed("SELECT pod, 0, 0 FROM import_memberships")
+            .await?
+            .into_iter()
+            .map(|(pod, _, _)| pod)
+            .collect();
+        for (pod, line, start) in outsiders {
+            let when = chrono::DateTime::from_timestamp(start, 0)
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default();
+            let message = if known.contains(&pod) {
+                format!("POD {pod} is not a member of the configuration at {when}")
+            } else {
+                format!("POD {pod} is not a member of the configuration")
+            };
+            problems.push((line as u64, message));
+        }
+        problems.sort();
+        problems.truncate(limit);
+        Ok(problems)
+    }
+
+    /// Merges the staged rows into `readings` and records the import; commits.
+    pub async fn merge_and_commit(
+        mut self,
+        import: &ImportRecord,
+    ) -> Result<(i32, MergeCounts), DbErr> {
+        let key_match =
+            "r.pod = s.pod AND r.direction = s.direction AND r.interval_start = s.interval_start";
+        let totals = self
+            .fetch_i64s("SELECT COUNT(*), COUNT(DISTINCT pod) FROM import_staging")
+            .await?;
+        let (intervals, pods) = (totals[0][0] as u64, totals[0][1] as u64);
+        let revised = self
+            .fetch_i64s(&format!(
+                "SELECT COUNT(*) FROM import_staging s JOIN readings r ON {key_match} WHERE r.wh <> s.wh"
+            ))
+            .await?[0][0] as u64;
+        let import_id = self.insert_import(import, intervals, pods).await?;
+        self.execute(&format!(
+            "INSERT INTO reading_revisions (pod, direction, interval_start, interval_minutes, wh, revision, import_id, superseded_by) \
+             SELECT r.pod, r.direction, r.interval_start, r.interval_minutes, r.wh, r.revision, r.import_id, {import_id} \
+             FROM readings r JOIN import_staging s ON {key_match} WHERE r.wh <> s.wh"
+        ))
+        .await?;
+        self.execute(&format!(
+            "UPDATE readings SET wh = s.wh, interval_minutes = s.interval_minutes, revision = readings.revision + 1, \
+             import_id = {import_id} FROM import_staging s \
+             WHERE readings.pod = s.pod AND readings.direction = s.direction \
+               AND readings.interval_start = s.interval_start AND readings.wh <> s.wh"
+        ))
+        .await?;
+        let new_values = self
+            .execute(&format!(
+                "INSERT INTO readings (pod, direction, interval_start, interval_minutes, wh, revision, import_id) \
+                 SELECT s.pod, s.direction, s.interval_start, s.interval_minutes, s.wh, 1, {import_id} \
+                 FROM import_staging s WHERE NOT EXISTS (SELECT 1 FROM readings r WHERE {key_match})"
+            ))
+            .await?;
+        let counts = MergeCounts {
+            intervals,
+            pods,
+            new_values,
+            revised_values: revised,
+            unchanged: intervals - new_values - revised,
+        };
+        self.execute(&format!(
+            "UPDATE reading_imports SET new_values = {}, revised_values = {}, unchanged = {} WHERE id = {import_id}",
+            counts.new_values, counts.revised_values, counts.unchanged
+        ))
+        .await?;
+        if let Txn::Sqlite(_) = self.txn {
+            self.execute("DROP TABLE import_staging").await?;
+            self.execute("DROP TABLE import_memberships").await?;
+        }
+        match self.txn {
+            Txn::Postgres(txn) => txn.commit().await.map_err(db_err)?,
+            Txn::Sqlite(txn) => txn.commit().await.map_err(db_err)?,
+        }
+        Ok((import_id, counts))
+    }
+
+    async fn insert_import(
+        &mut self,
+        import: &ImportRecord,
+        intervals: u64,
+        pods: u64,
+    ) -> Result<i32, DbErr> {
+        use sqlx::Row;
+        let now = chrono::Utc::now();
+        let sql = "INSERT INTO reading_imports (configuration_id, kind, source, format, uploaded_by, rows, intervals, pods, \
+                   new_values, revised_values, unchanged, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, 0, $9) RETURNING id";
+        macro_rules! insert {
+            ($txn:expr) => {
+                sqlx::query(sql)
+                    .bind(import.configuration_id)
+                    .bind(import.kind)
+                    .bind(import.source.as_str())
+                    .bind(import.format.as_str())
+                    .bind(import.uploaded_by)
+                    .bind(import.rows as i64)
+                    .bind(intervals as i64)
+                    .bind(pods as i64)
+                    .bind(now)
+                    .fetch_one(&mut **$txn)
+                    .await
+                    .and_then(|row| row.try_get::<i32, _>(0))
+                    .map_err(db_err)
+            };
+        }
+        match &mut self.txn {
+            Txn::Postgres(txn) => insert!(txn),
+            Txn::Sqlite(txn) => insert!(txn),
+        }
+    }
+
+    pub fn staged(&self) -> u64 {
+        self.staged
+    }
+}
+
+/// What the import log records about a file.
+pub struct ImportRecord {
+    pub configuration_id: Option<i32>,
+    pub kind: &'static str,
+    pub source: String,
+    pub format: String,
+    pub uploaded_by: Option<i32>,
+    pub rows: u64,
+}

@@ -1,0 +1,176 @@
+//! Importing meter-data files: parse line by line (bounded memory, whatever the file size),
+//! stage, check, merge — all or nothing. Used by the HTTP API and the CLI alike.
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+
+use crate::crud::readings::{ImportRecord, ImportSession, MembershipWindow, MergeCounts};
+use crate::domain::meter_files::{Format, LineError, MeterFileParser, ParseOptions, rome_to_utc};
+use crate::models::{configuration, member};
+
+/// At most this many problems are reported; the file is rejected at the first anyway.
+pub const MAX_REPORTED_PROBLEMS: usize = 100;
+/// Readings per staging batch: large enough for throughput, small enough for memory.
+const BATCH: usize = 20_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file was rejected; nothing was written. `(line, message)`, by line.
+    #[error("the file has {} problem(s)", .0.len())]
+    Rejected(Vec<(u64, String)>),
+    #[error("reading the upload failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Database(#[from] DbErr),
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ImportSummary {
+    pub import_id: i32,
+    pub format: String,
+    /// Data lines read.
+    pub rows: u64,
+    /// Readings (POD × direction × interval) in the file.
+    pub intervals: u64,
+    pub pods: u64,
+    pub new_values: u64,
+    pub revised_values: u64,
+    pub unchanged: u64,
+}
+
+/// The configuration's memberships as instants, each from local midnight of `joined_at` to
+/// local midnight of `withdrawn_at` (Italian time).
+pub async fn membership_windows(
+    db: &DatabaseConnection,
+    configuration_id: i32,
+) -> Result<Vec<MembershipWindow>, DbErr> {
+    let members = member::Entity::find()
+        .filter(member::Column::ConfigurationId.eq(configuration_id))
+        .all(db)
+        .await?;
+    Ok(members
+        .into_iter()
+        .map(|m| MembershipWindow {
+            from: rome_to_utc(m.joined_at, 0, 0, false).unwrap_or(i64::MIN),
+            to: m
+                .withdrawn_at
+                .and_then(|d| rome_to_utc(d, 0, 0, false))
+                .unwrap_or(i64::MAX),
+            pod: m.pod,
+        })
+        .collect())
+}
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Long => "long",
+        Format::EDistribuzione => "edistribuzione",
+    }
+}
+
+/// Imports one file for `configuration`. `progress` is told how many bytes were read so far.
+pub async fn import_readings<R: AsyncBufRead + Unpin>(
+    db: &DatabaseConnection,
+    configuration: &configuration::Model,
+    mut reader: R,
+    options: ParseOptions,
+    uploaded_by: Option<i32>,
+    mut progress: impl FnMut(u64),
+) -> Result<ImportSummary, ImportError> {
+    let source = options
+        .file_name
+        .clone()
+        .unwrap_or_else(|| "upload".to_string());
+    let mut text = String::new();
+    let mut bytes_read = 0u64;
+    let mut line_number = 0u64;
+
+    // The header: the first non-empty line.
+    let header = loop {
+        text.clear();
+        let n = reader.read_line(&mut text).await?;
+        bytes_read += n as u64;
+        line_number += 1;
+        if n == 0 {
+            return Err(ImportError::Rejected(vec![(1, "the file is empty".into())]));
+        }
+        let line = text
+            .trim_start_matches('\u{feff}')
+            .trim_end_matches(['\r', '\n']);
+        if !line.trim().is_empty() {
+            break line.to_string();
+        }
+    };
+    let mut parser = MeterFileParser::new(&header, options)
+        .map_err(|e| ImportError::Rejected(vec![(e.line, e.message)]))?;
+    let format = format_name(parser.format()).to_string();
+
+    let windows = membership_windows(db, configuration.id).await?;
+    let mut session = ImportSession::begin(db, &windows).await?;
+    let mut problems: Vec<(u64, String)> = Vec::new();
+    let mut batch = Vec::with_capacity(BATCH + 128);
+    let mut rows = 0u64;
+    let record = |problems: &mut Vec<(u64, String)>, error: LineError| {
+        problems.push((error.line, error.message))
+    };
+    loop {
+        text.clear();
+        let n = reader.read_line(&mut text).await?;
+        if n == 0 {
+            break;
+        }
+        bytes_read += n as u64;
+        line_number += 1;
+        let line = text.trim_end_matches(['\r', '\n']);
+        if line.trim().is_empty() {
+            continue;
+        }
+        rows += 1;
+        if let Err(error) = parser.parse_line(line_number, line, &mut batch) {
+            record(&mut problems, error);
+            if problems.len() >= MAX_REPORTED_PROBLEMS {
+                break;
+            }
+        }
+        if batch.len() >= BATCH {
+            if problems.is_empty() {
+                session.stage(&batch).await?;
+            }
+            batch.clear();
+            progress(bytes_read);
+        }
+    }
+    if problems.len() < MAX_REPORTED_PROBLEMS
+        && let Err(error) = parser.finish(&mut batch)
+    {
+        record(&mut problems, error);
+    }
+    if !problems.is_empty() {
+        // Dropping the session rolls the transaction back: nothing was written.
+        return Err(ImportError::Rejected(problems));
+    }
+    session.stage(&batch).await?;
+    progress(bytes_read);
+    let problems = session.problems(MAX_REPORTED_PROBLEMS).await?;
+    if !problems.is_empty() {
+        return Err(ImportError::Rejected(problems));
+    }
+    let import = ImportRecord {
+        configuration_id: Some(configuration.id),
+        kind: "readings",
+        source,
+        format: format.clone(),
+        uploaded_by,
+        rows,
+    };
+    let (import_id, counts): (i32, MergeCounts) = session.merge_and_commit(&import).await?;
+    Ok(ImportSummary {
+        import_id,
+        format,
+        rows,
+        intervals: counts.intervals,
+        pods: counts.pods,
+        new_values: counts.new_values,
+        revised_values: counts.revised_values,
+        unchanged: counts.unchanged,
+    })
+}

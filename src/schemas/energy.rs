@@ -1,0 +1,98 @@
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::domain::energy_series::{Bucket, Granularity};
+use crate::domain::quantities::{KWH_MILLI, from_fixed};
+
+/// Query of the import endpoint (the file itself is the body).
+#[derive(Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// `long` or `edistribuzione`; detected from the header when absent.
+    pub format: Option<String>,
+    /// For e-distribuzione files, when the file name does not carry it.
+    pub pod: Option<String>,
+    /// `injection` or `withdrawal` (also IMMISSIONE/PRELIEVO), for e-distribuzione files.
+    pub direction: Option<String>,
+    /// 15 or 60, for long-format files without an `interval_minutes` column (default 15).
+    #[validate(custom(function = "fifteen_or_sixty"))]
+    pub interval_minutes: Option<u8>,
+    /// The original file name, when the body is raw CSV (its POD/direction hints are used).
+    #[validate(length(max = 255))]
+    pub file_name: Option<String>,
+}
+
+fn fifteen_or_sixty(minutes: u8) -> Result<(), validator::ValidationError> {
+    if minutes == 15 || minutes == 60 {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("interval_minutes")
+            .with_message("must be 15 or 60".into()))
+    }
+}
+
+/// A period in Italian dates: `from` included, `to` included (whole local days).
+#[derive(Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodParams {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SeriesParams {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// `hour`, `day` (default) or `month`, in Italian local time.
+    pub granularity: Option<Granularity>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct EnergyPoint {
+    /// Local Italian label of the bucket.
+    pub label: String,
+    /// Bucket start, UTC.
+    pub start: String,
+    pub hours: u32,
+    #[schema(value_type = String, example = "12.345")]
+    pub injected_kwh: Decimal,
+    #[schema(value_type = String, example = "10.000")]
+    pub withdrawn_kwh: Decimal,
+    /// Σ over the hours of min(injected, withdrawn).
+    #[schema(value_type = String, example = "9.500")]
+    pub shared_kwh: Decimal,
+}
+
+impl From<&Bucket> for EnergyPoint {
+    fn from(b: &Bucket) -> Self {
+        EnergyPoint {
+            label: b.label.clone(),
+            start: chrono::DateTime::from_timestamp(b.start, 0)
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default(),
+            hours: b.hours,
+            injected_kwh: from_fixed(b.injected_wh, KWH_MILLI),
+            withdrawn_kwh: from_fixed(b.withdrawn_wh, KWH_MILLI),
+            shared_kwh: from_fixed(b.shared_wh, KWH_MILLI),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct EnergySeries {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    #[schema(value_type = String, example = "day")]
+    pub granularity: String,
+    pub points: Vec<EnergyPoint>,
+    #[schema(value_type = String)]
+    pub total_injected_kwh: Decimal,
+    #[schema(value_type = String)]
+    pub total_withdrawn_kwh: Decimal,
+    #[schema(value_type = String)]
+    pub total_shared_kwh: Decimal,
+}

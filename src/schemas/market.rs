@@ -1,0 +1,118 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::common::{exact_decimal, exact_decimal_option, nullable};
+use crate::domain::quantities::from_fixed;
+use crate::models::enums::{MarketZone, ParameterCode};
+use crate::models::market_parameter;
+
+/// Parameters are stored in millionths of their unit.
+pub const PARAMETER_SCALE: u32 = 6;
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterCreate {
+    pub code: ParameterCode,
+    /// €/MWh for TRAS_E and BTAU, a ratio for CPR_MV/CPR_LV (0.012 = 1.2%); up to 6 decimals.
+    #[serde(deserialize_with = "exact_decimal")]
+    #[schema(value_type = String, example = "10.57")]
+    pub value: Decimal,
+    pub valid_from: NaiveDate,
+    /// Exclusive; open-ended when absent.
+    pub valid_to: Option<NaiveDate>,
+    #[validate(length(max = 1000))]
+    pub note: Option<String>,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterUpdate {
+    #[serde(default, deserialize_with = "exact_decimal_option")]
+    #[schema(value_type = Option<String>)]
+    pub value: Option<Decimal>,
+    pub valid_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub valid_to: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    #[validate(length(max = 1000))]
+    pub note: Option<Option<String>>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ParameterPublic {
+    pub id: i32,
+    pub code: String,
+    #[schema(value_type = String, example = "10.570000")]
+    pub value: Decimal,
+    pub unit: String,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<market_parameter::Model> for ParameterPublic {
+    fn from(m: market_parameter::Model) -> Self {
+        ParameterPublic {
+            id: m.id,
+            code: m.code,
+            value: from_fixed(m.value_micro, PARAMETER_SCALE),
+            unit: m.unit,
+            valid_from: m.valid_from,
+            valid_to: m.valid_to,
+            note: m.note,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ParameterListParams {
+    pub code: Option<ParameterCode>,
+    /// Only the values valid on this date.
+    pub at: Option<NaiveDate>,
+}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PriceParams {
+    pub zone: MarketZone,
+    /// Italian dates, both included.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// `raw` (as stored, default) or `hourly` (the tariff's Pz_h: quarter-hours averaged).
+    pub resolution: Option<String>,
+}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PriceImportParams {
+    /// 15 or 60, for files without an `interval_minutes` column (default 60).
+    pub interval_minutes: Option<u8>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PricePublic {
+    /// Interval start, UTC.
+    pub start: String,
+    pub minutes: u32,
+    #[schema(value_type = String, example = "107.86")]
+    pub eur_mwh: Decimal,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PriceImportSummary {
+    pub rows: u64,
+    pub zones: u64,
+    pub new_values: u64,
+    pub changed_values: u64,
+    pub unchanged: u64,
+}
