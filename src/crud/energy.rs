@@ -108,7 +108,7 @@ pub async fn coverage(
         }
         for direction in ["I", "W"] {
             let sql = format!(
-                "SELECT interval_start, interval_minutes FROM readings WHERE pod = '{}' AND direction = '{direction}' \
+                "SELECT interval_start, CAST(interval_minutes AS INTEGER) AS interval_minutes FROM readings WHERE pod = '{}' AND direction = '{direction}' \
                  AND interval_start >= {start} AND interval_start < {end} ORDER BY interval_start",
                 window.pod
             );

@@ -245,7 +245,7 @@ impl ImportSession {
             ))
             .await?;
         let known: std::collections::HashSet<String> = self
-            .fetch_keyed("SELECT pod, 0, 0 FROM import_memberships")
+            .fetch_keyed("SELECT pod, CAST(0 AS BIGINT), CAST(0 AS BIGINT) FROM import_memberships")
             .await?
             .into_iter()
             .map(|(pod, _, _)| pod)

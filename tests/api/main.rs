@@ -3,6 +3,7 @@ mod auth;
 mod communities;
 mod helpers;
 mod ledger;
+mod meter_data;
 mod migrations;
 mod operations;
 mod organizations;

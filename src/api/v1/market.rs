@@ -448,7 +448,7 @@ pub async fn zonal_prices(
         .db
         .query_all_raw(Statement::from_sql_and_values(
             state.db.get_database_backend(),
-            "SELECT interval_start, interval_minutes, eur_mwh_micro FROM zonal_prices \
+            "SELECT interval_start, CAST(interval_minutes AS INTEGER) AS interval_minutes, eur_mwh_micro FROM zonal_prices \
              WHERE zone = $1 AND interval_start >= $2 AND interval_start < $3 ORDER BY interval_start",
             [zone.as_str().into(), from.into(), to.into()],
         ))

@@ -1,0 +1,886 @@
+//! Meter data over HTTP: imports in every format, all-or-nothing rejection, revisions, coverage,
+//! series against hand-computed sums, charts, prices and parameters — on both databases.
+use std::str::FromStr;
+
+use reqwest::StatusCode;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/readings");
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{FIXTURES}/{name}")).unwrap()
+}
+
+fn dec(value: &Value) -> Decimal {
+    Decimal::from_str(
+        value
+            .as_str()
+            .unwrap_or_else(|| panic!("not a decimal string: {value}")),
+    )
+    .unwrap()
+}
+
+struct Community {
+    configuration: i64,
+    members: Vec<i64>,
+}
+
+/// A CER in NORD with the two PODs the fixtures use, members since 1 Feb 2024.
+async fn community(app: &TestApp) -> Community {
+    let org = app.create_organization("Energia Pulita").await;
+    let response = app
+        .post(
+            &app.admin_token,
+            "/api/v1/configurations/",
+            &json!({ "name": "CER Torino", "type": "CER", "primary_substation": "AC001E00123", "market_zone": "NORD",
+                     "region": "piemonte", "organization_id": org, "constituted_on": "2024-01-10" }),
+        )
+        .await;
+    let configuration = response.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let mut members = Vec::new();
+    for pod in ["IT001E00112233", "IT001E04455667A"] {
+        let body = json!({ "configuration_id": configuration, "pod": pod, "role": "prosumer", "category": "domestic", "joined_at": "2024-02-01" });
+        let response = app.post(&app.admin_token, "/api/v1/members/", &body).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        members.push(
+            response.json::<Value>().await.unwrap()["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    Community {
+        configuration,
+        members,
+    }
+}
+
+async fn upload_csv(
+    app: &TestApp,
+    token: &str,
+    configuration: i64,
+    query: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!(
+            "/api/v1/configurations/{configuration}/readings?{query}"
+        )))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn upload_file(app: &TestApp, configuration: i64, name: &str) -> reqwest::Response {
+    let part = reqwest::multipart::Part::bytes(fixture(name)).file_name(name.to_string());
+    app.client
+        .post(app.url(&format!("/api/v1/configurations/{configuration}/readings")))
+        .bearer_auth(&app.admin_token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn summary(response: reqwest::Response) -> Value {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
+}
+
+async fn series(app: &TestApp, token: &str, path: &str) -> Value {
+    let response = app.get(token, path).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn long_format_files_import_with_counts() {
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    let body = summary(
+        upload_csv(
+            &app,
+            &app.admin_token,
+            c.configuration,
+            "",
+            fixture("long_semicolon.csv"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body["format"], "long");
+    assert_eq!(
+        (
+            body["rows"].as_u64(),
+            body["intervals"].as_u64(),
+            body["pods"].as_u64()
+        ),
+        (Some(32), Some(32), Some(2))
+    );
+    assert_eq!(
+        (
+            body["new_values"].as_u64(),
+            body["revised_values"].as_u64(),
+            body["unchanged"].as_u64()
+        ),
+        (Some(32), Some(0), Some(0))
+    );
+
+    // Hourly, comma-separated, local times across the autumn change (the 02:00 hour twice).
+    let body = summary(
+        upload_csv(
+            &app,
+            &app.admin_token,
+            c.configuration,
+            "",
+            fixture("long_comma_local.csv"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body["intervals"], 15);
+    let months = series(
+        &app,
+        &app.admin_token,
+        &format!(
+            "/api/v1/configurations/{}/energy?from=2025-07-01&to=2025-10-31&granularity=month",
+            c.configuration
+        ),
+    )
+    .await;
+    let total = dec(&months["total_injected_kwh"]) + dec(&months["total_withdrawn_kwh"]);
+    assert_eq!(
+        total,
+        Decimal::from_str("10.040").unwrap(),
+        "sum of the file's 15 values"
+    );
+}
+
+#[tokio::test]
+async fn e_distribuzione_exports_handle_both_daylight_saving_days() {
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    let march = summary(
+        upload_file(
+            &app,
+            c.configuration,
+            "ExportData_marzo_IT001E00112233_immessa.csv",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(march["format"], "edistribuzione");
+    assert_eq!(march["intervals"], 96 * 3 + 92);
+    let october = summary(
+        upload_file(
+            &app,
+            c.configuration,
+            "ExportData_ottobre_IT001E00112233_prelevata.csv",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(october["intervals"], 96 + 100 + 96);
+
+    let days = series(
+        &app,
+        &app.admin_token,
+        &format!(
+            "/api/v1/configurations/{}/energy?from=2025-03-28&to=2025-03-31",
+            c.configuration
+        ),
+    )
+    .await;
+    let points = days["points"].as_array().unwrap();
+    let by_day: Vec<(&str, u64, Decimal)> = points
+        .iter()
+        .map(|p| {
+            (
+                p["label"].as_str().unwrap(),
+                p["hours"].as_u64().unwrap(),
+                dec(&p["injected_kwh"]),
+            )
+        })
+        .collect();
+    // Hand-summed from the fixture's cells.
+    assert_eq!(
+        by_day,
+        vec![
+            ("2025-03-28", 24, Decimal::from_str("29.646").unwrap()),
+            ("2025-03-29", 24, Decimal::from_str("24.705").unwrap()),
+            ("2025-03-30", 23, Decimal::from_str("30.332").unwrap()),
+            ("2025-03-31", 24, Decimal::from_str("29.600").unwrap()),
+        ]
+    );
+    assert_eq!(
+        dec(&days["total_injected_kwh"]),
+        Decimal::from_str("114.283").unwrap()
+    );
+
+    let autumn = series(
+        &app,
+        &app.admin_token,
+        &format!(
+            "/api/v1/configurations/{}/energy?from=2025-10-26&to=2025-10-26&granularity=hour",
+            c.configuration
+        ),
+    )
+    .await;
+    let hours = autumn["points"].as_array().unwrap();
+    assert_eq!(hours.len(), 25, "the 25-hour day has 25 hourly buckets");
+    assert_eq!(hours[2]["label"], "2025-10-26T02:00+02:00");
+    assert_eq!(hours[3]["label"], "2025-10-26T02:00+01:00");
+    assert_eq!(
+        dec(&autumn["total_withdrawn_kwh"]),
+        Decimal::from_str("13.897").unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_bad_file_is_rejected_whole_with_line_numbers() {
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    let response = upload_csv(
+        &app,
+        &app.admin_token,
+        c.configuration,
+        "",
+        fixture("long_errors.csv"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    let lines: Vec<u64> = body["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["loc"][1].as_u64().unwrap())
+        .collect();
+    assert!(
+        lines.len() >= 5 && lines.windows(2).all(|w| w[0] < w[1]),
+        "{lines:?}"
+    );
+    assert!(
+        body["detail"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["loc"][0] == "body" && d["msg"].is_string())
+    );
+    let coverage: Value = series(
+        &app,
+        &app.admin_token,
+        &format!(
+            "/api/v1/configurations/{}/readings/coverage?from=2025-03-01&to=2025-03-01",
+            c.configuration
+        ),
+    )
+    .await;
+    assert!(
+        coverage
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["present"] == 0),
+        "nothing was written: {coverage}"
+    );
+
+    // A POD that is not a member, and a duplicate inside the file: rejected, nothing written.
+    let csv = "timestamp;pod;direction;kwh\n\
+               2025-03-01T10:00:00+01:00;IT001E00112233;injection;1,000\n\
+               2025-03-01T10:00:00+01:00;IT001E99999999;injection;1,000\n\
+               2025-03-01T10:00:00+01:00;IT001E00112233;injection;2,000\n\
+               2024-01-01T10:00:00+01:00;IT001E04455667A;withdrawal;1,000\n";
+    let response = upload_csv(
+        &app,
+        &app.admin_token,
+        c.configuration,
+        "",
+        csv.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    let messages: Vec<(u64, String)> = body["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["loc"][1].as_u64().unwrap(),
+                d["msg"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|(l, m)| *l == 3 && m.contains("not a member")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|(l, m)| *l == 4 && m.contains("duplicate of line 2")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|(l, m)| *l == 5 && m.contains("not a member of the configuration at")),
+        "{messages:?}"
+    );
+    let day = series(
+        &app,
+        &app.admin_token,
+        &format!(
+            "/api/v1/configurations/{}/energy?from=2025-03-01&to=2025-03-01",
+            c.configuration
+        ),
+    )
+    .await;
+    assert!(day["points"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn corrections_make_revisions_and_a_reimport_changes_nothing() {
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    let original = fixture("long_semicolon.csv");
+    summary(
+        upload_csv(
+            &app,
+            &app.admin_token,
+            c.configuration,
+            "",
+            original.clone(),
+        )
+        .await,
+    )
+    .await;
+    let again = summary(
+        upload_csv(
+            &app,
+            &app.admin_token,
+            c.configuration,
+            "",
+            original.clone(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (
+            again["new_values"].as_u64(),
+            again["revised_values"].as_u64(),
+            again["unchanged"].as_u64()
+        ),
+        (Some(0), Some(0), Some(32))
+    );
+
+    // The distributor corrects two values (0,762 → 0,800 and 0,675 → 0,600).
+    let corrected = String::from_utf8(original)
+        .unwrap()
+        .replacen(";0,762", ";0,800", 1)
+        .replacen(";0,675", ";0,600", 1);
+    let revised = summary(
+        upload_csv(
+            &app,
+            &app.admin_token,
+            c.configuration,
+            "",
+            corrected.into_bytes(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (
+            revised["new_values"].as_u64(),
+            revised["revised_values"].as_u64(),
+            revised["unchanged"].as_u64()
+        ),
+        (Some(0), Some(2), Some(30))
+    );
+
+    let rows = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT wh, revision FROM reading_revisions ORDER BY wh",
+        ))
+        .await
+        .unwrap();
+    let kept: Vec<(i64, i32)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("", "wh").unwrap(),
+                r.try_get("", "revision").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        vec![(675, 1), (762, 1)],
+        "the superseded values are kept with their revision"
+    );
+    let current = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT wh FROM readings WHERE revision = 2 ORDER BY wh",
+        ))
+        .await
+        .unwrap();
+    let current: Vec<i64> = current
+        .iter()
+        .map(|r| r.try_get("", "wh").unwrap())
+        .collect();
+    assert_eq!(current, vec![600, 800]);
+}
+
+use sea_orm::ConnectionTrait;
+
+#[tokio::test]
+async fn shared_energy_is_the_hourly_minimum_summed() {
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    // Hour 10: A injects 4 × 1.000, B withdraws 4 × 0.500 → shared 2.
+    // Hour 11: A injects 4 × 0.250, B withdraws 4 × 1.000 → shared 1. Day: 5 / 6 / 3 (not min(5, 6)).
+    let mut csv = String::from("timestamp;pod;direction;kwh\n");
+    for (hour, a, b) in [(10, "1.000", "0.500"), (11, "0.250", "1.000")] {
+        for quarter in [0, 15, 30, 45] {
+            csv.push_str(&format!(
+                "2025-06-10T{hour}:{quarter:02}:00+02:00;IT001E00112233;injection;{a}\n"
+            ));
+            csv.push_str(&format!(
+                "2025-06-10T{hour}:{quarter:02}:00+02:00;IT001E04455667A;withdrawal;{b}\n"
+            ));
+        }
+    }
+    summary(
+        upload_csv(
+            &app,
+            &app.admin_token,
+            c.configuration,
+            "",
+            csv.into_bytes(),
+        )
+        .await,
+    )
+    .await;
+    let day = series(
+        &app,
+        &app.admin_token,
+        &format!(
+            "/api/v1/configurations/{}/energy?from=2025-06-10&to=2025-06-10",
+            c.configuration
+        ),
+    )
+    .await;
+    let point = &day["points"][0];
+    assert_eq!(
+        (
+            dec(&point["injected_kwh"]),
+            dec(&point["withdrawn_kwh"]),
+            dec(&point["shared_kwh"])
+        ),
+        (Decimal::from(5), Decimal::from(6), Decimal::from(3))
+    );
+    let hours = series(
+        &app,
+        &app.admin_token,
+        &format!(
+            "/api/v1/configurations/{}/energy?from=2025-06-10&to=2025-06-10&granularity=hour",
+            c.configuration
+        ),
+    )
+    .await;
+    let shared: Vec<Decimal> = hours["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| dec(&p["shared_kwh"]))
+        .collect();
+    assert_eq!(shared, vec![Decimal::from(2), Decimal::from(1)]);
+    let month = series(
+        &app,
+        &app.admin_token,
+        &format!(
+            "/api/v1/configurations/{}/energy?from=2025-06-01&to=2025-06-30&granularity=month",
+            c.configuration
+        ),
+    )
+    .await;
+    assert_eq!(month["points"][0]["label"], "2025-06");
+    assert_eq!(dec(&month["total_shared_kwh"]), Decimal::from(3));
+
+    // One member's own series: its injection only.
+    let own = series(
+        &app,
+        &app.admin_token,
+        &format!(
+            "/api/v1/members/{}/energy?from=2025-06-10&to=2025-06-10",
+            c.members[0]
+        ),
+    )
+    .await;
+    assert_eq!(dec(&own["total_injected_kwh"]), Decimal::from(5));
+    assert_eq!(dec(&own["total_withdrawn_kwh"]), Decimal::ZERO);
+
+    let svg = app.get(&app.admin_token, &format!("/api/v1/configurations/{}/energy.svg?from=2025-06-10&to=2025-06-10&granularity=hour", c.configuration)).await;
+    assert_eq!(svg.status(), StatusCode::OK);
+    assert!(
+        svg.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("image/svg+xml")
+    );
+    let text = svg.text().await.unwrap();
+    assert!(
+        text.starts_with("<svg") && text.trim_end().ends_with("</svg>"),
+        "{}",
+        &text[..100.min(text.len())]
+    );
+    assert!(text.contains("CER Torino") && text.contains("kWh"));
+
+    for bad in [
+        "from=2025-06-10&to=2025-06-01",
+        "from=2025-06-10",
+        "from=2025-06-10&to=2025-06-10&granularity=week",
+    ] {
+        let response = app
+            .get(
+                &app.admin_token,
+                &format!("/api/v1/configurations/{}/energy?{bad}", c.configuration),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn coverage_lists_the_missing_intervals() {
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    // 10:00 and 10:30 present, 10:15 and 10:45 missing, for one POD and direction.
+    let csv = "timestamp;pod;direction;kwh\n2025-06-10T10:00:00+02:00;IT001E00112233;injection;1\n2025-06-10T10:30:00+02:00;IT001E00112233;injection;1\n";
+    summary(
+        upload_csv(
+            &app,
+            &app.admin_token,
+            c.configuration,
+            "",
+            csv.as_bytes().to_vec(),
+        )
+        .await,
+    )
+    .await;
+    let coverage = series(
+        &app,
+        &app.admin_token,
+        &format!(
+            "/api/v1/configurations/{}/readings/coverage?from=2025-06-10&to=2025-06-10",
+            c.configuration
+        ),
+    )
+    .await;
+    let entries = coverage.as_array().unwrap();
+    assert_eq!(entries.len(), 4, "two PODs × two directions");
+    let injection = entries
+        .iter()
+        .find(|e| e["pod"] == "IT001E00112233" && e["direction"] == "injection")
+        .unwrap();
+    assert_eq!(
+        (
+            injection["expected"].as_u64(),
+            injection["present"].as_u64(),
+            injection["missing"].as_u64()
+        ),
+        (Some(96), Some(2), Some(94))
+    );
+    let gaps: Vec<(&str, &str, u64)> = injection["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["from"].as_str().unwrap(),
+                g["to"].as_str().unwrap(),
+                g["intervals"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        gaps,
+        vec![
+            ("2025-06-09T22:00:00+00:00", "2025-06-10T08:00:00+00:00", 40),
+            ("2025-06-10T08:15:00+00:00", "2025-06-10T08:30:00+00:00", 1),
+            ("2025-06-10T08:45:00+00:00", "2025-06-10T22:00:00+00:00", 53),
+        ]
+    );
+    let empty = entries
+        .iter()
+        .find(|e| e["pod"] == "IT001E04455667A" && e["direction"] == "withdrawal")
+        .unwrap();
+    assert_eq!(empty["missing"], 96);
+}
+
+#[tokio::test]
+async fn members_see_only_their_own_energy() {
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    let (user_id, user_token) = app.create_user("socio@example.com", "user", Some(1)).await;
+    let response = app
+        .patch(
+            &app.admin_token,
+            &format!("/api/v1/members/{}", c.members[0]),
+            &json!({ "user_id": user_id }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let own = format!(
+        "/api/v1/members/{}/energy?from=2025-06-10&to=2025-06-10",
+        c.members[0]
+    );
+    assert_eq!(app.get(&user_token, &own).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get(
+            &user_token,
+            &format!(
+                "{}.svg?from=2025-06-10&to=2025-06-10",
+                own.split('?').next().unwrap()
+            )
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    let other = format!(
+        "/api/v1/members/{}/energy?from=2025-06-10&to=2025-06-10",
+        c.members[1]
+    );
+    assert_eq!(
+        app.get(&user_token, &other).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let whole = format!(
+        "/api/v1/configurations/{}/energy?from=2025-06-10&to=2025-06-10",
+        c.configuration
+    );
+    assert_eq!(
+        app.get(&user_token, &whole).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let upload = upload_csv(
+        &app,
+        &user_token,
+        c.configuration,
+        "",
+        fixture("long_semicolon.csv"),
+    )
+    .await;
+    assert_eq!(upload.status(), StatusCode::FORBIDDEN);
+
+    let other_org = app.create_organization("Altra").await;
+    let (_, vendor) = app
+        .create_user("vendor.altra@example.com", "vendor", Some(other_org))
+        .await;
+    assert_eq!(
+        app.get(&vendor, &whole).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        upload_csv(
+            &app,
+            &vendor,
+            c.configuration,
+            "",
+            fixture("long_semicolon.csv")
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn quarter_hour_prices_are_averaged_per_hour() {
+    let app = spawn_app().await;
+    let csv = "timestamp;zone;eur_mwh;interval_minutes\n\
+               2025-10-01T10:00:00+02:00;NORD;100,00;15\n\
+               2025-10-01T10:15:00+02:00;NORD;101,00;15\n\
+               2025-10-01T10:30:00+02:00;NORD;102,50;15\n\
+               2025-10-01T10:45:00+02:00;NORD;99,50;15\n\
+               2025-10-01T11:00:00+02:00;NORD;120;15\n";
+    let post = |body: &'static str, token: String| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/market/zonal-prices"))
+                .bearer_auth(token)
+                .header("content-type", "text/csv")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let response = post(csv, app.admin_token.clone()).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let summary: Value = response.json().await.unwrap();
+    assert_eq!(
+        (summary["rows"].as_u64(), summary["new_values"].as_u64()),
+        (Some(5), Some(5))
+    );
+    let again: Value = post(csv, app.admin_token.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["unchanged"], 5);
+
+    let raw: Vec<Value> = app
+        .get(
+            &app.admin_token,
+            "/api/v1/market/zonal-prices?zone=NORD&from=2025-10-01&to=2025-10-01",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(raw.len(), 5);
+    let hourly: Vec<Value> = app
+        .get(
+            &app.admin_token,
+            "/api/v1/market/zonal-prices?zone=NORD&from=2025-10-01&to=2025-10-01&resolution=hourly",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    // (100 + 101 + 102.5 + 99.5) / 4 = 100.75; the 11:00 hour has one quarter only: no price.
+    assert_eq!(hourly.len(), 1);
+    assert_eq!(hourly[0]["start"], "2025-10-01T08:00:00+00:00");
+    assert_eq!(
+        dec(&hourly[0]["eur_mwh"]),
+        Decimal::from_str("100.75").unwrap()
+    );
+
+    let bad = post("timestamp;zone;eur_mwh\n2025-10-01T10:00:00+02:00;MARS;1\n2025-10-01T10:00:00+02:00;NORD;x\n", app.admin_token.clone()).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = bad.json().await.unwrap();
+    let lines: Vec<&Value> = body["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["loc"][1])
+        .collect();
+    assert_eq!(lines, vec![&json!(2), &json!(3)], "{body}");
+    let (_, vendor) = app
+        .create_user(
+            "v@example.com",
+            "vendor",
+            Some(app.create_organization("O").await),
+        )
+        .await;
+    assert_eq!(post(csv, vendor).await.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn regulated_parameters_are_seeded_versioned_and_admin_managed() {
+    let app = spawn_app().await;
+    let seeded: Vec<Value> = app
+        .get(&app.admin_token, "/api/v1/market/parameters?at=2024-06-01")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let value = |code: &str| {
+        seeded
+            .iter()
+            .find(|p| p["code"] == code)
+            .map(|p| dec(&p["value"]))
+            .unwrap()
+    };
+    assert_eq!(value("TRAS_E"), Decimal::from_str("10.57").unwrap());
+    assert_eq!(value("BTAU"), Decimal::from_str("0.65").unwrap());
+    assert_eq!(value("CPR_MV"), Decimal::from_str("0.012").unwrap());
+    assert_eq!(value("CPR_LV"), Decimal::from_str("0.026").unwrap());
+
+    let tras = seeded.iter().find(|p| p["code"] == "TRAS_E").unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    // A 2025 value overlaps the open 2024 period until that one is closed.
+    let new = json!({ "code": "TRAS_E", "value": "8.48", "valid_from": "2025-01-01" });
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/market/parameters", &new)
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    let close = app
+        .patch(
+            &app.admin_token,
+            &format!("/api/v1/market/parameters/{tras}"),
+            &json!({ "valid_to": "2025-01-01" }),
+        )
+        .await;
+    assert_eq!(close.status(), StatusCode::OK);
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/market/parameters/", &new)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let in_2025: Vec<Value> = app
+        .get(
+            &app.admin_token,
+            "/api/v1/market/parameters?code=TRAS_E&at=2025-03-01",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(in_2025.len(), 1);
+    assert_eq!(
+        dec(&in_2025[0]["value"]),
+        Decimal::from_str("8.48").unwrap()
+    );
+
+    let (_, user) = app.create_user("u@example.com", "user", None).await;
+    assert_eq!(
+        app.get(&user, "/api/v1/market/parameters").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.post(&user, "/api/v1/market/parameters", &new)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let invalid = json!({ "code": "TRAS_E", "value": "1.1234567", "valid_from": "2030-01-01" });
+    assert_validation_error(
+        app.post(&app.admin_token, "/api/v1/market/parameters", &invalid)
+            .await,
+        &["body", "value"],
+    )
+    .await;
+    let unknown = json!({ "code": "PUN", "value": "1", "valid_from": "2030-01-01" });
+    assert_validation_error(
+        app.post(&app.admin_token, "/api/v1/market/parameters", &unknown)
+            .await,
+        &["body", "code"],
+    )
+    .await;
+}
