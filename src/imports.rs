@@ -3,7 +3,7 @@
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
-use crate::crud::readings::{ImportRecord, ImportSession, MembershipWindow, MergeCounts};
+use crate::crud::readings::{ImportRecord, ImportSession, MembershipWindow, Outcome};
 use crate::domain::meter_files::{Format, LineError, MeterFileParser, ParseOptions, rome_to_utc};
 use crate::models::{configuration, member};
 
@@ -105,7 +105,9 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
     let format = format_name(parser.format()).to_string();
 
     let windows = membership_windows(db, configuration.id).await?;
-    let mut session = ImportSession::begin(db, &windows).await?;
+    let mut session = ImportSession::begin(db, configuration.id, &windows).await?;
+    let mut pod_ranges: std::collections::HashMap<String, (i64, i64)> =
+        std::collections::HashMap::new();
     let mut problems: Vec<(u64, String)> = Vec::new();
     let mut batch = Vec::with_capacity(BATCH + 128);
     let mut rows = 0u64;
@@ -133,6 +135,7 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
         }
         if batch.len() >= BATCH {
             if problems.is_empty() {
+                note_ranges(&mut pod_ranges, &batch);
                 session.stage(&batch).await?;
             }
             batch.clear();
@@ -148,12 +151,9 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
         // Dropping the session rolls the transaction back: nothing was written.
         return Err(ImportError::Rejected(problems));
     }
+    note_ranges(&mut pod_ranges, &batch);
     session.stage(&batch).await?;
     progress(bytes_read);
-    let problems = session.problems(MAX_REPORTED_PROBLEMS).await?;
-    if !problems.is_empty() {
-        return Err(ImportError::Rejected(problems));
-    }
     let import = ImportRecord {
         configuration_id: Some(configuration.id),
         kind: "readings",
@@ -162,7 +162,13 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
         uploaded_by,
         rows,
     };
-    let (import_id, counts): (i32, MergeCounts) = session.merge_and_commit(&import).await?;
+    let (import_id, counts) = match session
+        .finish(&import, &pod_ranges, MAX_REPORTED_PROBLEMS)
+        .await?
+    {
+        Outcome::Imported(id, counts) => (id, counts),
+        Outcome::Rejected(problems) => return Err(ImportError::Rejected(problems)),
+    };
     Ok(ImportSummary {
         import_id,
         format,
@@ -173,4 +179,41 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
         revised_values: counts.revised_values,
         unchanged: counts.unchanged,
     })
+}
+
+/// First and last instant per POD, gathered while streaming.
+fn note_ranges(
+    ranges: &mut std::collections::HashMap<String, (i64, i64)>,
+    readings: &[crate::domain::meter_files::Reading],
+) {
+    for reading in readings {
+        match ranges.get_mut(&reading.pod) {
+            Some((first, last)) => {
+                *first = (*first).min(reading.interval_start);
+                *last = (*last).max(reading.interval_start);
+            }
+            None => {
+                ranges.insert(
+                    reading.pod.clone(),
+                    (reading.interval_start, reading.interval_start),
+                );
+            }
+        }
+    }
+}
+
+/// A membership as instants: from local midnight of `joined_at` to local midnight of
+/// `withdrawn_at` (Italian time), open-ended without one.
+pub fn window_of(
+    pod: &str,
+    joined_at: chrono::NaiveDate,
+    withdrawn_at: Option<chrono::NaiveDate>,
+) -> MembershipWindow {
+    MembershipWindow {
+        pod: pod.to_string(),
+        from: rome_to_utc(joined_at, 0, 0, false).unwrap_or(i64::MIN),
+        to: withdrawn_at
+            .and_then(|d| rome_to_utc(d, 0, 0, false))
+            .unwrap_or(i64::MAX),
+    }
 }

@@ -64,6 +64,17 @@ enum ReadingRevisions {
     SupersededBy,
 }
 
+/// Hourly injected/withdrawn totals of each configuration's members, maintained on every import
+/// and membership change, so that series over a year read 8,760 rows, not millions.
+#[derive(DeriveIden, Clone, Copy)]
+enum ConfigurationHours {
+    Table,
+    ConfigurationId,
+    HourStart,
+    InjectedWh,
+    WithdrawnWh,
+}
+
 #[derive(DeriveIden, Clone, Copy)]
 enum ZonalPrices {
     Table,
@@ -206,17 +217,6 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // Series over a period for many PODs scan by time.
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_readings__interval_start")
-                    .table(Readings::Table)
-                    .col(Readings::IntervalStart)
-                    .to_owned(),
-            )
-            .await?;
-
         manager
             .create_table(
                 Table::create()
@@ -268,6 +268,50 @@ impl MigrationTrait for Migration {
                             .col(ReadingRevisions::Direction)
                             .col(ReadingRevisions::IntervalStart)
                             .col(ReadingRevisions::Revision),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(ConfigurationHours::Table)
+                    .col(
+                        ColumnDef::new(ConfigurationHours::ConfigurationId)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ConfigurationHours::HourStart)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ConfigurationHours::InjectedWh)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ConfigurationHours::WithdrawnWh)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .name("pk_configuration_hours")
+                            .col(ConfigurationHours::ConfigurationId)
+                            .col(ConfigurationHours::HourStart),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_configuration_hours__configuration_id")
+                            .from(
+                                ConfigurationHours::Table,
+                                ConfigurationHours::ConfigurationId,
+                            )
+                            .to(Configurations::Table, Configurations::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
             )
@@ -405,6 +449,7 @@ impl MigrationTrait for Migration {
         for table in [
             MarketParameters::Table.into_iden(),
             ZonalPrices::Table.into_iden(),
+            ConfigurationHours::Table.into_iden(),
             ReadingRevisions::Table.into_iden(),
             Readings::Table.into_iden(),
             ReadingImports::Table.into_iden(),

@@ -6,6 +6,33 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, StreamTrait
 use super::readings::MembershipWindow;
 use crate::domain::energy_series::HourTotals;
 
+/// The configuration's hourly totals in `[from, to)` (kept up to date by imports and
+/// membership changes), ascending; hours without data absent.
+pub async fn configuration_hourly_totals(
+    db: &DatabaseConnection,
+    configuration_id: i32,
+    from: i64,
+    to: i64,
+) -> Result<Vec<HourTotals>, DbErr> {
+    let sql = format!(
+        "SELECT hour_start, injected_wh, withdrawn_wh FROM configuration_hours \
+         WHERE configuration_id = {configuration_id} AND hour_start >= {from} AND hour_start < {to} \
+         ORDER BY hour_start"
+    );
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(HourTotals {
+                hour_start: row.try_get("", "hour_start")?,
+                injected_wh: row.try_get("", "injected_wh")?,
+                withdrawn_wh: row.try_get("", "withdrawn_wh")?,
+            })
+        })
+        .collect()
+}
+
 /// `WITH m(pod, from_ts, to_ts) AS (VALUES …)`: the windows as a literal table. PODs are
 /// validated codes (letters and digits), so they are safe as literals.
 fn windows_cte(windows: &[MembershipWindow]) -> String {

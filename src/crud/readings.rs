@@ -12,7 +12,7 @@ use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 use crate::domain::meter_files::{Direction, Reading};
 
 /// A POD's membership of the configuration as UNIX seconds `[from, to)`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MembershipWindow {
     pub pod: String,
     pub from: i64,
@@ -54,6 +54,15 @@ const STAGING_COLUMNS: &str = "pod, direction, interval_start, interval_minutes,
 pub struct ImportSession {
     txn: Txn,
     staged: u64,
+    configuration_id: i32,
+    windows: Vec<MembershipWindow>,
+}
+
+/// How an import ended.
+pub enum Outcome {
+    Imported(i32, MergeCounts),
+    /// `(line, message)` problems; the transaction was rolled back.
+    Rejected(Vec<(u64, String)>),
 }
 
 macro_rules! on_txn {
@@ -70,6 +79,7 @@ impl ImportSession {
     /// waits instead of failing half-way) and creates the staging tables.
     pub async fn begin(
         db: &DatabaseConnection,
+        configuration_id: i32,
         memberships: &[MembershipWindow],
     ) -> Result<ImportSession, DbErr> {
         let txn = match db.get_database_backend() {
@@ -86,7 +96,16 @@ impl ImportSession {
                     .map_err(db_err)?,
             ),
         };
-        let mut session = ImportSession { txn, staged: 0 };
+        let mut session = ImportSession {
+            txn,
+            staged: 0,
+            configuration_id,
+            windows: memberships.to_vec(),
+        };
+        if let Txn::Postgres(_) = session.txn {
+            // The merge hashes millions of staged rows: keep that in memory, for this transaction only.
+            session.execute("SET LOCAL work_mem = '256MB'").await?;
+        }
         let temp = match session.txn {
             Txn::Postgres(_) => "CREATE TEMPORARY TABLE {} ({}) ON COMMIT DROP",
             Txn::Sqlite(_) => "CREATE TEMPORARY TABLE {} ({})",
@@ -218,97 +237,200 @@ impl ImportSession {
         Ok(())
     }
 
-    /// Up to `limit` problems found in the staged rows, as `(line, message)`, by line.
-    pub async fn problems(&mut self, limit: usize) -> Result<Vec<(u64, String)>, DbErr> {
-        let mut problems = Vec::new();
+    async fn try_execute(&mut self, sql: &str) -> Result<u64, sqlx::Error> {
+        on_txn!(self, txn => sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut **txn).await.map(|r| r.rows_affected()))
+    }
+
+    /// Staged rows of PODs whose readings fall outside their membership windows, by line.
+    async fn membership_problems(
+        &mut self,
+        pods: &[&str],
+        limit: usize,
+    ) -> Result<Vec<(u64, String)>, DbErr> {
+        let list: Vec<String> = pods.iter().map(|p| format!("'{p}'")).collect();
+        let outsiders = self
+            .fetch_keyed(&format!(
+                "SELECT s.pod, s.line, s.interval_start FROM import_staging s WHERE s.pod IN ({}) AND NOT EXISTS ( \
+                   SELECT 1 FROM import_memberships m \
+                   WHERE m.pod = s.pod AND s.interval_start >= m.from_ts AND s.interval_start < m.to_ts) \
+                 ORDER BY s.line LIMIT {limit}",
+                list.join(", ")
+            ))
+            .await?;
+        Ok(outsiders
+            .into_iter()
+            .map(|(pod, line, start)| {
+                let when = chrono::DateTime::from_timestamp(start, 0)
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default();
+                let message = if self.windows.iter().any(|w| w.pod == pod) {
+                    format!("POD {pod} is not a member of the configuration at {when}")
+                } else {
+                    format!("POD {pod} is not a member of the configuration")
+                };
+                (line as u64, message)
+            })
+            .collect())
+    }
+
+    async fn duplicate_problems(&mut self, limit: usize) -> Result<Vec<(u64, String)>, DbErr> {
         let duplicates = self
             .fetch_i64s(&format!(
                 "SELECT MIN(line), MAX(line) FROM import_staging GROUP BY pod, direction, interval_start \
                  HAVING COUNT(*) > 1 ORDER BY MIN(line) LIMIT {limit}"
             ))
             .await?;
-        for row in duplicates {
-            problems.push((
-                row[1] as u64,
-                format!(
-                    "duplicate of line {}: same POD, direction and interval",
-                    row[0]
-                ),
-            ));
-        }
-        let outsiders = self
-            .fetch_keyed(&format!(
-                "SELECT s.pod, s.line, s.interval_start FROM import_staging s WHERE NOT EXISTS ( \
-                   SELECT 1 FROM import_memberships m \
-                   WHERE m.pod = s.pod AND s.interval_start >= m.from_ts AND s.interval_start < m.to_ts) \
-                 ORDER BY s.line LIMIT {limit}"
-            ))
-            .await?;
-        let known: std::collections::HashSet<String> = self
-            .fetch_keyed("SELECT pod, CAST(0 AS BIGINT), CAST(0 AS BIGINT) FROM import_memberships")
-            .await?
+        Ok(duplicates
             .into_iter()
-            .map(|(pod, _, _)| pod)
-            .collect();
-        for (pod, line, start) in outsiders {
-            let when = chrono::DateTime::from_timestamp(start, 0)
-                .map(|t| t.to_rfc3339())
-                .unwrap_or_default();
-            let message = if known.contains(&pod) {
-                format!("POD {pod} is not a member of the configuration at {when}")
-            } else {
-                format!("POD {pod} is not a member of the configuration")
-            };
-            problems.push((line as u64, message));
-        }
-        problems.sort();
-        problems.truncate(limit);
-        Ok(problems)
+            .map(|row| {
+                (
+                    row[1] as u64,
+                    format!(
+                        "duplicate of line {}: same POD, direction and interval",
+                        row[0]
+                    ),
+                )
+            })
+            .collect())
     }
 
-    /// Merges the staged rows into `readings` and records the import; commits.
-    pub async fn merge_and_commit(
+    /// Checks the staged rows and, if they are sound, merges them into `readings` (keeping
+    /// superseded values as revisions), updates the configuration's hourly totals, records the
+    /// import and commits. `pod_ranges` are the first and last instants per POD in the file,
+    /// gathered while parsing, so the common checks need no pass over the staged rows.
+    pub async fn finish(
         mut self,
         import: &ImportRecord,
-    ) -> Result<(i32, MergeCounts), DbErr> {
+        pod_ranges: &std::collections::HashMap<String, (i64, i64)>,
+        limit: usize,
+    ) -> Result<Outcome, DbErr> {
         let key_match =
             "r.pod = s.pod AND r.direction = s.direction AND r.interval_start = s.interval_start";
-        let totals = self
-            .fetch_i64s("SELECT COUNT(*), COUNT(DISTINCT pod) FROM import_staging")
-            .await?;
-        let (intervals, pods) = (totals[0][0] as u64, totals[0][1] as u64);
-        let revised = self
-            .fetch_i64s(&format!(
-                "SELECT COUNT(*) FROM import_staging s JOIN readings r ON {key_match} WHERE r.wh <> s.wh"
-            ))
-            .await?[0][0] as u64;
+        let outside: Vec<&str> = pod_ranges
+            .iter()
+            .filter(|(pod, (first, last))| {
+                !self
+                    .windows
+                    .iter()
+                    .any(|w| &w.pod == *pod && w.from <= *first && *last < w.to)
+            })
+            .map(|(pod, _)| pod.as_str())
+            .collect();
+        if !outside.is_empty() {
+            let mut problems = self.membership_problems(&outside, limit).await?;
+            if !problems.is_empty() {
+                // Rejected anyway: report the duplicates too, so one round of fixes suffices.
+                problems.extend(self.duplicate_problems(limit).await?);
+                problems.sort();
+                problems.truncate(limit);
+                return Ok(Outcome::Rejected(problems));
+            }
+        }
+        let mut overlaps_stored = false;
+        for (pod, (first, last)) in pod_ranges {
+            let found = self
+                .fetch_i64s(&format!(
+                    "SELECT CAST(1 AS BIGINT) FROM readings WHERE pod = '{pod}' \
+                     AND interval_start >= {first} AND interval_start <= {last} LIMIT 1"
+                ))
+                .await?;
+            if !found.is_empty() {
+                overlaps_stored = true;
+                break;
+            }
+        }
+        let intervals = self.staged;
+        let pods = pod_ranges.len() as u64;
         let import_id = self.insert_import(import, intervals, pods).await?;
-        self.execute(&format!(
-            "INSERT INTO reading_revisions (pod, direction, interval_start, interval_minutes, wh, revision, import_id, superseded_by) \
-             SELECT r.pod, r.direction, r.interval_start, r.interval_minutes, r.wh, r.revision, r.import_id, {import_id} \
-             FROM readings r JOIN import_staging s ON {key_match} WHERE r.wh <> s.wh"
-        ))
-        .await?;
-        self.execute(&format!(
-            "UPDATE readings SET wh = s.wh, interval_minutes = s.interval_minutes, revision = readings.revision + 1, \
-             import_id = {import_id} FROM import_staging s \
-             WHERE readings.pod = s.pod AND readings.direction = s.direction \
-               AND readings.interval_start = s.interval_start AND readings.wh <> s.wh"
-        ))
-        .await?;
-        let new_values = self
-            .execute(&format!(
-                "INSERT INTO readings (pod, direction, interval_start, interval_minutes, wh, revision, import_id) \
-                 SELECT s.pod, s.direction, s.interval_start, s.interval_minutes, s.wh, 1, {import_id} \
-                 FROM import_staging s WHERE NOT EXISTS (SELECT 1 FROM readings r WHERE {key_match})"
+        let configuration = self.configuration_id;
+        let hours_upsert = "ON CONFLICT (configuration_id, hour_start) DO UPDATE SET \
+             injected_wh = configuration_hours.injected_wh + excluded.injected_wh, \
+             withdrawn_wh = configuration_hours.withdrawn_wh + excluded.withdrawn_wh";
+        let hour = "(s.interval_start / 3600) * 3600";
+        let counts = if !overlaps_stored {
+            // Only new values: one insert, with the primary key catching duplicates in the file.
+            self.execute("SAVEPOINT import_insert").await?;
+            let inserted = self
+                .try_execute(&format!(
+                    "INSERT INTO readings (pod, direction, interval_start, interval_minutes, wh, revision, import_id) \
+                     SELECT s.pod, s.direction, s.interval_start, s.interval_minutes, s.wh, 1, {import_id} FROM import_staging s"
+                ))
+                .await;
+            match inserted {
+                Ok(new_values) => {
+                    self.execute(&format!(
+                        "INSERT INTO configuration_hours (configuration_id, hour_start, injected_wh, withdrawn_wh) \
+                         SELECT {configuration}, {hour}, \
+                           SUM(CASE WHEN s.direction = 'I' THEN s.wh ELSE 0 END), \
+                           SUM(CASE WHEN s.direction = 'W' THEN s.wh ELSE 0 END) \
+                         FROM import_staging s WHERE 1 = 1 GROUP BY {hour} {hours_upsert}"
+                    ))
+                    .await?;
+                    MergeCounts {
+                        intervals,
+                        pods,
+                        new_values,
+                        revised_values: 0,
+                        unchanged: 0,
+                    }
+                }
+                Err(error)
+                    if error
+                        .as_database_error()
+                        .is_some_and(|e| e.is_unique_violation()) =>
+                {
+                    self.execute("ROLLBACK TO SAVEPOINT import_insert").await?;
+                    return Ok(Outcome::Rejected(self.duplicate_problems(limit).await?));
+                }
+                Err(error) => return Err(db_err(error)),
+            }
+        } else {
+            let duplicates = self.duplicate_problems(limit).await?;
+            if !duplicates.is_empty() {
+                return Ok(Outcome::Rejected(duplicates));
+            }
+            let revised = self
+                .fetch_i64s(&format!(
+                    "SELECT COUNT(*) FROM import_staging s JOIN readings r ON {key_match} WHERE r.wh <> s.wh"
+                ))
+                .await?[0][0] as u64;
+            // Hourly totals move by the difference each new or changed value makes.
+            self.execute(&format!(
+                "INSERT INTO configuration_hours (configuration_id, hour_start, injected_wh, withdrawn_wh) \
+                 SELECT {configuration}, {hour}, \
+                   SUM(CASE WHEN s.direction = 'I' THEN s.wh - COALESCE(r.wh, 0) ELSE 0 END), \
+                   SUM(CASE WHEN s.direction = 'W' THEN s.wh - COALESCE(r.wh, 0) ELSE 0 END) \
+                 FROM import_staging s LEFT JOIN readings r ON {key_match} \
+                 WHERE r.wh IS NULL OR r.wh <> s.wh GROUP BY {hour} {hours_upsert}"
             ))
             .await?;
-        let counts = MergeCounts {
-            intervals,
-            pods,
-            new_values,
-            revised_values: revised,
-            unchanged: intervals - new_values - revised,
+            self.execute(&format!(
+                "INSERT INTO reading_revisions (pod, direction, interval_start, interval_minutes, wh, revision, import_id, superseded_by) \
+                 SELECT r.pod, r.direction, r.interval_start, r.interval_minutes, r.wh, r.revision, r.import_id, {import_id} \
+                 FROM readings r JOIN import_staging s ON {key_match} WHERE r.wh <> s.wh"
+            ))
+            .await?;
+            self.execute(&format!(
+                "UPDATE readings SET wh = s.wh, interval_minutes = s.interval_minutes, revision = readings.revision + 1, \
+                 import_id = {import_id} FROM import_staging s \
+                 WHERE readings.pod = s.pod AND readings.direction = s.direction \
+                   AND readings.interval_start = s.interval_start AND readings.wh <> s.wh"
+            ))
+            .await?;
+            let new_values = self
+                .execute(&format!(
+                    "INSERT INTO readings (pod, direction, interval_start, interval_minutes, wh, revision, import_id) \
+                     SELECT s.pod, s.direction, s.interval_start, s.interval_minutes, s.wh, 1, {import_id} \
+                     FROM import_staging s WHERE NOT EXISTS (SELECT 1 FROM readings r WHERE {key_match})"
+                ))
+                .await?;
+            MergeCounts {
+                intervals,
+                pods,
+                new_values,
+                revised_values: revised,
+                unchanged: intervals - new_values - revised,
+            }
         };
         self.execute(&format!(
             "UPDATE reading_imports SET new_values = {}, revised_values = {}, unchanged = {} WHERE id = {import_id}",
@@ -323,7 +445,7 @@ impl ImportSession {
             Txn::Postgres(txn) => txn.commit().await.map_err(db_err)?,
             Txn::Sqlite(txn) => txn.commit().await.map_err(db_err)?,
         }
-        Ok((import_id, counts))
+        Ok(Outcome::Imported(import_id, counts))
     }
 
     async fn insert_import(
@@ -374,4 +496,28 @@ pub struct ImportRecord {
     pub format: String,
     pub uploaded_by: Option<i32>,
     pub rows: u64,
+}
+
+/// Adds (`sign` = 1) or removes (`sign` = -1) a POD's readings in `[from, to)` to or from the
+/// configuration's hourly totals: called when a membership starts, ends or changes its dates.
+pub async fn apply_window_to_hours(
+    db: &impl sea_orm::ConnectionTrait,
+    configuration_id: i32,
+    window: &MembershipWindow,
+    sign: i64,
+) -> Result<(), DbErr> {
+    let hour = "(interval_start / 3600) * 3600";
+    db.execute_unprepared(&format!(
+        "INSERT INTO configuration_hours (configuration_id, hour_start, injected_wh, withdrawn_wh) \
+         SELECT {configuration_id}, {hour}, \
+           {sign} * SUM(CASE WHEN direction = 'I' THEN wh ELSE 0 END), \
+           {sign} * SUM(CASE WHEN direction = 'W' THEN wh ELSE 0 END) \
+         FROM readings WHERE pod = '{}' AND interval_start >= {} AND interval_start < {} GROUP BY {hour} \
+         ON CONFLICT (configuration_id, hour_start) DO UPDATE SET \
+           injected_wh = configuration_hours.injected_wh + excluded.injected_wh, \
+           withdrawn_wh = configuration_hours.withdrawn_wh + excluded.withdrawn_wh",
+        window.pod, window.from, window.to
+    ))
+    .await
+    .map(|_| ())
 }

@@ -884,3 +884,133 @@ async fn regulated_parameters_are_seeded_versioned_and_admin_managed() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_cli_imports_a_file_and_reports_rejections() {
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    let run = |file: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_condivisa"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &app.database_url)
+            .env("SECRET_KEY", SECRET_KEY)
+            .env("RUST_LOG", "warn")
+            .args([
+                "import",
+                "readings",
+                &format!("{FIXTURES}/{file}"),
+                "--configuration",
+                &c.configuration.to_string(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let output = run("ExportData_marzo_IT001E00112233_immessa.csv");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("380 intervals") && stdout.contains("380 new"),
+        "{stdout}"
+    );
+
+    let rejected = run("long_errors.csv");
+    assert_eq!(rejected.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&rejected.stderr);
+    assert!(
+        stderr.contains("rejected, nothing was written") && stderr.contains("line 3:"),
+        "{stderr}"
+    );
+
+    let days = series(
+        &app,
+        &app.admin_token,
+        &format!(
+            "/api/v1/configurations/{}/energy?from=2025-03-28&to=2025-03-31",
+            c.configuration
+        ),
+    )
+    .await;
+    assert_eq!(
+        dec(&days["total_injected_kwh"]),
+        Decimal::from_str("114.283").unwrap()
+    );
+}
+
+#[tokio::test]
+async fn series_follow_membership_changes() {
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    // B withdraws 1 kWh at 10:00 on 10 and on 11 June; A injects 3 kWh at the same times.
+    let mut csv = String::from("timestamp;pod;direction;kwh;interval_minutes\n");
+    for day in [10, 11] {
+        csv.push_str(&format!(
+            "2025-06-{day}T10:00:00+02:00;IT001E00112233;injection;3;60\n"
+        ));
+        csv.push_str(&format!(
+            "2025-06-{day}T10:00:00+02:00;IT001E04455667A;withdrawal;1;60\n"
+        ));
+    }
+    summary(
+        upload_csv(
+            &app,
+            &app.admin_token,
+            c.configuration,
+            "",
+            csv.into_bytes(),
+        )
+        .await,
+    )
+    .await;
+    let path = format!(
+        "/api/v1/configurations/{}/energy?from=2025-06-10&to=2025-06-11",
+        c.configuration
+    );
+    let shared = |body: Value| -> Vec<Decimal> {
+        body["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| dec(&p["shared_kwh"]))
+            .collect()
+    };
+    assert_eq!(
+        shared(series(&app, &app.admin_token, &path).await),
+        vec![Decimal::from(1), Decimal::from(1)]
+    );
+
+    // B leaves on 11 June: from that day its withdrawal no longer counts for the community.
+    let member_b = format!("/api/v1/members/{}", c.members[1]);
+    let leave = app
+        .patch(
+            &app.admin_token,
+            &member_b,
+            &json!({ "status": "withdrawn", "withdrawn_at": "2025-06-11" }),
+        )
+        .await;
+    assert_eq!(leave.status(), StatusCode::OK);
+    let after = series(&app, &app.admin_token, &path).await;
+    assert_eq!(shared(after.clone()), vec![Decimal::from(1), Decimal::ZERO]);
+    assert_eq!(dec(&after["total_withdrawn_kwh"]), Decimal::from(1));
+    assert_eq!(dec(&after["total_injected_kwh"]), Decimal::from(6));
+
+    // Back in: the totals are restored exactly.
+    let back = app
+        .patch(
+            &app.admin_token,
+            &member_b,
+            &json!({ "status": "active", "withdrawn_at": null }),
+        )
+        .await;
+    assert_eq!(back.status(), StatusCode::OK);
+    let restored = series(&app, &app.admin_token, &path).await;
+    assert_eq!(
+        shared(restored.clone()),
+        vec![Decimal::from(1), Decimal::from(1)]
+    );
+    assert_eq!(dec(&restored["total_withdrawn_kwh"]), Decimal::from(2));
+}

@@ -263,14 +263,28 @@ async fn configuration_data_scope(
     Ok(configuration)
 }
 
+/// Whose hours a series sums: a whole configuration (its maintained hourly totals) or the
+/// membership windows of one POD (its readings).
+enum Source<'a> {
+    Configuration(i32),
+    Windows(&'a [MembershipWindow]),
+}
+
 async fn series(
     state: &AppState,
-    windows: &[MembershipWindow],
+    source: Source<'_>,
     params: &SeriesParams,
 ) -> Result<EnergySeries, ApiError> {
     let (from, to) = period(params.from, params.to)?;
     let granularity = params.granularity.unwrap_or(Granularity::Day);
-    let hours = crud::energy::hourly_totals(&state.db, windows, from, to).await?;
+    let hours = match source {
+        Source::Configuration(id) => {
+            crud::energy::configuration_hourly_totals(&state.db, id, from, to).await?
+        }
+        Source::Windows(windows) => {
+            crud::energy::hourly_totals(&state.db, windows, from, to).await?
+        }
+    };
     let buckets = bucketize(hours, granularity);
     let total = |f: fn(&crate::domain::energy_series::Bucket) -> i64| {
         from_fixed(buckets.iter().map(f).sum(), KWH_MILLI)
@@ -340,8 +354,9 @@ pub async fn configuration_energy(
     ValidQuery(params): ValidQuery<SeriesParams>,
 ) -> Result<Json<EnergySeries>, ApiError> {
     let configuration = configuration_data_scope(&state, &current, id).await?;
-    let windows = membership_windows(&state.db, configuration.id).await?;
-    Ok(Json(series(&state, &windows, &params).await?))
+    Ok(Json(
+        series(&state, Source::Configuration(configuration.id), &params).await?,
+    ))
 }
 
 /// The same as a chart.
@@ -366,8 +381,7 @@ pub async fn configuration_energy_svg(
     ValidQuery(params): ValidQuery<SeriesParams>,
 ) -> Result<Response, ApiError> {
     let configuration = configuration_data_scope(&state, &current, id).await?;
-    let windows = membership_windows(&state.db, configuration.id).await?;
-    let series = series(&state, &windows, &params).await?;
+    let series = series(&state, Source::Configuration(configuration.id), &params).await?;
     Ok(svg_response(&configuration.name, &series))
 }
 
@@ -407,7 +421,9 @@ pub async fn member_energy(
     ValidQuery(params): ValidQuery<SeriesParams>,
 ) -> Result<Json<EnergySeries>, ApiError> {
     let (_, windows) = member_windows(&state, &current, id).await?;
-    Ok(Json(series(&state, &windows, &params).await?))
+    Ok(Json(
+        series(&state, Source::Windows(&windows), &params).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -430,6 +446,6 @@ pub async fn member_energy_svg(
     ValidQuery(params): ValidQuery<SeriesParams>,
 ) -> Result<Response, ApiError> {
     let (pod, windows) = member_windows(&state, &current, id).await?;
-    let series = series(&state, &windows, &params).await?;
+    let series = series(&state, Source::Windows(&windows), &params).await?;
     Ok(svg_response(&format!("POD {pod}"), &series))
 }

@@ -12,10 +12,12 @@ use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
 use crate::app::AppState;
 use crate::core::permissions::Permission;
 use crate::crud;
+use crate::crud::readings::apply_window_to_hours;
 use crate::domain::community_rules::{
     check_member, is_final_customer, may_have_plants, memberships_overlap,
 };
 use crate::domain::pod::Pod;
+use crate::imports::window_of;
 use crate::models::enums::{
     ConfigurationStatus, ConfigurationType, MemberCategory, MemberRole, MemberStatus,
 };
@@ -185,7 +187,11 @@ pub async fn delete_member(
             "The member has plants: delete them first, or withdraw the member".into(),
         ));
     }
-    crud::members::delete(&state.db, existing).await?;
+    let txn = state.db.begin().await?;
+    let window = window_of(&existing.pod, existing.joined_at, existing.withdrawn_at);
+    apply_window_to_hours(&txn, existing.configuration_id, &window, -1).await?;
+    crud::members::delete(&txn, existing).await?;
+    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -268,6 +274,10 @@ async fn save(
     }
 
     let existing_id = existing.as_ref().map(|m| m.id);
+    let old_window = existing
+        .as_ref()
+        .map(|m| window_of(&m.pod, m.joined_at, m.withdrawn_at));
+    let new_window = window_of(&draft.pod, draft.joined_at, draft.withdrawn_at);
     let txn = state.db.begin().await?;
     crud::write_lock(&txn, &format!("pod:{}", draft.pod)).await?;
     crud::write_lock(&txn, &format!("configuration:{}", configuration.id)).await?;
@@ -324,6 +334,13 @@ async fn save(
     } else {
         crud::insert(&txn, model).await?
     };
+    // The configuration's hourly totals follow the membership's dates.
+    if old_window.as_ref() != Some(&new_window) {
+        if let Some(old) = &old_window {
+            apply_window_to_hours(&txn, configuration.id, old, -1).await?;
+        }
+        apply_window_to_hours(&txn, configuration.id, &new_window, 1).await?;
+    }
     txn.commit().await?;
     Ok(saved)
 }
