@@ -72,7 +72,8 @@ def main():
         subprocess.run(["psql", PG_ADMIN, "-qc", "CREATE DATABASE condivisa_bench"], check=True)
         url = "postgres://postgres@127.0.0.1:5432/condivisa_bench"
     env = dict(os.environ, DATABASE_URL=url, BIND_ADDRESS=f"127.0.0.1:{PORT}", SECRET_KEY="bench-secret-key-of-at-least-32-characters",
-               FIRST_SUPERUSER_EMAIL="admin@example.com", FIRST_SUPERUSER_PASSWORD="bench-password", RUST_LOG="warn")
+               FIRST_SUPERUSER_EMAIL="admin@example.com", FIRST_SUPERUSER_PASSWORD="bench-password",
+               RUST_LOG=os.environ.get("BENCH_LOG", "warn"), LOG_FORMAT="json")
     server = subprocess.Popen([os.path.abspath(args.binary), "serve"], cwd=workdir, env=env)
     try:
         for _ in range(100):

@@ -4,7 +4,9 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 use crate::crud::readings::{ImportRecord, ImportSession, MembershipWindow, Outcome};
-use crate::domain::meter_files::{Format, LineError, MeterFileParser, ParseOptions, rome_to_utc};
+use crate::domain::meter_files::{
+    Format, LineError, MeterFileParser, ParseOptions, Reading, rome_to_utc,
+};
 use crate::models::{configuration, member};
 
 /// At most this many problems are reported; the file is rejected at the first anyway.
@@ -76,6 +78,7 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
     uploaded_by: Option<i32>,
     mut progress: impl FnMut(u64),
 ) -> Result<ImportSummary, ImportError> {
+    let started = std::time::Instant::now();
     let source = options
         .file_name
         .clone()
@@ -105,7 +108,26 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
     let format = format_name(parser.format()).to_string();
 
     let windows = membership_windows(db, configuration.id).await?;
-    let mut session = ImportSession::begin(db, configuration.id, &windows).await?;
+    let mut import = ImportRecord {
+        configuration_id: Some(configuration.id),
+        kind: "readings",
+        source,
+        format: format.clone(),
+        uploaded_by,
+        rows: 0,
+    };
+    let session = ImportSession::begin(db, configuration.id, &import).await?;
+    // Parsing (here) and writing (a task of its own) overlap, so both cores work; the bounded
+    // channel keeps memory flat whatever the file size.
+    let (batches, mut incoming) = tokio::sync::mpsc::channel::<Vec<Reading>>(2);
+    let writer = tokio::spawn(async move {
+        let mut session = session;
+        while let Some(batch) = incoming.recv().await {
+            session.stage(&batch).await?;
+        }
+        Ok::<ImportSession, DbErr>(session)
+    });
+    let membership = MembershipIndex::new(&windows);
     let mut pod_ranges: std::collections::HashMap<String, (i64, i64)> =
         std::collections::HashMap::new();
     let mut problems: Vec<(u64, String)> = Vec::new();
@@ -127,18 +149,33 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
             continue;
         }
         rows += 1;
+        let before = batch.len();
         if let Err(error) = parser.parse_line(line_number, line, &mut batch) {
             record(&mut problems, error);
-            if problems.len() >= MAX_REPORTED_PROBLEMS {
-                break;
+        }
+        // Rows outside the memberships are reported and kept out; the rest are still staged,
+        // so that duplicates are found in the same round.
+        let mut index = before;
+        while index < batch.len() {
+            match membership.problem(&batch[index]) {
+                Some(message) => {
+                    if problems.last().map(|(line, _)| *line) != Some(batch[index].line) {
+                        problems.push((batch[index].line, message));
+                    }
+                    batch.remove(index);
+                }
+                None => index += 1,
             }
         }
+        if problems.len() >= MAX_REPORTED_PROBLEMS {
+            break;
+        }
         if batch.len() >= BATCH {
-            if problems.is_empty() {
-                note_ranges(&mut pod_ranges, &batch);
-                session.stage(&batch).await?;
+            note_ranges(&mut pod_ranges, &batch);
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH + 128));
+            if batches.send(full).await.is_err() {
+                break; // the writer failed: its error is reported below
             }
-            batch.clear();
             progress(bytes_read);
         }
     }
@@ -147,25 +184,36 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
     {
         record(&mut problems, error);
     }
+    note_ranges(&mut pod_ranges, &batch);
+    let _ = batches.send(batch).await;
+    drop(batches);
+    let mut session = writer
+        .await
+        .map_err(|e| DbErr::Custom(format!("import writer: {e}")))??;
     if !problems.is_empty() {
+        problems.extend(session.duplicate_problems(MAX_REPORTED_PROBLEMS).await?);
+        problems.sort();
+        problems.dedup_by_key(|(line, _)| *line);
+        problems.truncate(MAX_REPORTED_PROBLEMS);
         // Dropping the session rolls the transaction back: nothing was written.
         return Err(ImportError::Rejected(problems));
     }
-    note_ranges(&mut pod_ranges, &batch);
-    session.stage(&batch).await?;
     progress(bytes_read);
-    let import = ImportRecord {
-        configuration_id: Some(configuration.id),
-        kind: "readings",
-        source,
-        format: format.clone(),
-        uploaded_by,
-        rows,
-    };
-    let (import_id, counts) = match session
+    tracing::info!(
+        readings = session.staged(),
+        seconds = started.elapsed().as_secs_f64(),
+        "import: file read and staged"
+    );
+    import.rows = rows;
+    let merge_started = std::time::Instant::now();
+    let outcome = session
         .finish(&import, &pod_ranges, MAX_REPORTED_PROBLEMS)
-        .await?
-    {
+        .await?;
+    tracing::info!(
+        seconds = merge_started.elapsed().as_secs_f64(),
+        "import: checked, merged and committed"
+    );
+    let (import_id, counts) = match outcome {
         Outcome::Imported(id, counts) => (id, counts),
         Outcome::Rejected(problems) => return Err(ImportError::Rejected(problems)),
     };
@@ -215,5 +263,50 @@ pub fn window_of(
         to: withdrawn_at
             .and_then(|d| rome_to_utc(d, 0, 0, false))
             .unwrap_or(i64::MAX),
+    }
+}
+
+/// The configuration's membership windows by POD, to check every reading as it is parsed.
+struct MembershipIndex<'a> {
+    by_pod: std::collections::HashMap<&'a str, Vec<(i64, i64)>>,
+}
+
+impl<'a> MembershipIndex<'a> {
+    fn new(windows: &'a [MembershipWindow]) -> Self {
+        let mut by_pod: std::collections::HashMap<&str, Vec<(i64, i64)>> =
+            std::collections::HashMap::new();
+        for w in windows {
+            by_pod
+                .entry(w.pod.as_str())
+                .or_default()
+                .push((w.from, w.to));
+        }
+        MembershipIndex { by_pod }
+    }
+
+    /// Why `reading` cannot be imported into the configuration, if it cannot.
+    fn problem(&self, reading: &Reading) -> Option<String> {
+        match self.by_pod.get(reading.pod.as_str()) {
+            None => Some(format!(
+                "POD {} is not a member of the configuration",
+                reading.pod
+            )),
+            Some(windows)
+                if windows.iter().any(|(from, to)| {
+                    *from <= reading.interval_start && reading.interval_start < *to
+                }) =>
+            {
+                None
+            }
+            Some(_) => {
+                let when = chrono::DateTime::from_timestamp(reading.interval_start, 0)
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default();
+                Some(format!(
+                    "POD {} is not a member of the configuration at {when}",
+                    reading.pod
+                ))
+            }
+        }
     }
 }

@@ -55,7 +55,13 @@ pub struct ImportSession {
     txn: Txn,
     staged: u64,
     configuration_id: i32,
-    windows: Vec<MembershipWindow>,
+    import_id: i32,
+    /// PODs with no stored readings before this import: their rows go straight into
+    /// `readings` (PostgreSQL `COPY`), skipping the staging table and the merge.
+    clean: std::collections::HashMap<String, bool>,
+    direct: u64,
+    /// Hourly totals of the rows written directly, added to `configuration_hours` at the end.
+    direct_hours: std::collections::BTreeMap<i64, (i64, i64)>,
 }
 
 /// How an import ended.
@@ -80,7 +86,7 @@ impl ImportSession {
     pub async fn begin(
         db: &DatabaseConnection,
         configuration_id: i32,
-        memberships: &[MembershipWindow],
+        import: &ImportRecord,
     ) -> Result<ImportSession, DbErr> {
         let txn = match db.get_database_backend() {
             DbBackend::Postgres => Txn::Postgres(
@@ -100,12 +106,16 @@ impl ImportSession {
             txn,
             staged: 0,
             configuration_id,
-            windows: memberships.to_vec(),
+            import_id: 0,
+            clean: Default::default(),
+            direct: 0,
+            direct_hours: Default::default(),
         };
         if let Txn::Postgres(_) = session.txn {
             // The merge hashes millions of staged rows: keep that in memory, for this transaction only.
             session.execute("SET LOCAL work_mem = '256MB'").await?;
         }
+        session.import_id = session.insert_import(import, 0, 0).await?;
         let temp = match session.txn {
             Txn::Postgres(_) => "CREATE TEMPORARY TABLE {} ({}) ON COMMIT DROP",
             Txn::Sqlite(_) => "CREATE TEMPORARY TABLE {} ({})",
@@ -116,38 +126,11 @@ impl ImportSession {
             .execute("DROP TABLE IF EXISTS import_staging")
             .await?;
         session
-            .execute("DROP TABLE IF EXISTS import_memberships")
-            .await?;
-        session
             .execute(&create(
                 "import_staging",
                 "pod VARCHAR(15) NOT NULL, direction CHAR(1) NOT NULL, interval_start BIGINT NOT NULL, \
                  interval_minutes SMALLINT NOT NULL, wh BIGINT NOT NULL, line BIGINT NOT NULL",
             ))
-            .await?;
-        session
-            .execute(&create(
-                "import_memberships",
-                "pod VARCHAR(15) NOT NULL, from_ts BIGINT NOT NULL, to_ts BIGINT NOT NULL",
-            ))
-            .await?;
-        for chunk in memberships.chunks(500) {
-            let mut sql =
-                String::from("INSERT INTO import_memberships (pod, from_ts, to_ts) VALUES ");
-            for (i, window) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                // PODs are validated codes (letters and digits only): safe as literals.
-                sql.push_str(&format!(
-                    "('{}', {}, {})",
-                    window.pod, window.from, window.to
-                ));
-            }
-            session.execute(&sql).await?;
-        }
-        session
-            .execute("CREATE INDEX import_memberships_pod ON import_memberships (pod)")
             .await?;
         Ok(session)
     }
@@ -166,73 +149,155 @@ impl ImportSession {
         })
     }
 
-    async fn fetch_keyed(&mut self, sql: &str) -> Result<Vec<(String, i64, i64)>, DbErr> {
-        use sqlx::Row;
-        on_txn!(self, txn => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_all(&mut **txn).await.map_err(db_err)?;
-            rows.iter()
-                .map(|row| Ok((row.try_get::<String, _>(0).map_err(db_err)?, row.try_get::<i64, _>(1).map_err(db_err)?, row.try_get::<i64, _>(2).map_err(db_err)?)))
-                .collect()
-        })
-    }
-
     /// Adds parsed readings to the staging table.
+    /// Adds parsed readings: straight into `readings` for PODs that had none (PostgreSQL), to
+    /// the staging table for the others (their values may revise stored ones).
     pub async fn stage(&mut self, readings: &[Reading]) -> Result<(), DbErr> {
         if readings.is_empty() {
             return Ok(());
         }
+        if let Txn::Postgres(_) = self.txn {
+            for r in readings {
+                if !self.clean.contains_key(&r.pod) {
+                    let stored = self
+                        .fetch_i64s(&format!(
+                            "SELECT CAST(1 AS BIGINT) FROM readings WHERE pod = '{}' LIMIT 1",
+                            r.pod
+                        ))
+                        .await?;
+                    self.clean.insert(r.pod.clone(), stored.is_empty());
+                }
+            }
+            let (direct, staged): (Vec<&Reading>, Vec<&Reading>) = readings
+                .iter()
+                .partition(|r| self.clean.get(&r.pod).copied().unwrap_or(false));
+            let mut staged = staged;
+            if !direct.is_empty() {
+                self.execute("SAVEPOINT import_direct").await?;
+                match self.copy_into_readings(&direct).await {
+                    Ok(()) => {
+                        self.execute("RELEASE SAVEPOINT import_direct").await?;
+                        self.direct += direct.len() as u64;
+                        for r in &direct {
+                            let hour = self
+                                .direct_hours
+                                .entry(r.interval_start - r.interval_start.rem_euclid(3600))
+                                .or_default();
+                            match r.direction {
+                                Direction::Injection => hour.0 += r.wh,
+                                Direction::Withdrawal => hour.1 += r.wh,
+                            }
+                        }
+                    }
+                    Err(error)
+                        if error
+                            .as_database_error()
+                            .is_some_and(|e| e.is_unique_violation()) =>
+                    {
+                        // A duplicate inside the file: these PODs go through staging, where
+                        // duplicates are found with their line numbers.
+                        self.execute("ROLLBACK TO SAVEPOINT import_direct").await?;
+                        for r in &direct {
+                            self.clean.insert(r.pod.clone(), false);
+                        }
+                        staged.extend(direct);
+                    }
+                    Err(error) => return Err(db_err(error)),
+                }
+            }
+            return self.copy_into_staging(&staged).await;
+        }
+        let all: Vec<&Reading> = readings.iter().collect();
+        self.insert_into_staging(&all).await
+    }
+
+    async fn copy_into_readings(&mut self, readings: &[&Reading]) -> Result<(), sqlx::Error> {
+        let Txn::Postgres(txn) = &mut self.txn else {
+            return Ok(());
+        };
+        let mut copy = txn
+            .copy_in_raw("COPY readings (pod, direction, interval_start, interval_minutes, wh, revision, import_id) FROM STDIN")
+            .await?;
+        let mut buffer = String::with_capacity(readings.len() * 48);
+        for r in readings {
+            use std::fmt::Write;
+            let _ = writeln!(
+                buffer,
+                "{}\t{}\t{}\t{}\t{}\t1\t{}",
+                r.pod,
+                direction_code(r.direction),
+                r.interval_start,
+                r.interval_minutes,
+                r.wh,
+                self.import_id
+            );
+        }
+        copy.send(buffer.as_bytes()).await?;
+        copy.finish().await?;
+        Ok(())
+    }
+
+    async fn copy_into_staging(&mut self, readings: &[&Reading]) -> Result<(), DbErr> {
+        if readings.is_empty() {
+            return Ok(());
+        }
         self.staged += readings.len() as u64;
-        match &mut self.txn {
-            Txn::Postgres(txn) => {
-                let mut copy = txn
-                    .copy_in_raw(&format!(
-                        "COPY import_staging ({STAGING_COLUMNS}) FROM STDIN"
-                    ))
-                    .await
-                    .map_err(db_err)?;
-                let mut buffer = String::with_capacity(readings.len() * 48);
-                for r in readings {
-                    use std::fmt::Write;
-                    let _ = writeln!(
-                        buffer,
-                        "{}\t{}\t{}\t{}\t{}\t{}",
-                        r.pod,
-                        direction_code(r.direction),
-                        r.interval_start,
-                        r.interval_minutes,
-                        r.wh,
-                        r.line
-                    );
-                }
-                copy.send(buffer.as_bytes()).await.map_err(db_err)?;
-                copy.finish().await.map_err(db_err)?;
+        let Txn::Postgres(txn) = &mut self.txn else {
+            return Ok(());
+        };
+        let mut copy = txn
+            .copy_in_raw(&format!(
+                "COPY import_staging ({STAGING_COLUMNS}) FROM STDIN"
+            ))
+            .await
+            .map_err(db_err)?;
+        let mut buffer = String::with_capacity(readings.len() * 48);
+        for r in readings {
+            use std::fmt::Write;
+            let _ = writeln!(
+                buffer,
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                r.pod,
+                direction_code(r.direction),
+                r.interval_start,
+                r.interval_minutes,
+                r.wh,
+                r.line
+            );
+        }
+        copy.send(buffer.as_bytes()).await.map_err(db_err)?;
+        copy.finish().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_into_staging(&mut self, readings: &[&Reading]) -> Result<(), DbErr> {
+        self.staged += readings.len() as u64;
+        let Txn::Sqlite(txn) = &mut self.txn else {
+            return Ok(());
+        };
+        for chunk in readings.chunks(SQLITE_BATCH) {
+            let mut sql = String::with_capacity(40 + chunk.len() * 14);
+            sql.push_str("INSERT INTO import_staging (");
+            sql.push_str(STAGING_COLUMNS);
+            sql.push_str(") VALUES ");
+            for i in 0..chunk.len() {
+                sql.push_str(if i == 0 {
+                    "(?,?,?,?,?,?)"
+                } else {
+                    ",(?,?,?,?,?,?)"
+                });
             }
-            Txn::Sqlite(txn) => {
-                for chunk in readings.chunks(SQLITE_BATCH) {
-                    let mut sql = String::with_capacity(40 + chunk.len() * 14);
-                    sql.push_str("INSERT INTO import_staging (");
-                    sql.push_str(STAGING_COLUMNS);
-                    sql.push_str(") VALUES ");
-                    for i in 0..chunk.len() {
-                        sql.push_str(if i == 0 {
-                            "(?,?,?,?,?,?)"
-                        } else {
-                            ",(?,?,?,?,?,?)"
-                        });
-                    }
-                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for r in chunk {
-                        query = query
-                            .bind(r.pod.as_str())
-                            .bind(direction_code(r.direction))
-                            .bind(r.interval_start)
-                            .bind(i64::from(r.interval_minutes))
-                            .bind(r.wh)
-                            .bind(r.line as i64);
-                    }
-                    query.execute(&mut **txn).await.map_err(db_err)?;
-                }
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                query = query
+                    .bind(r.pod.as_str())
+                    .bind(direction_code(r.direction))
+                    .bind(r.interval_start)
+                    .bind(i64::from(r.interval_minutes))
+                    .bind(r.wh)
+                    .bind(r.line as i64);
             }
+            query.execute(&mut **txn).await.map_err(db_err)?;
         }
         Ok(())
     }
@@ -241,46 +306,15 @@ impl ImportSession {
         on_txn!(self, txn => sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut **txn).await.map(|r| r.rows_affected()))
     }
 
-    /// Staged rows of PODs whose readings fall outside their membership windows, by line.
-    async fn membership_problems(
-        &mut self,
-        pods: &[&str],
-        limit: usize,
-    ) -> Result<Vec<(u64, String)>, DbErr> {
-        let list: Vec<String> = pods.iter().map(|p| format!("'{p}'")).collect();
-        let outsiders = self
-            .fetch_keyed(&format!(
-                "SELECT s.pod, s.line, s.interval_start FROM import_staging s WHERE s.pod IN ({}) AND NOT EXISTS ( \
-                   SELECT 1 FROM import_memberships m \
-                   WHERE m.pod = s.pod AND s.interval_start >= m.from_ts AND s.interval_start < m.to_ts) \
-                 ORDER BY s.line LIMIT {limit}",
-                list.join(", ")
-            ))
-            .await?;
-        Ok(outsiders
-            .into_iter()
-            .map(|(pod, line, start)| {
-                let when = chrono::DateTime::from_timestamp(start, 0)
-                    .map(|t| t.to_rfc3339())
-                    .unwrap_or_default();
-                let message = if self.windows.iter().any(|w| w.pod == pod) {
-                    format!("POD {pod} is not a member of the configuration at {when}")
-                } else {
-                    format!("POD {pod} is not a member of the configuration")
-                };
-                (line as u64, message)
-            })
-            .collect())
-    }
-
-    async fn duplicate_problems(&mut self, limit: usize) -> Result<Vec<(u64, String)>, DbErr> {
+    /// Up to `limit` rows that repeat an earlier row's POD, direction and interval, by line.
+    pub async fn duplicate_problems(&mut self, limit: usize) -> Result<Vec<(u64, String)>, DbErr> {
         let duplicates = self
             .fetch_i64s(&format!(
                 "SELECT MIN(line), MAX(line) FROM import_staging GROUP BY pod, direction, interval_start \
                  HAVING COUNT(*) > 1 ORDER BY MIN(line) LIMIT {limit}"
             ))
             .await?;
-        Ok(duplicates
+        let mut problems: Vec<(u64, String)> = duplicates
             .into_iter()
             .map(|row| {
                 (
@@ -291,13 +325,32 @@ impl ImportSession {
                     ),
                 )
             })
-            .collect())
+            .collect();
+        if self.direct > 0 {
+            let import_id = self.import_id;
+            let earlier = self
+                .fetch_i64s(&format!(
+                    "SELECT s.line FROM import_staging s JOIN readings r ON r.pod = s.pod AND r.direction = s.direction \
+                     AND r.interval_start = s.interval_start WHERE r.import_id = {import_id} ORDER BY s.line LIMIT {limit}"
+                ))
+                .await?;
+            problems.extend(earlier.into_iter().map(|row| {
+                (
+                    row[0] as u64,
+                    "duplicate: the same POD, direction and interval appear earlier in the file"
+                        .to_string(),
+                )
+            }));
+        }
+        problems.sort();
+        problems.truncate(limit);
+        Ok(problems)
     }
 
-    /// Checks the staged rows and, if they are sound, merges them into `readings` (keeping
-    /// superseded values as revisions), updates the configuration's hourly totals, records the
-    /// import and commits. `pod_ranges` are the first and last instants per POD in the file,
-    /// gathered while parsing, so the common checks need no pass over the staged rows.
+    /// Merges the staged rows into `readings` (keeping superseded values as revisions), updates
+    /// the configuration's hourly totals, completes the import record and commits. Rows were
+    /// already checked against the memberships while streaming; `pod_ranges` (first and last
+    /// instant per POD) tell whether staged rows can meet stored ones at all.
     pub async fn finish(
         mut self,
         import: &ImportRecord,
@@ -306,140 +359,134 @@ impl ImportSession {
     ) -> Result<Outcome, DbErr> {
         let key_match =
             "r.pod = s.pod AND r.direction = s.direction AND r.interval_start = s.interval_start";
-        let outside: Vec<&str> = pod_ranges
-            .iter()
-            .filter(|(pod, (first, last))| {
-                !self
-                    .windows
-                    .iter()
-                    .any(|w| &w.pod == *pod && w.from <= *first && *last < w.to)
-            })
-            .map(|(pod, _)| pod.as_str())
-            .collect();
-        if !outside.is_empty() {
-            let mut problems = self.membership_problems(&outside, limit).await?;
-            if !problems.is_empty() {
-                // Rejected anyway: report the duplicates too, so one round of fixes suffices.
-                problems.extend(self.duplicate_problems(limit).await?);
-                problems.sort();
-                problems.truncate(limit);
-                return Ok(Outcome::Rejected(problems));
-            }
-        }
-        let mut overlaps_stored = false;
-        for (pod, (first, last)) in pod_ranges {
-            let found = self
-                .fetch_i64s(&format!(
-                    "SELECT CAST(1 AS BIGINT) FROM readings WHERE pod = '{pod}' \
-                     AND interval_start >= {first} AND interval_start <= {last} LIMIT 1"
-                ))
-                .await?;
-            if !found.is_empty() {
-                overlaps_stored = true;
-                break;
-            }
-        }
-        let intervals = self.staged;
-        let pods = pod_ranges.len() as u64;
-        let import_id = self.insert_import(import, intervals, pods).await?;
+        let import_id = self.import_id;
         let configuration = self.configuration_id;
         let hours_upsert = "ON CONFLICT (configuration_id, hour_start) DO UPDATE SET \
              injected_wh = configuration_hours.injected_wh + excluded.injected_wh, \
              withdrawn_wh = configuration_hours.withdrawn_wh + excluded.withdrawn_wh";
         let hour = "(s.interval_start / 3600) * 3600";
-        let counts = if !overlaps_stored {
-            // Only new values: one insert, with the primary key catching duplicates in the file.
-            self.execute("SAVEPOINT import_insert").await?;
-            let inserted = self
-                .try_execute(&format!(
-                    "INSERT INTO readings (pod, direction, interval_start, interval_minutes, wh, revision, import_id) \
-                     SELECT s.pod, s.direction, s.interval_start, s.interval_minutes, s.wh, 1, {import_id} FROM import_staging s"
-                ))
-                .await;
-            match inserted {
-                Ok(new_values) => {
-                    self.execute(&format!(
-                        "INSERT INTO configuration_hours (configuration_id, hour_start, injected_wh, withdrawn_wh) \
-                         SELECT {configuration}, {hour}, \
-                           SUM(CASE WHEN s.direction = 'I' THEN s.wh ELSE 0 END), \
-                           SUM(CASE WHEN s.direction = 'W' THEN s.wh ELSE 0 END) \
-                         FROM import_staging s WHERE 1 = 1 GROUP BY {hour} {hours_upsert}"
+        let mut counts = MergeCounts {
+            intervals: self.staged + self.direct,
+            pods: pod_ranges.len() as u64,
+            new_values: self.direct,
+            revised_values: 0,
+            unchanged: 0,
+        };
+        if self.staged > 0 {
+            let mut overlaps_stored = false;
+            for (pod, (first, last)) in pod_ranges {
+                if self.clean.get(pod).copied().unwrap_or(false) {
+                    continue;
+                }
+                let found = self
+                    .fetch_i64s(&format!(
+                        "SELECT CAST(1 AS BIGINT) FROM readings WHERE pod = '{pod}' AND import_id <> {import_id} \
+                         AND interval_start >= {first} AND interval_start <= {last} LIMIT 1"
                     ))
                     .await?;
-                    MergeCounts {
-                        intervals,
-                        pods,
-                        new_values,
-                        revised_values: 0,
-                        unchanged: 0,
+                if !found.is_empty() {
+                    overlaps_stored = true;
+                    break;
+                }
+            }
+            if !overlaps_stored {
+                // Only new values: one insert, with the primary key catching duplicates.
+                self.execute("SAVEPOINT import_insert").await?;
+                let inserted = self
+                    .try_execute(&format!(
+                        "INSERT INTO readings (pod, direction, interval_start, interval_minutes, wh, revision, import_id) \
+                         SELECT s.pod, s.direction, s.interval_start, s.interval_minutes, s.wh, 1, {import_id} FROM import_staging s"
+                    ))
+                    .await;
+                match inserted {
+                    Ok(new_values) => {
+                        self.execute(&format!(
+                            "INSERT INTO configuration_hours (configuration_id, hour_start, injected_wh, withdrawn_wh) \
+                             SELECT {configuration}, {hour}, \
+                               SUM(CASE WHEN s.direction = 'I' THEN s.wh ELSE 0 END), \
+                               SUM(CASE WHEN s.direction = 'W' THEN s.wh ELSE 0 END) \
+                             FROM import_staging s WHERE 1 = 1 GROUP BY {hour} {hours_upsert}"
+                        ))
+                        .await?;
+                        counts.new_values += new_values;
                     }
+                    Err(error)
+                        if error
+                            .as_database_error()
+                            .is_some_and(|e| e.is_unique_violation()) =>
+                    {
+                        self.execute("ROLLBACK TO SAVEPOINT import_insert").await?;
+                        return Ok(Outcome::Rejected(self.duplicate_problems(limit).await?));
+                    }
+                    Err(error) => return Err(db_err(error)),
                 }
-                Err(error)
-                    if error
-                        .as_database_error()
-                        .is_some_and(|e| e.is_unique_violation()) =>
-                {
-                    self.execute("ROLLBACK TO SAVEPOINT import_insert").await?;
-                    return Ok(Outcome::Rejected(self.duplicate_problems(limit).await?));
+            } else {
+                let duplicates = self.duplicate_problems(limit).await?;
+                if !duplicates.is_empty() {
+                    return Ok(Outcome::Rejected(duplicates));
                 }
-                Err(error) => return Err(db_err(error)),
-            }
-        } else {
-            let duplicates = self.duplicate_problems(limit).await?;
-            if !duplicates.is_empty() {
-                return Ok(Outcome::Rejected(duplicates));
-            }
-            let revised = self
-                .fetch_i64s(&format!(
-                    "SELECT COUNT(*) FROM import_staging s JOIN readings r ON {key_match} WHERE r.wh <> s.wh"
-                ))
-                .await?[0][0] as u64;
-            // Hourly totals move by the difference each new or changed value makes.
-            self.execute(&format!(
-                "INSERT INTO configuration_hours (configuration_id, hour_start, injected_wh, withdrawn_wh) \
-                 SELECT {configuration}, {hour}, \
-                   SUM(CASE WHEN s.direction = 'I' THEN s.wh - COALESCE(r.wh, 0) ELSE 0 END), \
-                   SUM(CASE WHEN s.direction = 'W' THEN s.wh - COALESCE(r.wh, 0) ELSE 0 END) \
-                 FROM import_staging s LEFT JOIN readings r ON {key_match} \
-                 WHERE r.wh IS NULL OR r.wh <> s.wh GROUP BY {hour} {hours_upsert}"
-            ))
-            .await?;
-            self.execute(&format!(
-                "INSERT INTO reading_revisions (pod, direction, interval_start, interval_minutes, wh, revision, import_id, superseded_by) \
-                 SELECT r.pod, r.direction, r.interval_start, r.interval_minutes, r.wh, r.revision, r.import_id, {import_id} \
-                 FROM readings r JOIN import_staging s ON {key_match} WHERE r.wh <> s.wh"
-            ))
-            .await?;
-            self.execute(&format!(
-                "UPDATE readings SET wh = s.wh, interval_minutes = s.interval_minutes, revision = readings.revision + 1, \
-                 import_id = {import_id} FROM import_staging s \
-                 WHERE readings.pod = s.pod AND readings.direction = s.direction \
-                   AND readings.interval_start = s.interval_start AND readings.wh <> s.wh"
-            ))
-            .await?;
-            let new_values = self
-                .execute(&format!(
-                    "INSERT INTO readings (pod, direction, interval_start, interval_minutes, wh, revision, import_id) \
-                     SELECT s.pod, s.direction, s.interval_start, s.interval_minutes, s.wh, 1, {import_id} \
-                     FROM import_staging s WHERE NOT EXISTS (SELECT 1 FROM readings r WHERE {key_match})"
+                let revised = self
+                    .fetch_i64s(&format!(
+                        "SELECT COUNT(*) FROM import_staging s JOIN readings r ON {key_match} WHERE r.wh <> s.wh"
+                    ))
+                    .await?[0][0] as u64;
+                // Hourly totals move by the difference each new or changed value makes.
+                self.execute(&format!(
+                    "INSERT INTO configuration_hours (configuration_id, hour_start, injected_wh, withdrawn_wh) \
+                     SELECT {configuration}, {hour}, \
+                       SUM(CASE WHEN s.direction = 'I' THEN s.wh - COALESCE(r.wh, 0) ELSE 0 END), \
+                       SUM(CASE WHEN s.direction = 'W' THEN s.wh - COALESCE(r.wh, 0) ELSE 0 END) \
+                     FROM import_staging s LEFT JOIN readings r ON {key_match} \
+                     WHERE r.wh IS NULL OR r.wh <> s.wh GROUP BY {hour} {hours_upsert}"
                 ))
                 .await?;
-            MergeCounts {
-                intervals,
-                pods,
-                new_values,
-                revised_values: revised,
-                unchanged: intervals - new_values - revised,
+                self.execute(&format!(
+                    "INSERT INTO reading_revisions (pod, direction, interval_start, interval_minutes, wh, revision, import_id, superseded_by) \
+                     SELECT r.pod, r.direction, r.interval_start, r.interval_minutes, r.wh, r.revision, r.import_id, {import_id} \
+                     FROM readings r JOIN import_staging s ON {key_match} WHERE r.wh <> s.wh"
+                ))
+                .await?;
+                self.execute(&format!(
+                    "UPDATE readings SET wh = s.wh, interval_minutes = s.interval_minutes, revision = readings.revision + 1, \
+                     import_id = {import_id} FROM import_staging s \
+                     WHERE readings.pod = s.pod AND readings.direction = s.direction \
+                       AND readings.interval_start = s.interval_start AND readings.wh <> s.wh"
+                ))
+                .await?;
+                let new_values = self
+                    .execute(&format!(
+                        "INSERT INTO readings (pod, direction, interval_start, interval_minutes, wh, revision, import_id) \
+                         SELECT s.pod, s.direction, s.interval_start, s.interval_minutes, s.wh, 1, {import_id} \
+                         FROM import_staging s WHERE NOT EXISTS (SELECT 1 FROM readings r WHERE {key_match})"
+                    ))
+                    .await?;
+                counts.new_values += new_values;
+                counts.revised_values = revised;
+                counts.unchanged = self.staged - new_values - revised;
             }
-        };
+        }
+        let direct_hours = std::mem::take(&mut self.direct_hours);
+        let rows: Vec<String> = direct_hours
+            .iter()
+            .map(|(hour, (injected, withdrawn))| {
+                format!("({configuration}, {hour}, {injected}, {withdrawn})")
+            })
+            .collect();
+        for chunk in rows.chunks(500) {
+            self.execute(&format!(
+                "INSERT INTO configuration_hours (configuration_id, hour_start, injected_wh, withdrawn_wh) VALUES {} {hours_upsert}",
+                chunk.join(", ")
+            ))
+            .await?;
+        }
         self.execute(&format!(
-            "UPDATE reading_imports SET new_values = {}, revised_values = {}, unchanged = {} WHERE id = {import_id}",
-            counts.new_values, counts.revised_values, counts.unchanged
+            "UPDATE reading_imports SET rows = {}, intervals = {}, pods = {}, new_values = {}, revised_values = {}, \
+             unchanged = {} WHERE id = {import_id}",
+            import.rows, counts.intervals, counts.pods, counts.new_values, counts.revised_values, counts.unchanged
         ))
         .await?;
         if let Txn::Sqlite(_) = self.txn {
             self.execute("DROP TABLE import_staging").await?;
-            self.execute("DROP TABLE import_memberships").await?;
         }
         match self.txn {
             Txn::Postgres(txn) => txn.commit().await.map_err(db_err)?,
@@ -483,8 +530,9 @@ impl ImportSession {
         }
     }
 
+    /// Readings taken so far (staged or written directly).
     pub fn staged(&self) -> u64 {
-        self.staged
+        self.staged + self.direct
     }
 }
 
