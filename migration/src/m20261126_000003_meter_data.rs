@@ -201,8 +201,14 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Readings::Table)
-                    .col(key_text(manager, ColumnDef::new(Readings::Pod).string_len(15).not_null()))
-                    .col(key_text(manager, ColumnDef::new(Readings::Direction).string_len(1).not_null()))
+                    .col(key_text(
+                        manager,
+                        ColumnDef::new(Readings::Pod).string_len(15).not_null(),
+                    ))
+                    .col(key_text(
+                        manager,
+                        ColumnDef::new(Readings::Direction).string_len(1).not_null(),
+                    ))
                     .col(
                         ColumnDef::new(Readings::IntervalStart)
                             .big_integer()
@@ -230,8 +236,18 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(ReadingRevisions::Table)
-                    .col(key_text(manager, ColumnDef::new(ReadingRevisions::Pod).string_len(15).not_null()))
-                    .col(key_text(manager, ColumnDef::new(ReadingRevisions::Direction).string_len(1).not_null()))
+                    .col(key_text(
+                        manager,
+                        ColumnDef::new(ReadingRevisions::Pod)
+                            .string_len(15)
+                            .not_null(),
+                    ))
+                    .col(key_text(
+                        manager,
+                        ColumnDef::new(ReadingRevisions::Direction)
+                            .string_len(1)
+                            .not_null(),
+                    ))
                     .col(
                         ColumnDef::new(ReadingRevisions::IntervalStart)
                             .big_integer()
