@@ -6,4 +6,5 @@ pub mod market;
 pub mod meter_files;
 pub mod pod;
 pub mod quantities;
+pub mod settlement;
 pub mod tax_codes;
