@@ -3,104 +3,6 @@ use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    ToSchema,
-)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    #[sea_orm(string_value = "admin")]
-    Admin,
-    #[sea_orm(string_value = "vendor")]
-    Vendor,
-    #[sea_orm(string_value = "referent")]
-    Referent,
-    #[sea_orm(string_value = "user")]
-    User,
-}
-
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    ToSchema,
-)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
-#[serde(rename_all = "snake_case")]
-pub enum UserStatus {
-    #[sea_orm(string_value = "active")]
-    Active,
-    #[sea_orm(string_value = "inactive")]
-    Inactive,
-    #[sea_orm(string_value = "pending")]
-    Pending,
-}
-
-/// Whether the account belongs to a natural person (codice fiscale) or a company (partita IVA).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    ToSchema,
-)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
-#[serde(rename_all = "snake_case")]
-pub enum UserKind {
-    #[sea_orm(string_value = "person")]
-    Person,
-    #[sea_orm(string_value = "company")]
-    Company,
-}
-
-/// How the user takes part in energy sharing.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    ToSchema,
-)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
-#[serde(rename_all = "snake_case")]
-pub enum UserType {
-    #[sea_orm(string_value = "consumer")]
-    Consumer,
-    #[sea_orm(string_value = "producer")]
-    Producer,
-    #[sea_orm(string_value = "prosumer")]
-    Prosumer,
-}
-
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -211,3 +113,17 @@ impl ParameterCode {
         }
     }
 }
+
+string_enum!(Role { Admin = "admin", Vendor = "vendor", Referent = "referent", User = "user" });
+
+string_enum!(UserStatus { Active = "active", Inactive = "inactive", Pending = "pending" });
+
+string_enum!(
+    /// Whether the account belongs to a natural person (codice fiscale) or a company (partita IVA).
+    UserKind { Person = "person", Company = "company" }
+);
+
+string_enum!(
+    /// How the user takes part in energy sharing.
+    UserType { Consumer = "consumer", Producer = "producer", Prosumer = "prosumer" }
+);
