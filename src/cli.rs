@@ -433,7 +433,6 @@ impl From<crate::db::migrate::MigrateError> for CliError {
         use crate::db::migrate::MigrateError;
         match error {
             MigrateError::Revision(message) => CliError::Revision(message),
-            MigrateError::Refused(message) => CliError::Refused(message),
             MigrateError::Database(error) => CliError::Other(error.into()),
         }
     }

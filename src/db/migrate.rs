@@ -15,8 +15,6 @@ pub enum MigrateError {
     /// An unknown or ambiguous revision, or a target the history does not allow.
     #[error("{0}")]
     Revision(String),
-    #[error("{0}")]
-    Refused(String),
     #[error(transparent)]
     Database(#[from] DbErr),
 }

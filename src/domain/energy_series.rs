@@ -1,7 +1,7 @@
 //! From hourly totals to the series people look at: shared energy is decided hour by hour
 //! (`min(injected, withdrawn)` — the TIAD definition), then summed into Italian-time buckets,
 //! so a day is 23, 24 or 25 hours as the calendar says.
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike};
+use chrono::{DateTime, NaiveDate, TimeZone};
 use chrono_tz::Europe::Rome;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,12 +93,6 @@ pub fn local_midnight(date: NaiveDate) -> i64 {
 pub fn hours_in_local_day(date: NaiveDate) -> i64 {
     let next = date.succ_opt().expect("a next day");
     (local_midnight(next) - local_midnight(date)) / 3600
-}
-
-/// `true` when `t` is a local hour boundary (used to check hourly alignment in Italian time).
-pub fn is_local_hour(t: i64) -> bool {
-    let l = local(t);
-    l.minute() == 0 && l.second() == 0 && l.year() > 0
 }
 
 #[cfg(test)]
