@@ -2,6 +2,8 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::meter_files::{Stamp, parse_timestamp};
+
 /// A zonal price for one interval.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PricePoint {
@@ -204,17 +206,15 @@ impl PriceFileParser {
         })
     }
 
+    /// Timestamps are read as in meter-data files (`meter_files::parse_timestamp`); local
+    /// times in the repeated autumn hour are taken in file order, per zone.
     fn parse_instant(&mut self, text: &str, zone: &str) -> Result<i64, String> {
         use chrono::TimeZone;
         use chrono_tz::Europe::Rome;
-        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
-            return Ok(t.timestamp());
-        }
-        let local = chrono::NaiveDateTime::parse_from_str(text, "%d/%m/%Y %H:%M")
-            .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M"))
-            .map_err(|_| {
-                format!("`{text}` is not a timestamp (ISO 8601 with offset, or dd/mm/yyyy HH:MM)")
-            })?;
+        let local = match parse_timestamp(text)? {
+            Stamp::Instant(utc) => return Ok(utc.and_utc().timestamp()),
+            Stamp::Local(local) => local,
+        };
         match Rome.from_local_datetime(&local) {
             chrono::LocalResult::Single(t) => Ok(t.timestamp()),
             chrono::LocalResult::Ambiguous(first, second) => {

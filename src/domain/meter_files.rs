@@ -467,7 +467,8 @@ struct LongLayout {
 }
 
 /// A timestamp cell: either a fixed instant or an Italian wall-clock time still to resolve.
-enum Stamp {
+/// A parsed timestamp: an instant (it had an offset) or Italian wall-clock time.
+pub(crate) enum Stamp {
     Instant(NaiveDateTime),
     Local(NaiveDateTime),
 }
@@ -578,7 +579,7 @@ const TIMESTAMP_HELP: &str = "expected ISO 8601 with offset (2025-03-01T00:15:00
 
 /// An explicit offset (`Z`, `±HH:MM`, `±HHMM`) makes the time an instant; without one it is
 /// Italian wall-clock time.
-fn parse_timestamp(cell: &str) -> Result<Stamp, String> {
+pub(crate) fn parse_timestamp(cell: &str) -> Result<Stamp, String> {
     let text = cell.trim();
     let (body, offset_seconds) = split_offset(text);
     let naive =
