@@ -467,8 +467,8 @@ async fn import(settings: Settings, command: ImportCommand) -> Result<(), CliErr
         interval_minutes,
         file_name: file.file_name().map(|n| n.to_string_lossy().to_string()),
     };
-    let options = crate::api::v1::energy::parse_options(&params)
-        .map_err(|_| CliError::Usage("bad --format, --pod or --direction".into()))?;
+    let options = crate::imports::import_options(&params)
+        .map_err(|(option, message)| CliError::Usage(format!("--{option}: {message}")))?;
     let db = db::connect(&settings).await?;
     if settings.auto_migrate {
         db::migrate_to_head(&db).await?;

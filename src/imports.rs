@@ -310,3 +310,45 @@ impl<'a> MembershipIndex<'a> {
         }
     }
 }
+
+/// Import options from their textual form (query string or CLI flags); an error names the
+/// option and says what it accepts.
+pub fn import_options(
+    params: &crate::schemas::energy::ImportParams,
+) -> Result<ParseOptions, (&'static str, String)> {
+    let format = match params
+        .format
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None => None,
+        Some("long") => Some(Format::Long),
+        Some("edistribuzione" | "e-distribuzione" | "curve_di_carico") => {
+            Some(Format::EDistribuzione)
+        }
+        Some(_) => return Err(("format", "format must be `long` or `edistribuzione`".into())),
+    };
+    let direction = match params.direction.as_deref() {
+        None => None,
+        Some(text) => Some(crate::domain::meter_files::parse_direction(text).ok_or((
+            "direction",
+            "direction must be injection or withdrawal".to_string(),
+        ))?),
+    };
+    let pod = match params.pod.as_deref() {
+        None => None,
+        Some(text) => Some(
+            crate::domain::pod::Pod::parse(text)
+                .map_err(|e| ("pod", e.to_string()))?
+                .into_string(),
+        ),
+    };
+    Ok(ParseOptions {
+        format,
+        pod,
+        direction,
+        interval_minutes: params.interval_minutes,
+        file_name: params.file_name.clone(),
+    })
+}

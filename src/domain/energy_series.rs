@@ -89,6 +89,14 @@ pub fn local_midnight(date: NaiveDate) -> i64 {
         .timestamp()
 }
 
+/// Whole Italian days `from..=to` as UNIX seconds `[start, end)`.
+pub fn local_days(from: NaiveDate, to: NaiveDate) -> (i64, i64) {
+    (
+        local_midnight(from),
+        local_midnight(to.succ_opt().unwrap_or(to)),
+    )
+}
+
 /// The hours a local day really has (23, 24 or 25).
 pub fn hours_in_local_day(date: NaiveDate) -> i64 {
     let next = date.succ_opt().expect("a next day");

@@ -20,10 +20,12 @@ use crate::crud;
 use crate::crud::energy::Coverage;
 use crate::crud::readings::MembershipWindow;
 use crate::domain::charts::{EnergyBucket, energy_chart_svg};
-use crate::domain::energy_series::{Granularity, bucketize, local_midnight};
-use crate::domain::meter_files::{Format, ParseOptions, parse_direction};
+use crate::domain::energy_series::{Granularity, bucketize, local_days};
+use crate::domain::meter_files::ParseOptions;
 use crate::domain::quantities::{KWH_MILLI, from_fixed};
-use crate::imports::{ImportError, ImportSummary, import_readings, membership_windows};
+use crate::imports::{
+    ImportError, ImportSummary, import_options, import_readings, membership_windows,
+};
 use crate::models::configuration;
 use crate::models::enums::Role;
 use crate::schemas::energy::{EnergyPoint, EnergySeries, ImportParams, PeriodParams, SeriesParams};
@@ -153,48 +155,9 @@ async fn run_import<R: tokio::io::AsyncBufRead + Unpin>(
     }
 }
 
-pub fn parse_options(params: &ImportParams) -> Result<ParseOptions, ApiError> {
-    let query_error = |field: &str, msg: &str| {
+fn parse_options(params: &ImportParams) -> Result<ParseOptions, ApiError> {
+    import_options(params).map_err(|(field, msg)| {
         ApiError::invalid(FieldError::new(&["query", field], msg, "value_error"))
-    };
-    let format = match params
-        .format
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None => None,
-        Some("long") => Some(Format::Long),
-        Some("edistribuzione" | "e-distribuzione" | "curve_di_carico") => {
-            Some(Format::EDistribuzione)
-        }
-        Some(_) => {
-            return Err(query_error(
-                "format",
-                "format must be `long` or `edistribuzione`",
-            ));
-        }
-    };
-    let direction = match params.direction.as_deref() {
-        None => None,
-        Some(text) => Some(parse_direction(text).ok_or_else(|| {
-            query_error("direction", "direction must be injection or withdrawal")
-        })?),
-    };
-    let pod = match params.pod.as_deref() {
-        None => None,
-        Some(text) => Some(
-            crate::domain::pod::Pod::parse(text)
-                .map_err(|e| query_error("pod", &e.to_string()))?
-                .into_string(),
-        ),
-    };
-    Ok(ParseOptions {
-        format,
-        pod,
-        direction,
-        interval_minutes: params.interval_minutes,
-        file_name: params.file_name.clone(),
     })
 }
 
@@ -214,10 +177,7 @@ fn period(from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<(i64, i64), 
             "range",
         )));
     }
-    Ok((
-        local_midnight(from),
-        local_midnight(to.succ_opt().unwrap_or(to)),
-    ))
+    Ok(local_days(from, to))
 }
 
 /// Lists, per member POD and direction, the intervals with no reading in the period.

@@ -15,7 +15,7 @@ use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody, 
 use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
 use crate::app::AppState;
 use crate::crud;
-use crate::domain::energy_series::local_midnight;
+use crate::domain::energy_series::local_days;
 use crate::domain::market::{PriceFileParser, PricePoint, hourly_prices, validity_overlaps};
 use crate::domain::quantities::from_fixed;
 use crate::models::enums::{MarketZone, Role};
@@ -411,13 +411,8 @@ pub async fn list_prices(
             "date_order",
         )));
     }
-    let points = zonal_prices(
-        &state,
-        params.zone,
-        local_midnight(params.from),
-        local_midnight(params.to.succ_opt().unwrap_or(params.to)),
-    )
-    .await?;
+    let (from, to) = local_days(params.from, params.to);
+    let points = zonal_prices(&state, params.zone, from, to).await?;
     let points = if hourly {
         hourly_prices(&points)
     } else {
