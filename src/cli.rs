@@ -33,6 +33,21 @@ enum Command {
     /// Import data files.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Settle a configuration's month (or each month of a year): store a preview run, print its
+    /// totals, and with --finalize write it into the ledger.
+    Settle {
+        #[arg(long)]
+        configuration: i32,
+        /// `YYYY-MM`, or `YYYY` for each month of the year in turn.
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        finalize: bool,
+        /// Whose name the ledger rows carry (an admin, referent or vendor's email); the first
+        /// admin when absent.
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// Create an admin account.
     CreateAdmin {
         /// The admin's email (also the login).
@@ -137,6 +152,12 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve(settings).await.map_err(CliError::Other),
         Command::Migrate(command) => migrate(settings, command).await,
         Command::Import(command) => import(settings, command).await,
+        Command::Settle {
+            configuration,
+            period,
+            finalize,
+            by,
+        } => settle(settings, configuration, period, finalize, by).await,
         Command::CreateAdmin {
             email,
             full_name,
@@ -451,7 +472,6 @@ impl From<std::io::Error> for CliError {
 }
 
 async fn import(settings: Settings, command: ImportCommand) -> Result<(), CliError> {
-    use sea_orm::EntityTrait;
     let ImportCommand::Readings {
         file,
         configuration,
@@ -469,14 +489,7 @@ async fn import(settings: Settings, command: ImportCommand) -> Result<(), CliErr
     };
     let options = crate::imports::import_options(&params)
         .map_err(|(option, message)| CliError::Usage(format!("--{option}: {message}")))?;
-    let db = db::connect(&settings).await?;
-    if settings.auto_migrate {
-        db::migrate_to_head(&db).await?;
-    }
-    let configuration = crate::models::configuration::Entity::find_by_id(configuration)
-        .one(&db)
-        .await?
-        .ok_or_else(|| CliError::Usage(format!("configuration {configuration} does not exist")))?;
+    let (db, configuration) = open_configuration(&settings, configuration).await?;
     let size = std::fs::metadata(&file)?.len();
     let reader =
         tokio::io::BufReader::with_capacity(256 * 1024, tokio::fs::File::open(&file).await?);
@@ -530,6 +543,135 @@ async fn import(settings: Settings, command: ImportCommand) -> Result<(), CliErr
         }
         Err(other) => Err(CliError::Other(other.into())),
     }
+}
+
+/// Connects (migrating if configured) and loads the configuration a command works on.
+async fn open_configuration(
+    settings: &Settings,
+    id: i32,
+) -> Result<
+    (
+        sea_orm::DatabaseConnection,
+        crate::models::configuration::Model,
+    ),
+    CliError,
+> {
+    use sea_orm::EntityTrait;
+    let db = db::connect(settings).await?;
+    if settings.auto_migrate {
+        db::migrate_to_head(&db).await?;
+    }
+    let configuration = crate::models::configuration::Entity::find_by_id(id)
+        .one(&db)
+        .await?
+        .ok_or_else(|| CliError::Usage(format!("configuration {id} does not exist")))?;
+    Ok((db, configuration))
+}
+
+async fn settle(
+    settings: Settings,
+    configuration: i32,
+    period: String,
+    finalize: bool,
+    by: Option<String>,
+) -> Result<(), CliError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+    use crate::models::{enums::Role, user};
+    use crate::settlement::Period;
+    let periods: Vec<Period> = match Period::parse(&period) {
+        Some(month) => vec![month],
+        None => {
+            let year: i32 = period
+                .parse()
+                .ok()
+                .filter(|y| (2000..=2100).contains(y))
+                .ok_or_else(|| CliError::Usage("--period: must be YYYY-MM or YYYY".into()))?;
+            (1..=12)
+                .filter_map(|m| chrono::NaiveDate::from_ymd_opt(year, m, 1))
+                .map(Period::of)
+                .collect()
+        }
+    };
+    let (db, configuration) = open_configuration(&settings, configuration).await?;
+    let user = match &by {
+        Some(email) => user::Entity::find()
+            .filter(user::Column::Email.eq(email.to_lowercase()))
+            .filter(user::Column::Role.ne(Role::User))
+            .one(&db)
+            .await?
+            .ok_or_else(|| {
+                CliError::Usage(format!("--by: no admin, vendor or referent {email}"))
+            })?,
+        None => user::Entity::find()
+            .filter(user::Column::Role.eq(Role::Admin))
+            .order_by_asc(user::Column::Id)
+            .one(&db)
+            .await?
+            .ok_or_else(|| CliError::Usage("no admin account: pass --by EMAIL".into()))?,
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(periods.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    });
+    let started = std::time::Instant::now();
+    for period in periods {
+        let label = period.label();
+        let progress = |step: &str| {
+            if let Some(bar) = &bar {
+                bar.set_message(format!("{label}: {step}"));
+            }
+        };
+        let month_started = std::time::Instant::now();
+        let run = crate::settlement::preview(&db, &configuration, period, Some(user.id), &progress)
+            .await
+            .map_err(|e| CliError::Refused(e.to_string()))?;
+        let public = crate::schemas::settlement::SettlementPublic::from_model(run.clone());
+        let (totals, money) = (&public.report.totals, &public.report.money);
+        let line = format!(
+            "{label}: run {} — shared {} kWh (incentivised {}), premium {} €, valorisation {} €, to members {} € — {:.2} s",
+            run.id,
+            totals.shared_kwh.round_dp(3),
+            totals.incentivised_shared_kwh.round_dp(3),
+            rust_decimal::Decimal::new(money.premium_cents, 2),
+            rust_decimal::Decimal::new(money.valorisation_cents, 2),
+            rust_decimal::Decimal::new(money.members_cents, 2),
+            month_started.elapsed().as_secs_f64()
+        );
+        match &bar {
+            Some(bar) => bar.println(line),
+            None => println!("{line}"),
+        }
+        for problem in &public.report.problems {
+            eprintln!("  {label}: {problem}");
+        }
+        if finalize {
+            let outcome = crate::settlement::finalize(&db, &run, &configuration, user.id)
+                .await
+                .map_err(|e| CliError::Refused(format!("{label}: {e}")))?;
+            println!(
+                "  finalised: {} ledger row(s){}",
+                outcome.transactions_written,
+                outcome
+                    .corrects_run_id
+                    .map(|id| format!(" (adjustments, correcting run {id})"))
+                    .unwrap_or_default()
+            );
+        }
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    }
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    println!("done in {:.2} s", started.elapsed().as_secs_f64());
+    Ok(())
 }
 
 async fn create_admin(

@@ -10,4 +10,5 @@ pub mod domain;
 pub mod imports;
 pub mod models;
 pub mod schemas;
+pub mod settlement;
 pub mod telemetry;

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_foundation;
 mod m20261126_000002_communities;
 mod m20261126_000003_meter_data;
+mod m20261126_000004_settlement;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_foundation::Migration),
             Box::new(m20261126_000002_communities::Migration),
             Box::new(m20261126_000003_meter_data::Migration),
+            Box::new(m20261126_000004_settlement::Migration),
         ]
     }
 }

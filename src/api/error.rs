@@ -215,6 +215,16 @@ pub fn invalid_field(field: &str, message: impl Into<String>, kind: &str) -> Api
     ApiError::invalid(FieldError::body(field, message, kind))
 }
 
+impl From<crate::settlement::SettleError> for ApiError {
+    fn from(error: crate::settlement::SettleError) -> Self {
+        use crate::settlement::SettleError;
+        match error {
+            SettleError::Database(error) => error.into(),
+            other => ApiError::Conflict(other.to_string()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,10 +23,14 @@ pub enum Permission {
     CommunityUsersWrite,
     /// Record, settle and cancel ledger rows.
     TransactionsWrite,
+    /// See settlement runs (members see only their own statements).
+    SettlementsRead,
+    /// Sharing-out policies, settlement previews and finalisation.
+    SettlementsWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 14] = [
         Permission::UsersRead,
         Permission::UsersWrite,
         Permission::OrganizationsRead,
@@ -39,6 +43,8 @@ impl Permission {
         Permission::CommunityUsersRead,
         Permission::CommunityUsersWrite,
         Permission::TransactionsWrite,
+        Permission::SettlementsRead,
+        Permission::SettlementsWrite,
     ];
 
     pub fn code(self) -> &'static str {
@@ -55,6 +61,8 @@ impl Permission {
             Permission::CommunityUsersRead => "community_users:read",
             Permission::CommunityUsersWrite => "community_users:write",
             Permission::TransactionsWrite => "transactions:write",
+            Permission::SettlementsRead => "settlements:read",
+            Permission::SettlementsWrite => "settlements:write",
         }
     }
 }
@@ -76,6 +84,8 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             CommunityUsersRead,
             CommunityUsersWrite,
             TransactionsWrite,
+            SettlementsRead,
+            SettlementsWrite,
         ],
         Role::Referent => &[
             ConfigurationsRead,
@@ -84,6 +94,8 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             CommunityUsersRead,
             CommunityUsersWrite,
             TransactionsWrite,
+            SettlementsRead,
+            SettlementsWrite,
         ],
         Role::User => &[ConfigurationsRead],
     }

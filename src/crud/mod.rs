@@ -4,12 +4,14 @@ pub mod community_users;
 pub mod configurations;
 pub mod energy;
 pub mod idempotency;
+pub mod market;
 pub mod members;
 pub mod organizations;
 pub mod plants;
 pub mod readings;
 pub mod refresh_tokens;
 pub mod scope;
+pub mod settlement;
 pub mod transactions;
 pub mod users;
 

@@ -78,3 +78,25 @@ pub async fn close_pending(
         .await?;
     Ok(result.rows_affected == 1)
 }
+
+/// A member's ledger rows in `[from, to]` (by period start) that no settlement wrote.
+pub async fn other_than_settlements(
+    db: &impl ConnectionTrait,
+    member_id: i32,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::MemberId.eq(member_id))
+        .filter(Column::PeriodStart.gte(from))
+        .filter(Column::PeriodStart.lte(to))
+        .filter(Column::Status.ne(TransactionStatus::Cancelled))
+        .filter(
+            sea_orm::Condition::any()
+                .add(Column::Reference.is_null())
+                .add(Column::Reference.not_like("settlement:%")),
+        )
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await
+}

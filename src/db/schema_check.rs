@@ -340,6 +340,9 @@ fn entity_differences(expected: &Snapshot) -> Vec<String> {
         entity_columns::<models::community_user::Entity>(),
         entity_columns::<models::transaction::Entity>(),
         entity_columns::<models::idempotency_key::Entity>(),
+        entity_columns::<models::settlement_policy::Entity>(),
+        entity_columns::<models::settlement_run::Entity>(),
+        entity_columns::<models::settlement_line::Entity>(),
     ];
     let mut out = Vec::new();
     for (table, columns) in entities {

@@ -7,4 +7,6 @@ pub mod meter_files;
 pub mod pod;
 pub mod quantities;
 pub mod settlement;
+pub mod settlement_run;
+pub mod sharing;
 pub mod tax_codes;

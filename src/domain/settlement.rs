@@ -7,7 +7,7 @@
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use crate::models::enums::{PlantSource, Region};
+use crate::models::enums::{ParameterCode, PlantSource, Region};
 
 /// Italy's three macro-areas as the decree uses them (zonal correction and producibility).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +46,12 @@ pub struct TariffRules {
     /// Monthly advance: `P × H/12 × ADVANCE_SHARE × (BASE + ADVANCE_PREMIUM + FC) × (1 − F)`.
     pub advance_share: Decimal,
     pub advance_premium: Decimal,
+    /// GSE's yearly fee: nothing up to `fee_free_kw`, `fee_flat` up to `fee_flat_kw`, then
+    /// `fee_per_kw` for each kW beyond `fee_flat_kw` on top.
+    pub fee_free_kw: Decimal,
+    pub fee_flat_kw: Decimal,
+    pub fee_flat: Decimal,
+    pub fee_per_kw: Decimal,
 }
 
 impl TariffRules {
@@ -65,6 +71,49 @@ impl TariffRules {
             excess_threshold_with_grant: dec!(0.45),
             advance_share: dec!(0.60),
             advance_premium: dec!(20),
+            fee_free_kw: dec!(3),
+            fee_flat_kw: dec!(20),
+            fee_flat: dec!(15),
+            fee_per_kw: dec!(1),
+        }
+    }
+
+    /// The rules from the regulated parameters valid on a day; `Err` names the first missing one.
+    pub fn from_parameters(
+        value: impl Fn(ParameterCode) -> Option<Decimal>,
+    ) -> Result<TariffRules, ParameterCode> {
+        use ParameterCode::*;
+        let get = |code| value(code).ok_or(code);
+        Ok(TariffRules {
+            bands: vec![
+                (get(TipBand1Kw)?, get(TipBand1Base)?, get(TipBand1Cap)?),
+                (get(TipBand2Kw)?, get(TipBand2Base)?, get(TipBand2Cap)?),
+                (Decimal::MAX, get(TipBand3Base)?, get(TipBand3Cap)?),
+            ],
+            reference_price: get(TipRefPrice)?,
+            pv_correction_north: get(TipFcNorth)?,
+            pv_correction_centre: get(TipFcCentre)?,
+            max_grant_factor: get(TipGrantMaxF)?,
+            full_grant_share: get(TipGrantFull)?,
+            excess_threshold_tariff_only: get(ExcessTariff)?,
+            excess_threshold_with_grant: get(ExcessGrant)?,
+            advance_share: get(AdvanceShare)?,
+            advance_premium: get(AdvancePremium)?,
+            fee_free_kw: get(FeeFreeKw)?,
+            fee_flat_kw: get(FeeFlatKw)?,
+            fee_flat: get(FeeFlat)?,
+            fee_per_kw: get(FeePerKw)?,
+        })
+    }
+
+    /// GSE's yearly fee for a plant of `power_kw`.
+    pub fn yearly_fee(&self, power_kw: Decimal) -> Decimal {
+        if power_kw <= self.fee_free_kw {
+            Decimal::ZERO
+        } else if power_kw <= self.fee_flat_kw {
+            self.fee_flat
+        } else {
+            self.fee_flat + (power_kw - self.fee_flat_kw) * self.fee_per_kw
         }
     }
 
@@ -87,6 +136,9 @@ impl TariffRules {
     }
 
     pub fn grant_factor(&self, grant_share: Decimal) -> Decimal {
+        if self.full_grant_share.is_zero() {
+            return self.max_grant_factor;
+        }
         (self.max_grant_factor * grant_share / self.full_grant_share).min(self.max_grant_factor)
     }
 
@@ -190,17 +242,6 @@ pub fn auc_extra(
 ) -> Decimal {
     self_consumed_kwh * btau_eur_mwh / dec!(1000)
         + self_consumed_kwh * loss_coefficient * zonal_price / dec!(1000)
-}
-
-/// GSE's yearly fee for a plant: 0 € up to 3 kW, 15 € up to 20 kW, 15 € + 1 €/kW beyond 20 kW.
-pub fn yearly_fee(power_kw: Decimal) -> Decimal {
-    if power_kw <= dec!(3) {
-        Decimal::ZERO
-    } else if power_kw <= dec!(20) {
-        dec!(15)
-    } else {
-        dec!(15) + (power_kw - dec!(20))
-    }
 }
 
 /// Splits `total_cents` in proportion to `weights` with the largest-remainder method: the parts
@@ -333,9 +374,9 @@ mod tests {
             r.excess_premium(dec!(50000), dec!(100000), false, dec!(6000)),
             dec!(0)
         );
-        assert_eq!(yearly_fee(dec!(150)), dec!(145));
-        assert_eq!(yearly_fee(dec!(3)), dec!(0));
-        assert_eq!(yearly_fee(dec!(20)), dec!(15));
+        assert_eq!(r.yearly_fee(dec!(150)), dec!(145));
+        assert_eq!(r.yearly_fee(dec!(3)), dec!(0));
+        assert_eq!(r.yearly_fee(dec!(20)), dec!(15));
     }
 
     #[test]

@@ -98,18 +98,68 @@ string_enum!(TransactionKind {
     Payment = "payment",
 });
 
+string_enum!(
+    /// A settlement run: a preview until finalised; a finalised run is superseded when a later
+    /// run of the same period corrects it.
+    RunStatus { Preview = "preview", Finalized = "finalized", Superseded = "superseded" }
+);
+string_enum!(
+    /// Who a settlement line is for: a member, or the configuration's own accounts.
+    LineAccount { Member = "member", Management = "management", SocialFund = "social_fund", Gse = "gse" }
+);
+string_enum!(LineKind {
+    SharedEnergy = "shared_energy",
+    Incentive = "incentive",
+    ExcessPremium = "excess_premium",
+    Valorisation = "valorisation",
+    Fee = "fee",
+});
 string_enum!(TransactionStatus { Pending = "pending", Settled = "settled", Cancelled = "cancelled" });
 
 string_enum!(
-    /// Regulated parameters used by the settlement, versioned by validity period.
-    ParameterCode { TrasE = "TRAS_E", Btau = "BTAU", CprMv = "CPR_MV", CprLv = "CPR_LV" }
+    /// Regulated parameters used by the settlement, versioned by validity period: the ARERA
+    /// valorisation components and the DM 414/2023 tariff and GSE fee constants.
+    ParameterCode {
+        TrasE = "TRAS_E",
+        Btau = "BTAU",
+        CprMv = "CPR_MV",
+        CprLv = "CPR_LV",
+        TipRefPrice = "TIP_REF_PRICE",
+        TipBand1Kw = "TIP_BAND1_KW",
+        TipBand1Base = "TIP_BAND1_BASE",
+        TipBand1Cap = "TIP_BAND1_CAP",
+        TipBand2Kw = "TIP_BAND2_KW",
+        TipBand2Base = "TIP_BAND2_BASE",
+        TipBand2Cap = "TIP_BAND2_CAP",
+        TipBand3Base = "TIP_BAND3_BASE",
+        TipBand3Cap = "TIP_BAND3_CAP",
+        TipFcNorth = "TIP_FC_NORTH",
+        TipFcCentre = "TIP_FC_CENTRE",
+        TipGrantMaxF = "TIP_GRANT_MAX_F",
+        TipGrantFull = "TIP_GRANT_FULL",
+        ExcessTariff = "EXCESS_TARIFF",
+        ExcessGrant = "EXCESS_GRANT",
+        AdvanceShare = "ADVANCE_SHARE",
+        AdvancePremium = "ADVANCE_PREMIUM",
+        FeeFreeKw = "FEE_FREE_KW",
+        FeeFlatKw = "FEE_FLAT_KW",
+        FeeFlat = "FEE_FLAT",
+        FeePerKw = "FEE_PER_KW",
+    }
 );
 
 impl ParameterCode {
     pub fn unit(self) -> &'static str {
+        use ParameterCode::*;
         match self {
-            ParameterCode::TrasE | ParameterCode::Btau => "EUR/MWh",
-            ParameterCode::CprMv | ParameterCode::CprLv => "ratio",
+            TrasE | Btau | TipRefPrice | TipBand1Base | TipBand1Cap | TipBand2Base
+            | TipBand2Cap | TipBand3Base | TipBand3Cap | TipFcNorth | TipFcCentre
+            | AdvancePremium => "EUR/MWh",
+            CprMv | CprLv | TipGrantMaxF | TipGrantFull | ExcessTariff | ExcessGrant
+            | AdvanceShare => "ratio",
+            TipBand1Kw | TipBand2Kw | FeeFreeKw | FeeFlatKw => "kW",
+            FeeFlat => "EUR",
+            FeePerKw => "EUR/kW",
         }
     }
 }

@@ -30,5 +30,8 @@ pub mod member;
 pub mod organization;
 pub mod plant;
 pub mod refresh_token;
+pub mod settlement_line;
+pub mod settlement_policy;
+pub mod settlement_run;
 pub mod transaction;
 pub mod user;

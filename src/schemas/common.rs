@@ -152,6 +152,16 @@ pub fn parse_plain_decimal(text: &str) -> Option<rust_decimal::Decimal> {
     rust_decimal::Decimal::from_str_exact(text.strip_prefix('+').unwrap_or(text)).ok()
 }
 
+/// A map of exact decimals keyed by id (`{"12": "0.5", "13": 0.25}`), absent → `None`.
+pub fn exact_decimal_map<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<std::collections::BTreeMap<i32, rust_decimal::Decimal>>, D::Error> {
+    #[derive(Deserialize)]
+    struct Exact(#[serde(deserialize_with = "exact_decimal")] rust_decimal::Decimal);
+    let map = Option::<std::collections::BTreeMap<i32, Exact>>::deserialize(deserializer)?;
+    Ok(map.map(|m| m.into_iter().map(|(k, Exact(v))| (k, v)).collect()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,5 +9,6 @@ pub mod market;
 pub mod member;
 pub mod organization;
 pub mod plant;
+pub mod settlement;
 pub mod transaction;
 pub mod user;

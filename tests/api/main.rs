@@ -7,5 +7,6 @@ mod meter_data;
 mod migrations;
 mod operations;
 mod organizations;
+mod settlement;
 mod startup;
 mod users;

@@ -16,9 +16,8 @@ use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
 use crate::app::AppState;
 use crate::crud;
 use crate::domain::energy_series::local_days;
-use crate::domain::market::{PriceFileParser, PricePoint, hourly_prices, validity_overlaps};
-use crate::domain::quantities::from_fixed;
-use crate::models::enums::{MarketZone, Role};
+use crate::domain::market::{PriceFileParser, hourly_prices, validity_overlaps};
+use crate::models::enums::Role;
 use crate::models::market_parameter;
 use crate::schemas::market::{
     PARAMETER_SCALE, ParameterCreate, ParameterListParams, ParameterPublic, ParameterUpdate,
@@ -26,7 +25,7 @@ use crate::schemas::market::{
 };
 
 const ZONES: [&str; 7] = ["NORD", "CNOR", "CSUD", "SUD", "CALA", "SICI", "SARD"];
-const PRICE_SCALE: u32 = 6;
+use crate::crud::market::PRICE_SCALE;
 
 fn require_admin(current: &CurrentUser) -> Result<(), ApiError> {
     if current.role() == Role::Admin {
@@ -412,7 +411,7 @@ pub async fn list_prices(
         )));
     }
     let (from, to) = local_days(params.from, params.to);
-    let points = zonal_prices(&state, params.zone, from, to).await?;
+    let points = crud::market::zonal_prices(&state.db, params.zone, from, to).await?;
     let points = if hourly {
         hourly_prices(&points)
     } else {
@@ -430,32 +429,4 @@ pub async fn list_prices(
             })
             .collect(),
     ))
-}
-
-/// The stored prices of `zone` in `[from, to)`, ascending.
-pub async fn zonal_prices(
-    state: &AppState,
-    zone: MarketZone,
-    from: i64,
-    to: i64,
-) -> Result<Vec<PricePoint>, ApiError> {
-    let rows = state
-        .db
-        .query_all_raw(Statement::from_sql_and_values(
-            state.db.get_database_backend(),
-            "SELECT interval_start, CAST(interval_minutes AS INTEGER) AS interval_minutes, eur_mwh_micro FROM zonal_prices \
-             WHERE zone = $1 AND interval_start >= $2 AND interval_start < $3 ORDER BY interval_start",
-            [zone.as_str().into(), from.into(), to.into()],
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(PricePoint {
-                start: r.try_get("", "interval_start")?,
-                minutes: r.try_get::<i32>("", "interval_minutes")? as u32,
-                eur_mwh: from_fixed(r.try_get("", "eur_mwh_micro")?, PRICE_SCALE).normalize(),
-            })
-        })
-        .collect::<Result<_, sea_orm::DbErr>>()
-        .map_err(Into::into)
 }

@@ -13,6 +13,7 @@ pub mod market;
 pub mod members;
 pub mod organizations;
 pub mod plants;
+pub mod settlements;
 pub mod transactions;
 pub mod users;
 
@@ -121,6 +122,32 @@ pub fn router() -> Router<AppState> {
             patch(market::update_parameter).delete(market::delete_parameter),
         )
         .merge(collection("/market/zonal-prices", get(market::list_prices)))
+        .route(
+            "/configurations/{id}/policy",
+            get(settlements::read_policy).put(settlements::write_policy),
+        )
+        .route(
+            "/configurations/{id}/policy/versions",
+            get(settlements::policy_versions),
+        )
+        .merge(collection(
+            "/configurations/{id}/settlements",
+            get(settlements::list_settlements).post(settlements::create_settlement),
+        ))
+        .route("/settlements/{id}", get(settlements::read_settlement))
+        .route(
+            "/settlements/{id}/finalize",
+            post(settlements::finalize_settlement),
+        )
+        .route(
+            "/settlements/{id}/members.csv",
+            get(settlements::settlement_members_csv),
+        )
+        .route("/members/{id}/statement", get(settlements::read_statement))
+        .route(
+            "/members/{id}/statement.csv",
+            get(settlements::read_statement_csv),
+        )
 }
 
 /// File uploads: streamed bodies of any size, without the request timeout (a year of meter

@@ -1,0 +1,464 @@
+//! Sharing-out policies, settlement runs (preview → finalise → correct), and member statements.
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rust_decimal::Decimal;
+
+use super::configurations::visible_configuration;
+use super::members::visible_member;
+use crate::api::deps::CurrentUser;
+use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody, invalid_field};
+use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
+use crate::app::AppState;
+use crate::core::permissions::Permission;
+use crate::crud;
+use crate::models::configuration;
+use crate::schemas::settlement::{
+    FinalizeResponse, PolicyCreate, PolicyParams, PolicyPublic, SettlementCreate, SettlementPublic,
+    SettlementSummary, StatementParams,
+};
+use crate::settlement::{self, Period, Statement};
+
+fn parse_period(loc: &[&str], text: &str) -> Result<Period, ApiError> {
+    Period::parse(text).ok_or_else(|| {
+        ApiError::invalid(FieldError::new(
+            loc,
+            "must be a month as YYYY-MM",
+            "value_error",
+        ))
+    })
+}
+
+fn current_month() -> Period {
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Rome)
+        .date_naive();
+    Period::of(today - chrono::Days::new(u64::from(chrono::Datelike::day0(&today))))
+}
+
+/// The sharing-out policy that applies to a month (the current one by default). A
+/// configuration without a policy of its own gets the default, shown without a version.
+#[utoipa::path(
+    get,
+    path = "/api/v1/configurations/{id}/policy",
+    tag = "settlement",
+    params(("id" = i32, Path, description = "Configuration id"), PolicyParams),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 200, description = "The policy in force", body = PolicyPublic),
+        (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Bad period", body = ValidationErrorBody),
+    )
+)]
+pub async fn read_policy(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidQuery(params): ValidQuery<PolicyParams>,
+) -> Result<Json<PolicyPublic>, ApiError> {
+    let configuration = visible_configuration(&state, &current, id).await?;
+    let period = match &params.period {
+        Some(text) => parse_period(&["query", "period"], text)?,
+        None => current_month(),
+    };
+    let policy = crud::settlement::policy_for(&state.db, configuration.id, period.start).await?;
+    Ok(Json(policy.map_or_else(
+        PolicyPublic::default_policy,
+        PolicyPublic::from_model,
+    )))
+}
+
+/// Every version of the configuration's policy, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/configurations/{id}/policy/versions",
+    tag = "settlement",
+    params(("id" = i32, Path, description = "Configuration id")),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 200, description = "Versions", body = [PolicyPublic]),
+        (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Invalid id or query", body = ValidationErrorBody),
+    )
+)]
+pub async fn policy_versions(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+) -> Result<Json<Vec<PolicyPublic>>, ApiError> {
+    let configuration = visible_configuration(&state, &current, id).await?;
+    let versions = crud::settlement::policies(&state.db, configuration.id).await?;
+    Ok(Json(
+        versions.into_iter().map(PolicyPublic::from_model).collect(),
+    ))
+}
+
+/// Adopts a new version of the policy, applying from the first day of a month. Earlier versions
+/// stay (runs record the version they used); re-running a finalised month under the new
+/// version produces adjustments.
+#[utoipa::path(
+    put,
+    path = "/api/v1/configurations/{id}/policy",
+    tag = "settlement",
+    params(("id" = i32, Path, description = "Configuration id")),
+    request_body = PolicyCreate,
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 201, description = "The new version", body = PolicyPublic),
+        (status = 403, description = "The role may not change policies", body = ErrorDetail),
+        (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Invalid policy (the field is named)", body = ValidationErrorBody),
+    )
+)]
+pub async fn write_policy(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidJson(body): ValidJson<PolicyCreate>,
+) -> Result<(StatusCode, Json<PolicyPublic>), ApiError> {
+    let configuration = visible_configuration(&state, &current, id).await?;
+    current.require(Permission::SettlementsWrite)?;
+    if chrono::Datelike::day(&body.valid_from) != 1 {
+        return Err(invalid_field(
+            "valid_from",
+            "must be the first day of a month",
+            "value_error",
+        ));
+    }
+    let problems: Vec<FieldError> = body
+        .document
+        .problems()
+        .into_iter()
+        .map(|(field, message)| {
+            let mut loc = vec!["body", "document"];
+            loc.extend(field.split('.'));
+            FieldError::new(&loc, message, "value_error")
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(ApiError::Validation(problems));
+    }
+    let document = serde_json::to_string(&body.document).map_err(anyhow::Error::from)?;
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    crud::write_lock(&txn, &format!("policy:{}", configuration.id)).await?;
+    let policy = crud::settlement::insert_policy(
+        &txn,
+        configuration.id,
+        body.valid_from,
+        document,
+        body.note,
+        current.id(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((StatusCode::CREATED, Json(PolicyPublic::from_model(policy))))
+}
+
+async fn settleable_configuration(
+    state: &AppState,
+    current: &CurrentUser,
+    id: i32,
+) -> Result<configuration::Model, ApiError> {
+    let configuration = visible_configuration(state, current, id).await?;
+    current.require(Permission::SettlementsRead)?;
+    Ok(configuration)
+}
+
+/// Computes a month and stores it as a **preview**: totals, per plant and per member, hours
+/// without prices or data, the policy version, and the inputs' fingerprint. Nothing reaches
+/// the ledger until the run is finalised.
+#[utoipa::path(
+    post,
+    path = "/api/v1/configurations/{id}/settlements",
+    tag = "settlement",
+    params(("id" = i32, Path, description = "Configuration id")),
+    request_body = SettlementCreate,
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 201, description = "The preview run", body = SettlementPublic),
+        (status = 403, description = "The role may not run settlements", body = ErrorDetail),
+        (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 409, description = "A regulated parameter has no value for the period", body = ErrorDetail),
+        (status = 422, description = "Bad period", body = ValidationErrorBody),
+    )
+)]
+pub async fn create_settlement(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidJson(body): ValidJson<SettlementCreate>,
+) -> Result<(StatusCode, Json<SettlementPublic>), ApiError> {
+    let configuration = settleable_configuration(&state, &current, id).await?;
+    current.require(Permission::SettlementsWrite)?;
+    let period = parse_period(&["body", "period"], &body.period)?;
+    let run = settlement::preview(
+        &state.db,
+        &configuration,
+        period,
+        Some(current.id()),
+        &|_| {},
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(SettlementPublic::from_model(run))))
+}
+
+/// The configuration's runs, newest period first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/configurations/{id}/settlements",
+    tag = "settlement",
+    params(("id" = i32, Path, description = "Configuration id")),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 200, description = "Runs", body = [SettlementSummary]),
+        (status = 403, description = "Members see their statements, not runs", body = ErrorDetail),
+        (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Invalid id or query", body = ValidationErrorBody),
+    )
+)]
+pub async fn list_settlements(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+) -> Result<Json<Vec<SettlementSummary>>, ApiError> {
+    let configuration = settleable_configuration(&state, &current, id).await?;
+    let runs = crud::settlement::runs_of(&state.db, configuration.id).await?;
+    Ok(Json(
+        runs.into_iter()
+            .map(|r| SettlementPublic::from_model(r).summary)
+            .collect(),
+    ))
+}
+
+async fn visible_run(
+    state: &AppState,
+    current: &CurrentUser,
+    id: i32,
+) -> Result<crate::models::settlement_run::Model, ApiError> {
+    current.require(Permission::SettlementsRead)?;
+    crud::settlement::find_run_in_scope(&state.db, current.community_scope(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Settlement"))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/settlements/{id}",
+    tag = "settlement",
+    params(("id" = i32, Path, description = "Settlement run id")),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 200, description = "The run with its report", body = SettlementPublic),
+        (status = 403, description = "Members see their statements, not runs", body = ErrorDetail),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Invalid id or query", body = ValidationErrorBody),
+    )
+)]
+pub async fn read_settlement(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+) -> Result<Json<SettlementPublic>, ApiError> {
+    let run = visible_run(&state, &current, id).await?;
+    Ok(Json(SettlementPublic::from_model(run)))
+}
+
+/// Writes the run into the ledger in one database transaction: per member `shared_energy`
+/// (kWh), `incentive` and `valorisation` (€); the configuration's own shares and the GSE fees
+/// at configuration level. Finalising again writes nothing. When the month was finalised
+/// before, only `adjustment` rows for the differences are written, and the earlier run is
+/// superseded. Refused (409) when the run has problems or its inputs changed since.
+#[utoipa::path(
+    post,
+    path = "/api/v1/settlements/{id}/finalize",
+    tag = "settlement",
+    params(("id" = i32, Path, description = "Settlement run id")),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 200, description = "Finalised (or already final)", body = FinalizeResponse),
+        (status = 403, description = "Only referents, vendors and admins finalise", body = ErrorDetail),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 409, description = "Not finalisable, inputs changed, or superseded", body = ErrorDetail),
+        (status = 422, description = "Invalid id or query", body = ValidationErrorBody),
+    )
+)]
+pub async fn finalize_settlement(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+) -> Result<Json<FinalizeResponse>, ApiError> {
+    let run = visible_run(&state, &current, id).await?;
+    current.require(Permission::SettlementsWrite)?;
+    let configuration = crud::configurations::find_in_scope(
+        &state.db,
+        crud::scope::CommunityScope::All,
+        run.configuration_id,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("Configuration"))?;
+    let finalization = settlement::finalize(&state.db, &run, &configuration, current.id()).await?;
+    let run = visible_run(&state, &current, id).await?;
+    Ok(Json(FinalizeResponse {
+        finalization,
+        settlement: SettlementPublic::from_model(run).summary,
+    }))
+}
+
+/// Euros with a decimal comma, as Italian spreadsheets read them.
+fn euros(cents: i64) -> String {
+    italian(Decimal::new(cents, 2))
+}
+
+fn italian(value: Decimal) -> String {
+    value.to_string().replace('.', ",")
+}
+
+fn csv_response(filename: &str, lines: Vec<String>) -> Response {
+    // A byte-order mark and CRLF: Excel opens the file in UTF-8 with the columns split.
+    let body = format!("\u{feff}{}\r\n", lines.join("\r\n"));
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The run's members as a semicolon-separated file (Italian Excel: decimal commas, UTF-8 BOM).
+#[utoipa::path(
+    get,
+    path = "/api/v1/settlements/{id}/members.csv",
+    tag = "settlement",
+    params(("id" = i32, Path, description = "Settlement run id")),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 200, description = "CSV", content_type = "text/csv", body = String),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Invalid id or query", body = ValidationErrorBody),
+    )
+)]
+pub async fn settlement_members_csv(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+) -> Result<Response, ApiError> {
+    let run = visible_run(&state, &current, id).await?;
+    let public = SettlementPublic::from_model(run);
+    let mut lines = vec![
+        "member_id;pod;category;withdrawn_kwh;injected_kwh;shared_kwh;missing_hours;incentive_eur;excess_premium_eur;valorisation_eur;total_eur".to_string(),
+    ];
+    for m in &public.report.members {
+        lines.push(format!(
+            "{};{};{};{};{};{};{};{};{};{};{}",
+            m.member_id,
+            m.pod,
+            m.category.as_str(),
+            italian(m.withdrawn_kwh),
+            italian(m.injected_kwh),
+            italian(m.shared_kwh),
+            m.missing_hours,
+            euros(m.incentive_cents),
+            euros(m.excess_premium_cents),
+            euros(m.valorisation_cents),
+            euros(m.total_cents),
+        ));
+    }
+    Ok(csv_response(
+        &format!(
+            "settlement-{}-{}.csv",
+            public.summary.configuration_id, public.summary.period
+        ),
+        lines,
+    ))
+}
+
+async fn member_statement(
+    state: &AppState,
+    current: &CurrentUser,
+    id: i32,
+    year: i32,
+) -> Result<Statement, ApiError> {
+    let member = visible_member(state, current, id).await?;
+    Ok(settlement::statement(&state.db, &member, year).await?)
+}
+
+/// A member's year, month by month: shared energy, incentive, excess premium, valorisation and
+/// other income kept apart (their tax treatment differs). Finalised settlements only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/members/{id}/statement",
+    tag = "settlement",
+    params(("id" = i32, Path, description = "Member id"), StatementParams),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 200, description = "The statement", body = Statement),
+        (status = 404, description = "Member not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Bad year", body = ValidationErrorBody),
+    )
+)]
+pub async fn read_statement(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidQuery(params): ValidQuery<StatementParams>,
+) -> Result<Json<Statement>, ApiError> {
+    Ok(Json(
+        member_statement(&state, &current, id, params.year).await?,
+    ))
+}
+
+/// The statement as a semicolon-separated file (Italian Excel).
+#[utoipa::path(
+    get,
+    path = "/api/v1/members/{id}/statement.csv",
+    tag = "settlement",
+    params(("id" = i32, Path, description = "Member id"), StatementParams),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 200, description = "CSV", content_type = "text/csv", body = String),
+        (status = 404, description = "Member not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Invalid id or query", body = ValidationErrorBody),
+    )
+)]
+pub async fn read_statement_csv(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidQuery(params): ValidQuery<StatementParams>,
+) -> Result<Response, ApiError> {
+    let statement = member_statement(&state, &current, id, params.year).await?;
+    let mut lines = vec![
+        "period;shared_kwh;incentive_eur;excess_premium_eur;valorisation_eur;other_eur".to_string(),
+    ];
+    for month in statement.months.iter().chain([&statement.total]) {
+        lines.push(format!(
+            "{};{};{};{};{};{}",
+            month.period,
+            italian(month.shared_kwh),
+            euros(month.incentive_cents),
+            euros(month.excess_premium_cents),
+            euros(month.valorisation_cents),
+            euros(month.other_cents),
+        ));
+    }
+    Ok(csv_response(
+        &format!("statement-{}-{}.csv", statement.member_id, statement.year),
+        lines,
+    ))
+}

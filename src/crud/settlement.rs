@@ -1,0 +1,368 @@
+//! Settlement queries: policies, the period's inputs (aggregated in SQL, so a month of a
+//! thousand PODs comes back as a few thousand rows), runs and their lines.
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set, Statement,
+};
+
+use super::scope::{self, CommunityScope};
+use crate::models::enums::RunStatus;
+use crate::models::{market_parameter, settlement_line, settlement_policy, settlement_run};
+
+/// A membership clipped to the period, as instants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberWindow {
+    pub member_id: i32,
+    pub pod: String,
+    pub from: i64,
+    pub to: i64,
+}
+
+/// `WITH m(member_id, pod, from_ts, to_ts) AS (VALUES …)`. PODs are validated codes (letters and
+/// digits), so they are safe as literals.
+fn windows_cte(windows: &[MemberWindow]) -> String {
+    let rows: Vec<String> = windows
+        .iter()
+        .map(|w| {
+            format!(
+                "(CAST({} AS INTEGER), '{}', CAST({} AS BIGINT), CAST({} AS BIGINT))",
+                w.member_id, w.pod, w.from, w.to
+            )
+        })
+        .collect();
+    format!(
+        "WITH m(member_id, pod, from_ts, to_ts) AS (VALUES {})",
+        rows.join(", ")
+    )
+}
+
+/// The policy version in force for a period starting on `period_start`.
+pub async fn policy_for(
+    db: &impl ConnectionTrait,
+    configuration_id: i32,
+    period_start: NaiveDate,
+) -> Result<Option<settlement_policy::Model>, DbErr> {
+    settlement_policy::Entity::find()
+        .filter(settlement_policy::Column::ConfigurationId.eq(configuration_id))
+        .filter(settlement_policy::Column::ValidFrom.lte(period_start))
+        .order_by_desc(settlement_policy::Column::ValidFrom)
+        .order_by_desc(settlement_policy::Column::Version)
+        .one(db)
+        .await
+}
+
+pub async fn policies(
+    db: &impl ConnectionTrait,
+    configuration_id: i32,
+) -> Result<Vec<settlement_policy::Model>, DbErr> {
+    settlement_policy::Entity::find()
+        .filter(settlement_policy::Column::ConfigurationId.eq(configuration_id))
+        .order_by_asc(settlement_policy::Column::Version)
+        .all(db)
+        .await
+}
+
+/// Stores a new version (the caller holds the configuration's write lock).
+pub async fn insert_policy(
+    db: &impl ConnectionTrait,
+    configuration_id: i32,
+    valid_from: NaiveDate,
+    document: String,
+    note: Option<String>,
+    created_by: i32,
+) -> Result<settlement_policy::Model, DbErr> {
+    let latest = settlement_policy::Entity::find()
+        .filter(settlement_policy::Column::ConfigurationId.eq(configuration_id))
+        .order_by_desc(settlement_policy::Column::Version)
+        .one(db)
+        .await?;
+    settlement_policy::ActiveModel {
+        configuration_id: Set(configuration_id),
+        version: Set(latest.map_or(1, |p| p.version + 1)),
+        valid_from: Set(valid_from),
+        document: Set(document),
+        note: Set(note),
+        created_by: Set(Some(created_by)),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// Parameter rows whose validity overlaps `[from, to]` (dates inclusive).
+pub async fn parameters_overlapping(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<market_parameter::Model>, DbErr> {
+    market_parameter::Entity::find()
+        .filter(market_parameter::Column::ValidFrom.lte(to))
+        .filter(
+            Condition::any()
+                .add(market_parameter::Column::ValidTo.is_null())
+                .add(market_parameter::Column::ValidTo.gt(from)),
+        )
+        .order_by_asc(market_parameter::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The configuration's stored hourly totals in `[from, to)`: `(hour, injected Wh, withdrawn Wh)`.
+pub async fn configuration_hours(
+    db: &impl ConnectionTrait,
+    configuration_id: i32,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, i64, i64)>, DbErr> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT hour_start, injected_wh, withdrawn_wh FROM configuration_hours \
+             WHERE configuration_id = $1 AND hour_start >= $2 AND hour_start < $3 ORDER BY hour_start",
+            [configuration_id.into(), from.into(), to.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("", "hour_start")?,
+                r.try_get("", "injected_wh")?,
+                r.try_get("", "withdrawn_wh")?,
+            ))
+        })
+        .collect()
+}
+
+/// Hourly injection `(hour, POD, Wh)` of the PODs in `windows` (those with plants), each only
+/// while its membership covers the instant, in `[from, to)`.
+pub async fn hourly_injection(
+    db: &impl ConnectionTrait,
+    windows: &[MemberWindow],
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, String, i64)>, DbErr> {
+    if windows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{} SELECT (r.interval_start / 3600) * 3600 AS hour, r.pod AS pod, CAST(SUM(r.wh) AS BIGINT) AS wh \
+         FROM readings r JOIN m ON r.pod = m.pod AND r.interval_start >= m.from_ts AND r.interval_start < m.to_ts \
+         WHERE r.direction = 'I' AND r.interval_start >= {from} AND r.interval_start < {to} \
+         GROUP BY (r.interval_start / 3600) * 3600, r.pod",
+        windows_cte(windows)
+    );
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("", "hour")?,
+                r.try_get("", "pod")?,
+                r.try_get("", "wh")?,
+            ))
+        })
+        .collect()
+}
+
+/// One member's readings in the period, for one direction.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemberReadings {
+    pub member_id: i32,
+    pub direction: String,
+    pub wh: i64,
+    /// Minutes of the period covered by readings (to count the hours without data).
+    pub minutes: i64,
+    /// Withdrawals only: Σ over readings of `wh × EAC_h / With_h`, in milli-Wh (truncated per
+    /// reading, so exact integers on both databases).
+    pub shared_mwh: i64,
+    /// For the fingerprint: how many readings, the sum of their revisions, the last import.
+    pub rows: i64,
+    pub revisions: i64,
+    pub last_import: i64,
+}
+
+/// Per member and direction, in one pass over the period's readings.
+pub async fn member_readings(
+    db: &impl ConnectionTrait,
+    configuration_id: i32,
+    windows: &[MemberWindow],
+    from: i64,
+    to: i64,
+) -> Result<Vec<MemberReadings>, DbErr> {
+    if windows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{} SELECT m.member_id AS member_id, r.direction AS direction, \
+           CAST(SUM(r.wh) AS BIGINT) AS wh, CAST(SUM(r.interval_minutes) AS BIGINT) AS minutes, \
+           CAST(SUM(CASE WHEN r.direction = 'W' AND h.withdrawn_wh > 0 THEN \
+             (r.wh * 1000 * (CASE WHEN h.injected_wh < h.withdrawn_wh THEN h.injected_wh ELSE h.withdrawn_wh END)) / h.withdrawn_wh \
+             ELSE 0 END) AS BIGINT) AS shared_mwh, \
+           CAST(COUNT(*) AS BIGINT) AS row_count, CAST(SUM(r.revision) AS BIGINT) AS revisions, \
+           CAST(MAX(r.import_id) AS BIGINT) AS last_import \
+         FROM readings r JOIN m ON r.pod = m.pod AND r.interval_start >= m.from_ts AND r.interval_start < m.to_ts \
+         LEFT JOIN configuration_hours h ON h.configuration_id = {configuration_id} \
+           AND h.hour_start = (r.interval_start / 3600) * 3600 \
+         WHERE r.interval_start >= {from} AND r.interval_start < {to} \
+         GROUP BY m.member_id, r.direction ORDER BY 1, 2",
+        windows_cte(windows)
+    );
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(MemberReadings {
+            member_id: r.try_get("", "member_id")?,
+            direction: r.try_get("", "direction")?,
+            wh: r.try_get("", "wh")?,
+            minutes: r.try_get("", "minutes")?,
+            shared_mwh: r.try_get("", "shared_mwh")?,
+            rows: r.try_get("", "row_count")?,
+            revisions: r.try_get("", "revisions")?,
+            last_import: r.try_get("", "last_import")?,
+        });
+    }
+    Ok(out)
+}
+
+pub async fn find_run_in_scope(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    id: i32,
+) -> Result<Option<settlement_run::Model>, DbErr> {
+    settlement_run::Entity::find_by_id(id)
+        .filter(
+            settlement_run::Column::ConfigurationId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(crate::models::configuration::Column::Id)
+                    .from(crate::models::configuration::Entity)
+                    .cond_where(scope::configurations(scope))
+                    .to_owned(),
+            ),
+        )
+        .one(db)
+        .await
+}
+
+pub async fn runs_of(
+    db: &impl ConnectionTrait,
+    configuration_id: i32,
+) -> Result<Vec<settlement_run::Model>, DbErr> {
+    settlement_run::Entity::find()
+        .filter(settlement_run::Column::ConfigurationId.eq(configuration_id))
+        .order_by_desc(settlement_run::Column::PeriodStart)
+        .order_by_desc(settlement_run::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The run currently finalised for the configuration's period, if any.
+pub async fn finalized_run(
+    db: &impl ConnectionTrait,
+    configuration_id: i32,
+    period_start: NaiveDate,
+) -> Result<Option<settlement_run::Model>, DbErr> {
+    settlement_run::Entity::find()
+        .filter(settlement_run::Column::ConfigurationId.eq(configuration_id))
+        .filter(settlement_run::Column::PeriodStart.eq(period_start))
+        .filter(settlement_run::Column::Status.eq(RunStatus::Finalized))
+        .one(db)
+        .await
+}
+
+pub async fn lines_of(
+    db: &impl ConnectionTrait,
+    run_id: i32,
+) -> Result<Vec<settlement_line::Model>, DbErr> {
+    settlement_line::Entity::find()
+        .filter(settlement_line::Column::RunId.eq(run_id))
+        .order_by_asc(settlement_line::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn insert_lines(
+    db: &impl ConnectionTrait,
+    lines: Vec<settlement_line::ActiveModel>,
+) -> Result<(), DbErr> {
+    // Bound parameters per statement stay well under both databases' limits.
+    for chunk in lines.chunks(1_000) {
+        settlement_line::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Moves a run from `from` to `to`; false if it was no longer in `from`.
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    run_id: i32,
+    from: RunStatus,
+    to: RunStatus,
+    finalized_by: Option<i32>,
+    corrects_run_id: Option<i32>,
+) -> Result<bool, DbErr> {
+    let mut update = settlement_run::Entity::update_many()
+        .col_expr(settlement_run::Column::Status, Expr::value(to.as_str()));
+    if to == RunStatus::Finalized {
+        update = update
+            .col_expr(
+                settlement_run::Column::FinalizedBy,
+                Expr::value(finalized_by),
+            )
+            .col_expr(
+                settlement_run::Column::FinalizedAt,
+                Expr::value(chrono::Utc::now()),
+            )
+            .col_expr(
+                settlement_run::Column::CorrectsRunId,
+                Expr::value(corrects_run_id),
+            );
+    }
+    let result = update
+        .filter(settlement_run::Column::Id.eq(run_id))
+        .filter(settlement_run::Column::Status.eq(from))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// The finalised lines of a member in `[from, to]` (by period start), with their period.
+pub async fn member_lines(
+    db: &impl ConnectionTrait,
+    configuration_id: i32,
+    member_ids: &[i32],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(NaiveDate, settlement_line::Model)>, DbErr> {
+    let runs = settlement_run::Entity::find()
+        .filter(settlement_run::Column::ConfigurationId.eq(configuration_id))
+        .filter(settlement_run::Column::Status.eq(RunStatus::Finalized))
+        .filter(settlement_run::Column::PeriodStart.gte(from))
+        .filter(settlement_run::Column::PeriodStart.lte(to))
+        .all(db)
+        .await?;
+    if runs.is_empty() || member_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lines = settlement_line::Entity::find()
+        .filter(settlement_line::Column::RunId.is_in(runs.iter().map(|r| r.id)))
+        .filter(settlement_line::Column::MemberId.is_in(member_ids.iter().copied()))
+        .order_by_asc(settlement_line::Column::Id)
+        .all(db)
+        .await?;
+    Ok(lines
+        .into_iter()
+        .filter_map(|line| {
+            runs.iter()
+                .find(|r| r.id == line.run_id)
+                .map(|r| (r.period_start, line))
+        })
+        .collect())
+}

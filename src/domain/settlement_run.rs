@@ -1,0 +1,491 @@
+//! One settlement period's arithmetic, fed hour by hour: shared and incentivised energy, the
+//! seniority allocation, each plant's premium, the valorisation, the excess premium. Pure: the
+//! caller streams the hours in; memory holds one accumulator per plant, not the readings.
+use std::collections::HashMap;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal_macros::dec;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::settlement::{
+    TariffRules, allocate_by_seniority, auc_extra, shared_energy, valorisation,
+};
+use crate::models::enums::{ConfigurationType, ConnectionVoltage, PlantSource, Region};
+
+/// A plant as the run sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlantSpec {
+    pub id: i32,
+    pub member_id: i32,
+    pub pod: String,
+    pub source: PlantSource,
+    pub power_kw: Decimal,
+    pub grant_share: Decimal,
+    pub voltage: ConnectionVoltage,
+    /// Commissioning (local midnight, UNIX seconds): no tariff for earlier hours.
+    pub commissioned_at: i64,
+    /// Earns the tariff at all (not an existing plant, within the power limit and 20 years).
+    pub incentivised: bool,
+}
+
+/// The regulated values that apply on one day.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DayParameters {
+    pub rules: TariffRules,
+    pub tras_e: Decimal,
+    pub btau: Decimal,
+    pub cpr_lv: Decimal,
+    pub cpr_mv: Decimal,
+}
+
+/// One hour of the configuration, as read from the database.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HourData {
+    pub start: i64,
+    /// The configuration's totals (members only while their membership covers the hour).
+    pub injected_wh: i64,
+    pub withdrawn_wh: i64,
+    /// Injection per POD that has plants.
+    pub injection_by_pod: Vec<(String, i64)>,
+    /// The hourly zonal price, if known.
+    pub price: Option<Decimal>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PlantResult {
+    pub plant_id: i32,
+    pub member_id: i32,
+    pub incentivised: bool,
+    #[schema(value_type = String)]
+    pub power_kw: Decimal,
+    /// The plant's part of its POD's injection (POD injection split by power).
+    #[schema(value_type = String)]
+    pub injected_kwh: Decimal,
+    /// Incentivised shared energy allocated to the plant by seniority.
+    #[schema(value_type = String)]
+    pub shared_kwh: Decimal,
+    /// Premium (tariff × allocated energy), exact.
+    #[schema(value_type = String)]
+    pub premium_eur: Decimal,
+    /// The part of the premium above the excess threshold (plant set's ratio for the period).
+    #[schema(value_type = String)]
+    pub excess_eur: Decimal,
+    /// What GSE pays ahead each month for this plant (cash planning; 0 if not incentivised).
+    #[schema(value_type = String)]
+    pub monthly_advance_eur: Decimal,
+    #[schema(value_type = String)]
+    pub yearly_fee_eur: Decimal,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PeriodTotals {
+    pub hours: u32,
+    #[schema(value_type = String)]
+    pub injected_kwh: Decimal,
+    #[schema(value_type = String)]
+    pub withdrawn_kwh: Decimal,
+    /// EAC: Σ min(Inj_h, With_h).
+    #[schema(value_type = String)]
+    pub shared_kwh: Decimal,
+    /// EACI: Σ min(incentivised Inj_h, With_h).
+    #[schema(value_type = String)]
+    pub incentivised_shared_kwh: Decimal,
+    #[schema(value_type = String)]
+    pub premium_eur: Decimal,
+    #[schema(value_type = String)]
+    pub excess_eur: Decimal,
+    /// CACV (TRAS_E) plus, for an AUC, the BTAU and avoided-loss terms.
+    #[schema(value_type = String)]
+    pub valorisation_eur: Decimal,
+    #[schema(value_type = String)]
+    pub auc_extra_eur: Decimal,
+}
+
+pub struct PeriodEngine {
+    kind: ConfigurationType,
+    region: Region,
+    /// By seniority: commissioning, then id.
+    plants: Vec<PlantSpec>,
+    results: Vec<PlantResult>,
+    /// POD → (plant index, power share of the POD's injection).
+    pod_plants: HashMap<String, Vec<(usize, Decimal)>>,
+    /// Power of same-source plants behind the plant's POD (the tariff band's power).
+    band_power: Vec<Decimal>,
+    incentivised_injection: Vec<Decimal>,
+    totals: PeriodTotals,
+    missing_prices: Vec<i64>,
+}
+
+fn kwh(wh: i64) -> Decimal {
+    Decimal::new(wh, 3)
+}
+
+impl PeriodEngine {
+    pub fn new(kind: ConfigurationType, region: Region, mut plants: Vec<PlantSpec>) -> Self {
+        plants.sort_by(|a, b| {
+            a.commissioned_at
+                .cmp(&b.commissioned_at)
+                .then(a.id.cmp(&b.id))
+        });
+        let mut pod_power: HashMap<&str, Decimal> = HashMap::new();
+        for plant in &plants {
+            *pod_power.entry(plant.pod.as_str()).or_default() += plant.power_kw;
+        }
+        let mut pod_plants: HashMap<String, Vec<(usize, Decimal)>> = HashMap::new();
+        let count_on_pod = |pod: &str| plants.iter().filter(|p| p.pod == pod).count();
+        for (index, plant) in plants.iter().enumerate() {
+            let total = pod_power[plant.pod.as_str()];
+            let share = if total.is_zero() {
+                Decimal::ONE / Decimal::from(count_on_pod(&plant.pod))
+            } else {
+                plant.power_kw / total
+            };
+            pod_plants
+                .entry(plant.pod.clone())
+                .or_default()
+                .push((index, share));
+        }
+        let band_power = plants
+            .iter()
+            .map(|plant| {
+                plants
+                    .iter()
+                    .filter(|other| other.pod == plant.pod && other.source == plant.source)
+                    .map(|other| other.power_kw)
+                    .sum()
+            })
+            .collect();
+        let results = plants
+            .iter()
+            .map(|p| PlantResult {
+                plant_id: p.id,
+                member_id: p.member_id,
+                incentivised: p.incentivised,
+                power_kw: p.power_kw,
+                ..PlantResult::default()
+            })
+            .collect();
+        let count = plants.len();
+        PeriodEngine {
+            kind,
+            region,
+            plants,
+            results,
+            pod_plants,
+            band_power,
+            incentivised_injection: vec![Decimal::ZERO; count],
+            totals: PeriodTotals::default(),
+            missing_prices: Vec::new(),
+        }
+    }
+
+    pub fn add_hour(&mut self, hour: &HourData, day: &DayParameters) {
+        self.totals.hours += 1;
+        let injected = kwh(hour.injected_wh);
+        let withdrawn = kwh(hour.withdrawn_wh);
+        let shared = shared_energy(injected, withdrawn);
+        self.totals.injected_kwh += injected;
+        self.totals.withdrawn_kwh += withdrawn;
+        self.totals.shared_kwh += shared;
+        if hour.price.is_none() {
+            self.missing_prices.push(hour.start);
+        }
+
+        // Each plant's part of its POD's injection, and which of it earns the tariff this hour.
+        let mut plant_injection = vec![Decimal::ZERO; self.plants.len()];
+        for (pod, wh) in &hour.injection_by_pod {
+            if let Some(plants) = self.pod_plants.get(pod) {
+                for (index, share) in plants {
+                    plant_injection[*index] += kwh(*wh) * share;
+                }
+            }
+        }
+        let earning: Vec<Decimal> = self
+            .plants
+            .iter()
+            .zip(&plant_injection)
+            .map(|(plant, injection)| {
+                if plant.incentivised && hour.start >= plant.commissioned_at {
+                    *injection
+                } else {
+                    Decimal::ZERO
+                }
+            })
+            .collect();
+        let incentivised_injection: Decimal = earning.iter().sum();
+        let incentivised_shared = shared_energy(incentivised_injection, withdrawn);
+        self.totals.incentivised_shared_kwh += incentivised_shared;
+        let allocation = allocate_by_seniority(incentivised_shared, &earning);
+        for (index, plant) in self.plants.iter().enumerate() {
+            let result = &mut self.results[index];
+            result.injected_kwh += plant_injection[index];
+            self.incentivised_injection[index] += earning[index];
+            result.shared_kwh += allocation[index];
+            if let (Some(price), false) = (hour.price, allocation[index].is_zero()) {
+                let tariff = day.rules.hourly_tariff(
+                    price,
+                    self.band_power[index],
+                    plant.source,
+                    self.region,
+                    plant.grant_share,
+                );
+                result.premium_eur += allocation[index] * tariff / dec!(1000);
+            }
+        }
+
+        self.totals.valorisation_eur += valorisation(shared, day.tras_e);
+        if self.kind == ConfigurationType::Auc
+            && let Some(price) = hour.price
+            && !shared.is_zero()
+        {
+            // Withdrawal points of a building are on LV, so every plant's share counts; the
+            // shared energy is attributed to plant voltages in proportion to their injection.
+            let mut by_voltage = [Decimal::ZERO; 2];
+            for (index, plant) in self.plants.iter().enumerate() {
+                by_voltage[(plant.voltage == ConnectionVoltage::Mv) as usize] +=
+                    plant_injection[index];
+            }
+            let attributed: Decimal = by_voltage.iter().sum();
+            by_voltage[0] += (injected - attributed).max(Decimal::ZERO);
+            let total: Decimal = by_voltage.iter().sum();
+            if !total.is_zero() {
+                for (voltage, cpr) in [(0, day.cpr_lv), (1, day.cpr_mv)] {
+                    let part = shared * by_voltage[voltage] / total;
+                    self.totals.auc_extra_eur += auc_extra(part, day.btau, cpr, price);
+                }
+            }
+        }
+    }
+
+    /// The period's results; `parameters` are those of the period's first day (thresholds,
+    /// advance, fees).
+    pub fn finish(
+        mut self,
+        parameters: &DayParameters,
+    ) -> (PeriodTotals, Vec<PlantResult>, Vec<i64>) {
+        let rules = &parameters.rules;
+        // Excess premium per plant set (tariff only / with a grant), on the period's ratio.
+        for with_grant in [false, true] {
+            let members: Vec<usize> = (0..self.plants.len())
+                .filter(|&i| {
+                    self.plants[i].incentivised
+                        && (self.plants[i].grant_share > Decimal::ZERO) == with_grant
+                })
+                .collect();
+            let shared: Decimal = members.iter().map(|&i| self.results[i].shared_kwh).sum();
+            let injected: Decimal = members
+                .iter()
+                .map(|&i| self.incentivised_injection[i])
+                .sum();
+            if injected.is_zero() {
+                continue;
+            }
+            let threshold = if with_grant {
+                rules.excess_threshold_with_grant
+            } else {
+                rules.excess_threshold_tariff_only
+            };
+            let excess_ratio = (shared / injected - threshold).max(Decimal::ZERO);
+            for &i in &members {
+                self.results[i].excess_eur = excess_ratio * self.results[i].premium_eur;
+            }
+        }
+        for (plant, result) in self.plants.iter().zip(self.results.iter_mut()) {
+            result.yearly_fee_eur = rules.yearly_fee(plant.power_kw);
+            if plant.incentivised {
+                result.monthly_advance_eur = rules
+                    .monthly_advance(plant.power_kw, plant.source, self.region, plant.grant_share)
+                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+            }
+            result.premium_eur = result.premium_eur.normalize();
+            result.excess_eur = result.excess_eur.normalize();
+            self.totals.premium_eur += result.premium_eur;
+            self.totals.excess_eur += result.excess_eur;
+        }
+        self.totals.valorisation_eur += self.totals.auc_extra_eur;
+        for value in [
+            &mut self.totals.premium_eur,
+            &mut self.totals.excess_eur,
+            &mut self.totals.valorisation_eur,
+            &mut self.totals.auc_extra_eur,
+        ] {
+            *value = value.normalize();
+        }
+        self.results.sort_by_key(|r| r.plant_id);
+        (self.totals, self.results, self.missing_prices)
+    }
+}
+
+/// Euros to cents, half away from zero (how money is paid out).
+pub fn to_cents(eur: Decimal) -> i64 {
+    let cents = (eur * dec!(100)).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+    i64::try_from(cents).unwrap_or(if cents.is_sign_negative() {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn day() -> DayParameters {
+        DayParameters {
+            rules: TariffRules::dm_414_2023(),
+            tras_e: dec!(10.57),
+            btau: dec!(0.65),
+            cpr_lv: dec!(0.026),
+            cpr_mv: dec!(0.012),
+        }
+    }
+
+    fn plant(id: i32, pod: &str, kw: Decimal, commissioned_at: i64, grant: Decimal) -> PlantSpec {
+        PlantSpec {
+            id,
+            member_id: id * 10,
+            pod: pod.into(),
+            source: PlantSource::Pv,
+            power_kw: kw,
+            grant_share: grant,
+            voltage: ConnectionVoltage::Lv,
+            commissioned_at,
+            incentivised: true,
+        }
+    }
+
+    /// The issue's hour: A 150 kW (older) injects 50 kWh, B 300 kW with a 20% grant 120 kWh,
+    /// members withdraw 140 kWh, Pz 110 in the North.
+    fn the_issue_hour(kind: ConfigurationType) -> (PeriodTotals, Vec<PlantResult>, Vec<i64>) {
+        let plants = vec![
+            plant(2, "IT001E00000002", dec!(300), 200, dec!(0.20)),
+            plant(1, "IT001E00000001", dec!(150), 100, dec!(0)),
+        ];
+        let mut engine = PeriodEngine::new(kind, Region::Veneto, plants);
+        engine.add_hour(
+            &HourData {
+                start: 3600,
+                injected_wh: 170_000,
+                withdrawn_wh: 140_000,
+                injection_by_pod: vec![
+                    ("IT001E00000001".into(), 50_000),
+                    ("IT001E00000002".into(), 120_000),
+                ],
+                price: Some(dec!(110)),
+            },
+            &day(),
+        );
+        engine.finish(&day())
+    }
+
+    #[test]
+    fn the_issue_hour_through_the_engine() {
+        let (totals, plants, missing) = the_issue_hour(ConfigurationType::Cer);
+        assert!(missing.is_empty());
+        assert_eq!(totals.shared_kwh, dec!(140));
+        assert_eq!(totals.incentivised_shared_kwh, dec!(140));
+        assert_eq!(
+            (plants[0].shared_kwh, plants[1].shared_kwh),
+            (dec!(50), dec!(90))
+        );
+        assert_eq!(
+            (
+                plants[0].premium_eur,
+                plants[1].premium_eur,
+                totals.premium_eur
+            ),
+            (dec!(6.5), dec!(8.1), dec!(14.6))
+        );
+        assert_eq!(totals.valorisation_eur, dec!(1.4798));
+        // A: 50/50 shared → ratio 1 → (1 − 0.55) × 6.50; B: 90/120 = 0.75 → (0.75 − 0.45) × 8.10.
+        assert_eq!(plants[0].excess_eur, dec!(2.925));
+        assert_eq!(plants[1].excess_eur, dec!(2.43));
+        let (auc, _, _) = the_issue_hour(ConfigurationType::Auc);
+        assert_eq!(auc.valorisation_eur, dec!(1.9712));
+    }
+
+    #[test]
+    fn a_pod_with_two_plants_splits_its_injection_by_power_and_missing_prices_are_named() {
+        let plants = vec![
+            plant(1, "IT001E00000001", dec!(30), 0, dec!(0)),
+            PlantSpec {
+                incentivised: false,
+                ..plant(2, "IT001E00000001", dec!(10), 0, dec!(0))
+            },
+        ];
+        let mut engine = PeriodEngine::new(ConfigurationType::Cer, Region::Sicilia, plants);
+        let hour = HourData {
+            start: 7200,
+            injected_wh: 40_000,
+            withdrawn_wh: 100_000,
+            injection_by_pod: vec![("IT001E00000001".into(), 40_000)],
+            price: None,
+        };
+        engine.add_hour(&hour, &day());
+        let (totals, plants, missing) = engine.finish(&day());
+        assert_eq!(missing, vec![7200]);
+        assert_eq!(plants[0].injected_kwh, dec!(30));
+        assert_eq!(plants[1].injected_kwh, dec!(10));
+        assert_eq!(totals.shared_kwh, dec!(40));
+        assert_eq!(totals.incentivised_shared_kwh, dec!(30));
+        assert_eq!(plants[0].shared_kwh, dec!(30));
+        assert_eq!(totals.premium_eur, dec!(0));
+    }
+
+    #[test]
+    fn cents_round_half_away_from_zero() {
+        assert_eq!(to_cents(dec!(14.605)), 1461);
+        assert_eq!(to_cents(dec!(-0.005)), -1);
+        assert_eq!(to_cents(dec!(1.4798)), 148);
+    }
+
+    proptest! {
+        #[test]
+        fn shared_energy_and_allocations_stay_within_both_sides(
+            hours in proptest::collection::vec(
+                (0i64..500_000, 0i64..500_000, 0i64..500_000, 0i64..400_000, 0u32..300), 1..48),
+        ) {
+            let plants = vec![
+                plant(1, "IT001E00000001", dec!(100), 0, dec!(0)),
+                plant(2, "IT001E00000002", dec!(250), 10, dec!(0.1)),
+                PlantSpec { incentivised: false, ..plant(3, "IT001E00000003", dec!(50), 0, dec!(0)) },
+            ];
+            let mut engine = PeriodEngine::new(ConfigurationType::Cer, Region::Lazio, plants);
+            let mut total_with = Decimal::ZERO;
+            let mut total_inj = Decimal::ZERO;
+            for (index, (a, b, c, withdrawn, price)) in hours.iter().enumerate() {
+                let data = HourData {
+                    start: index as i64 * 3600,
+                    injected_wh: a + b + c,
+                    withdrawn_wh: *withdrawn,
+                    injection_by_pod: vec![
+                        ("IT001E00000001".into(), *a),
+                        ("IT001E00000002".into(), *b),
+                        ("IT001E00000003".into(), *c),
+                    ],
+                    price: Some(Decimal::from(*price)),
+                };
+                total_with += kwh(*withdrawn);
+                total_inj += kwh(a + b + c);
+                let before = engine.totals.clone();
+                engine.add_hour(&data, &day());
+                let shared = engine.totals.shared_kwh - before.shared_kwh;
+                let incentivised = engine.totals.incentivised_shared_kwh - before.incentivised_shared_kwh;
+                prop_assert!(shared <= kwh(a + b + c) && shared <= kwh(*withdrawn));
+                prop_assert!(incentivised <= shared && incentivised <= kwh(a + b));
+            }
+            let (totals, plants, _) = engine.finish(&day());
+            let allocated: Decimal = plants.iter().map(|p| p.shared_kwh).sum();
+            prop_assert_eq!(allocated, totals.incentivised_shared_kwh);
+            for p in &plants {
+                prop_assert!(p.shared_kwh <= p.injected_kwh);
+                prop_assert!(p.excess_eur <= p.premium_eur && p.excess_eur >= Decimal::ZERO);
+            }
+            prop_assert_eq!(plants[2].shared_kwh, Decimal::ZERO);
+            prop_assert!(totals.shared_kwh <= total_with && totals.shared_kwh <= total_inj);
+        }
+    }
+}

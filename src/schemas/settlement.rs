@@ -1,0 +1,128 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::domain::sharing::Policy;
+use crate::models::{settlement_policy, settlement_run};
+use crate::settlement::{Finalization, MoneyTotals, Report};
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyCreate {
+    /// The first day of the month from which this version applies.
+    pub valid_from: NaiveDate,
+    pub document: Policy,
+    #[validate(length(max = 1000))]
+    pub note: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PolicyPublic {
+    /// Absent for the default policy (the configuration has none yet).
+    pub id: Option<i32>,
+    pub version: Option<i32>,
+    pub valid_from: Option<NaiveDate>,
+    pub document: Policy,
+    pub note: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+impl PolicyPublic {
+    pub fn default_policy() -> Self {
+        PolicyPublic {
+            id: None,
+            version: None,
+            valid_from: None,
+            document: Policy::default_document(),
+            note: None,
+            created_at: None,
+        }
+    }
+
+    pub fn from_model(m: settlement_policy::Model) -> Self {
+        PolicyPublic {
+            id: Some(m.id),
+            version: Some(m.version),
+            valid_from: Some(m.valid_from),
+            document: serde_json::from_str(&m.document)
+                .unwrap_or_else(|_| Policy::default_document()),
+            note: m.note,
+            created_at: Some(m.created_at),
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyParams {
+    /// The month whose policy to show (`YYYY-MM`); the current month when absent.
+    pub period: Option<String>,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementCreate {
+    /// The calendar month to settle, `YYYY-MM`.
+    #[schema(example = "2025-03")]
+    pub period: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SettlementSummary {
+    pub id: i32,
+    pub configuration_id: i32,
+    pub period: String,
+    /// `preview`, `finalized` or `superseded`.
+    pub status: String,
+    pub finalizable: bool,
+    pub fingerprint: String,
+    pub policy_version: Option<i32>,
+    pub corrects_run_id: Option<i32>,
+    pub money: MoneyTotals,
+    pub created_at: DateTime<Utc>,
+    pub finalized_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SettlementPublic {
+    #[serde(flatten)]
+    pub summary: SettlementSummary,
+    pub report: Report,
+}
+
+impl SettlementPublic {
+    pub fn from_model(m: settlement_run::Model) -> Self {
+        let report: Report = serde_json::from_str(&m.report).unwrap_or_default();
+        SettlementPublic {
+            summary: SettlementSummary {
+                id: m.id,
+                configuration_id: m.configuration_id,
+                period: m.period_start.format("%Y-%m").to_string(),
+                status: m.status.as_str().to_string(),
+                finalizable: m.finalizable,
+                fingerprint: m.fingerprint,
+                policy_version: report.policy_version,
+                corrects_run_id: m.corrects_run_id,
+                money: report.money.clone(),
+                created_at: m.created_at,
+                finalized_at: m.finalized_at,
+            },
+            report,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FinalizeResponse {
+    #[serde(flatten)]
+    pub finalization: Finalization,
+    pub settlement: SettlementSummary,
+}
+
+#[derive(Deserialize, IntoParams, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct StatementParams {
+    #[validate(range(min = 2000, max = 2100))]
+    pub year: i32,
+}

@@ -1,0 +1,879 @@
+//! Settlement runs: gather a month's inputs, run the pure engine and the sharing-out policy,
+//! store the run; finalise it into the ledger (once, in one transaction), and correct a
+//! finalised month with adjustment rows. Used by the HTTP API and the CLI alike.
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::crud;
+use crate::crud::settlement::{MemberReadings, MemberWindow};
+use crate::domain::community_rules::plant_incentive_eligible;
+use crate::domain::energy_series::local_midnight;
+use crate::domain::market::{PricePoint, hourly_prices};
+use crate::domain::settlement::{TariffRules, split_cents};
+use crate::domain::settlement_run::{
+    DayParameters, HourData, PeriodEngine, PeriodTotals, PlantResult, PlantSpec, to_cents,
+};
+use crate::domain::sharing::{Participant, Policy};
+use crate::models::enums::{
+    ConfigurationStatus, LineAccount, LineKind, MemberCategory, ParameterCode, RunStatus,
+    TransactionKind, TransactionStatus,
+};
+use crate::models::{configuration, member, settlement_line, settlement_run, transaction};
+
+/// Incentives end this many years after commissioning.
+const INCENTIVE_YEARS: i32 = 20;
+/// At most this many missing-price hours are listed (all are counted).
+const LISTED_HOURS: usize = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettleError {
+    #[error("no value of {code} is valid on {date}: add one under /api/v1/market/parameters")]
+    MissingParameter { code: &'static str, date: NaiveDate },
+    #[error("the stored policy is not valid: {0}")]
+    BadPolicy(String),
+    #[error("this run cannot be finalised: {}", .0.join("; "))]
+    NotFinalizable(Vec<String>),
+    #[error(
+        "the inputs changed since this preview (readings, prices, parameters, plants, members or policy): create a new preview"
+    )]
+    InputsChanged,
+    #[error("this run was superseded by a later finalisation of the same month")]
+    Superseded,
+    #[error(transparent)]
+    Database(#[from] DbErr),
+}
+
+/// A calendar month.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period {
+    pub start: NaiveDate,
+    /// The last day (inclusive).
+    pub end: NaiveDate,
+}
+
+impl Period {
+    /// `YYYY-MM`.
+    pub fn parse(text: &str) -> Option<Period> {
+        let (year, month) = text.split_once('-')?;
+        if year.len() != 4 || month.len() != 2 {
+            return None;
+        }
+        let start = NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, 1)?;
+        Some(Period::of(start))
+    }
+
+    pub fn of(start: NaiveDate) -> Period {
+        let next = start
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(start);
+        Period {
+            start,
+            end: next.pred_opt().unwrap_or(start),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        self.start.format("%Y-%m").to_string()
+    }
+
+    /// `[from, to)` as UNIX seconds, Italian days.
+    pub fn instants(&self) -> (i64, i64) {
+        (
+            local_midnight(self.start),
+            local_midnight(self.end.succ_opt().unwrap_or(self.end)),
+        )
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MoneyTotals {
+    /// The month's premium, rounded to cents (excess included).
+    pub premium_cents: i64,
+    /// The part of the premium above the excess thresholds.
+    pub excess_cents: i64,
+    pub valorisation_cents: i64,
+    /// The month's share of the plants' yearly GSE fees (a twelfth, to the cent).
+    pub fees_cents: i64,
+    pub management_cents: i64,
+    pub social_fund_cents: i64,
+    /// What the members receive in all.
+    pub members_cents: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MemberResult {
+    pub member_id: i32,
+    pub pod: String,
+    pub category: MemberCategory,
+    #[schema(value_type = String)]
+    pub withdrawn_kwh: Decimal,
+    #[schema(value_type = String)]
+    pub injected_kwh: Decimal,
+    /// Σ_h withdrawal × EAC_h / With_h.
+    #[schema(value_type = String)]
+    pub shared_kwh: Decimal,
+    /// Hours of the membership in the month with no withdrawal reading.
+    pub missing_hours: i64,
+    pub incentive_cents: i64,
+    pub excess_premium_cents: i64,
+    pub valorisation_cents: i64,
+    pub total_cents: i64,
+}
+
+/// Everything a run found: stored with the run and returned by the API.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Report {
+    pub period: String,
+    /// The policy version applied; absent when the configuration has none (default policy).
+    pub policy_version: Option<i32>,
+    pub totals: PeriodTotals,
+    pub money: MoneyTotals,
+    pub plants: Vec<PlantResult>,
+    pub members: Vec<MemberResult>,
+    pub missing_price_hours: u32,
+    /// The first hours without a zonal price (UTC, RFC 3339).
+    pub missing_price_list: Vec<String>,
+    /// Hours of the month with no reading from any member.
+    pub hours_without_data: u32,
+    /// How the policy had to be applied (a share nobody could receive…).
+    pub notes: Vec<String>,
+    /// Why the run cannot be finalised; empty when it can.
+    pub problems: Vec<String>,
+}
+
+/// What a run assigns to one account: `(member, account, kind, Wh, cents)`.
+pub type Line = (Option<i32>, LineAccount, LineKind, Option<i64>, i64);
+
+/// A computed month, ready to be stored.
+pub struct Computation {
+    pub report: Report,
+    pub lines: Vec<Line>,
+    pub fingerprint: String,
+    pub policy_id: Option<i32>,
+}
+
+fn rfc3339(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default()
+}
+
+/// The regulated values for each day of the period.
+fn day_parameters(
+    rows: &[crate::models::market_parameter::Model],
+    period: Period,
+) -> Result<Vec<(i64, DayParameters)>, SettleError> {
+    let mut out = Vec::new();
+    let mut day = period.start;
+    while day <= period.end {
+        let value = |code: ParameterCode| {
+            rows.iter()
+                .filter(|r| {
+                    r.code == code.as_str()
+                        && r.valid_from <= day
+                        && r.valid_to.is_none_or(|to| to > day)
+                })
+                .max_by_key(|r| r.valid_from)
+                .map(|r| Decimal::new(r.value_micro, 6).normalize())
+        };
+        let missing = |code: ParameterCode| SettleError::MissingParameter {
+            code: code.as_str(),
+            date: day,
+        };
+        let rules = TariffRules::from_parameters(value).map_err(missing)?;
+        let get = |code| value(code).ok_or_else(|| missing(code));
+        out.push((
+            local_midnight(day),
+            DayParameters {
+                rules,
+                tras_e: get(ParameterCode::TrasE)?,
+                btau: get(ParameterCode::Btau)?,
+                cpr_lv: get(ParameterCode::CprLv)?,
+                cpr_mv: get(ParameterCode::CprMv)?,
+            },
+        ));
+        day = day.succ_opt().unwrap_or(day);
+        if day == period.start {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Computes a configuration's month: nothing is written.
+pub async fn compute(
+    db: &DatabaseConnection,
+    configuration: &configuration::Model,
+    period: Period,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<Computation, SettleError> {
+    let (from, to) = period.instants();
+    let mut fingerprint = Sha256::new();
+    let mut feed = |text: String| {
+        fingerprint.update(text.as_bytes());
+        fingerprint.update(b"\n");
+    };
+    feed(format!(
+        "v1 {} {} {} {} {}",
+        configuration.id,
+        configuration.kind.as_str(),
+        configuration.market_zone.as_str(),
+        configuration.region.as_str(),
+        period.label()
+    ));
+
+    progress("policy and parameters");
+    let policy_row = crud::settlement::policy_for(db, configuration.id, period.start).await?;
+    let policy = match &policy_row {
+        Some(row) => serde_json::from_str::<Policy>(&row.document)
+            .map_err(|e| SettleError::BadPolicy(e.to_string()))?,
+        None => Policy::default_document(),
+    };
+    feed(format!(
+        "policy {:?} {:?}",
+        policy_row.as_ref().map(|p| (p.id, p.version)),
+        policy
+    ));
+    let parameter_rows =
+        crud::settlement::parameters_overlapping(db, period.start, period.end).await?;
+    for row in &parameter_rows {
+        feed(format!(
+            "parameter {} {} {} {} {:?}",
+            row.id, row.code, row.value_micro, row.valid_from, row.valid_to
+        ));
+    }
+    let days = day_parameters(&parameter_rows, period)?;
+
+    progress("members and plants");
+    let members: Vec<member::Model> = crud::members::in_configuration(db, configuration.id, None)
+        .await?
+        .into_iter()
+        .filter(|m| m.joined_at <= period.end && m.withdrawn_at.is_none_or(|w| w > period.start))
+        .collect();
+    let windows: Vec<MemberWindow> = members
+        .iter()
+        .map(|m| {
+            let window = crate::imports::window_of(&m.pod, m.joined_at, m.withdrawn_at);
+            MemberWindow {
+                member_id: m.id,
+                pod: m.pod.clone(),
+                from: window.from.max(from),
+                to: window.to.min(to),
+            }
+        })
+        .collect();
+    for (m, w) in members.iter().zip(&windows) {
+        feed(format!(
+            "member {} {} {} {} {}",
+            m.id,
+            m.pod,
+            m.category.as_str(),
+            w.from,
+            w.to
+        ));
+    }
+    let member_ids: Vec<i32> = members.iter().map(|m| m.id).collect();
+    let plants: Vec<_> = crud::plants::in_configuration(db, configuration.id)
+        .await?
+        .into_iter()
+        .filter(|p| member_ids.contains(&p.member_id))
+        .collect();
+    let mut specs = Vec::new();
+    for plant in &plants {
+        feed(format!(
+            "plant {} {} {} {} {} {} {}",
+            plant.id,
+            plant.member_id,
+            plant.source.as_str(),
+            plant.power_w,
+            plant.capital_grant_ppm,
+            plant.connection_voltage.as_str(),
+            plant.commissioned_on
+        ));
+        let pod = members
+            .iter()
+            .find(|m| m.id == plant.member_id)
+            .map(|m| m.pod.clone())
+            .unwrap_or_default();
+        let within_term = plant
+            .commissioned_on
+            .checked_add_months(chrono::Months::new(12 * INCENTIVE_YEARS as u32))
+            .is_some_and(|end| end > period.start);
+        specs.push(PlantSpec {
+            id: plant.id,
+            member_id: plant.member_id,
+            pod,
+            source: plant.source,
+            power_kw: Decimal::new(plant.power_w, 3),
+            grant_share: Decimal::new(plant.capital_grant_ppm as i64, 6),
+            voltage: plant.connection_voltage,
+            commissioned_at: local_midnight(plant.commissioned_on),
+            incentivised: within_term
+                && plant_incentive_eligible(plant.power_w, plant.commissioned_on),
+        });
+    }
+    let producing_windows: Vec<MemberWindow> = windows
+        .iter()
+        .filter(|w| plants.iter().any(|p| p.member_id == w.member_id))
+        .cloned()
+        .collect();
+
+    progress("hourly data and prices");
+    let hours = crud::settlement::configuration_hours(db, configuration.id, from, to).await?;
+    let mut injection: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
+    for (hour, pod, wh) in
+        crud::settlement::hourly_injection(db, &producing_windows, from, to).await?
+    {
+        injection.entry(hour).or_default().push((pod, wh));
+    }
+    let points: Vec<PricePoint> =
+        crud::market::zonal_prices(db, configuration.market_zone, from, to).await?;
+    let prices: HashMap<i64, Decimal> = hourly_prices(&points)
+        .into_iter()
+        .map(|p| (p.start, p.eur_mwh))
+        .collect();
+    for point in &points {
+        feed(format!(
+            "price {} {} {}",
+            point.start, point.minutes, point.eur_mwh
+        ));
+    }
+
+    progress("hours");
+    let mut engine = PeriodEngine::new(configuration.kind, configuration.region, specs);
+    let by_hour: HashMap<i64, (i64, i64)> = hours.iter().map(|(h, i, w)| (*h, (*i, *w))).collect();
+    let mut hours_without_data = 0u32;
+    let mut day_index = 0;
+    let mut hour = from;
+    while hour < to {
+        while day_index + 1 < days.len() && days[day_index + 1].0 <= hour {
+            day_index += 1;
+        }
+        let (injected_wh, withdrawn_wh) = match by_hour.get(&hour) {
+            Some(totals) => *totals,
+            None => {
+                hours_without_data += 1;
+                (0, 0)
+            }
+        };
+        let mut injection_by_pod = injection.remove(&hour).unwrap_or_default();
+        injection_by_pod.sort();
+        feed(format!(
+            "hour {hour} {injected_wh} {withdrawn_wh} {injection_by_pod:?}"
+        ));
+        engine.add_hour(
+            &HourData {
+                start: hour,
+                injected_wh,
+                withdrawn_wh,
+                injection_by_pod,
+                price: prices.get(&hour).copied(),
+            },
+            &days[day_index].1,
+        );
+        hour += 3600;
+    }
+    let (totals, plant_results, missing_prices) = engine.finish(&days[0].1);
+
+    progress("members' readings");
+    let readings =
+        crud::settlement::member_readings(db, configuration.id, &windows, from, to).await?;
+    for r in &readings {
+        feed(format!(
+            "readings {} {} {} {} {} {}",
+            r.member_id, r.direction, r.rows, r.wh, r.revisions, r.last_import
+        ));
+    }
+    let of = |member_id: i32, direction: &str| -> MemberReadings {
+        readings
+            .iter()
+            .find(|r| r.member_id == member_id && r.direction == direction)
+            .cloned()
+            .unwrap_or_default()
+    };
+
+    progress("sharing out");
+    let participants: Vec<Participant> = members
+        .iter()
+        .map(|m| {
+            let withdrawal = of(m.id, "W");
+            let own_plants: Vec<&PlantResult> = plant_results
+                .iter()
+                .filter(|p| p.member_id == m.id)
+                .collect();
+            Participant {
+                member_id: m.id,
+                category: m.category,
+                producer: !own_plants.is_empty(),
+                consumer: withdrawal.wh > 0,
+                incentivised_kwh: own_plants.iter().map(|p| p.shared_kwh).sum(),
+                power_kw: own_plants.iter().map(|p| p.power_kw).sum(),
+                shared_withdrawal_kwh: Decimal::new(withdrawal.shared_mwh, 6),
+                withdrawal_kwh: Decimal::new(withdrawal.wh, 3),
+            }
+        })
+        .collect();
+    let premium_cents = to_cents(totals.premium_eur);
+    let excess_cents = to_cents(totals.excess_eur).min(premium_cents);
+    let valorisation_cents = to_cents(totals.valorisation_eur);
+    let distribution = policy.distribute(
+        premium_cents - excess_cents,
+        excess_cents,
+        valorisation_cents,
+        &participants,
+    );
+    let yearly_fees: i64 = plant_results
+        .iter()
+        .map(|p| to_cents(p.yearly_fee_eur))
+        .sum();
+    let fees_cents = split_cents(yearly_fees, &[Decimal::ONE; 12])[period.start.month0() as usize];
+
+    let mut lines = Vec::new();
+    let mut member_results = Vec::new();
+    for (index, (m, window)) in members.iter().zip(&windows).enumerate() {
+        let withdrawal = of(m.id, "W");
+        let shared_wh = withdrawal.shared_mwh / 1000;
+        let incentive = distribution.incentive.members[index];
+        let excess = distribution.excess.members[index];
+        let valorisation = distribution.valorisation.members[index];
+        let expected_minutes = (window.to - window.from).max(0) / 60;
+        member_results.push(MemberResult {
+            member_id: m.id,
+            pod: m.pod.clone(),
+            category: m.category,
+            withdrawn_kwh: Decimal::new(withdrawal.wh, 3),
+            injected_kwh: Decimal::new(of(m.id, "I").wh, 3),
+            shared_kwh: Decimal::new(shared_wh, 3),
+            missing_hours: (expected_minutes - withdrawal.minutes).max(0) / 60,
+            incentive_cents: incentive,
+            excess_premium_cents: excess,
+            valorisation_cents: valorisation,
+            total_cents: incentive + excess + valorisation,
+        });
+        if shared_wh != 0 {
+            lines.push((
+                Some(m.id),
+                LineAccount::Member,
+                LineKind::SharedEnergy,
+                Some(shared_wh),
+                0,
+            ));
+        }
+        for (kind, cents) in [
+            (LineKind::Incentive, incentive),
+            (LineKind::ExcessPremium, excess),
+            (LineKind::Valorisation, valorisation),
+        ] {
+            if cents != 0 {
+                lines.push((Some(m.id), LineAccount::Member, kind, None, cents));
+            }
+        }
+    }
+    let d = &distribution;
+    for (account, kind, cents) in [
+        (
+            LineAccount::Management,
+            LineKind::Incentive,
+            d.incentive.management,
+        ),
+        (
+            LineAccount::Management,
+            LineKind::ExcessPremium,
+            d.excess.management,
+        ),
+        (
+            LineAccount::Management,
+            LineKind::Valorisation,
+            d.valorisation.management,
+        ),
+        (
+            LineAccount::SocialFund,
+            LineKind::Incentive,
+            d.incentive.social_fund,
+        ),
+        (
+            LineAccount::SocialFund,
+            LineKind::ExcessPremium,
+            d.excess.social_fund,
+        ),
+        (
+            LineAccount::SocialFund,
+            LineKind::Valorisation,
+            d.valorisation.social_fund,
+        ),
+        (LineAccount::Gse, LineKind::Fee, -fees_cents),
+    ] {
+        if cents != 0 {
+            lines.push((None, account, kind, None, cents));
+        }
+    }
+
+    let mut problems = Vec::new();
+    if !missing_prices.is_empty() {
+        problems.push(format!(
+            "{} hour(s) have no {} zonal price: import them under /api/v1/market/prices",
+            missing_prices.len(),
+            configuration.market_zone.as_str()
+        ));
+    }
+    if configuration.status == ConfigurationStatus::Draft {
+        problems.push("the configuration is still a draft".into());
+    }
+    if period.end
+        >= chrono::Utc::now()
+            .with_timezone(&chrono_tz::Europe::Rome)
+            .date_naive()
+    {
+        problems.push("the month has not ended yet".into());
+    }
+    let members_cents = member_results.iter().map(|m| m.total_cents).sum();
+    let report = Report {
+        period: period.label(),
+        policy_version: policy_row.as_ref().map(|p| p.version),
+        totals,
+        money: MoneyTotals {
+            premium_cents,
+            excess_cents,
+            valorisation_cents,
+            fees_cents,
+            management_cents: d.incentive.management
+                + d.excess.management
+                + d.valorisation.management,
+            social_fund_cents: d.incentive.social_fund
+                + d.excess.social_fund
+                + d.valorisation.social_fund,
+            members_cents,
+        },
+        plants: plant_results,
+        members: member_results,
+        missing_price_hours: missing_prices.len() as u32,
+        missing_price_list: missing_prices
+            .iter()
+            .take(LISTED_HOURS)
+            .map(|t| rfc3339(*t))
+            .collect(),
+        hours_without_data,
+        notes: distribution.notes.clone(),
+        problems,
+    };
+    let fingerprint = format!("{:x}", fingerprint.finalize());
+    Ok(Computation {
+        report,
+        lines,
+        fingerprint,
+        policy_id: policy_row.map(|p| p.id),
+    })
+}
+
+/// Computes the month and stores it as a preview run.
+pub async fn preview(
+    db: &DatabaseConnection,
+    configuration: &configuration::Model,
+    period: Period,
+    user_id: Option<i32>,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<settlement_run::Model, SettleError> {
+    let computation = compute(db, configuration, period, progress).await?;
+    progress("storing");
+    let txn = db.begin().await?;
+    let run = settlement_run::ActiveModel {
+        configuration_id: Set(configuration.id),
+        period_start: Set(period.start),
+        period_end: Set(period.end),
+        status: Set(RunStatus::Preview),
+        policy_id: Set(computation.policy_id),
+        fingerprint: Set(computation.fingerprint),
+        finalizable: Set(computation.report.problems.is_empty()),
+        corrects_run_id: Set(None),
+        report: Set(serde_json::to_string(&computation.report).unwrap_or_default()),
+        created_by: Set(user_id),
+        created_at: Set(chrono::Utc::now()),
+        finalized_by: Set(None),
+        finalized_at: Set(None),
+        ..Default::default()
+    };
+    let run = sea_orm::ActiveModelTrait::insert(run, &txn).await?;
+    let lines = computation
+        .lines
+        .into_iter()
+        .map(
+            |(member_id, account, kind, energy_wh, amount_cents)| settlement_line::ActiveModel {
+                run_id: Set(run.id),
+                member_id: Set(member_id),
+                account: Set(account),
+                kind: Set(kind),
+                energy_wh: Set(energy_wh),
+                amount_cents: Set(amount_cents),
+                ..Default::default()
+            },
+        )
+        .collect();
+    crud::settlement::insert_lines(&txn, lines).await?;
+    txn.commit().await?;
+    Ok(run)
+}
+
+/// What finalising did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Finalization {
+    /// Ledger rows written now (0 when the run was already final).
+    pub transactions_written: u64,
+    /// The run this one corrects, when the month had been finalised before.
+    pub corrects_run_id: Option<i32>,
+}
+
+type LineKey = (Option<i32>, LineAccount, LineKind);
+/// Per line key (sortable, so ledger rows come out in a stable order): key, Wh, cents.
+type Differences = BTreeMap<(Option<i32>, &'static str, &'static str), (LineKey, i64, i64)>;
+
+fn ledger_kind(kind: LineKind) -> TransactionKind {
+    match kind {
+        LineKind::SharedEnergy => TransactionKind::SharedEnergy,
+        LineKind::Incentive | LineKind::ExcessPremium => TransactionKind::Incentive,
+        LineKind::Valorisation => TransactionKind::Valorisation,
+        LineKind::Fee => TransactionKind::Fee,
+    }
+}
+
+/// Writes the run into the ledger. The first finalisation of a month writes the lines as they
+/// are; a later one writes `adjustment` rows for the differences from the run it supersedes.
+/// Finalising a final run again writes nothing.
+pub async fn finalize(
+    db: &DatabaseConnection,
+    run: &settlement_run::Model,
+    configuration: &configuration::Model,
+    user_id: i32,
+) -> Result<Finalization, SettleError> {
+    match run.status {
+        RunStatus::Finalized => {
+            return Ok(Finalization {
+                transactions_written: 0,
+                corrects_run_id: run.corrects_run_id,
+            });
+        }
+        RunStatus::Superseded => return Err(SettleError::Superseded),
+        RunStatus::Preview => {}
+    }
+    let report: Report = serde_json::from_str(&run.report).unwrap_or_default();
+    if !run.finalizable {
+        return Err(SettleError::NotFinalizable(report.problems));
+    }
+    let period = Period::of(run.period_start);
+    let now = compute(db, configuration, period, &|_| {}).await?;
+    if now.fingerprint != run.fingerprint {
+        return Err(SettleError::InputsChanged);
+    }
+
+    let txn = db.begin().await?;
+    crud::write_lock(&txn, &format!("settlement:{}", configuration.id)).await?;
+    // Re-read under the lock: a concurrent finalisation may have won.
+    let current =
+        crud::settlement::find_run_in_scope(&txn, crud::scope::CommunityScope::All, run.id)
+            .await?
+            .ok_or(DbErr::RecordNotFound("settlement run".into()))?;
+    if current.status != RunStatus::Preview {
+        txn.rollback().await?;
+        return Box::pin(finalize(db, &current, configuration, user_id)).await;
+    }
+    let previous =
+        crud::settlement::finalized_run(&txn, configuration.id, run.period_start).await?;
+    let lines = crud::settlement::lines_of(&txn, run.id).await?;
+    let mut rows: Vec<transaction::ActiveModel> = Vec::new();
+    let label = period.label();
+    let describe = |account: LineAccount, kind: LineKind| match account {
+        LineAccount::Member => format!("{} {label}", kind.as_str().replace('_', " ")),
+        other => format!(
+            "{} {label} ({})",
+            kind.as_str().replace('_', " "),
+            other.as_str().replace('_', " ")
+        ),
+    };
+    let row = |member_id: Option<i32>,
+               kind: TransactionKind,
+               energy: Option<i64>,
+               cents: i64,
+               description: String,
+               reference: String| {
+        transaction::ActiveModel {
+            configuration_id: Set(configuration.id),
+            member_id: Set(member_id),
+            kind: Set(kind),
+            period_start: Set(period.start),
+            period_end: Set(period.end),
+            energy_wh: Set(energy),
+            amount_cents: Set(cents),
+            status: Set(TransactionStatus::Pending),
+            description: Set(Some(description)),
+            reference: Set(Some(reference)),
+            created_by: Set(user_id),
+            created_at: Set(chrono::Utc::now()),
+            settled_at: Set(None),
+            ..Default::default()
+        }
+    };
+    match &previous {
+        None => {
+            for line in &lines {
+                rows.push(row(
+                    line.member_id,
+                    ledger_kind(line.kind),
+                    line.energy_wh,
+                    line.amount_cents,
+                    describe(line.account, line.kind),
+                    format!("settlement:{}", run.id),
+                ));
+            }
+        }
+        Some(previous) => {
+            let mut differences = Differences::new();
+            for (sign, set) in [
+                (-1, crud::settlement::lines_of(&txn, previous.id).await?),
+                (1, lines.clone()),
+            ] {
+                for line in set {
+                    let key = (line.member_id, line.account.as_str(), line.kind.as_str());
+                    let entry = differences.entry(key).or_insert((
+                        (line.member_id, line.account, line.kind),
+                        0,
+                        0,
+                    ));
+                    entry.1 += sign * line.energy_wh.unwrap_or(0);
+                    entry.2 += sign * line.amount_cents;
+                }
+            }
+            for ((member_id, account, kind), energy, cents) in differences.into_values() {
+                if energy == 0 && cents == 0 {
+                    continue;
+                }
+                rows.push(row(
+                    member_id,
+                    TransactionKind::Adjustment,
+                    (energy != 0).then_some(energy),
+                    cents,
+                    format!(
+                        "adjustment of {}: run {} corrects run {}",
+                        describe(account, kind),
+                        run.id,
+                        previous.id
+                    ),
+                    format!("settlement:{}:corrects:{}", run.id, previous.id),
+                ));
+            }
+            crud::settlement::set_status(
+                &txn,
+                previous.id,
+                RunStatus::Finalized,
+                RunStatus::Superseded,
+                None,
+                None,
+            )
+            .await?;
+        }
+    }
+    let written = rows.len() as u64;
+    for chunk in rows.chunks(1_000) {
+        transaction::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    let corrects = previous.as_ref().map(|p| p.id);
+    if !crud::settlement::set_status(
+        &txn,
+        run.id,
+        RunStatus::Preview,
+        RunStatus::Finalized,
+        Some(user_id),
+        corrects,
+    )
+    .await?
+    {
+        txn.rollback().await?;
+        return Err(SettleError::Superseded);
+    }
+    txn.commit().await?;
+    Ok(Finalization {
+        transactions_written: written,
+        corrects_run_id: corrects,
+    })
+}
+
+/// A member's finalised settlement lines month by month.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct StatementMonth {
+    pub period: String,
+    #[schema(value_type = String)]
+    pub shared_kwh: Decimal,
+    pub incentive_cents: i64,
+    pub excess_premium_cents: i64,
+    pub valorisation_cents: i64,
+    /// Other ledger rows of the member in the month (payments, manual entries), not settlements.
+    pub other_cents: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Statement {
+    pub member_id: i32,
+    pub pod: String,
+    pub year: i32,
+    pub months: Vec<StatementMonth>,
+    pub total: StatementMonth,
+}
+
+pub async fn statement(
+    db: &impl ConnectionTrait,
+    member: &member::Model,
+    year: i32,
+) -> Result<Statement, DbErr> {
+    let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
+    let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
+    let mut months: BTreeMap<NaiveDate, StatementMonth> = BTreeMap::new();
+    for (start, line) in
+        crud::settlement::member_lines(db, member.configuration_id, &[member.id], from, to).await?
+    {
+        let month = months.entry(start).or_default();
+        match line.kind {
+            LineKind::SharedEnergy => {
+                month.shared_kwh += Decimal::new(line.energy_wh.unwrap_or(0), 3)
+            }
+            LineKind::Incentive => month.incentive_cents += line.amount_cents,
+            LineKind::ExcessPremium => month.excess_premium_cents += line.amount_cents,
+            LineKind::Valorisation => month.valorisation_cents += line.amount_cents,
+            LineKind::Fee => {}
+        }
+    }
+    for row in crud::transactions::other_than_settlements(db, member.id, from, to).await? {
+        let start = row.period_start.with_day(1).unwrap_or(row.period_start);
+        months.entry(start).or_default().other_cents += row.amount_cents;
+    }
+    let mut total = StatementMonth {
+        period: year.to_string(),
+        ..StatementMonth::default()
+    };
+    let months: Vec<StatementMonth> = months
+        .into_iter()
+        .map(|(start, mut month)| {
+            month.period = start.format("%Y-%m").to_string();
+            total.shared_kwh += month.shared_kwh;
+            total.incentive_cents += month.incentive_cents;
+            total.excess_premium_cents += month.excess_premium_cents;
+            total.valorisation_cents += month.valorisation_cents;
+            total.other_cents += month.other_cents;
+            month
+        })
+        .collect();
+    Ok(Statement {
+        member_id: member.id,
+        pod: member.pod.clone(),
+        year,
+        months,
+        total,
+    })
+}
