@@ -54,18 +54,13 @@ def peak_rss_mb(pid):
     return float("nan")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", choices=["sqlite", "postgres"], required=True)
-    parser.add_argument("--file", required=True)
-    parser.add_argument("--binary", default="target/release/condivisa")
-    parser.add_argument("--pods", type=int, default=1000)
-    args = parser.parse_args()
-
-    workdir = os.path.abspath(f"target/bench/run-{args.database}")
+def start_server(database, binary):
+    """A release server on a fresh database (SQLite file or PostgreSQL `condivisa_bench`); returns
+    the process and an admin's access token."""
+    workdir = os.path.abspath(f"target/bench/run-{database}")
     shutil.rmtree(workdir, ignore_errors=True)
     os.makedirs(workdir)
-    if args.database == "sqlite":
+    if database == "sqlite":
         url = f"sqlite://{workdir}/bench.db?mode=rwc"
     else:
         subprocess.run(["psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS condivisa_bench WITH (FORCE)"], check=True)
@@ -74,17 +69,29 @@ def main():
     env = dict(os.environ, DATABASE_URL=url, BIND_ADDRESS=f"127.0.0.1:{PORT}", SECRET_KEY="bench-secret-key-of-at-least-32-characters",
                FIRST_SUPERUSER_EMAIL="admin@example.com", FIRST_SUPERUSER_PASSWORD="bench-password",
                RUST_LOG=os.environ.get("BENCH_LOG", "warn"), LOG_FORMAT="json")
-    server = subprocess.Popen([os.path.abspath(args.binary), "serve"], cwd=workdir, env=env)
+    server = subprocess.Popen([os.path.abspath(binary), "serve"], cwd=workdir, env=env)
+    for _ in range(100):
+        try:
+            if request("GET", "/health")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.1)
+    form = urllib.parse.urlencode({"username": "admin@example.com", "password": "bench-password"}).encode()
+    status, body = request("POST", "/api/v1/login/access-token", body=form, content_type="application/x-www-form-urlencoded")
+    assert status == 200, body
+    return server, json.loads(body)["access_token"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], required=True)
+    parser.add_argument("--file", required=True)
+    parser.add_argument("--binary", default="target/release/condivisa")
+    parser.add_argument("--pods", type=int, default=1000)
+    args = parser.parse_args()
+
+    server, token = start_server(args.database, args.binary)
     try:
-        for _ in range(100):
-            try:
-                if request("GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        form = urllib.parse.urlencode({"username": "admin@example.com", "password": "bench-password"}).encode()
-        status, body = request("POST", "/api/v1/login/access-token", body=form, content_type="application/x-www-form-urlencoded")
-        token = json.loads(body)["access_token"]
         _, body = request("POST", "/api/v1/organizations/", token, {"name": "Bench"})
         org = json.loads(body)["id"]
         _, body = request("POST", "/api/v1/configurations/", token, {

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Generates a year of hourly meter readings in condivisa's long format, for benchmarks.
 
-PODs IT001E00000000.. are numbered; the first half inject (a PV-like curve), the second half
-withdraw (a household-like curve). Values are deterministic (no randomness) so runs compare.
+PODs IT001E00000000.. are numbered; the first half (or the first --producers) inject (a PV-like
+curve), the others withdraw (a household-like curve). Values are deterministic (no randomness) so
+runs compare.
 """
 import argparse
 import datetime as dt
@@ -13,6 +14,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pods", type=int, default=1000)
     parser.add_argument("--year", type=int, default=2025)
+    parser.add_argument("--producers", type=int, help="injecting PODs (default: half)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
 
@@ -24,7 +26,7 @@ def main() -> None:
         out.write("timestamp;pod;direction;kwh;interval_minutes\n")
         for p in range(args.pods):
             pod = f"IT001E{p:08d}"
-            injects = p < args.pods // 2
+            injects = p < (args.producers if args.producers is not None else args.pods // 2)
             direction = "injection" if injects else "withdrawal"
             scale = 1 + (p % 7) / 10
             lines = []

@@ -11,6 +11,10 @@ use crate::models::{configuration, member};
 
 /// At most this many problems are reported; the file is rejected at the first anyway.
 pub const MAX_REPORTED_PROBLEMS: usize = 100;
+/// After an import that wrote this many values, PostgreSQL's planner statistics are refreshed at
+/// once rather than at autovacuum's next pass: with a table it believes small, the settlement's
+/// per-member queries were planned as sequential scans (12 s instead of 1 s, BENCHMARKS.md).
+const REFRESH_STATISTICS_AFTER: u64 = 100_000;
 /// Readings per batch: 50,000 measured best between memory and round trips (BENCHMARKS.md).
 const BATCH: usize = 50_000;
 
@@ -217,6 +221,9 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
         Outcome::Imported(id, counts) => (id, counts),
         Outcome::Rejected(problems) => return Err(ImportError::Rejected(problems)),
     };
+    if counts.new_values + counts.revised_values >= REFRESH_STATISTICS_AFTER {
+        crate::crud::readings::refresh_statistics(db).await?;
+    }
     Ok(ImportSummary {
         import_id,
         format,

@@ -16,7 +16,7 @@ use crate::crud;
 use crate::crud::settlement::{MemberReadings, MemberWindow};
 use crate::domain::community_rules::plant_incentive_eligible;
 use crate::domain::energy_series::local_midnight;
-use crate::domain::market::{PricePoint, hourly_prices};
+use crate::domain::market::hourly_prices;
 use crate::domain::settlement::{TariffRules, split_cents};
 use crate::domain::settlement_run::{
     DayParameters, HourData, PeriodEngine, PeriodTotals, PlantResult, PlantSpec, to_cents,
@@ -26,7 +26,7 @@ use crate::models::enums::{
     ConfigurationStatus, LineAccount, LineKind, MemberCategory, ParameterCode, RunStatus,
     TransactionKind, TransactionStatus,
 };
-use crate::models::{configuration, member, settlement_line, settlement_run, transaction};
+use crate::models::{configuration, member, settlement_run, transaction};
 
 /// Incentives end this many years after commissioning.
 const INCENTIVE_YEARS: i32 = 20;
@@ -216,6 +216,19 @@ pub async fn compute(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Computation, SettleError> {
     let (from, to) = period.instants();
+    // Each step's time goes to the log (RUST_LOG=condivisa::settlement=debug), for benchmarks.
+    let started = std::sync::Mutex::new((std::time::Instant::now(), "start"));
+    let progress = |step: &'static str| {
+        if let Ok(mut last) = started.lock() {
+            tracing::debug!(
+                step = last.1,
+                ms = last.0.elapsed().as_millis() as u64,
+                "settlement step"
+            );
+            *last = (std::time::Instant::now(), step);
+        }
+        progress(step);
+    };
     let mut fingerprint = Sha256::new();
     let mut feed = |text: String| {
         fingerprint.update(text.as_bytes());
@@ -326,16 +339,37 @@ pub async fn compute(
         .cloned()
         .collect();
 
-    progress("hourly data and prices");
-    let hours = crud::settlement::configuration_hours(db, configuration.id, from, to).await?;
+    progress("hourly data, prices and members' readings");
+    // Independent queries, run side by side; the members' readings (the bulk of the work) in as
+    // many chunks as there are cores, each on its own pooled connection.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let chunk = windows.len().div_ceil(cores).max(1);
+    let (hours, injection_rows, points, readings) = tokio::try_join!(
+        crud::settlement::configuration_hours(db, configuration.id, from, to),
+        crud::settlement::hourly_injection(db, &producing_windows, from, to),
+        crud::market::zonal_prices(db, configuration.market_zone, from, to),
+        async {
+            let parts =
+                futures_util::future::try_join_all(windows.chunks(chunk).map(|part| async move {
+                    let started = std::time::Instant::now();
+                    let rows =
+                        crud::settlement::member_readings(db, configuration.id, part, from, to)
+                            .await;
+                    tracing::debug!(
+                        members = part.len(),
+                        ms = started.elapsed().as_millis() as u64,
+                        "members' readings chunk"
+                    );
+                    rows
+                }))
+                .await?;
+            Ok(parts.concat())
+        },
+    )?;
     let mut injection: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
-    for (hour, pod, wh) in
-        crud::settlement::hourly_injection(db, &producing_windows, from, to).await?
-    {
+    for (hour, pod, wh) in injection_rows {
         injection.entry(hour).or_default().push((pod, wh));
     }
-    let points: Vec<PricePoint> =
-        crud::market::zonal_prices(db, configuration.market_zone, from, to).await?;
     let prices: HashMap<i64, Decimal> = hourly_prices(&points)
         .into_iter()
         .map(|p| (p.start, p.eur_mwh))
@@ -383,9 +417,6 @@ pub async fn compute(
     }
     let (totals, plant_results, missing_prices) = engine.finish(&days[0].1);
 
-    progress("members' readings");
-    let readings =
-        crud::settlement::member_readings(db, configuration.id, &windows, from, to).await?;
     for r in &readings {
         feed(format!(
             "readings {} {} {} {} {} {}",
@@ -565,6 +596,7 @@ pub async fn compute(
         problems,
     };
     let fingerprint = format!("{:x}", fingerprint.finalize());
+    progress("done");
     Ok(Computation {
         report,
         lines,
@@ -582,6 +614,7 @@ pub async fn preview(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<settlement_run::Model, SettleError> {
     let computation = compute(db, configuration, period, progress).await?;
+    let storing = std::time::Instant::now();
     progress("storing");
     let txn = db.begin().await?;
     let run = settlement_run::ActiveModel {
@@ -601,23 +634,12 @@ pub async fn preview(
         ..Default::default()
     };
     let run = sea_orm::ActiveModelTrait::insert(run, &txn).await?;
-    let lines = computation
-        .lines
-        .into_iter()
-        .map(
-            |(member_id, account, kind, energy_wh, amount_cents)| settlement_line::ActiveModel {
-                run_id: Set(run.id),
-                member_id: Set(member_id),
-                account: Set(account),
-                kind: Set(kind),
-                energy_wh: Set(energy_wh),
-                amount_cents: Set(amount_cents),
-                ..Default::default()
-            },
-        )
-        .collect();
-    crud::settlement::insert_lines(&txn, lines).await?;
+    crud::settlement::insert_lines(&txn, run.id, &computation.lines).await?;
     txn.commit().await?;
+    tracing::debug!(
+        ms = storing.elapsed().as_millis() as u64,
+        "settlement stored"
+    );
     Ok(run)
 }
 

@@ -8,6 +8,7 @@ mod m20261126_000001_foundation;
 mod m20261126_000002_communities;
 mod m20261126_000003_meter_data;
 mod m20261126_000004_settlement;
+mod m20261126_000005_clustered_readings;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_communities::Migration),
             Box::new(m20261126_000003_meter_data::Migration),
             Box::new(m20261126_000004_settlement::Migration),
+            Box::new(m20261126_000005_clustered_readings::Migration),
         ]
     }
 }

@@ -569,3 +569,13 @@ pub async fn apply_window_to_hours(
     .await
     .map(|_| ())
 }
+
+/// `ANALYZE` of the meter-data tables on PostgreSQL (SQLite's planner needs no statistics here).
+pub async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), DbErr> {
+    use sea_orm::ConnectionTrait;
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared("ANALYZE readings").await?;
+        db.execute_unprepared("ANALYZE configuration_hours").await?;
+    }
+    Ok(())
+}

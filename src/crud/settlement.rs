@@ -185,7 +185,8 @@ pub struct MemberReadings {
     pub last_import: i64,
 }
 
-/// Per member and direction, in one pass over the period's readings.
+/// Per member and direction, in one pass over the period's readings. Naming both directions
+/// lets the readings' key `(pod, direction, interval_start)` bound the scan to the period.
 pub async fn member_readings(
     db: &impl ConnectionTrait,
     configuration_id: i32,
@@ -196,21 +197,36 @@ pub async fn member_readings(
     if windows.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "{} SELECT m.member_id AS member_id, r.direction AS direction, \
-           CAST(SUM(r.wh) AS BIGINT) AS wh, CAST(SUM(r.interval_minutes) AS BIGINT) AS minutes, \
-           CAST(SUM(CASE WHEN r.direction = 'W' AND h.withdrawn_wh > 0 THEN \
-             (r.wh * 1000 * (CASE WHEN h.injected_wh < h.withdrawn_wh THEN h.injected_wh ELSE h.withdrawn_wh END)) / h.withdrawn_wh \
-             ELSE 0 END) AS BIGINT) AS shared_mwh, \
-           CAST(COUNT(*) AS BIGINT) AS row_count, CAST(SUM(r.revision) AS BIGINT) AS revisions, \
-           CAST(MAX(r.import_id) AS BIGINT) AS last_import \
-         FROM readings r JOIN m ON r.pod = m.pod AND r.interval_start >= m.from_ts AND r.interval_start < m.to_ts \
-         LEFT JOIN configuration_hours h ON h.configuration_id = {configuration_id} \
-           AND h.hour_start = (r.interval_start / 3600) * 3600 \
-         WHERE r.interval_start >= {from} AND r.interval_start < {to} \
-         GROUP BY m.member_id, r.direction ORDER BY 1, 2",
-        windows_cte(windows)
+    let aggregates = "CAST(SUM(r.wh) AS BIGINT) AS wh, CAST(SUM(r.interval_minutes) AS BIGINT) AS minutes, \
+         CAST(SUM(CASE WHEN r.direction = 'W' AND h.withdrawn_wh > 0 THEN \
+           (r.wh * 1000 * (CASE WHEN h.injected_wh < h.withdrawn_wh THEN h.injected_wh ELSE h.withdrawn_wh END)) / h.withdrawn_wh \
+           ELSE 0 END) AS BIGINT) AS shared_mwh, \
+         CAST(COUNT(*) AS BIGINT) AS row_count, CAST(SUM(r.revision) AS BIGINT) AS revisions, \
+         CAST(MAX(r.import_id) AS BIGINT) AS last_import";
+    let hours = format!(
+        "LEFT JOIN configuration_hours h ON h.configuration_id = {configuration_id} \
+         AND h.hour_start = (r.interval_start / 3600) * 3600 AND h.hour_start >= {from} AND h.hour_start < {to}"
     );
+    let bounds = format!(
+        "r.direction IN ('I', 'W') AND r.interval_start >= m.from_ts AND r.interval_start < m.to_ts \
+         AND r.interval_start >= {from} AND r.interval_start < {to}"
+    );
+    let sql = match db.get_database_backend() {
+        // A lateral subquery pins PostgreSQL to one index range per member, aggregated on the
+        // spot: with fresh statistics it would otherwise scan the whole table in parallel.
+        sea_orm::DbBackend::Postgres => format!(
+            "{} SELECT m.member_id AS member_id, x.* FROM m CROSS JOIN LATERAL ( \
+               SELECT r.direction AS direction, {aggregates} FROM readings r {hours} \
+               WHERE r.pod = m.pod AND {bounds} GROUP BY r.direction) x ORDER BY 1, 2",
+            windows_cte(windows)
+        ),
+        _ => format!(
+            "{} SELECT m.member_id AS member_id, r.direction AS direction, {aggregates} \
+             FROM m JOIN readings r ON r.pod = m.pod {hours} WHERE {bounds} \
+             GROUP BY m.member_id, r.direction ORDER BY 1, 2",
+            windows_cte(windows)
+        ),
+    };
     let rows = db
         .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
         .await?;
@@ -288,13 +304,29 @@ pub async fn lines_of(
 
 pub async fn insert_lines(
     db: &impl ConnectionTrait,
-    lines: Vec<settlement_line::ActiveModel>,
+    run_id: i32,
+    lines: &[crate::settlement::Line],
 ) -> Result<(), DbErr> {
-    // Bound parameters per statement stay well under both databases' limits.
-    for chunk in lines.chunks(1_000) {
-        settlement_line::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
+    // Literal rows (integers and our own enum codes only): a run has a few thousand lines, and
+    // one statement per 5,000 is several times faster than bound parameters on PostgreSQL.
+    for chunk in lines.chunks(5_000) {
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|(member_id, account, kind, energy_wh, amount_cents)| {
+                let member = member_id.map_or("NULL".to_string(), |id| id.to_string());
+                let energy = energy_wh.map_or("NULL".to_string(), |wh| wh.to_string());
+                format!(
+                    "({run_id}, {member}, '{}', '{}', {energy}, {amount_cents})",
+                    account.as_str(),
+                    kind.as_str()
+                )
+            })
+            .collect();
+        db.execute_unprepared(&format!(
+            "INSERT INTO settlement_lines (run_id, member_id, account, kind, energy_wh, amount_cents) VALUES {}",
+            rows.join(", ")
+        ))
+        .await?;
     }
     Ok(())
 }
