@@ -19,7 +19,8 @@ use crate::domain::energy_series::local_midnight;
 use crate::domain::market::hourly_prices;
 use crate::domain::settlement::{TariffRules, split_cents};
 use crate::domain::settlement_run::{
-    DayParameters, HourData, PeriodEngine, PeriodTotals, PlantResult, PlantSpec, to_cents,
+    DayParameters, ExcessBasis, HourData, PeriodEngine, PeriodTotals, PlantResult, PlantSpec,
+    to_cents,
 };
 use crate::domain::sharing::{Participant, Policy};
 use crate::models::enums::{
@@ -136,6 +137,10 @@ pub struct Report {
     pub policy_version: Option<i32>,
     pub totals: PeriodTotals,
     pub money: MoneyTotals,
+    /// This month's figures for the excess premium, per plant set.
+    pub excess_basis: ExcessBasis,
+    /// The finalised earlier months of the year that the excess premium counted (year to date).
+    pub excess_months_before: Vec<String>,
     pub plants: Vec<PlantResult>,
     pub members: Vec<MemberResult>,
     pub missing_price_hours: u32,
@@ -415,7 +420,17 @@ pub async fn compute(
         );
         hour += 3600;
     }
-    let (totals, plant_results, missing_prices) = engine.finish(&days[0].1);
+    // The year so far, for the excess premium: the finalised earlier months of the same year.
+    let mut year_to_date = ExcessBasis::default();
+    let mut months_before = Vec::new();
+    for run in crud::settlement::finalized_runs_of_year(db, configuration.id, period.start).await? {
+        let report: Report = serde_json::from_str(&run.report).unwrap_or_default();
+        year_to_date.add(&report.excess_basis);
+        months_before.push(report.period.clone());
+        feed(format!("year to date {} {}", run.id, run.fingerprint));
+    }
+    let (totals, plant_results, missing_prices, excess_basis) =
+        engine.finish(&days[0].1, &year_to_date);
 
     for r in &readings {
         feed(format!(
@@ -453,6 +468,7 @@ pub async fn compute(
         })
         .collect();
     let premium_cents = to_cents(totals.premium_eur);
+    // Negative when the year's ratio fell: the month gives back excess counted earlier.
     let excess_cents = to_cents(totals.excess_eur).min(premium_cents);
     let valorisation_cents = to_cents(totals.valorisation_eur);
     let distribution = policy.distribute(
@@ -583,6 +599,8 @@ pub async fn compute(
                 + d.valorisation.social_fund,
             members_cents,
         },
+        excess_basis,
+        excess_months_before: months_before,
         plants: plant_results,
         members: member_results,
         missing_price_hours: missing_prices.len() as u32,

@@ -291,6 +291,25 @@ pub async fn finalized_run(
         .await
 }
 
+/// The finalised runs of the configuration's months from January of `period_start`'s year up to
+/// (not including) `period_start`.
+pub async fn finalized_runs_of_year(
+    db: &impl ConnectionTrait,
+    configuration_id: i32,
+    period_start: NaiveDate,
+) -> Result<Vec<settlement_run::Model>, DbErr> {
+    use chrono::Datelike;
+    let january = period_start.with_month(1).unwrap_or(period_start);
+    settlement_run::Entity::find()
+        .filter(settlement_run::Column::ConfigurationId.eq(configuration_id))
+        .filter(settlement_run::Column::Status.eq(RunStatus::Finalized))
+        .filter(settlement_run::Column::PeriodStart.gte(january))
+        .filter(settlement_run::Column::PeriodStart.lt(period_start))
+        .order_by_asc(settlement_run::Column::PeriodStart)
+        .all(db)
+        .await
+}
+
 pub async fn lines_of(
     db: &impl ConnectionTrait,
     run_id: i32,

@@ -102,6 +102,59 @@ pub struct PeriodTotals {
     pub auc_extra_eur: Decimal,
 }
 
+/// One plant set's figures for the excess premium (tariff-only plants, or plants with a grant).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExcessSet {
+    #[schema(value_type = String)]
+    pub shared_kwh: Decimal,
+    /// Injection of the set's plants while they earn the tariff.
+    #[schema(value_type = String)]
+    pub injected_kwh: Decimal,
+    #[schema(value_type = String)]
+    pub premium_eur: Decimal,
+    /// The excess counted in this period (year to date less earlier months).
+    #[schema(value_type = String)]
+    pub excess_eur: Decimal,
+}
+
+/// The two plant sets' figures for one period, or summed over the year's earlier periods.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExcessBasis {
+    pub tariff_only: ExcessSet,
+    pub with_grant: ExcessSet,
+}
+
+impl ExcessBasis {
+    fn set(&self, with_grant: bool) -> &ExcessSet {
+        if with_grant {
+            &self.with_grant
+        } else {
+            &self.tariff_only
+        }
+    }
+
+    fn set_mut(&mut self, with_grant: bool) -> &mut ExcessSet {
+        if with_grant {
+            &mut self.with_grant
+        } else {
+            &mut self.tariff_only
+        }
+    }
+
+    /// Adds another period's figures.
+    pub fn add(&mut self, other: &ExcessBasis) {
+        for (mine, theirs) in [
+            (&mut self.tariff_only, &other.tariff_only),
+            (&mut self.with_grant, &other.with_grant),
+        ] {
+            mine.shared_kwh += theirs.shared_kwh;
+            mine.injected_kwh += theirs.injected_kwh;
+            mine.premium_eur += theirs.premium_eur;
+            mine.excess_eur += theirs.excess_eur;
+        }
+    }
+}
+
 pub struct PeriodEngine {
     kind: ConfigurationType,
     region: Region,
@@ -259,13 +312,17 @@ impl PeriodEngine {
     }
 
     /// The period's results; `parameters` are those of the period's first day (thresholds,
-    /// advance, fees).
+    /// advance, fees). `before` is the year so far (the finalised earlier months of the same
+    /// year): the excess premium is a yearly quantity, so each month takes the year-to-date
+    /// excess less what earlier months already counted — in December the months add up to the
+    /// year's excess exactly, and a month that lowers the ratio gives some back (negative).
     pub fn finish(
         mut self,
         parameters: &DayParameters,
-    ) -> (PeriodTotals, Vec<PlantResult>, Vec<i64>) {
+        before: &ExcessBasis,
+    ) -> (PeriodTotals, Vec<PlantResult>, Vec<i64>, ExcessBasis) {
         let rules = &parameters.rules;
-        // Excess premium per plant set (tariff only / with a grant), on the period's ratio.
+        let mut basis = ExcessBasis::default();
         for with_grant in [false, true] {
             let members: Vec<usize> = (0..self.plants.len())
                 .filter(|&i| {
@@ -273,23 +330,40 @@ impl PeriodEngine {
                         && (self.plants[i].grant_share > Decimal::ZERO) == with_grant
                 })
                 .collect();
-            let shared: Decimal = members.iter().map(|&i| self.results[i].shared_kwh).sum();
-            let injected: Decimal = members
-                .iter()
-                .map(|&i| self.incentivised_injection[i])
-                .sum();
-            if injected.is_zero() {
-                continue;
-            }
-            let threshold = if with_grant {
-                rules.excess_threshold_with_grant
-            } else {
-                rules.excess_threshold_tariff_only
+            let month = ExcessSet {
+                shared_kwh: members.iter().map(|&i| self.results[i].shared_kwh).sum(),
+                injected_kwh: members
+                    .iter()
+                    .map(|&i| self.incentivised_injection[i])
+                    .sum(),
+                premium_eur: members.iter().map(|&i| self.results[i].premium_eur).sum(),
+                excess_eur: Decimal::ZERO,
             };
-            let excess_ratio = (shared / injected - threshold).max(Decimal::ZERO);
-            for &i in &members {
-                self.results[i].excess_eur = excess_ratio * self.results[i].premium_eur;
+            let earlier = before.set(with_grant);
+            let injected = earlier.injected_kwh + month.injected_kwh;
+            let year_to_date = if injected.is_zero() {
+                Decimal::ZERO
+            } else {
+                rules.excess_premium(
+                    earlier.shared_kwh + month.shared_kwh,
+                    injected,
+                    with_grant,
+                    earlier.premium_eur + month.premium_eur,
+                )
+            };
+            let excess = year_to_date - earlier.excess_eur;
+            // Per plant, in proportion to the month's premium (for the report).
+            if !month.premium_eur.is_zero() {
+                for &i in &members {
+                    self.results[i].excess_eur =
+                        excess * self.results[i].premium_eur / month.premium_eur;
+                }
             }
+            self.totals.excess_eur += excess;
+            *basis.set_mut(with_grant) = ExcessSet {
+                excess_eur: excess,
+                ..month
+            };
         }
         for (plant, result) in self.plants.iter().zip(self.results.iter_mut()) {
             result.yearly_fee_eur = rules.yearly_fee(plant.power_kw);
@@ -301,7 +375,6 @@ impl PeriodEngine {
             result.premium_eur = result.premium_eur.normalize();
             result.excess_eur = result.excess_eur.normalize();
             self.totals.premium_eur += result.premium_eur;
-            self.totals.excess_eur += result.excess_eur;
         }
         self.totals.valorisation_eur += self.totals.auc_extra_eur;
         for value in [
@@ -313,7 +386,7 @@ impl PeriodEngine {
             *value = value.normalize();
         }
         self.results.sort_by_key(|r| r.plant_id);
-        (self.totals, self.results, self.missing_prices)
+        (self.totals, self.results, self.missing_prices, basis)
     }
 }
 
@@ -359,7 +432,9 @@ mod tests {
 
     /// The issue's hour: A 150 kW (older) injects 50 kWh, B 300 kW with a 20% grant 120 kWh,
     /// members withdraw 140 kWh, Pz 110 in the North.
-    fn the_issue_hour(kind: ConfigurationType) -> (PeriodTotals, Vec<PlantResult>, Vec<i64>) {
+    fn the_issue_hour(
+        kind: ConfigurationType,
+    ) -> (PeriodTotals, Vec<PlantResult>, Vec<i64>, ExcessBasis) {
         let plants = vec![
             plant(2, "IT001E00000002", dec!(300), 200, dec!(0.20)),
             plant(1, "IT001E00000001", dec!(150), 100, dec!(0)),
@@ -378,12 +453,12 @@ mod tests {
             },
             &day(),
         );
-        engine.finish(&day())
+        engine.finish(&day(), &ExcessBasis::default())
     }
 
     #[test]
     fn the_issue_hour_through_the_engine() {
-        let (totals, plants, missing) = the_issue_hour(ConfigurationType::Cer);
+        let (totals, plants, missing, _) = the_issue_hour(ConfigurationType::Cer);
         assert!(missing.is_empty());
         assert_eq!(totals.shared_kwh, dec!(140));
         assert_eq!(totals.incentivised_shared_kwh, dec!(140));
@@ -403,7 +478,7 @@ mod tests {
         // A: 50/50 shared → ratio 1 → (1 − 0.55) × 6.50; B: 90/120 = 0.75 → (0.75 − 0.45) × 8.10.
         assert_eq!(plants[0].excess_eur, dec!(2.925));
         assert_eq!(plants[1].excess_eur, dec!(2.43));
-        let (auc, _, _) = the_issue_hour(ConfigurationType::Auc);
+        let (auc, _, _, _) = the_issue_hour(ConfigurationType::Auc);
         assert_eq!(auc.valorisation_eur, dec!(1.9712));
     }
 
@@ -425,7 +500,7 @@ mod tests {
             price: None,
         };
         engine.add_hour(&hour, &day());
-        let (totals, plants, missing) = engine.finish(&day());
+        let (totals, plants, missing, _) = engine.finish(&day(), &ExcessBasis::default());
         assert_eq!(missing, vec![7200]);
         assert_eq!(plants[0].injected_kwh, dec!(30));
         assert_eq!(plants[1].injected_kwh, dec!(10));
@@ -433,6 +508,40 @@ mod tests {
         assert_eq!(totals.incentivised_shared_kwh, dec!(30));
         assert_eq!(plants[0].shared_kwh, dec!(30));
         assert_eq!(totals.premium_eur, dec!(0));
+    }
+
+    #[test]
+    fn the_excess_premium_is_counted_on_the_year_to_date() {
+        let month = |withdrawn_wh: i64, before: &ExcessBasis| {
+            let mut engine = PeriodEngine::new(
+                ConfigurationType::Cer,
+                Region::Veneto,
+                vec![plant(1, "IT001E00000001", dec!(150), 0, dec!(0))],
+            );
+            engine.add_hour(
+                &HourData {
+                    start: 3600,
+                    injected_wh: 50_000,
+                    withdrawn_wh,
+                    injection_by_pod: vec![("IT001E00000001".into(), 50_000)],
+                    price: Some(dec!(110)),
+                },
+                &day(),
+            );
+            engine.finish(&day(), before)
+        };
+        // January: all 50 kWh shared, 6.50 € → (1 − 0.55) × 6.50 = 2.925 € excess.
+        let (january, _, _, basis) = month(50_000, &ExcessBasis::default());
+        assert_eq!(january.excess_eur, dec!(2.925));
+        // February shares nothing: the year's ratio falls to 0.5, below 0.55, so the year has no
+        // excess and February gives January's back.
+        let (february, plants, _, february_basis) = month(0, &basis);
+        assert_eq!(february.excess_eur, dec!(-2.925));
+        assert_eq!(plants[0].excess_eur, dec!(0));
+        let mut year = basis.clone();
+        year.add(&february_basis);
+        assert_eq!(year.tariff_only.excess_eur, dec!(0));
+        assert_eq!(year.tariff_only.injected_kwh, dec!(100));
     }
 
     #[test]
@@ -477,7 +586,7 @@ mod tests {
                 prop_assert!(shared <= kwh(a + b + c) && shared <= kwh(*withdrawn));
                 prop_assert!(incentivised <= shared && incentivised <= kwh(a + b));
             }
-            let (totals, plants, _) = engine.finish(&day());
+            let (totals, plants, _, _) = engine.finish(&day(), &ExcessBasis::default());
             let allocated: Decimal = plants.iter().map(|p| p.shared_kwh).sum();
             prop_assert_eq!(allocated, totals.incentivised_shared_kwh);
             for p in &plants {

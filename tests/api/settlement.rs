@@ -428,6 +428,20 @@ async fn preview_finalise_correct_and_adjust() {
         .unwrap();
     assert!(csv.contains("\r\n2025-03;60,000;"), "{csv}");
     assert!(csv.contains("\r\n2025;60,000;"), "{csv}");
+
+    // April counts the excess on the year to date: March (finalised) is its basis, and with no
+    // data of its own April neither adds nor gives back any.
+    let april = created(
+        app.post(
+            &app.admin_token,
+            &format!("/api/v1/configurations/{}/settlements", w.configuration),
+            &json!({ "period": "2025-04" }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(april["report"]["excess_months_before"], json!(["2025-03"]));
+    assert_eq!(april["report"]["money"]["excess_cents"], 0);
 }
 
 #[tokio::test]
