@@ -22,7 +22,7 @@ use crate::domain::settlement_run::{
     DayParameters, ExcessBasis, HourData, PeriodEngine, PeriodTotals, PlantResult, PlantSpec,
     to_cents,
 };
-use crate::domain::sharing::{Participant, Policy};
+use crate::domain::sharing::{Distribution, Participant, Policy};
 use crate::models::enums::{
     ConfigurationStatus, LineAccount, LineKind, MemberCategory, ParameterCode, RunStatus,
     TransactionKind, TransactionStatus,
@@ -211,6 +211,50 @@ fn day_parameters(
         }
     }
     Ok(out)
+}
+
+/// The configuration's own accounts: management and social-fund shares, and the GSE fee.
+fn configuration_lines(d: &Distribution, fees_cents: i64) -> Vec<Line> {
+    use LineAccount::{Gse, Management, SocialFund};
+    use LineKind::{ExcessPremium, Fee, Incentive, Valorisation};
+    [
+        (Management, Incentive, d.incentive.management),
+        (Management, ExcessPremium, d.excess.management),
+        (Management, Valorisation, d.valorisation.management),
+        (SocialFund, Incentive, d.incentive.social_fund),
+        (SocialFund, ExcessPremium, d.excess.social_fund),
+        (SocialFund, Valorisation, d.valorisation.social_fund),
+        (Gse, Fee, -fees_cents),
+    ]
+    .into_iter()
+    .filter(|(_, _, cents)| *cents != 0)
+    .map(|(account, kind, cents)| (None, account, kind, None, cents))
+    .collect()
+}
+
+/// Why a run cannot be finalised.
+fn run_problems(
+    configuration: &configuration::Model,
+    period: Period,
+    missing_prices: usize,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if missing_prices > 0 {
+        problems.push(format!(
+            "{missing_prices} hour(s) have no {} zonal price: import them under /api/v1/market/prices",
+            configuration.market_zone.as_str()
+        ));
+    }
+    if configuration.status == ConfigurationStatus::Draft {
+        problems.push("the configuration is still a draft".into());
+    }
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Rome)
+        .date_naive();
+    if period.end >= today {
+        problems.push("the month has not ended yet".into());
+    }
+    problems
 }
 
 /// Computes a configuration's month: nothing is written.
@@ -438,11 +482,14 @@ pub async fn compute(
             r.member_id, r.direction, r.rows, r.wh, r.revisions, r.last_import
         ));
     }
+    let by_member: HashMap<(i32, &str), &MemberReadings> = readings
+        .iter()
+        .map(|r| ((r.member_id, r.direction.as_str()), r))
+        .collect();
     let of = |member_id: i32, direction: &str| -> MemberReadings {
-        readings
-            .iter()
-            .find(|r| r.member_id == member_id && r.direction == direction)
-            .cloned()
+        by_member
+            .get(&(member_id, direction))
+            .map(|r| (*r).clone())
             .unwrap_or_default()
     };
 
@@ -524,63 +571,9 @@ pub async fn compute(
             }
         }
     }
+    lines.extend(configuration_lines(&distribution, fees_cents));
+    let problems = run_problems(configuration, period, missing_prices.len());
     let d = &distribution;
-    for (account, kind, cents) in [
-        (
-            LineAccount::Management,
-            LineKind::Incentive,
-            d.incentive.management,
-        ),
-        (
-            LineAccount::Management,
-            LineKind::ExcessPremium,
-            d.excess.management,
-        ),
-        (
-            LineAccount::Management,
-            LineKind::Valorisation,
-            d.valorisation.management,
-        ),
-        (
-            LineAccount::SocialFund,
-            LineKind::Incentive,
-            d.incentive.social_fund,
-        ),
-        (
-            LineAccount::SocialFund,
-            LineKind::ExcessPremium,
-            d.excess.social_fund,
-        ),
-        (
-            LineAccount::SocialFund,
-            LineKind::Valorisation,
-            d.valorisation.social_fund,
-        ),
-        (LineAccount::Gse, LineKind::Fee, -fees_cents),
-    ] {
-        if cents != 0 {
-            lines.push((None, account, kind, None, cents));
-        }
-    }
-
-    let mut problems = Vec::new();
-    if !missing_prices.is_empty() {
-        problems.push(format!(
-            "{} hour(s) have no {} zonal price: import them under /api/v1/market/prices",
-            missing_prices.len(),
-            configuration.market_zone.as_str()
-        ));
-    }
-    if configuration.status == ConfigurationStatus::Draft {
-        problems.push("the configuration is still a draft".into());
-    }
-    if period.end
-        >= chrono::Utc::now()
-            .with_timezone(&chrono_tz::Europe::Rome)
-            .date_naive()
-    {
-        problems.push("the month has not ended yet".into());
-    }
     let members_cents = member_results.iter().map(|m| m.total_cents).sum();
     let report = Report {
         period: period.label(),
