@@ -609,3 +609,67 @@ async fn missing_prices_block_finalisation_and_bad_input_names_the_field() {
     assert_eq!(current["version"], Value::Null);
     assert_eq!(current["document"]["shares"]["producers"], "50");
 }
+
+#[tokio::test]
+async fn the_cli_settles_and_finalises_a_month() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    import_march_prices(&app).await;
+    import_readings(
+        &app,
+        w.configuration,
+        &[
+            (P1, "IMMISSIONE", "50"),
+            (P2, "IMMISSIONE", "120"),
+            (C1, "PRELIEVO", "100"),
+            (C2, "PRELIEVO", "40"),
+        ],
+    )
+    .await;
+    let settle = |period: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_condivisa"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &app.database_url)
+            .env("SECRET_KEY", SECRET_KEY)
+            .env("RUST_LOG", "warn")
+            .args([
+                "settle",
+                "--configuration",
+                &w.configuration.to_string(),
+                "--period",
+                period,
+                "--finalize",
+            ])
+            .output()
+            .unwrap()
+    };
+    let output = settle("2025-03");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Without a policy: the default one (50% producers, 50% consumers); premium 14.60 €.
+    assert!(
+        stdout.contains("2025-03: run ") && stdout.contains("premium 14.60 €"),
+        "{stdout}"
+    );
+    // Consumers 4 rows each, producers 2 each, the fee; nothing kept by the configuration.
+    assert!(stdout.contains("finalised: 13 ledger row(s)"), "{stdout}");
+    let (rows, _) = ledger(&app, w.configuration).await;
+    assert_eq!(rows.len(), 13);
+    assert!(rows.iter().all(|r| r["created_by"].as_i64().is_some()));
+
+    // April has no prices: the preview is stored, finalisation refused, exit code 1.
+    let refused = settle("2025-04");
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("cannot be finalised") && stderr.contains("zonal price"),
+        "{stderr}"
+    );
+    let bad = settle("March");
+    assert_eq!(bad.status.code(), Some(2));
+}
