@@ -389,21 +389,25 @@ pub async fn compute(
         .collect();
 
     progress("hourly data, prices and members' readings");
-    // Independent queries, run side by side; the members' readings (the bulk of the work) in as
-    // many chunks as there are cores, each on its own pooled connection.
+    // The hourly totals first (the members' shared withdrawal needs each hour's share); then
+    // independent queries side by side, the members' readings (the bulk of the work) in as many
+    // chunks as there are cores, each on its own pooled connection.
+    let hours = crud::settlement::configuration_hours(db, configuration.id, from, to).await?;
+    let shared_hours: Vec<crud::settlement::SharedHour> = hours
+        .iter()
+        .map(|(hour, injected, withdrawn)| (*hour, (*injected).min(*withdrawn), *withdrawn))
+        .collect();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
     let chunk = windows.len().div_ceil(cores).max(1);
-    let (hours, injection_rows, points, readings) = tokio::try_join!(
-        crud::settlement::configuration_hours(db, configuration.id, from, to),
+    let (injection_rows, points, readings) = tokio::try_join!(
         crud::settlement::hourly_injection(db, &producing_windows, from, to),
         crud::market::zonal_prices(db, configuration.market_zone, from, to),
         async {
             let parts =
-                futures_util::future::try_join_all(windows.chunks(chunk).map(|part| async move {
+                futures_util::future::try_join_all(windows.chunks(chunk).map(|part| async {
                     let started = std::time::Instant::now();
                     let rows =
-                        crud::settlement::member_readings(db, configuration.id, part, from, to)
-                            .await;
+                        crud::settlement::member_readings(db, part, &shared_hours, from, to).await;
                     tracing::debug!(
                         members = part.len(),
                         ms = started.elapsed().as_millis() as u64,

@@ -185,28 +185,49 @@ pub struct MemberReadings {
     pub last_import: i64,
 }
 
+/// An hour in which the configuration shared energy: `(hour, EAC_h Wh, With_h Wh)`.
+pub type SharedHour = (i64, i64, i64);
+
 /// Per member and direction, in one pass over the period's readings. Naming both directions
 /// lets the readings' key `(pod, direction, interval_start)` bound the scan to the period.
+///
+/// `shared_hours` (only the hours with shared energy) travel as a literal table: a lookup into
+/// that small table costs about a third less per reading than one into `configuration_hours`
+/// (measured on the settlement benchmark), and the readings are the whole cost of a run.
 pub async fn member_readings(
     db: &impl ConnectionTrait,
-    configuration_id: i32,
     windows: &[MemberWindow],
+    shared_hours: &[SharedHour],
     from: i64,
     to: i64,
 ) -> Result<Vec<MemberReadings>, DbErr> {
     if windows.is_empty() {
         return Ok(Vec::new());
     }
+    let mut shares: Vec<String> = shared_hours
+        .iter()
+        .filter(|(_, shared, withdrawn)| *shared > 0 && *withdrawn > 0)
+        .map(|(hour, shared, withdrawn)| {
+            format!(
+                "(CAST({hour} AS BIGINT), CAST({shared} AS BIGINT), CAST({withdrawn} AS BIGINT))"
+            )
+        })
+        .collect();
+    if shares.is_empty() {
+        // VALUES needs a row: one that matches no reading.
+        shares.push("(CAST(-1 AS BIGINT), CAST(0 AS BIGINT), CAST(1 AS BIGINT))".into());
+    }
+    let ctes = format!(
+        "{}, s(hour_start, shared_wh, withdrawn_wh) AS (VALUES {})",
+        windows_cte(windows),
+        shares.join(", ")
+    );
     let aggregates = "CAST(SUM(r.wh) AS BIGINT) AS wh, CAST(SUM(r.interval_minutes) AS BIGINT) AS minutes, \
-         CAST(SUM(CASE WHEN r.direction = 'W' AND h.withdrawn_wh > 0 THEN \
-           (r.wh * 1000 * (CASE WHEN h.injected_wh < h.withdrawn_wh THEN h.injected_wh ELSE h.withdrawn_wh END)) / h.withdrawn_wh \
-           ELSE 0 END) AS BIGINT) AS shared_mwh, \
+         CAST(SUM(CASE WHEN r.direction = 'W' AND s.withdrawn_wh > 0 THEN \
+           (r.wh * 1000 * s.shared_wh) / s.withdrawn_wh ELSE 0 END) AS BIGINT) AS shared_mwh, \
          CAST(COUNT(*) AS BIGINT) AS row_count, CAST(SUM(r.revision) AS BIGINT) AS revisions, \
          CAST(MAX(r.import_id) AS BIGINT) AS last_import";
-    let hours = format!(
-        "LEFT JOIN configuration_hours h ON h.configuration_id = {configuration_id} \
-         AND h.hour_start = (r.interval_start / 3600) * 3600 AND h.hour_start >= {from} AND h.hour_start < {to}"
-    );
+    let hours = "LEFT JOIN s ON s.hour_start = (r.interval_start / 3600) * 3600";
     let bounds = format!(
         "r.direction IN ('I', 'W') AND r.interval_start >= m.from_ts AND r.interval_start < m.to_ts \
          AND r.interval_start >= {from} AND r.interval_start < {to}"
@@ -215,16 +236,14 @@ pub async fn member_readings(
         // A lateral subquery pins PostgreSQL to one index range per member, aggregated on the
         // spot: with fresh statistics it would otherwise scan the whole table in parallel.
         sea_orm::DbBackend::Postgres => format!(
-            "{} SELECT m.member_id AS member_id, x.* FROM m CROSS JOIN LATERAL ( \
+            "{ctes} SELECT m.member_id AS member_id, x.* FROM m CROSS JOIN LATERAL ( \
                SELECT r.direction AS direction, {aggregates} FROM readings r {hours} \
-               WHERE r.pod = m.pod AND {bounds} GROUP BY r.direction) x ORDER BY 1, 2",
-            windows_cte(windows)
+               WHERE r.pod = m.pod AND {bounds} GROUP BY r.direction) x ORDER BY 1, 2"
         ),
         _ => format!(
-            "{} SELECT m.member_id AS member_id, r.direction AS direction, {aggregates} \
+            "{ctes} SELECT m.member_id AS member_id, r.direction AS direction, {aggregates} \
              FROM m JOIN readings r ON r.pod = m.pod {hours} WHERE {bounds} \
-             GROUP BY m.member_id, r.direction ORDER BY 1, 2",
-            windows_cte(windows)
+             GROUP BY m.member_id, r.direction ORDER BY 1, 2"
         ),
     };
     let rows = db

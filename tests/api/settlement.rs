@@ -533,10 +533,23 @@ async fn missing_prices_block_finalisation_and_bad_input_names_the_field() {
     import_readings(
         &app,
         w.configuration,
-        &[(P1, "IMMISSIONE", "10"), (C1, "PRELIEVO", "8")],
+        &[
+            (P1, "IMMISSIONE", "10"),
+            (C1, "PRELIEVO", "8"),
+            (C2, "PRELIEVO", "12"),
+        ],
     )
     .await;
     let run = preview(&app, w.configuration).await;
+    // 10 kWh shared of 20 withdrawn: each consumer's withdrawal counts half.
+    assert_eq!(
+        dec(&member_row(&run["report"], w.members[C1])["shared_kwh"]),
+        Decimal::from(4)
+    );
+    assert_eq!(
+        dec(&member_row(&run["report"], w.members[C2])["shared_kwh"]),
+        Decimal::from(6)
+    );
     assert_eq!(run["finalizable"], false);
     assert_eq!(run["report"]["missing_price_hours"], 743);
     assert_eq!(
