@@ -4,7 +4,7 @@
 use sea_orm::ColumnTrait;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
 
-use crate::models::{community_user, configuration, member, plant, transaction};
+use crate::models::{community_user, configuration, member, plant, settlement_run, transaction};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CommunityScope {
@@ -92,6 +92,18 @@ pub fn transactions(scope: CommunityScope) -> Condition {
         CommunityScope::Nobody => nothing(),
         other => Condition::all().add(
             transaction::Column::ConfigurationId.in_subquery(visible_configuration_ids(other)),
+        ),
+    }
+}
+
+/// Settlement runs are seen through their configuration (members see statements, not runs:
+/// that is a permission, checked by the caller).
+pub fn settlement_runs(scope: CommunityScope) -> Condition {
+    match scope {
+        CommunityScope::All => Condition::all(),
+        CommunityScope::Nobody => nothing(),
+        other => Condition::all().add(
+            settlement_run::Column::ConfigurationId.in_subquery(visible_configuration_ids(other)),
         ),
     }
 }

@@ -271,15 +271,7 @@ pub async fn find_run_in_scope(
     id: i32,
 ) -> Result<Option<settlement_run::Model>, DbErr> {
     settlement_run::Entity::find_by_id(id)
-        .filter(
-            settlement_run::Column::ConfigurationId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(crate::models::configuration::Column::Id)
-                    .from(crate::models::configuration::Entity)
-                    .cond_where(scope::configurations(scope))
-                    .to_owned(),
-            ),
-        )
+        .filter(scope::settlement_runs(scope))
         .one(db)
         .await
 }

@@ -198,6 +198,19 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Runs the `condivisa` binary against this app's database (clean environment, quiet log).
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_condivisa"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &self.database_url)
+            .env("SECRET_KEY", SECRET_KEY)
+            .env("RUST_LOG", "warn")
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
     /// Creates an organization as admin; returns its id.
     pub async fn create_organization(&self, name: &str) -> i64 {
         let response = self

@@ -890,21 +890,13 @@ async fn the_cli_imports_a_file_and_reports_rejections() {
     let app = spawn_app().await;
     let c = community(&app).await;
     let run = |file: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_condivisa"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &app.database_url)
-            .env("SECRET_KEY", SECRET_KEY)
-            .env("RUST_LOG", "warn")
-            .args([
-                "import",
-                "readings",
-                &format!("{FIXTURES}/{file}"),
-                "--configuration",
-                &c.configuration.to_string(),
-            ])
-            .output()
-            .unwrap()
+        app.cli(&[
+            "import",
+            "readings",
+            &format!("{FIXTURES}/{file}"),
+            "--configuration",
+            &c.configuration.to_string(),
+        ])
     };
     let output = run("ExportData_marzo_IT001E00112233_immessa.csv");
     let stdout = String::from_utf8_lossy(&output.stdout);

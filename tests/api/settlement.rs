@@ -640,22 +640,14 @@ async fn the_cli_settles_and_finalises_a_month() {
     )
     .await;
     let settle = |period: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_condivisa"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &app.database_url)
-            .env("SECRET_KEY", SECRET_KEY)
-            .env("RUST_LOG", "warn")
-            .args([
-                "settle",
-                "--configuration",
-                &w.configuration.to_string(),
-                "--period",
-                period,
-                "--finalize",
-            ])
-            .output()
-            .unwrap()
+        app.cli(&[
+            "settle",
+            "--configuration",
+            &w.configuration.to_string(),
+            "--period",
+            period,
+            "--finalize",
+        ])
     };
     let output = settle("2025-03");
     let stdout = String::from_utf8_lossy(&output.stdout);
