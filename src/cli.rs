@@ -43,6 +43,10 @@ enum Command {
         period: String,
         #[arg(long)]
         finalize: bool,
+        /// With --finalize: finalise although readings or prices are missing, for this reason
+        /// (the figures are then provisional; the reason is kept on the run and the ledger).
+        #[arg(long, value_name = "REASON", requires = "finalize")]
+        accept_incomplete: Option<String>,
         /// Whose name the ledger rows carry (an admin, referent or vendor's email); the first
         /// admin when absent.
         #[arg(long)]
@@ -156,8 +160,19 @@ pub async fn run() -> ExitCode {
             configuration,
             period,
             finalize,
+            accept_incomplete,
             by,
-        } => settle(settings, configuration, period, finalize, by).await,
+        } => {
+            settle(
+                settings,
+                configuration,
+                period,
+                finalize,
+                accept_incomplete,
+                by,
+            )
+            .await
+        }
         Command::CreateAdmin {
             email,
             full_name,
@@ -573,6 +588,7 @@ async fn settle(
     configuration: i32,
     period: String,
     finalize: bool,
+    accept_incomplete: Option<String>,
     by: Option<String>,
 ) -> Result<(), CliError> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -631,7 +647,8 @@ async fn settle(
         let run = crate::settlement::preview(&db, &configuration, period, Some(user.id), &progress)
             .await
             .map_err(|e| CliError::Refused(e.to_string()))?;
-        let public = crate::schemas::settlement::SettlementPublic::from_model(run.clone());
+        let public = crate::schemas::settlement::SettlementPublic::from_model(run.clone())
+            .map_err(|e| CliError::Refused(e.to_string()))?;
         let (totals, money) = (&public.report.totals, &public.report.money);
         let line = format!(
             "{label}: run {} — shared {} kWh (incentivised {}), premium {} €, valorisation {} €, to members {} € — {:.2} s",
@@ -651,9 +668,15 @@ async fn settle(
             eprintln!("  {label}: {problem}");
         }
         if finalize {
-            let outcome = crate::settlement::finalize(&db, &run, &configuration, user.id)
-                .await
-                .map_err(|e| CliError::Refused(format!("{label}: {e}")))?;
+            let outcome = crate::settlement::finalize(
+                &db,
+                &run,
+                &configuration,
+                user.id,
+                accept_incomplete.as_deref(),
+            )
+            .await
+            .map_err(|e| CliError::Refused(format!("{label}: {e}")))?;
             println!(
                 "  finalised: {} ledger row(s){}",
                 outcome.transactions_written,

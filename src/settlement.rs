@@ -14,7 +14,8 @@ use utoipa::ToSchema;
 
 use crate::crud;
 use crate::crud::settlement::{MemberReadings, MemberWindow};
-use crate::domain::community_rules::plant_incentive_eligible;
+use crate::domain::community_rules::{is_final_customer, plant_incentive_eligible};
+use crate::domain::coverage;
 use crate::domain::energy_series::local_midnight;
 use crate::domain::market::hourly_prices;
 use crate::domain::settlement::{TariffRules, split_cents};
@@ -24,7 +25,7 @@ use crate::domain::settlement_run::{
 };
 use crate::domain::sharing::{Distribution, Participant, Policy};
 use crate::models::enums::{
-    ConfigurationStatus, LineAccount, LineKind, MemberCategory, ParameterCode, RunStatus,
+    ConfigurationStatus, HolderType, LineAccount, LineKind, ParameterCode, RunStatus,
     TransactionKind, TransactionStatus,
 };
 use crate::models::{configuration, member, settlement_run, transaction};
@@ -48,6 +49,15 @@ pub enum SettleError {
     InputsChanged,
     #[error("this run was superseded by a later finalisation of the same month")]
     Superseded,
+    #[error(
+        "this run cannot be finalised while data are missing: {}. To finalise it anyway, send {{\"accept_incomplete\": true, \"reason\": \"…\"}}",
+        .0.join("; ")
+    )]
+    Incomplete(Vec<String>),
+    #[error(
+        "the stored report of settlement run {run_id} cannot be read ({reason}): create a new preview of the month"
+    )]
+    CorruptReport { run_id: i32, reason: String },
     #[error(transparent)]
     Database(#[from] DbErr),
 }
@@ -109,28 +119,83 @@ pub struct MoneyTotals {
     pub members_cents: i64,
 }
 
+/// How much of the expected meter data a member (or its plants' POD) has in the period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Coverage {
+    /// Hours of the member's window within the period for which readings are expected.
+    pub expected_hours: i64,
+    /// Expected hours with no reading, or with only part of the hour covered.
+    pub missing_hours: i64,
+    /// Share of the expected time covered by readings, percent, truncated to two decimals
+    /// (so an incomplete month never shows 100.00).
+    #[schema(value_type = String, example = "99.86")]
+    pub coverage_percent: Decimal,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct MemberResult {
     pub member_id: i32,
     pub pod: String,
-    pub category: MemberCategory,
-    #[schema(value_type = String)]
+    /// Report version 1 stored the member's `category`; it is read as the holder type.
+    #[serde(alias = "category", deserialize_with = "holder_type_or_category")]
+    pub holder_type: HolderType,
+    /// "Your withdrawal": energy the point drew from the grid in the month (kWh).
+    #[schema(value_type = String, example = "140.000")]
     pub withdrawn_kwh: Decimal,
-    #[schema(value_type = String)]
+    /// "Your injection": energy the point fed into the grid in the month (kWh).
+    #[schema(value_type = String, example = "0.000")]
     pub injected_kwh: Decimal,
-    /// Σ_h withdrawal × EAC_h / With_h.
-    #[schema(value_type = String)]
+    /// "Shared energy attributed to you": your part of the configuration's shared energy
+    /// (EAC), Σ_h withdrawal_h × EAC_h / With_h, apportioned to the Wh with the largest-remainder
+    /// rule so that the members' parts add up exactly to the configuration's EAC.
+    #[schema(value_type = String, example = "100.000")]
     pub shared_kwh: Decimal,
-    /// Hours of the membership in the month with no withdrawal reading.
-    pub missing_hours: i64,
+    /// Withdrawal data coverage (absent for a member that withdraws nothing by its role).
+    #[serde(default)]
+    pub withdrawal: Option<Coverage>,
+    /// Injection data coverage of the member's POD (absent for a member without plants).
+    #[serde(default)]
+    pub injection: Option<Coverage>,
     pub incentive_cents: i64,
     pub excess_premium_cents: i64,
     pub valorisation_cents: i64,
     pub total_cents: i64,
 }
 
+/// Report version 1 stored `category` with the values of the time (`domestic`,
+/// `large_enterprise`); they are the holder types `natural_person` and `other_company`.
+fn holder_type_or_category<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<HolderType, D::Error> {
+    let code = String::deserialize(deserializer)?;
+    let code = match code.as_str() {
+        "domestic" => "natural_person",
+        "large_enterprise" => "other_company",
+        other => other,
+    };
+    serde_json::from_value(serde_json::Value::String(code.to_string()))
+        .map_err(serde::de::Error::custom)
+}
+
+/// A regulated parameter row the run used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ParameterUsed {
+    pub id: i32,
+    pub code: String,
+    #[schema(value_type = String, example = "10.57")]
+    pub value: Decimal,
+    pub unit: String,
+    pub valid_from: NaiveDate,
+    /// Exclusive end; absent while in force.
+    pub valid_to: Option<NaiveDate>,
+}
+
+/// The layout of the stored report; readers upgrade older layouts or refuse unknown ones.
+/// 1: until issue 10 (members' `category`, no coverage, parameters, gaps or blockers).
+pub const REPORT_VERSION: i32 = 2;
+
 /// Everything a run found: stored with the run and returned by the API.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Report {
     pub period: String,
     /// The policy version applied; absent when the configuration has none (default policy).
@@ -148,10 +213,43 @@ pub struct Report {
     pub missing_price_list: Vec<String>,
     /// Hours of the month with no reading from any member.
     pub hours_without_data: u32,
+    /// PODs of members with no reading at all in the month.
+    #[serde(default)]
+    pub members_without_data: Vec<String>,
+    /// Plants whose POD has no injection reading in the month.
+    #[serde(default)]
+    pub plants_without_injection: Vec<i32>,
+    /// Every regulated parameter row the run used.
+    #[serde(default)]
+    pub parameters: Vec<ParameterUsed>,
+    /// The dated rules that shaped the figures (F exemptions…), with their sources.
+    #[serde(default)]
+    pub rules: Vec<String>,
     /// How the policy had to be applied (a share nobody could receive…).
     pub notes: Vec<String>,
-    /// Why the run cannot be finalised; empty when it can.
+    /// Missing data (readings, prices): finalising needs `accept_incomplete` and a reason.
+    #[serde(default)]
+    pub gaps: Vec<String>,
+    /// What no reason can override (a draft configuration, a month not yet over).
+    #[serde(default)]
+    pub blockers: Vec<String>,
+    /// Why the run cannot be finalised as it is: the blockers, then the gaps; empty when it can.
     pub problems: Vec<String>,
+}
+
+/// Reads a run's stored report, upgrading older layouts; a report that cannot be read is an
+/// error naming the run, never an empty report.
+pub fn decode_report(run: &settlement_run::Model) -> Result<Report, SettleError> {
+    let corrupt = |reason: String| SettleError::CorruptReport {
+        run_id: run.id,
+        reason,
+    };
+    match run.report_version {
+        1 | REPORT_VERSION => serde_json::from_str(&run.report).map_err(|e| corrupt(e.to_string())),
+        other => Err(corrupt(format!(
+            "report version {other} is not known to this build (it reads 1 to {REPORT_VERSION})"
+        ))),
+    }
 }
 
 /// What a run assigns to one account: `(member, account, kind, Wh, cents)`.
@@ -232,29 +330,79 @@ fn configuration_lines(d: &Distribution, fees_cents: i64) -> Vec<Line> {
     .collect()
 }
 
-/// Why a run cannot be finalised.
-fn run_problems(
-    configuration: &configuration::Model,
-    period: Period,
-    missing_prices: usize,
-) -> Vec<String> {
-    let mut problems = Vec::new();
-    if missing_prices > 0 {
-        problems.push(format!(
-            "{missing_prices} hour(s) have no {} zonal price: import them under /api/v1/market/prices",
-            configuration.market_zone.as_str()
-        ));
-    }
+/// What no reason can override: a draft configuration, a month that has not ended.
+fn run_blockers(configuration: &configuration::Model, month_ended: bool) -> Vec<String> {
+    let mut blockers = Vec::new();
     if configuration.status == ConfigurationStatus::Draft {
-        problems.push("the configuration is still a draft".into());
+        blockers.push("the configuration is still a draft: activate it first".into());
     }
+    if !month_ended {
+        blockers.push("the month has not ended yet".into());
+    }
+    blockers
+}
+
+/// Whether the period is over (Italian date): a month is finalisable from its next day.
+fn month_ended(period: Period) -> bool {
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::Europe::Rome)
         .date_naive();
-    if period.end >= today {
-        problems.push("the month has not ended yet".into());
+    period.end < today
+}
+
+/// The readings a member is expected to have in the period, and which direction.
+struct Expectation {
+    member: usize,
+    direction: &'static str,
+    what: &'static str,
+    /// The member's window clipped to the period.
+    from: i64,
+    to: i64,
+}
+
+/// The coverage of one expectation, and the gap's description when data are missing.
+async fn coverage_of(
+    db: &DatabaseConnection,
+    pod: &str,
+    expectation: &Expectation,
+    present_minutes: i64,
+) -> Result<(Coverage, Option<String>), DbErr> {
+    let expected_hours = ((expectation.to - expectation.from) / 3600).max(0);
+    let expected_minutes = expected_hours * 60;
+    if expected_hours == 0 || present_minutes >= expected_minutes {
+        let coverage = Coverage {
+            expected_hours,
+            missing_hours: 0,
+            coverage_percent: Decimal::new(10_000, 2),
+        };
+        return Ok((coverage, None));
     }
-    problems
+    // Which hours are not fully covered: only for the points that have gaps.
+    let covered = crud::settlement::covered_hours(
+        db,
+        pod,
+        expectation.direction,
+        expectation.from,
+        expectation.to,
+    )
+    .await?;
+    let missing = coverage::missing_hours(expectation.from, expectation.to, &covered);
+    let percent = (Decimal::from(present_minutes.max(0)) * Decimal::ONE_HUNDRED
+        / Decimal::from(expected_minutes))
+    .trunc_with_scale(2);
+    let description = format!(
+        "{pod}: no {} data {} ({} hour{})",
+        expectation.what,
+        coverage::describe_hours(&missing),
+        missing.len(),
+        if missing.len() == 1 { "" } else { "s" }
+    );
+    let coverage = Coverage {
+        expected_hours,
+        missing_hours: missing.len() as i64,
+        coverage_percent: percent,
+    };
+    Ok((coverage, Some(description)))
 }
 
 /// Computes a configuration's month: nothing is written.
@@ -283,12 +431,17 @@ pub async fn compute(
         fingerprint.update(text.as_bytes());
         fingerprint.update(b"\n");
     };
+    // The configuration's status and whether the month is over decide the blockers: a preview
+    // made while either was different cannot be finalised without recomputing.
+    let ended = month_ended(period);
     feed(format!(
-        "v1 {} {} {} {} {}",
+        "v{REPORT_VERSION} {} {} {} {} {} {} {}",
         configuration.id,
         configuration.kind.as_str(),
         configuration.market_zone.as_str(),
         configuration.region.as_str(),
+        configuration.status.as_str(),
+        ended,
         period.label()
     ));
 
@@ -334,10 +487,11 @@ pub async fn compute(
         .collect();
     for (m, w) in members.iter().zip(&windows) {
         feed(format!(
-            "member {} {} {} {} {}",
+            "member {} {} {} {} {} {}",
             m.id,
             m.pod,
-            m.category.as_str(),
+            m.role.as_str(),
+            m.holder_type.as_str(),
             w.from,
             w.to
         ));
@@ -387,6 +541,20 @@ pub async fn compute(
         .filter(|w| plants.iter().any(|p| p.member_id == w.member_id))
         .cloned()
         .collect();
+    // The withdrawal of holders that may be exempt from F matters only where F is not zero.
+    let any_grant = specs
+        .iter()
+        .any(|p| p.incentivised && !p.grant_share.is_zero());
+    let exempt_capable: Vec<(MemberWindow, HolderType)> = if any_grant {
+        members
+            .iter()
+            .zip(&windows)
+            .filter(|(m, _)| m.holder_type.f_exempt(true))
+            .map(|(m, w)| (w.clone(), m.holder_type))
+            .collect()
+    } else {
+        Vec::new()
+    };
 
     progress("hourly data, prices and members' readings");
     // The hourly totals first (the members' shared withdrawal needs each hour's share); then
@@ -399,9 +567,10 @@ pub async fn compute(
         .collect();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
     let chunk = windows.len().div_ceil(cores).max(1);
-    let (injection_rows, points, readings) = tokio::try_join!(
+    let (injection_rows, points, exempt_rows, readings) = tokio::try_join!(
         crud::settlement::hourly_injection(db, &producing_windows, from, to),
         crud::market::zonal_prices(db, configuration.market_zone, from, to),
+        crud::settlement::hourly_withdrawal_by_holder(db, &exempt_capable, from, to),
         async {
             let parts =
                 futures_util::future::try_join_all(windows.chunks(chunk).map(|part| async {
@@ -423,6 +592,10 @@ pub async fn compute(
     for (hour, pod, wh) in injection_rows {
         injection.entry(hour).or_default().push((pod, wh));
     }
+    let mut exempt_by_hour: HashMap<i64, Vec<(HolderType, i64)>> = HashMap::new();
+    for (hour, holder, wh) in exempt_rows {
+        exempt_by_hour.entry(hour).or_default().push((holder, wh));
+    }
     let prices: HashMap<i64, Decimal> = hourly_prices(&points)
         .into_iter()
         .map(|p| (p.start, p.eur_mwh))
@@ -438,6 +611,8 @@ pub async fn compute(
     let mut engine = PeriodEngine::new(configuration.kind, configuration.region, specs);
     let by_hour: HashMap<i64, (i64, i64)> = hours.iter().map(|(h, i, w)| (*h, (*i, *w))).collect();
     let mut hours_without_data = 0u32;
+    let mut shared_wh_total = 0i64;
+    let mut natural_persons_exempt_days = 0;
     let mut day_index = 0;
     let mut hour = from;
     while hour < to {
@@ -451,10 +626,13 @@ pub async fn compute(
                 (0, 0)
             }
         };
+        shared_wh_total += injected_wh.min(withdrawn_wh);
         let mut injection_by_pod = injection.remove(&hour).unwrap_or_default();
         injection_by_pod.sort();
+        let mut exempt_capable_withdrawn_wh = exempt_by_hour.remove(&hour).unwrap_or_default();
+        exempt_capable_withdrawn_wh.sort_by_key(|(holder, _)| holder.as_str());
         feed(format!(
-            "hour {hour} {injected_wh} {withdrawn_wh} {injection_by_pod:?}"
+            "hour {hour} {injected_wh} {withdrawn_wh} {injection_by_pod:?} {exempt_capable_withdrawn_wh:?}"
         ));
         engine.add_hour(
             &HourData {
@@ -463,16 +641,20 @@ pub async fn compute(
                 withdrawn_wh,
                 injection_by_pod,
                 price: prices.get(&hour).copied(),
+                exempt_capable_withdrawn_wh,
             },
             &days[day_index].1,
         );
         hour += 3600;
     }
+    for (_, day) in &days {
+        natural_persons_exempt_days += usize::from(day.rules.natural_persons_f_exempt);
+    }
     // The year so far, for the excess premium: the finalised earlier months of the same year.
     let mut year_to_date = ExcessBasis::default();
     let mut months_before = Vec::new();
     for run in crud::settlement::finalized_runs_of_year(db, configuration.id, period.start).await? {
-        let report: Report = serde_json::from_str(&run.report).unwrap_or_default();
+        let report = decode_report(&run)?;
         year_to_date.add(&report.excess_basis);
         months_before.push(report.period.clone());
         feed(format!("year to date {} {}", run.id, run.fingerprint));
@@ -497,10 +679,78 @@ pub async fn compute(
             .unwrap_or_default()
     };
 
+    progress("coverage");
+    let mut gaps = Vec::new();
+    if !missing_prices.is_empty() {
+        gaps.push(format!(
+            "{} hour(s) have no {} zonal price ({}): import them under /api/v1/market/zonal-prices",
+            missing_prices.len(),
+            configuration.market_zone.as_str(),
+            coverage::describe_hours(&missing_prices)
+        ));
+    }
+    let mut coverages: Vec<(Option<Coverage>, Option<Coverage>)> =
+        vec![(None, None); members.len()];
+    let mut members_without_data = Vec::new();
+    for (index, (m, window)) in members.iter().zip(&windows).enumerate() {
+        let has_plants = plants.iter().any(|p| p.member_id == m.id);
+        let mut expectations = Vec::new();
+        if is_final_customer(m.role) {
+            expectations.push(Expectation {
+                member: index,
+                direction: "W",
+                what: "withdrawal",
+                from: window.from,
+                to: window.to,
+            });
+        }
+        if has_plants {
+            expectations.push(Expectation {
+                member: index,
+                direction: "I",
+                what: "injection",
+                from: window.from,
+                to: window.to,
+            });
+        }
+        for expectation in &expectations {
+            let present = of(m.id, expectation.direction).minutes;
+            let (found, gap) = coverage_of(db, &m.pod, expectation, present).await?;
+            if let Some(gap) = gap {
+                gaps.push(gap);
+            }
+            let slot = &mut coverages[expectation.member];
+            match expectation.direction {
+                "W" => slot.0 = Some(found),
+                _ => slot.1 = Some(found),
+            }
+        }
+        if window.to > window.from && of(m.id, "W").rows == 0 && of(m.id, "I").rows == 0 {
+            members_without_data.push(m.pod.clone());
+        }
+    }
+    let plants_without_injection: Vec<i32> = plants
+        .iter()
+        .filter(|p| of(p.member_id, "I").rows == 0)
+        .map(|p| p.id)
+        .collect();
+
     progress("sharing out");
+    // Members' shared energy: each one's exact share (milli-Wh, summed per reading) as the
+    // weight, the configuration's EAC in Wh as the total, so the parts add up exactly.
+    let shared_weights: Vec<Decimal> = members
+        .iter()
+        .map(|m| Decimal::from(of(m.id, "W").shared_mwh))
+        .collect();
+    let shared_wh = if shared_wh_total == 0 {
+        vec![0; members.len()]
+    } else {
+        split_cents(shared_wh_total, &shared_weights)
+    };
     let participants: Vec<Participant> = members
         .iter()
-        .map(|m| {
+        .zip(&shared_wh)
+        .map(|(m, shared)| {
             let withdrawal = of(m.id, "W");
             let own_plants: Vec<&PlantResult> = plant_results
                 .iter()
@@ -508,12 +758,12 @@ pub async fn compute(
                 .collect();
             Participant {
                 member_id: m.id,
-                category: m.category,
+                holder_type: m.holder_type,
                 producer: !own_plants.is_empty(),
                 consumer: withdrawal.wh > 0,
                 incentivised_kwh: own_plants.iter().map(|p| p.shared_kwh).sum(),
                 power_kw: own_plants.iter().map(|p| p.power_kw).sum(),
-                shared_withdrawal_kwh: Decimal::new(withdrawal.shared_mwh, 6),
+                shared_withdrawal_kwh: Decimal::new(*shared, 3),
                 withdrawal_kwh: Decimal::new(withdrawal.wh, 3),
             }
         })
@@ -536,32 +786,32 @@ pub async fn compute(
 
     let mut lines = Vec::new();
     let mut member_results = Vec::new();
-    for (index, (m, window)) in members.iter().zip(&windows).enumerate() {
+    for (index, m) in members.iter().enumerate() {
         let withdrawal = of(m.id, "W");
-        let shared_wh = withdrawal.shared_mwh / 1000;
         let incentive = distribution.incentive.members[index];
         let excess = distribution.excess.members[index];
         let valorisation = distribution.valorisation.members[index];
-        let expected_minutes = (window.to - window.from).max(0) / 60;
+        let (withdrawal_coverage, injection_coverage) = coverages[index].clone();
         member_results.push(MemberResult {
             member_id: m.id,
             pod: m.pod.clone(),
-            category: m.category,
+            holder_type: m.holder_type,
             withdrawn_kwh: Decimal::new(withdrawal.wh, 3),
             injected_kwh: Decimal::new(of(m.id, "I").wh, 3),
-            shared_kwh: Decimal::new(shared_wh, 3),
-            missing_hours: (expected_minutes - withdrawal.minutes).max(0) / 60,
+            shared_kwh: Decimal::new(shared_wh[index], 3),
+            withdrawal: withdrawal_coverage,
+            injection: injection_coverage,
             incentive_cents: incentive,
             excess_premium_cents: excess,
             valorisation_cents: valorisation,
             total_cents: incentive + excess + valorisation,
         });
-        if shared_wh != 0 {
+        if shared_wh[index] != 0 {
             lines.push((
                 Some(m.id),
                 LineAccount::Member,
                 LineKind::SharedEnergy,
-                Some(shared_wh),
+                Some(shared_wh[index]),
                 0,
             ));
         }
@@ -576,7 +826,24 @@ pub async fn compute(
         }
     }
     lines.extend(configuration_lines(&distribution, fees_cents));
-    let problems = run_problems(configuration, period, missing_prices.len());
+    let blockers = run_blockers(configuration, ended);
+    let problems: Vec<String> = blockers.iter().chain(&gaps).cloned().collect();
+    let mut rules = Vec::new();
+    if any_grant {
+        rules.push(
+            "F (the grant reduction) is not applied to the incentivised energy attributed, pro rata \
+             of their withdrawal in each hour, to withdrawal points held by public bodies and by \
+             religious, third-sector or environmental bodies (GSE Regole operative §2.2.2.1.2)"
+                .to_string(),
+        );
+        if natural_persons_exempt_days > 0 {
+            rules.push(format!(
+                "… nor to those held by natural persons, on {natural_persons_exempt_days} of the \
+                 month's {} days (DM MASE 16 May 2025 n. 127, in force 26 Jun 2025)",
+                days.len()
+            ));
+        }
+    }
     let d = &distribution;
     let members_cents = member_results.iter().map(|m| m.total_cents).sum();
     let report = Report {
@@ -607,7 +874,23 @@ pub async fn compute(
             .map(|t| rfc3339(*t))
             .collect(),
         hours_without_data,
+        members_without_data,
+        plants_without_injection,
+        parameters: parameter_rows
+            .iter()
+            .map(|row| ParameterUsed {
+                id: row.id,
+                code: row.code.clone(),
+                value: Decimal::new(row.value_micro, 6).normalize(),
+                unit: row.unit.clone(),
+                valid_from: row.valid_from,
+                valid_to: row.valid_to,
+            })
+            .collect(),
+        rules,
         notes: distribution.notes.clone(),
+        gaps,
+        blockers,
         problems,
     };
     let fingerprint = format!("{:x}", fingerprint.finalize());
@@ -641,7 +924,12 @@ pub async fn preview(
         fingerprint: Set(computation.fingerprint),
         finalizable: Set(computation.report.problems.is_empty()),
         corrects_run_id: Set(None),
-        report: Set(serde_json::to_string(&computation.report).unwrap_or_default()),
+        report: Set(serde_json::to_string(&computation.report).map_err(|e| {
+            SettleError::Database(DbErr::Custom(format!("settlement report: {e}")))
+        })?),
+        report_version: Set(REPORT_VERSION),
+        incomplete_reason: Set(None),
+        incomplete_accepted_by: Set(None),
         created_by: Set(user_id),
         created_at: Set(chrono::Utc::now()),
         finalized_by: Set(None),
@@ -683,11 +971,17 @@ fn ledger_kind(kind: LineKind) -> TransactionKind {
 /// Writes the run into the ledger. The first finalisation of a month writes the lines as they
 /// are; a later one writes `adjustment` rows for the differences from the run it supersedes.
 /// Finalising a final run again writes nothing.
+///
+/// A run with gaps in its data (missing readings or prices) is finalised only with
+/// `accept_incomplete`, the operator's reason: it is stored on the run, and the ledger rows
+/// say "provisional, data incomplete". Blockers (a draft configuration, a month not yet over)
+/// cannot be accepted.
 pub async fn finalize(
     db: &DatabaseConnection,
     run: &settlement_run::Model,
     configuration: &configuration::Model,
     user_id: i32,
+    accept_incomplete: Option<&str>,
 ) -> Result<Finalization, SettleError> {
     match run.status {
         RunStatus::Finalized => {
@@ -699,14 +993,24 @@ pub async fn finalize(
         RunStatus::Superseded => return Err(SettleError::Superseded),
         RunStatus::Preview => {}
     }
-    let report: Report = serde_json::from_str(&run.report).unwrap_or_default();
-    if !run.finalizable {
-        return Err(SettleError::NotFinalizable(report.problems));
-    }
+    let report = decode_report(run)?;
     let period = Period::of(run.period_start);
+    // Recomputed first: a preview whose inputs (or the configuration's status, or whether the
+    // month is over) changed is refused as stale, not with the reasons it had then.
     let now = compute(db, configuration, period, &|_| {}).await?;
     if now.fingerprint != run.fingerprint {
         return Err(SettleError::InputsChanged);
+    }
+    if !report.blockers.is_empty() {
+        return Err(SettleError::NotFinalizable(report.blockers));
+    }
+    let accepted = match accept_incomplete {
+        _ if report.gaps.is_empty() => None,
+        None => return Err(SettleError::Incomplete(report.gaps)),
+        Some(reason) => Some(reason.to_string()),
+    };
+    if !run.finalizable && accepted.is_none() {
+        return Err(SettleError::NotFinalizable(report.problems));
     }
 
     let txn = db.begin().await?;
@@ -718,20 +1022,36 @@ pub async fn finalize(
             .ok_or(DbErr::RecordNotFound("settlement run".into()))?;
     if current.status != RunStatus::Preview {
         txn.rollback().await?;
-        return Box::pin(finalize(db, &current, configuration, user_id)).await;
+        return Box::pin(finalize(
+            db,
+            &current,
+            configuration,
+            user_id,
+            accept_incomplete,
+        ))
+        .await;
     }
     let previous =
         crud::settlement::finalized_run(&txn, configuration.id, run.period_start).await?;
     let lines = crud::settlement::lines_of(&txn, run.id).await?;
     let mut rows: Vec<transaction::ActiveModel> = Vec::new();
     let label = period.label();
+    let provisional = match &accepted {
+        Some(reason) => format!(" — provisional, data incomplete: {reason}"),
+        None => String::new(),
+    };
     let describe = |account: LineAccount, kind: LineKind| match account {
-        LineAccount::Member => format!("{} {label}", kind.as_str().replace('_', " ")),
+        LineAccount::Member => format!("{} {label}{provisional}", kind.as_str().replace('_', " ")),
         other => format!(
-            "{} {label} ({})",
+            "{} {label} ({}){provisional}",
             kind.as_str().replace('_', " "),
             other.as_str().replace('_', " ")
         ),
+    };
+    let suffix = if accepted.is_some() {
+        ":provisional"
+    } else {
+        ""
     };
     let row = |member_id: Option<i32>,
                kind: TransactionKind,
@@ -765,7 +1085,7 @@ pub async fn finalize(
                     line.energy_wh,
                     line.amount_cents,
                     describe(line.account, line.kind),
-                    format!("settlement:{}", run.id),
+                    format!("settlement:{}{suffix}", run.id),
                 ));
             }
         }
@@ -801,7 +1121,7 @@ pub async fn finalize(
                         run.id,
                         previous.id
                     ),
-                    format!("settlement:{}:corrects:{}", run.id, previous.id),
+                    format!("settlement:{}:corrects:{}{suffix}", run.id, previous.id),
                 ));
             }
             crud::settlement::set_status(
@@ -835,6 +1155,9 @@ pub async fn finalize(
         txn.rollback().await?;
         return Err(SettleError::Superseded);
     }
+    if let Some(reason) = &accepted {
+        crud::settlement::record_acceptance(&txn, run.id, reason, user_id).await?;
+    }
     txn.commit().await?;
     Ok(Finalization {
         transactions_written: written,
@@ -853,6 +1176,9 @@ pub struct StatementMonth {
     pub valorisation_cents: i64,
     /// Other ledger rows of the member in the month (payments, manual entries), not settlements.
     pub other_cents: i64,
+    /// Present when the month was finalised with data missing: "provisional, data
+    /// incomplete" and the operator's reason.
+    pub provisional: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
@@ -872,10 +1198,13 @@ pub async fn statement(
     let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
     let to = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
     let mut months: BTreeMap<NaiveDate, StatementMonth> = BTreeMap::new();
-    for (start, line) in
+    for (start, incomplete, line) in
         crud::settlement::member_lines(db, member.configuration_id, &[member.id], from, to).await?
     {
         let month = months.entry(start).or_default();
+        if let Some(reason) = incomplete {
+            month.provisional = Some(format!("provisional, data incomplete: {reason}"));
+        }
         match line.kind {
             LineKind::SharedEnergy => {
                 month.shared_kwh += Decimal::new(line.energy_wh.unwrap_or(0), 3)

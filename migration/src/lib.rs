@@ -9,6 +9,7 @@ mod m20261126_000002_communities;
 mod m20261126_000003_meter_data;
 mod m20261126_000004_settlement;
 mod m20261126_000005_clustered_readings;
+mod m20261201_000006_trusted_money;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_meter_data::Migration),
             Box::new(m20261126_000004_settlement::Migration),
             Box::new(m20261126_000005_clustered_readings::Migration),
+            Box::new(m20261201_000006_trusted_money::Migration),
         ]
     }
 }

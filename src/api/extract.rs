@@ -62,18 +62,50 @@ where
             )));
         }
         let bytes = read_body(req, state).await?;
-        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-        let value: T = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|error| ApiError::invalid(json_error(error)))?;
-        deserializer.end().map_err(|_| {
-            ApiError::invalid(FieldError::new(
+        Ok(ValidJson(parse_json(&bytes)?))
+    }
+}
+
+fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| ApiError::invalid(json_error(error)))?;
+    deserializer.end().map_err(|_| {
+        ApiError::invalid(FieldError::new(
+            &["body"],
+            "JSON decode error",
+            "json_invalid",
+        ))
+    })?;
+    validate(&value, "body")?;
+    Ok(value)
+}
+
+/// A JSON body that may be left out: an empty body is `None`; anything else is read and
+/// validated as `ValidJson` would.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T, S> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned + Validate,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = content_type_is(&req, "application/json");
+        let bytes = read_body(req, state).await?;
+        if bytes.is_empty() {
+            return Ok(OptionalJson(None));
+        }
+        if !json {
+            return Err(ApiError::invalid(FieldError::new(
                 &["body"],
-                "JSON decode error",
-                "json_invalid",
-            ))
-        })?;
-        validate(&value, "body")?;
-        Ok(ValidJson(value))
+                "Expected a request with `Content-Type: application/json`",
+                "content_type",
+            )));
+        }
+        Ok(OptionalJson(Some(parse_json(&bytes)?)))
     }
 }
 

@@ -36,8 +36,8 @@ pub async fn list(
     if let Some(status) = params.status {
         condition = condition.add(Column::Status.eq(status));
     }
-    if let Some(category) = params.category {
-        condition = condition.add(Column::Category.eq(category));
+    if let Some(holder_type) = params.holder_type {
+        condition = condition.add(Column::HolderType.eq(holder_type));
     }
     if let Some(search) = params
         .search

@@ -8,7 +8,9 @@ use sea_orm::{
 };
 
 use super::scope::{self, CommunityScope};
-use crate::models::enums::RunStatus;
+use sea_orm::Iterable;
+
+use crate::models::enums::{HolderType, RunStatus};
 use crate::models::{market_parameter, settlement_line, settlement_policy, settlement_run};
 
 /// A membership clipped to the period, as instants.
@@ -165,6 +167,77 @@ pub async fn hourly_injection(
                 r.try_get("", "wh")?,
             ))
         })
+        .collect()
+}
+
+/// Hourly withdrawal `(hour, holder type, Wh)` of the members in `windows`, grouped by their
+/// holder type, each only while its window covers the instant, in `[from, to)`.
+pub async fn hourly_withdrawal_by_holder(
+    db: &impl ConnectionTrait,
+    windows: &[(MemberWindow, HolderType)],
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, HolderType, i64)>, DbErr> {
+    if windows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<String> = windows
+        .iter()
+        .map(|(w, holder)| {
+            format!(
+                "('{}', '{}', CAST({} AS BIGINT), CAST({} AS BIGINT))",
+                w.pod,
+                holder.as_str(),
+                w.from,
+                w.to
+            )
+        })
+        .collect();
+    let sql = format!(
+        "WITH m(pod, holder_type, from_ts, to_ts) AS (VALUES {}) \
+         SELECT (r.interval_start / 3600) * 3600 AS hour, m.holder_type AS holder_type, \
+           CAST(SUM(r.wh) AS BIGINT) AS wh \
+         FROM m JOIN readings r ON r.pod = m.pod AND r.direction = 'W' \
+           AND r.interval_start >= m.from_ts AND r.interval_start < m.to_ts \
+         WHERE r.interval_start >= {from} AND r.interval_start < {to} \
+         GROUP BY (r.interval_start / 3600) * 3600, m.holder_type",
+        rows.join(", ")
+    );
+    let found = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    found
+        .iter()
+        .map(|r| {
+            let code: String = r.try_get("", "holder_type")?;
+            let holder = HolderType::iter()
+                .find(|h| h.as_str() == code)
+                .ok_or_else(|| DbErr::Custom(format!("unknown holder type {code}")))?;
+            Ok((r.try_get("", "hour")?, holder, r.try_get("", "wh")?))
+        })
+        .collect()
+}
+
+/// `(hour start, minutes of readings)` of one POD and direction in `[from, to)`: to find the
+/// hours a member's data leave uncovered (asked only for the points with gaps).
+pub async fn covered_hours(
+    db: &impl ConnectionTrait,
+    pod: &str,
+    direction: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, i64)>, DbErr> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT (interval_start / 3600) * 3600 AS hour, CAST(SUM(interval_minutes) AS BIGINT) AS minutes \
+             FROM readings WHERE pod = $1 AND direction = $2 AND interval_start >= $3 AND interval_start < $4 \
+             GROUP BY (interval_start / 3600) * 3600",
+            [pod.into(), direction.into(), from.into(), to.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("", "hour")?, r.try_get("", "minutes")?)))
         .collect()
 }
 
@@ -361,6 +434,28 @@ pub async fn insert_lines(
     Ok(())
 }
 
+/// Records why a run with gaps was finalised, and who accepted it.
+pub async fn record_acceptance(
+    db: &impl ConnectionTrait,
+    run_id: i32,
+    reason: &str,
+    user_id: i32,
+) -> Result<(), DbErr> {
+    settlement_run::Entity::update_many()
+        .col_expr(
+            settlement_run::Column::IncompleteReason,
+            Expr::value(reason),
+        )
+        .col_expr(
+            settlement_run::Column::IncompleteAcceptedBy,
+            Expr::value(user_id),
+        )
+        .filter(settlement_run::Column::Id.eq(run_id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 /// Moves a run from `from` to `to`; false if it was no longer in `from`.
 pub async fn set_status(
     db: &impl ConnectionTrait,
@@ -395,14 +490,15 @@ pub async fn set_status(
     Ok(result.rows_affected == 1)
 }
 
-/// The finalised lines of a member in `[from, to]` (by period start), with their period.
+/// The finalised lines of a member in `[from, to]` (by period start), with their period and,
+/// for a run finalised with data missing, the operator's reason.
 pub async fn member_lines(
     db: &impl ConnectionTrait,
     configuration_id: i32,
     member_ids: &[i32],
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<(NaiveDate, settlement_line::Model)>, DbErr> {
+) -> Result<Vec<(NaiveDate, Option<String>, settlement_line::Model)>, DbErr> {
     let runs = settlement_run::Entity::find()
         .filter(settlement_run::Column::ConfigurationId.eq(configuration_id))
         .filter(settlement_run::Column::Status.eq(RunStatus::Finalized))
@@ -424,7 +520,7 @@ pub async fn member_lines(
         .filter_map(|line| {
             runs.iter()
                 .find(|r| r.id == line.run_id)
-                .map(|r| (r.period_start, line))
+                .map(|r| (r.period_start, r.incomplete_reason.clone(), line))
         })
         .collect())
 }

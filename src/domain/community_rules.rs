@@ -2,7 +2,7 @@
 //! functions. The API turns each violation into a 409/422 that names the rule.
 use chrono::NaiveDate;
 
-use crate::models::enums::{ConfigurationStatus, ConfigurationType, MemberCategory, MemberRole};
+use crate::models::enums::{ConfigurationStatus, ConfigurationType, HolderType, MemberRole};
 
 /// Plants commissioned before this day are "existing": they count for sharing, earn no tariff.
 pub fn existing_plant_cutoff() -> NaiveDate {
@@ -62,7 +62,7 @@ pub enum MemberRuleViolation {
 impl MemberRuleViolation {
     pub fn field(&self) -> &'static str {
         match self {
-            MemberRuleViolation::LargeEnterpriseInCer => "category",
+            MemberRuleViolation::LargeEnterpriseInCer => "holder_type",
             MemberRuleViolation::NetMeteringConsumer => "net_metering",
         }
     }
@@ -70,7 +70,7 @@ impl MemberRuleViolation {
     pub fn message(&self) -> &'static str {
         match self {
             MemberRuleViolation::LargeEnterpriseInCer => {
-                "A large enterprise cannot be a member of a CER"
+                "A large enterprise (other_company: not an SME) cannot be a member of a CER"
             }
             MemberRuleViolation::NetMeteringConsumer => {
                 "A POD with Scambio sul Posto (net metering) cannot join as a consumer"
@@ -83,10 +83,10 @@ impl MemberRuleViolation {
 pub fn check_member(
     configuration_type: ConfigurationType,
     role: MemberRole,
-    category: MemberCategory,
+    holder_type: HolderType,
     net_metering: bool,
 ) -> Result<(), MemberRuleViolation> {
-    if configuration_type == ConfigurationType::Cer && category == MemberCategory::LargeEnterprise {
+    if configuration_type == ConfigurationType::Cer && !holder_type.may_join_cer() {
         return Err(MemberRuleViolation::LargeEnterpriseInCer);
     }
     if net_metering && role == MemberRole::Consumer {
@@ -165,22 +165,22 @@ mod tests {
 
     #[test]
     fn member_rules() {
-        use MemberCategory::*;
+        use HolderType::*;
         use MemberRole::*;
         assert_eq!(
-            check_member(ConfigurationType::Cer, Consumer, LargeEnterprise, false),
+            check_member(ConfigurationType::Cer, Consumer, OtherCompany, false),
             Err(MemberRuleViolation::LargeEnterpriseInCer)
         );
         assert_eq!(
-            check_member(ConfigurationType::Auc, Consumer, LargeEnterprise, false),
+            check_member(ConfigurationType::Auc, Consumer, OtherCompany, false),
             Ok(())
         );
         assert_eq!(
-            check_member(ConfigurationType::Cer, Consumer, Domestic, true),
+            check_member(ConfigurationType::Cer, Consumer, NaturalPerson, true),
             Err(MemberRuleViolation::NetMeteringConsumer)
         );
         assert_eq!(
-            check_member(ConfigurationType::Cer, Producer, Domestic, true),
+            check_member(ConfigurationType::Cer, Producer, NaturalPerson, true),
             Ok(())
         );
     }

@@ -1,6 +1,7 @@
 //! Pure domain logic: no HTTP, no database. Unit-tested directly.
 pub mod charts;
 pub mod community_rules;
+pub mod coverage;
 pub mod energy_series;
 pub mod market;
 pub mod meter_files;

@@ -30,7 +30,8 @@ pub fn macro_area(region: Region) -> MacroArea {
 /// The tariff's parameters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TariffRules {
-    /// `(max power kW, BASE €/MWh, CAP €/MWh)`, ascending by power; above the last, the last.
+    /// `(max power kW, BASE €/MWh, CAP €/MWh)`, ascending by power, each edge inclusive
+    /// ([RO]: `P ≤ 200`, `P ≤ 600`); above the last edge (1 MW) no tariff at all.
     pub bands: Vec<(Decimal, Decimal, Decimal)>,
     /// The zonal price below which the tariff grows: `BASE + max(0, REFERENCE − Pz)`.
     pub reference_price: Decimal,
@@ -52,6 +53,9 @@ pub struct TariffRules {
     pub fee_flat_kw: Decimal,
     pub fee_flat: Decimal,
     pub fee_per_kw: Decimal,
+    /// F is not applied to the shared energy of natural persons' withdrawal points
+    /// (DM MASE 16 May 2025 n. 127, in force 26 Jun 2025).
+    pub natural_persons_f_exempt: bool,
 }
 
 impl TariffRules {
@@ -75,6 +79,7 @@ impl TariffRules {
             fee_flat_kw: dec!(20),
             fee_flat: dec!(15),
             fee_per_kw: dec!(1),
+            natural_persons_f_exempt: false,
         }
     }
 
@@ -88,7 +93,7 @@ impl TariffRules {
             bands: vec![
                 (get(TipBand1Kw)?, get(TipBand1Base)?, get(TipBand1Cap)?),
                 (get(TipBand2Kw)?, get(TipBand2Base)?, get(TipBand2Cap)?),
-                (Decimal::MAX, get(TipBand3Base)?, get(TipBand3Cap)?),
+                (get(TipBand3Kw)?, get(TipBand3Base)?, get(TipBand3Cap)?),
             ],
             reference_price: get(TipRefPrice)?,
             pv_correction_north: get(TipFcNorth)?,
@@ -103,6 +108,7 @@ impl TariffRules {
             fee_flat_kw: get(FeeFlatKw)?,
             fee_flat: get(FeeFlat)?,
             fee_per_kw: get(FeePerKw)?,
+            natural_persons_f_exempt: !get(FExemptNaturalPersons)?.is_zero(),
         })
     }
 
@@ -117,14 +123,13 @@ impl TariffRules {
         }
     }
 
-    /// `(BASE, CAP)` for a plant of `power_kw` (same-source sections behind one POD summed).
-    pub fn band(&self, power_kw: Decimal) -> (Decimal, Decimal) {
-        let band = self
-            .bands
+    /// `(BASE, CAP)` for a plant of `power_kw` (same-source sections behind one POD summed);
+    /// `None` above the last band: such a plant earns no tariff.
+    pub fn band(&self, power_kw: Decimal) -> Option<(Decimal, Decimal)> {
+        self.bands
             .iter()
             .find(|(max, _, _)| power_kw <= *max)
-            .or(self.bands.last());
-        band.map(|(_, base, cap)| (*base, *cap)).unwrap_or_default()
+            .map(|(_, base, cap)| (*base, *cap))
     }
 
     pub fn zonal_correction(&self, source: PlantSource, region: Region) -> Decimal {
@@ -142,6 +147,21 @@ impl TariffRules {
         (self.max_grant_factor * grant_share / self.full_grant_share).min(self.max_grant_factor)
     }
 
+    /// `min(CAP, BASE + max(0, 180 − Pz_h)) + FC`, in €/MWh: the tariff before the grant
+    /// reduction (what F-exempt energy earns). `None` when the plant's power has no band.
+    pub fn tariff_before_grant_factor(
+        &self,
+        zonal_price: Decimal,
+        power_kw: Decimal,
+        source: PlantSource,
+        region: Region,
+    ) -> Option<Decimal> {
+        let (base, cap) = self.band(power_kw)?;
+        let variable = (self.reference_price - zonal_price).max(Decimal::ZERO);
+        let capped = (base + variable).min(cap);
+        Some(capped + self.zonal_correction(source, region))
+    }
+
     /// `TIP_h = (min(CAP, BASE + max(0, 180 − Pz_h)) + FC) × (1 − F)`, in €/MWh.
     pub fn hourly_tariff(
         &self,
@@ -150,12 +170,11 @@ impl TariffRules {
         source: PlantSource,
         region: Region,
         grant_share: Decimal,
-    ) -> Decimal {
-        let (base, cap) = self.band(power_kw);
-        let variable = (self.reference_price - zonal_price).max(Decimal::ZERO);
-        let capped = (base + variable).min(cap);
-        (capped + self.zonal_correction(source, region))
-            * (Decimal::ONE - self.grant_factor(grant_share))
+    ) -> Option<Decimal> {
+        Some(
+            self.tariff_before_grant_factor(zonal_price, power_kw, source, region)?
+                * (Decimal::ONE - self.grant_factor(grant_share)),
+        )
     }
 
     /// The yearly excess premium of a plant set: `max(0, ratio − threshold) × C_year`.
@@ -185,7 +204,9 @@ impl TariffRules {
         region: Region,
         grant_share: Decimal,
     ) -> Decimal {
-        let (base, _) = self.band(power_kw);
+        let Some((base, _)) = self.band(power_kw) else {
+            return Decimal::ZERO;
+        };
         let hours = yearly_hours(source, region);
         power_kw * hours / dec!(12)
             * self.advance_share
@@ -298,19 +319,19 @@ mod tests {
         let north = Region::Lombardia;
         assert_eq!(
             r.hourly_tariff(dec!(110), dec!(150), PlantSource::Pv, north, dec!(0)),
-            dec!(130)
+            Some(dec!(130))
         );
         assert_eq!(
             r.hourly_tariff(dec!(110), dec!(300), PlantSource::Pv, north, dec!(0.20)),
-            dec!(90)
+            Some(dec!(90))
         );
         assert_eq!(
             r.hourly_tariff(dec!(200), dec!(150), PlantSource::Wind, north, dec!(0)),
-            dec!(80)
+            Some(dec!(80))
         );
         assert_eq!(
             r.hourly_tariff(dec!(140), dec!(150), PlantSource::Wind, north, dec!(0)),
-            dec!(120)
+            Some(dec!(120))
         );
         assert_eq!(
             r.hourly_tariff(
@@ -320,7 +341,7 @@ mod tests {
                 Region::Toscana,
                 dec!(0)
             ),
-            dec!(84)
+            Some(dec!(84))
         );
     }
 
@@ -333,20 +354,24 @@ mod tests {
         assert_eq!(incentivised, dec!(140));
         let alloc = allocate_by_seniority(incentivised, &[a, b]);
         assert_eq!(alloc, vec![dec!(50), dec!(90)]);
-        let tip_a = r.hourly_tariff(
-            dec!(110),
-            dec!(150),
-            PlantSource::Pv,
-            Region::Veneto,
-            dec!(0),
-        );
-        let tip_b = r.hourly_tariff(
-            dec!(110),
-            dec!(300),
-            PlantSource::Pv,
-            Region::Veneto,
-            dec!(0.20),
-        );
+        let tip_a = r
+            .hourly_tariff(
+                dec!(110),
+                dec!(150),
+                PlantSource::Pv,
+                Region::Veneto,
+                dec!(0),
+            )
+            .unwrap();
+        let tip_b = r
+            .hourly_tariff(
+                dec!(110),
+                dec!(300),
+                PlantSource::Pv,
+                Region::Veneto,
+                dec!(0.20),
+            )
+            .unwrap();
         let premium_a = alloc[0] * tip_a / dec!(1000);
         let premium_b = alloc[1] * tip_b / dec!(1000);
         assert_eq!(
@@ -379,12 +404,45 @@ mod tests {
         assert_eq!(r.yearly_fee(dec!(20)), dec!(15));
     }
 
+    /// [RO] §2.2.2.1.2: `P ≤ 200` → 80/120, `200 < P ≤ 600` → 70/110, `600 < P ≤ 1000` →
+    /// 60/100; above 1 MW no tariff (and no advance).
+    #[test]
+    fn band_edges_follow_the_regole_operative() {
+        let r = rules();
+        for (kw, band) in [
+            (dec!(199.999), Some((dec!(80), dec!(120)))),
+            (dec!(200), Some((dec!(80), dec!(120)))),
+            (dec!(200.001), Some((dec!(70), dec!(110)))),
+            (dec!(600), Some((dec!(70), dec!(110)))),
+            (dec!(600.001), Some((dec!(60), dec!(100)))),
+            (dec!(1000), Some((dec!(60), dec!(100)))),
+            (dec!(1000.001), None),
+        ] {
+            assert_eq!(r.band(kw), band, "{kw} kW");
+        }
+        let price = dec!(150);
+        assert_eq!(
+            r.hourly_tariff(
+                price,
+                dec!(1000.001),
+                PlantSource::Wind,
+                Region::Sicilia,
+                dec!(0)
+            ),
+            None
+        );
+        assert_eq!(
+            r.monthly_advance(dec!(1000.001), PlantSource::Wind, Region::Sicilia, dec!(0)),
+            dec!(0)
+        );
+    }
+
     #[test]
     fn the_grant_factor_is_capped() {
         let r = rules();
         assert_eq!(r.grant_factor(dec!(0.40)), dec!(0.5));
         assert_eq!(r.grant_factor(dec!(0.10)), dec!(0.125));
-        assert_eq!(r.band(dec!(1200)), (dec!(60), dec!(100)));
+        assert_eq!(r.band(dec!(1200)), None);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::settlement::{
     TariffRules, allocate_by_seniority, auc_extra, shared_energy, valorisation,
 };
-use crate::models::enums::{ConfigurationType, ConnectionVoltage, PlantSource, Region};
+use crate::models::enums::{ConfigurationType, ConnectionVoltage, HolderType, PlantSource, Region};
 
 /// A plant as the run sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +50,20 @@ pub struct HourData {
     pub injection_by_pod: Vec<(String, i64)>,
     /// The hourly zonal price, if known.
     pub price: Option<Decimal>,
+    /// Withdrawal in the hour of the holder types that may be exempt from F (public bodies,
+    /// religious / third-sector bodies, natural persons), for configurations with a
+    /// grant-reduced plant; which of them are exempt depends on the day's rules.
+    pub exempt_capable_withdrawn_wh: Vec<(HolderType, i64)>,
+}
+
+/// Incentivised energy of a plant on which F was not applied, by the holder type of the
+/// withdrawal points it is attributed to (pro rata of their withdrawal in each hour).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FExemptShare {
+    pub holder_type: HolderType,
+    /// kWh, three decimals.
+    #[schema(value_type = String, example = "12.345")]
+    pub shared_kwh: Decimal,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -65,6 +79,14 @@ pub struct PlantResult {
     /// Incentivised shared energy allocated to the plant by seniority.
     #[schema(value_type = String)]
     pub shared_kwh: Decimal,
+    /// The grant reduction F of the plant (0 without a capital grant).
+    #[schema(value_type = String)]
+    pub grant_factor: Decimal,
+    /// The part of `shared_kwh` on which F was not applied, and for which holders
+    /// (0 when the plant has no F to waive).
+    #[schema(value_type = String)]
+    pub f_exempt_kwh: Decimal,
+    pub f_exempt: Vec<FExemptShare>,
     /// Premium (tariff × allocated energy), exact.
     #[schema(value_type = String)]
     pub premium_eur: Decimal,
@@ -258,8 +280,14 @@ impl PeriodEngine {
             .plants
             .iter()
             .zip(&plant_injection)
-            .map(|(plant, injection)| {
-                if plant.incentivised && hour.start >= plant.commissioned_at {
+            .zip(&self.band_power)
+            .map(|((plant, injection), band_power)| {
+                // A plant earns from commissioning, and only while its band power has a band
+                // (above 1 MW of same-source sections behind its POD: no tariff at all).
+                if plant.incentivised
+                    && hour.start >= plant.commissioned_at
+                    && day.rules.band(*band_power).is_some()
+                {
                     *injection
                 } else {
                     Decimal::ZERO
@@ -270,21 +298,61 @@ impl PeriodEngine {
         let incentivised_shared = shared_energy(incentivised_injection, withdrawn);
         self.totals.incentivised_shared_kwh += incentivised_shared;
         let allocation = allocate_by_seniority(incentivised_shared, &earning);
+        // Which share of the hour's withdrawal (hence of the EACI, pro rata) belongs to
+        // withdrawal points whose holders are exempt from F today.
+        let exempt: Vec<(HolderType, Decimal)> = if withdrawn.is_zero() {
+            Vec::new()
+        } else {
+            hour.exempt_capable_withdrawn_wh
+                .iter()
+                .filter(|(holder, wh)| {
+                    *wh > 0 && holder.f_exempt(day.rules.natural_persons_f_exempt)
+                })
+                .map(|(holder, wh)| (*holder, kwh(*wh) / withdrawn))
+                .collect()
+        };
+        let exempt_fraction: Decimal = exempt.iter().map(|(_, part)| *part).sum();
         for (index, plant) in self.plants.iter().enumerate() {
             let result = &mut self.results[index];
             result.injected_kwh += plant_injection[index];
             self.incentivised_injection[index] += earning[index];
             result.shared_kwh += allocation[index];
-            if let (Some(price), false) = (hour.price, allocation[index].is_zero()) {
-                let tariff = day.rules.hourly_tariff(
-                    price,
-                    self.band_power[index],
-                    plant.source,
-                    self.region,
-                    plant.grant_share,
-                );
-                result.premium_eur += allocation[index] * tariff / dec!(1000);
+            if allocation[index].is_zero() {
+                continue;
             }
+            let Some(price) = hour.price else { continue };
+            let Some(tariff) = day.rules.tariff_before_grant_factor(
+                price,
+                self.band_power[index],
+                plant.source,
+                self.region,
+            ) else {
+                continue;
+            };
+            let grant_factor = day.rules.grant_factor(plant.grant_share);
+            // TIP × [(1 − F) × (1 − exempt) + exempt] = TIP × (1 − F × (1 − exempt)).
+            let reduction = if grant_factor.is_zero() {
+                Decimal::ZERO
+            } else {
+                for (holder, part) in &exempt {
+                    let energy = allocation[index] * part;
+                    match result
+                        .f_exempt
+                        .iter_mut()
+                        .find(|s| s.holder_type == *holder)
+                    {
+                        Some(share) => share.shared_kwh += energy,
+                        None => result.f_exempt.push(FExemptShare {
+                            holder_type: *holder,
+                            shared_kwh: energy,
+                        }),
+                    }
+                    result.f_exempt_kwh += energy;
+                }
+                grant_factor * (Decimal::ONE - exempt_fraction)
+            };
+            result.premium_eur +=
+                allocation[index] * tariff * (Decimal::ONE - reduction) / dec!(1000);
         }
 
         self.totals.valorisation_eur += valorisation(shared, day.tras_e);
@@ -365,9 +433,20 @@ impl PeriodEngine {
                 ..month
             };
         }
-        for (plant, result) in self.plants.iter().zip(self.results.iter_mut()) {
+        for ((plant, result), band_power) in self
+            .plants
+            .iter()
+            .zip(self.results.iter_mut())
+            .zip(&self.band_power)
+        {
             result.yearly_fee_eur = rules.yearly_fee(plant.power_kw);
-            if plant.incentivised {
+            result.grant_factor = rules.grant_factor(plant.grant_share).normalize();
+            result.f_exempt_kwh = round_kwh(result.f_exempt_kwh);
+            for share in &mut result.f_exempt {
+                share.shared_kwh = round_kwh(share.shared_kwh);
+            }
+            result.f_exempt.sort_by_key(|s| s.holder_type.as_str());
+            if plant.incentivised && rules.band(*band_power).is_some() {
                 result.monthly_advance_eur = rules
                     .monthly_advance(plant.power_kw, plant.source, self.region, plant.grant_share)
                     .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
@@ -388,6 +467,13 @@ impl PeriodEngine {
         self.results.sort_by_key(|r| r.plant_id);
         (self.totals, self.results, self.missing_prices, basis)
     }
+}
+
+/// kWh to the Wh (three decimals), half away from zero: for reported energy shares.
+fn round_kwh(value: Decimal) -> Decimal {
+    let mut rounded = value.round_dp_with_strategy(3, RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(3);
+    rounded
 }
 
 /// Euros to cents, half away from zero (how money is paid out).
@@ -450,6 +536,7 @@ mod tests {
                     ("IT001E00000002".into(), 120_000),
                 ],
                 price: Some(dec!(110)),
+                exempt_capable_withdrawn_wh: Vec::new(),
             },
             &day(),
         );
@@ -498,6 +585,7 @@ mod tests {
             withdrawn_wh: 100_000,
             injection_by_pod: vec![("IT001E00000001".into(), 40_000)],
             price: None,
+            exempt_capable_withdrawn_wh: Vec::new(),
         };
         engine.add_hour(&hour, &day());
         let (totals, plants, missing, _) = engine.finish(&day(), &ExcessBasis::default());
@@ -525,6 +613,7 @@ mod tests {
                     withdrawn_wh,
                     injection_by_pod: vec![("IT001E00000001".into(), 50_000)],
                     price: Some(dec!(110)),
+                    exempt_capable_withdrawn_wh: Vec::new(),
                 },
                 &day(),
             );
@@ -542,6 +631,97 @@ mod tests {
         year.add(&february_basis);
         assert_eq!(year.tariff_only.excess_eur, dec!(0));
         assert_eq!(year.tariff_only.injected_kwh, dec!(100));
+    }
+
+    /// The hour again, with C1 (100 kWh) a natural person and C2 (40 kWh) an SME:
+    /// before DM 127/2025 plant B (F = 0.25) earns 90 kWh × 90 €/MWh = 8.10 €; from
+    /// 26 Jun 2025 the 100/140 of its energy attributed to C1 is paid without F:
+    /// 90 × 120 × (1 − 0.25 × 40/140) / 1000 = 10.8 × 13/14 €. A public body is exempt on
+    /// either day. Plant A has no grant: nothing to waive, nothing reported.
+    #[test]
+    fn f_is_waived_pro_rata_of_the_exempt_holders_withdrawal() {
+        let run = |natural_persons_f_exempt: bool, c1: HolderType| {
+            let plants = vec![
+                plant(2, "IT001E00000002", dec!(300), 200, dec!(0.20)),
+                plant(1, "IT001E00000001", dec!(150), 100, dec!(0)),
+            ];
+            let mut day = day();
+            day.rules.natural_persons_f_exempt = natural_persons_f_exempt;
+            let mut engine = PeriodEngine::new(ConfigurationType::Cer, Region::Veneto, plants);
+            engine.add_hour(
+                &HourData {
+                    start: 3600,
+                    injected_wh: 170_000,
+                    withdrawn_wh: 140_000,
+                    injection_by_pod: vec![
+                        ("IT001E00000001".into(), 50_000),
+                        ("IT001E00000002".into(), 120_000),
+                    ],
+                    price: Some(dec!(110)),
+                    exempt_capable_withdrawn_wh: vec![(c1, 100_000)],
+                },
+                &day,
+            );
+            engine.finish(&day, &ExcessBasis::default())
+        };
+        let (_, before, _, _) = run(false, HolderType::NaturalPerson);
+        assert_eq!(before[1].premium_eur, dec!(8.1));
+        assert_eq!(before[1].f_exempt_kwh, dec!(0));
+        assert_eq!(before[1].grant_factor, dec!(0.25));
+        let (totals, after, _, _) = run(true, HolderType::NaturalPerson);
+        assert_eq!(
+            after[1].premium_eur.round_dp(12),
+            (dec!(10.8) * dec!(13) / dec!(14)).round_dp(12)
+        );
+        assert_eq!(after[1].f_exempt_kwh, dec!(64.286));
+        assert_eq!(
+            after[1].f_exempt,
+            vec![FExemptShare {
+                holder_type: HolderType::NaturalPerson,
+                shared_kwh: dec!(64.286)
+            }]
+        );
+        assert_eq!(
+            (after[0].premium_eur, after[0].f_exempt_kwh),
+            (dec!(6.5), dec!(0))
+        );
+        assert_eq!(
+            totals.premium_eur,
+            after[0].premium_eur + after[1].premium_eur
+        );
+        let (_, public, _, _) = run(false, HolderType::PublicBody);
+        assert_eq!(public[1].premium_eur, after[1].premium_eur);
+    }
+
+    /// Two plants behind one POD, same source, 600 + 400.001 kW: the band power is over 1 MW,
+    /// so neither earns a tariff and the shared energy is not allocated to them.
+    #[test]
+    fn above_one_megawatt_behind_a_pod_no_plant_earns() {
+        let plants = vec![
+            plant(1, "IT001E00000001", dec!(600), 0, dec!(0)),
+            plant(2, "IT001E00000001", dec!(400.001), 0, dec!(0)),
+        ];
+        let mut engine = PeriodEngine::new(ConfigurationType::Cer, Region::Veneto, plants);
+        engine.add_hour(
+            &HourData {
+                start: 3600,
+                injected_wh: 100_000,
+                withdrawn_wh: 100_000,
+                injection_by_pod: vec![("IT001E00000001".into(), 100_000)],
+                price: Some(dec!(100)),
+                exempt_capable_withdrawn_wh: Vec::new(),
+            },
+            &day(),
+        );
+        let (totals, plants, _, _) = engine.finish(&day(), &ExcessBasis::default());
+        assert_eq!(totals.shared_kwh, dec!(100));
+        assert_eq!(totals.incentivised_shared_kwh, dec!(0));
+        assert_eq!(totals.premium_eur, dec!(0));
+        assert!(
+            plants
+                .iter()
+                .all(|p| p.shared_kwh.is_zero() && p.monthly_advance_eur.is_zero())
+        );
     }
 
     #[test]
@@ -576,6 +756,7 @@ mod tests {
                         ("IT001E00000003".into(), *c),
                     ],
                     price: Some(Decimal::from(*price)),
+                    exempt_capable_withdrawn_wh: Vec::new(),
                 };
                 total_with += kwh(*withdrawn);
                 total_inj += kwh(a + b + c);

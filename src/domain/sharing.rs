@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::settlement::split_cents;
-use crate::models::enums::MemberCategory;
+use crate::models::enums::HolderType;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -165,7 +165,7 @@ impl Policy {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Participant {
     pub member_id: i32,
-    pub category: MemberCategory,
+    pub holder_type: HolderType,
     /// Has plants in the configuration (takes part in the producers' share).
     pub producer: bool,
     /// Withdraws energy in the month (takes part in the consumers' share).
@@ -178,12 +178,7 @@ pub struct Participant {
 
 impl Participant {
     fn non_business(&self) -> bool {
-        matches!(
-            self.category,
-            MemberCategory::Domestic
-                | MemberCategory::PublicBody
-                | MemberCategory::ReligiousOrThirdSector
-        )
+        !self.holder_type.is_business()
     }
 }
 
@@ -379,7 +374,7 @@ mod tests {
     fn participant(id: i32, producer: bool, consumer: bool, shared: Decimal) -> Participant {
         Participant {
             member_id: id,
-            category: MemberCategory::Domestic,
+            holder_type: HolderType::NaturalPerson,
             producer,
             consumer,
             incentivised_kwh: if producer { dec!(100) } else { dec!(0) },
@@ -447,7 +442,7 @@ mod tests {
         let mut business = policy();
         business.excess_to = ExcessDestination::NonBusinessConsumers;
         let mut people_sme = people.clone();
-        people_sme[0].category = MemberCategory::Sme;
+        people_sme[0].holder_type = HolderType::Sme;
         let d = business.distribute(10_000, 1_000, 0, &people_sme);
         assert_eq!(d.incentive.management, 1_000 + 4_000);
         assert_eq!(d.excess.social_fund, 1_000);

@@ -68,13 +68,43 @@ string_enum!(
 
 string_enum!(MemberRole { Consumer = "consumer", Producer = "producer", Prosumer = "prosumer" });
 
-string_enum!(MemberCategory {
-    Domestic = "domestic",
-    Sme = "sme",
-    PublicBody = "public_body",
-    ReligiousOrThirdSector = "religious_or_third_sector",
-    LargeEnterprise = "large_enterprise",
-});
+string_enum!(
+    /// Who holds a connection point (GSE Regole operative §1.2.2.3; DM 414/2023 art. 3;
+    /// DM MASE 16 May 2025 n. 127). One vocabulary answers "may it join a CER" and "is the
+    /// shared energy of its withdrawal point exempt from the grant reduction F".
+    HolderType {
+        NaturalPerson = "natural_person",
+        Sme = "sme",
+        PublicBody = "public_body",
+        ReligiousOrThirdSector = "religious_or_third_sector",
+        Association = "association",
+        OtherCompany = "other_company",
+    }
+);
+
+impl HolderType {
+    /// Businesses: they may not receive the excess premium (DM 414/2023 art. 3(2)(g)).
+    pub fn is_business(self) -> bool {
+        matches!(self, HolderType::Sme | HolderType::OtherCompany)
+    }
+
+    /// Large (non-SME) companies cannot be members of a CER ([RO] §1.2.2.3).
+    pub fn may_join_cer(self) -> bool {
+        self != HolderType::OtherCompany
+    }
+
+    /// Whether F is not applied to the incentivised energy attributed to this holder's
+    /// withdrawal points: public bodies, religious, third-sector and environmental bodies
+    /// always ([RO] §2.2.2.1.2, App. B §3); natural persons when the dated rule
+    /// `F_EXEMPT_PERSONS` says so (from 26 Jun 2025, DM 127/2025).
+    pub fn f_exempt(self, natural_persons_exempt: bool) -> bool {
+        match self {
+            HolderType::PublicBody | HolderType::ReligiousOrThirdSector => true,
+            HolderType::NaturalPerson => natural_persons_exempt,
+            HolderType::Sme | HolderType::Association | HolderType::OtherCompany => false,
+        }
+    }
+}
 
 string_enum!(MemberStatus { Pending = "pending", Active = "active", Withdrawn = "withdrawn" });
 
@@ -131,6 +161,7 @@ string_enum!(
         TipBand2Kw = "TIP_BAND2_KW",
         TipBand2Base = "TIP_BAND2_BASE",
         TipBand2Cap = "TIP_BAND2_CAP",
+        TipBand3Kw = "TIP_BAND3_KW",
         TipBand3Base = "TIP_BAND3_BASE",
         TipBand3Cap = "TIP_BAND3_CAP",
         TipFcNorth = "TIP_FC_NORTH",
@@ -145,6 +176,7 @@ string_enum!(
         FeeFlatKw = "FEE_FLAT_KW",
         FeeFlat = "FEE_FLAT",
         FeePerKw = "FEE_PER_KW",
+        FExemptNaturalPersons = "F_EXEMPT_PERSONS",
     }
 );
 
@@ -157,7 +189,8 @@ impl ParameterCode {
             | AdvancePremium => "EUR/MWh",
             CprMv | CprLv | TipGrantMaxF | TipGrantFull | ExcessTariff | ExcessGrant
             | AdvanceShare => "ratio",
-            TipBand1Kw | TipBand2Kw | FeeFreeKw | FeeFlatKw => "kW",
+            TipBand1Kw | TipBand2Kw | TipBand3Kw | FeeFreeKw | FeeFlatKw => "kW",
+            FExemptNaturalPersons => "flag",
             FeeFlat => "EUR",
             FeePerKw => "EUR/kW",
         }

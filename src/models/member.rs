@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use super::enums::{MemberCategory, MemberRole, MemberStatus};
+use super::enums::{HolderType, MemberRole, MemberStatus};
 
 /// A connection point (POD) taking part in a configuration over `[joined_at, withdrawn_at)`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,11 +12,14 @@ pub struct Model {
     pub user_id: Option<i32>,
     pub pod: String,
     pub role: MemberRole,
-    pub category: MemberCategory,
+    /// Who holds the point: decides whether it may join a CER and whether F applies to it.
+    pub holder_type: HolderType,
     pub status: MemberStatus,
     pub joined_at: Date,
     pub withdrawn_at: Option<Date>,
     pub net_metering: bool,
+    /// The point's available power in watts, when recorded (bounds plausible withdrawal).
+    pub available_power_w: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

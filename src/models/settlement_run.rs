@@ -21,6 +21,11 @@ pub struct Model {
     pub finalizable: bool,
     pub corrects_run_id: Option<i32>,
     pub report: String,
+    /// The layout of `report` (see `settlement::REPORT_VERSION`).
+    pub report_version: i32,
+    /// Why the run was finalised although data were missing (the gaps are in the report).
+    pub incomplete_reason: Option<String>,
+    pub incomplete_accepted_by: Option<i32>,
     pub created_by: Option<i32>,
     pub created_at: DateTimeUtc,
     pub finalized_by: Option<i32>,

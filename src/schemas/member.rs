@@ -3,8 +3,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::common::{MAX_LIMIT, default_limit, nullable};
-use crate::models::enums::{MemberCategory, MemberRole, MemberStatus};
+use rust_decimal::Decimal;
+
+use super::common::{
+    MAX_LIMIT, default_limit, exact_decimal_option, nullable, nullable_exact_decimal,
+};
+use crate::domain::quantities::{KW_MILLI, from_fixed};
+use crate::models::enums::{HolderType, MemberRole, MemberStatus};
 use crate::models::member;
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -16,7 +21,18 @@ pub struct MemberCreate {
     /// `IT` + 3-digit distributor + `E` + 8 digits (+ optional check character).
     pub pod: String,
     pub role: MemberRole,
-    pub category: MemberCategory,
+    /// Who holds the point: `natural_person`, `sme`, `public_body`,
+    /// `religious_or_third_sector` (religious, third-sector and environmental bodies),
+    /// `association` (associations, research and training bodies) or `other_company` (a
+    /// business that is not an SME: not allowed in a CER). Decides whether the grant reduction
+    /// F applies to the point's shared energy (DM 414/2023; DM 127/2025 for natural persons)
+    /// and whether it may receive the excess premium (non-businesses only).
+    pub holder_type: HolderType,
+    /// The point's available power (kW, up to 3 decimals), if known: withdrawal readings above
+    /// it (plus 10%) are refused as implausible.
+    #[serde(default, deserialize_with = "exact_decimal_option")]
+    #[schema(value_type = Option<String>, example = "4.500")]
+    pub available_power_kw: Option<Decimal>,
     /// `pending` or `active` (default); withdraw later with PATCH.
     pub status: Option<MemberStatus>,
     pub joined_at: NaiveDate,
@@ -34,7 +50,10 @@ pub struct MemberUpdate {
     #[schema(value_type = Option<i32>)]
     pub user_id: Option<Option<i32>>,
     pub role: Option<MemberRole>,
-    pub category: Option<MemberCategory>,
+    pub holder_type: Option<HolderType>,
+    #[serde(default, deserialize_with = "nullable_exact_decimal")]
+    #[schema(value_type = Option<String>)]
+    pub available_power_kw: Option<Option<Decimal>>,
     pub status: Option<MemberStatus>,
     pub joined_at: Option<NaiveDate>,
     #[serde(default, deserialize_with = "nullable")]
@@ -50,7 +69,10 @@ pub struct MemberPublic {
     pub user_id: Option<i32>,
     pub pod: String,
     pub role: MemberRole,
-    pub category: MemberCategory,
+    pub holder_type: HolderType,
+    /// kW, three decimals; absent when not recorded.
+    #[schema(value_type = Option<String>, example = "4.500")]
+    pub available_power_kw: Option<Decimal>,
     pub status: MemberStatus,
     pub joined_at: NaiveDate,
     pub withdrawn_at: Option<NaiveDate>,
@@ -67,7 +89,8 @@ impl From<member::Model> for MemberPublic {
             user_id: m.user_id,
             pod: m.pod,
             role: m.role,
-            category: m.category,
+            holder_type: m.holder_type,
+            available_power_kw: m.available_power_w.map(|w| from_fixed(w, KW_MILLI)),
             status: m.status,
             joined_at: m.joined_at,
             withdrawn_at: m.withdrawn_at,
@@ -89,7 +112,7 @@ pub struct MemberListParams {
     pub configuration_id: Option<i32>,
     pub role: Option<MemberRole>,
     pub status: Option<MemberStatus>,
-    pub category: Option<MemberCategory>,
+    pub holder_type: Option<HolderType>,
     /// Case-insensitive substring of the POD or of the linked user's name or email.
     #[validate(length(max = 200))]
     pub search: Option<String>,

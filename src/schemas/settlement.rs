@@ -5,7 +5,7 @@ use validator::Validate;
 
 use crate::domain::sharing::Policy;
 use crate::models::{settlement_policy, settlement_run};
-use crate::settlement::{Finalization, MoneyTotals, Report};
+use crate::settlement::{Finalization, MoneyTotals, Report, SettleError, decode_report};
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -68,6 +68,19 @@ pub struct SettlementCreate {
     pub period: String,
 }
 
+/// Optional body of `POST /settlements/{id}/finalize`.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FinalizeRequest {
+    /// Finalise although readings or prices are missing (the run's `gaps`): the figures are
+    /// then provisional, and `reason` is required.
+    #[serde(default)]
+    pub accept_incomplete: bool,
+    /// Why the month is finalised with data missing; stored on the run and in the ledger rows.
+    #[validate(length(min = 1, max = 1000))]
+    pub reason: Option<String>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct SettlementSummary {
     pub id: i32,
@@ -79,6 +92,11 @@ pub struct SettlementSummary {
     pub fingerprint: String,
     pub policy_version: Option<i32>,
     pub corrects_run_id: Option<i32>,
+    /// Set when the run was finalised with data missing on purpose: the operator's reason.
+    pub incomplete_reason: Option<String>,
+    pub incomplete_accepted_by: Option<i32>,
+    /// The stored report's layout version.
+    pub report_version: i32,
     pub money: MoneyTotals,
     pub created_at: DateTime<Utc>,
     pub finalized_at: Option<DateTime<Utc>>,
@@ -92,9 +110,10 @@ pub struct SettlementPublic {
 }
 
 impl SettlementPublic {
-    pub fn from_model(m: settlement_run::Model) -> Self {
-        let report: Report = serde_json::from_str(&m.report).unwrap_or_default();
-        SettlementPublic {
+    /// The run with its report; a report that cannot be read is an error naming the run.
+    pub fn from_model(m: settlement_run::Model) -> Result<Self, SettleError> {
+        let report: Report = decode_report(&m)?;
+        Ok(SettlementPublic {
             summary: SettlementSummary {
                 id: m.id,
                 configuration_id: m.configuration_id,
@@ -104,12 +123,15 @@ impl SettlementPublic {
                 fingerprint: m.fingerprint,
                 policy_version: report.policy_version,
                 corrects_run_id: m.corrects_run_id,
+                incomplete_reason: m.incomplete_reason,
+                incomplete_accepted_by: m.incomplete_accepted_by,
+                report_version: m.report_version,
                 money: report.money.clone(),
                 created_at: m.created_at,
                 finalized_at: m.finalized_at,
             },
             report,
-        }
+        })
     }
 }
 

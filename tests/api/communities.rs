@@ -35,7 +35,7 @@ async fn create_configuration(app: &TestApp, name: &str, kind: &str, organizatio
 }
 
 fn member_body(configuration: i64, pod: &str, role: &str) -> Value {
-    json!({ "configuration_id": configuration, "pod": pod, "role": role, "category": "domestic", "joined_at": "2024-02-01" })
+    json!({ "configuration_id": configuration, "pod": pod, "role": role, "holder_type": "natural_person", "joined_at": "2024-02-01" })
 }
 
 async fn create_member(app: &TestApp, configuration: i64, pod: &str, role: &str) -> i64 {
@@ -327,10 +327,10 @@ async fn member_rules_are_enforced_with_the_rule_named() {
     let auc = create_configuration(&app, "AUC", "AUC", org).await;
 
     let mut large = member_body(cer, "IT001E00000011", "consumer");
-    large["category"] = json!("large_enterprise");
+    large["holder_type"] = json!("other_company");
     let body = assert_validation_error(
         app.post(&app.admin_token, "/api/v1/members/", &large).await,
-        &["body", "category"],
+        &["body", "holder_type"],
     )
     .await;
     assert!(body.to_string().contains("large enterprise"), "{body}");
@@ -566,7 +566,7 @@ async fn members_list_filters_and_searches_the_linked_user() {
     assert_eq!(pods("role=prosumer").await.0, ["IT001E00000041"]);
     assert_eq!(pods("search=verdi").await.0, ["IT001E00000041"]);
     assert_eq!(pods("search=it002").await.0, ["IT002E00000043"]);
-    assert_eq!(pods("category=sme").await.1, 0);
+    assert_eq!(pods("holder_type=sme").await.1, 0);
 }
 
 #[tokio::test]

@@ -50,7 +50,7 @@ async fn member(app: &TestApp, configuration: i64, pod_number: u32, user: Option
                 "configuration_id": configuration,
                 "pod": format!("IT001E{pod_number:08}"),
                 "role": "consumer",
-                "category": "domestic",
+                "holder_type": "natural_person",
                 "joined_at": "2024-02-01",
                 "user_id": user,
             }),

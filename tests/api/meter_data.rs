@@ -44,7 +44,7 @@ async fn community(app: &TestApp) -> Community {
         .unwrap();
     let mut members = Vec::new();
     for pod in ["IT001E00112233", "IT001E04455667A"] {
-        let body = json!({ "configuration_id": configuration, "pod": pod, "role": "prosumer", "category": "domestic", "joined_at": "2024-02-01" });
+        let body = json!({ "configuration_id": configuration, "pod": pod, "role": "prosumer", "holder_type": "natural_person", "joined_at": "2024-02-01" });
         let response = app.post(&app.admin_token, "/api/v1/members/", &body).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         members.push(

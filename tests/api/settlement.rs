@@ -39,6 +39,24 @@ struct World {
 /// An active CER in Veneto (NORD, PV correction +10): producers P1 (plant A, 150 kW, 2024-03-01)
 /// and P2 (plant B, 300 kW, 2024-06-01, 20% grant), both businesses; domestic consumers C1, C2.
 async fn world(app: &TestApp) -> World {
+    let w = draft_world(app).await;
+    activate(app, w.configuration).await;
+    w
+}
+
+async fn activate(app: &TestApp, configuration: i64) {
+    let active = app
+        .patch(
+            &app.admin_token,
+            &format!("/api/v1/configurations/{configuration}"),
+            &json!({ "status": "active" }),
+        )
+        .await;
+    assert_eq!(active.status(), StatusCode::OK);
+}
+
+/// The same world while the configuration is still a draft.
+async fn draft_world(app: &TestApp) -> World {
     let org = app.create_organization("CER Veneto").await;
     let configuration = created(
         app.post(
@@ -53,13 +71,13 @@ async fn world(app: &TestApp) -> World {
         .as_i64()
         .unwrap();
     let mut members = HashMap::new();
-    for (pod, role, category) in [
+    for (pod, role, holder) in [
         (P1, "producer", "sme"),
         (P2, "producer", "sme"),
-        (C1, "consumer", "domestic"),
-        (C2, "consumer", "domestic"),
+        (C1, "consumer", "natural_person"),
+        (C2, "consumer", "natural_person"),
     ] {
-        let body = json!({ "configuration_id": configuration, "pod": pod, "role": role, "category": category, "joined_at": "2024-02-01" });
+        let body = json!({ "configuration_id": configuration, "pod": pod, "role": role, "holder_type": holder, "joined_at": "2024-02-01" });
         let member = created(app.post(&app.admin_token, "/api/v1/members/", &body).await).await;
         members.insert(pod, member["id"].as_i64().unwrap());
     }
@@ -78,26 +96,49 @@ async fn world(app: &TestApp) -> World {
         )
         .await;
     }
-    let active = app
-        .patch(
-            &app.admin_token,
-            &format!("/api/v1/configurations/{configuration}"),
-            &json!({ "status": "active" }),
-        )
-        .await;
-    assert_eq!(active.status(), StatusCode::OK);
     World {
         configuration,
         members,
     }
 }
 
+/// A complete March 2025 for each `(POD, direction)`: `kwh` in the hour 10 March 12:00–13:00
+/// (Italian time), 0 in the other 742 hours, so the month passes the completeness gate.
 async fn import_readings(app: &TestApp, configuration: i64, rows: &[(&str, &str, &str)]) {
+    import_hours(app, configuration, rows, &march_hours()).await;
+}
+
+/// Every hour of March 2025 in Italy (743: the clocks go forward on the 30th), UTC.
+fn march_hours() -> Vec<chrono::DateTime<chrono::Utc>> {
+    let mut t = chrono::DateTime::parse_from_rfc3339("2025-02-28T23:00:00Z")
+        .unwrap()
+        .to_utc();
+    let to = chrono::DateTime::parse_from_rfc3339("2025-03-31T22:00:00Z").unwrap();
+    let mut out = Vec::new();
+    while t < to {
+        out.push(t);
+        t += chrono::Duration::hours(1);
+    }
+    out
+}
+
+/// `rows` in the hour of 10 March 12:00 (Italian time) and 0 in the other `hours`.
+async fn import_hours(
+    app: &TestApp,
+    configuration: i64,
+    rows: &[(&str, &str, &str)],
+    hours: &[chrono::DateTime<chrono::Utc>],
+) {
+    let the_hour = chrono::DateTime::parse_from_rfc3339("2025-03-10T11:00:00Z").unwrap();
     let mut csv = String::from("timestamp;pod;direction;kwh;interval_minutes\n");
     for (pod, direction, kwh) in rows {
-        csv.push_str(&format!(
-            "2025-03-10T12:00:00+01:00;{pod};{direction};{kwh};60\n"
-        ));
+        for t in hours {
+            let value = if *t == the_hour { kwh } else { "0" };
+            csv.push_str(&format!(
+                "{};{pod};{direction};{value};60\n",
+                t.to_rfc3339()
+            ));
+        }
     }
     let response = app
         .client
@@ -113,13 +154,9 @@ async fn import_readings(app: &TestApp, configuration: i64, rows: &[(&str, &str,
 
 /// A NORD price of 110 €/MWh for every hour of March 2025 (Italian time: 743 hours).
 async fn import_march_prices(app: &TestApp) {
-    let from = chrono::DateTime::parse_from_rfc3339("2025-02-28T23:00:00Z").unwrap();
-    let to = chrono::DateTime::parse_from_rfc3339("2025-03-31T22:00:00Z").unwrap();
     let mut csv = String::from("timestamp;zone;eur_mwh;interval_minutes\n");
-    let mut t = from;
-    while t < to {
+    for t in march_hours() {
         csv.push_str(&format!("{};NORD;110;60\n", t.to_rfc3339()));
-        t += chrono::Duration::hours(1);
     }
     let response = app
         .client
@@ -295,12 +332,12 @@ async fn preview_finalise_correct_and_adjust() {
     assert_eq!(csv.status(), StatusCode::OK);
     let text = csv.text().await.unwrap();
     assert!(
-        text.starts_with("\u{feff}member_id;pod;category;"),
+        text.starts_with("\u{feff}member_id;pod;holder_type;"),
         "{text}"
     );
     assert!(
         text.contains(&format!(
-            "{};{C1};domestic;100,000;0,000;100,000;",
+            "{};{C1};natural_person;100,000;0,000;100,000;",
             w.members[C1]
         )),
         "{text}"
@@ -677,4 +714,370 @@ async fn the_cli_settles_and_finalises_a_month() {
     );
     let bad = settle("March");
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// One CSV upload of long-format readings or prices.
+async fn upload(app: &TestApp, path: &str, csv: String) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .bearer_auth(&app.admin_token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn finalize(app: &TestApp, run: &Value, body: Option<Value>) -> reqwest::Response {
+    let request = app
+        .client
+        .post(app.url(&format!("/api/v1/settlements/{}/finalize", run["id"])))
+        .bearer_auth(&app.admin_token);
+    match body {
+        Some(body) => request.json(&body),
+        None => request,
+    }
+    .send()
+    .await
+    .unwrap()
+}
+
+/// C2 sent nothing for March and plant B's POD (P2) nothing either: the run names both gaps,
+/// refuses to finalise until an operator accepts them with a reason, and then everything
+/// downstream says the figures are provisional.
+#[tokio::test]
+async fn an_incomplete_month_is_refused_until_accepted_with_a_reason() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    import_march_prices(&app).await;
+    import_readings(
+        &app,
+        w.configuration,
+        &[(P1, "IMMISSIONE", "50"), (C1, "PRELIEVO", "100")],
+    )
+    .await;
+    let run = preview(&app, w.configuration).await;
+    let report = &run["report"];
+    assert_eq!(run["finalizable"], false);
+    assert_eq!(report["blockers"], json!([]));
+    let gaps: Vec<&str> = report["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        gaps,
+        vec![
+            format!("{P2}: no injection data 01/03–31/03 (743 hours)"),
+            format!("{C2}: no withdrawal data 01/03–31/03 (743 hours)"),
+        ]
+    );
+    assert_eq!(report["members_without_data"], json!([P2, C2]));
+    assert_eq!(
+        report["plants_without_injection"].as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(
+        member_row(report, w.members[C2])["withdrawal"],
+        json!({ "expected_hours": 743, "missing_hours": 743, "coverage_percent": "0.00" })
+    );
+    assert_eq!(
+        member_row(report, w.members[C1])["withdrawal"],
+        json!({ "expected_hours": 743, "missing_hours": 0, "coverage_percent": "100.00" })
+    );
+    assert_eq!(member_row(report, w.members[C1])["injection"], Value::Null);
+
+    // Without a body, or without a reason: refused, nothing written.
+    let detail = assert_detail(finalize(&app, &run, None).await, StatusCode::CONFLICT).await;
+    assert!(
+        detail.contains("no withdrawal data") && detail.contains("accept_incomplete"),
+        "{detail}"
+    );
+    let missing_reason = finalize(&app, &run, Some(json!({ "accept_incomplete": true }))).await;
+    assert_eq!(missing_reason.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = missing_reason.json().await.unwrap();
+    assert_eq!(body["detail"][0]["loc"], json!(["body", "reason"]));
+    assert!(ledger(&app, w.configuration).await.0.is_empty());
+
+    let reason = "C2's distributor sends March late; to be corrected in April";
+    let done = finalize(
+        &app,
+        &run,
+        Some(json!({ "accept_incomplete": true, "reason": reason })),
+    )
+    .await;
+    assert_eq!(done.status(), StatusCode::OK);
+    let done: Value = done.json().await.unwrap();
+    assert_eq!(done["settlement"]["status"], "finalized");
+    assert_eq!(done["settlement"]["incomplete_reason"], reason);
+    assert!(done["settlement"]["incomplete_accepted_by"].is_i64());
+    let (rows, _) = ledger(&app, w.configuration).await;
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert!(
+            row["reference"].as_str().unwrap().ends_with(":provisional"),
+            "{row}"
+        );
+        assert!(
+            row["description"]
+                .as_str()
+                .unwrap()
+                .contains("provisional, data incomplete"),
+            "{row}"
+        );
+    }
+    let statement: Value = app
+        .get(
+            &app.admin_token,
+            &format!("/api/v1/members/{}/statement?year=2025", w.members[C1]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        statement["months"][0]["provisional"],
+        format!("provisional, data incomplete: {reason}")
+    );
+}
+
+/// Three consumers withdraw 100 kWh each while P1 injects 160: each one's exact share is
+/// 53.333… kWh. Truncated per member that made 159.999 kWh; split with the largest remainder
+/// the members' energy is exactly the configuration's 160 kWh, in the report and the ledger.
+#[tokio::test]
+async fn members_shared_energy_adds_up_exactly_to_the_configuration() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    const C3: &str = "IT001E00000005";
+    let c3 = created(
+        app.post(
+            &app.admin_token,
+            "/api/v1/members/",
+            &json!({ "configuration_id": w.configuration, "pod": C3, "role": "consumer",
+                     "holder_type": "natural_person", "joined_at": "2024-02-01" }),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    import_march_prices(&app).await;
+    import_readings(
+        &app,
+        w.configuration,
+        &[
+            (P1, "IMMISSIONE", "160"),
+            (P2, "IMMISSIONE", "0"),
+            (C1, "PRELIEVO", "100"),
+            (C2, "PRELIEVO", "100"),
+            (C3, "PRELIEVO", "100"),
+        ],
+    )
+    .await;
+    let run = preview(&app, w.configuration).await;
+    assert_eq!(run["finalizable"], true, "{}", run["report"]["problems"]);
+    let report = &run["report"];
+    assert_eq!(dec(&report["totals"]["shared_kwh"]), Decimal::from(160));
+    let shares: Vec<Decimal> = [w.members[C1], w.members[C2], c3]
+        .iter()
+        .map(|id| dec(&member_row(report, *id)["shared_kwh"]))
+        .collect();
+    assert_eq!(shares.iter().sum::<Decimal>(), Decimal::from(160));
+    for share in &shares {
+        assert!(
+            *share == Decimal::from_str("53.334").unwrap()
+                || *share == Decimal::from_str("53.333").unwrap(),
+            "{shares:?}"
+        );
+    }
+    assert_eq!(finalize(&app, &run, None).await.status(), StatusCode::OK);
+    let (_, sums) = ledger(&app, w.configuration).await;
+    let ledger_wh: i64 = sums
+        .iter()
+        .filter(|((_, kind), _)| kind == "shared_energy")
+        .map(|(_, (_, wh))| *wh)
+        .sum();
+    assert_eq!(ledger_wh, 160_000);
+}
+
+/// One hour in May and one in July 2025, the same data: plant B (20% grant, F = 0.25) gets
+/// all 120 kWh of incentivised energy; C1 and C2 are natural persons. In May F applies:
+/// 120 kWh × (min(110, 70 + 70) + 10) × 0.75 = 10.80 €. From 26 Jun 2025 (DM 127/2025) F is
+/// not applied to natural persons' shared energy: 120 × 120 / 1000 = 14.40 €, all of it
+/// reported as F-exempt for natural persons.
+#[tokio::test]
+async fn natural_persons_shared_energy_has_no_f_from_26_june_2025() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let mut premiums = Vec::new();
+    for (month, hour) in [
+        ("2025-05", "2025-05-12T12:00:00+02:00"),
+        ("2025-07", "2025-07-14T12:00:00+02:00"),
+    ] {
+        let readings: String = [
+            (P2, "IMMISSIONE", "120"),
+            (C1, "PRELIEVO", "100"),
+            (C2, "PRELIEVO", "40"),
+        ]
+        .iter()
+        .map(|(pod, direction, kwh)| format!("{hour};{pod};{direction};{kwh};60\n"))
+        .collect();
+        let response = upload(
+            &app,
+            &format!("/api/v1/configurations/{}/readings", w.configuration),
+            format!("timestamp;pod;direction;kwh;interval_minutes\n{readings}"),
+        )
+        .await;
+        created(response).await;
+        let response = upload(
+            &app,
+            "/api/v1/market/zonal-prices",
+            format!("timestamp;zone;eur_mwh;interval_minutes\n{hour};NORD;110;60\n"),
+        )
+        .await;
+        created(response).await;
+        let run = created(
+            app.post(
+                &app.admin_token,
+                &format!("/api/v1/configurations/{}/settlements", w.configuration),
+                &json!({ "period": month }),
+            )
+            .await,
+        )
+        .await;
+        let plant_b = run["report"]["plants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["grant_factor"] == "0.25")
+            .cloned()
+            .unwrap();
+        premiums.push((
+            dec(&plant_b["premium_eur"]),
+            plant_b["f_exempt_kwh"].clone(),
+            plant_b["f_exempt"].clone(),
+            run["report"]["rules"].to_string(),
+        ));
+    }
+    let (may, july) = (&premiums[0], &premiums[1]);
+    assert_eq!(may.0, Decimal::from_str("10.8").unwrap());
+    assert_eq!(may.1, "0.000");
+    assert!(!may.3.contains("DM MASE 16 May 2025"), "{}", may.3);
+    assert_eq!(july.0, Decimal::from_str("14.4").unwrap());
+    assert_eq!(july.1, "120.000");
+    assert_eq!(
+        july.2,
+        json!([{ "holder_type": "natural_person", "shared_kwh": "120.000" }])
+    );
+    assert!(july.3.contains("DM MASE 16 May 2025 n. 127"), "{}", july.3);
+}
+
+/// Prices and every member's readings for March: 50 kWh from P1, 30 + 20 kWh withdrawn.
+async fn complete_small_march(app: &TestApp, w: &World) {
+    import_march_prices(app).await;
+    import_readings(
+        app,
+        w.configuration,
+        &[
+            (P1, "IMMISSIONE", "50"),
+            (P2, "IMMISSIONE", "0"),
+            (C1, "PRELIEVO", "30"),
+            (C2, "PRELIEVO", "20"),
+        ],
+    )
+    .await;
+}
+
+/// A preview made while the configuration was a draft is stale once it is activated: it is
+/// refused as such (recompute), not with the draft reason it had then.
+#[tokio::test]
+async fn a_draft_preview_cannot_be_finalised_after_activation() {
+    let app = spawn_app().await;
+    let w = draft_world(&app).await;
+    complete_small_march(&app, &w).await;
+    let draft = preview(&app, w.configuration).await;
+    assert_eq!(
+        draft["report"]["blockers"],
+        json!(["the configuration is still a draft: activate it first"])
+    );
+    let refused = assert_detail(finalize(&app, &draft, None).await, StatusCode::CONFLICT).await;
+    assert!(refused.contains("still a draft"), "{refused}");
+    activate(&app, w.configuration).await;
+    let stale = assert_detail(finalize(&app, &draft, None).await, StatusCode::CONFLICT).await;
+    assert!(stale.contains("create a new preview"), "{stale}");
+    let fresh = preview(&app, w.configuration).await;
+    assert_eq!(
+        fresh["finalizable"], true,
+        "{}",
+        fresh["report"]["problems"]
+    );
+    assert_eq!(finalize(&app, &fresh, None).await.status(), StatusCode::OK);
+}
+
+/// A stored report that cannot be read is an error that names the run — never an empty
+/// report, and never a zero year-to-date basis for the next month's excess premium.
+#[tokio::test]
+async fn a_corrupt_stored_report_is_an_error_naming_the_run() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    complete_small_march(&app, &w).await;
+    let run = preview(&app, w.configuration).await;
+    assert_eq!(finalize(&app, &run, None).await.status(), StatusCode::OK);
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE settlement_runs SET report = '{{\"period\": \"2025-03\", \"totals\": 17}}' WHERE id = {}",
+            run["id"]
+        ))
+        .await
+        .unwrap();
+    let detail = assert_detail(
+        app.get(
+            &app.admin_token,
+            &format!("/api/v1/settlements/{}", run["id"]),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        detail.contains(&format!("settlement run {} cannot be read", run["id"])),
+        "{detail}"
+    );
+    // April's excess premium needs March as its basis: refused, not computed on zero.
+    let april = assert_detail(
+        app.post(
+            &app.admin_token,
+            &format!("/api/v1/configurations/{}/settlements", w.configuration),
+            &json!({ "period": "2025-04" }),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        april.contains(&format!("settlement run {} cannot be read", run["id"])),
+        "{april}"
+    );
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE settlement_runs SET report_version = 9 WHERE id = {}",
+            run["id"]
+        ))
+        .await
+        .unwrap();
+    let unknown = assert_detail(
+        app.get(
+            &app.admin_token,
+            &format!("/api/v1/settlements/{}", run["id"]),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        unknown.contains("report version 9 is not known"),
+        "{unknown}"
+    );
 }

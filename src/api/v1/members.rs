@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use sea_orm::{IntoActiveModel, Set, TransactionTrait};
 
 use super::configurations::{configuration_for_write, total_count_header};
+use super::plants::power_w;
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, ValidationErrorBody, invalid_field};
 use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
@@ -19,7 +20,7 @@ use crate::domain::community_rules::{
 use crate::domain::pod::Pod;
 use crate::imports::window_of;
 use crate::models::enums::{
-    ConfigurationStatus, ConfigurationType, MemberCategory, MemberRole, MemberStatus,
+    ConfigurationStatus, ConfigurationType, HolderType, MemberRole, MemberStatus,
 };
 use crate::models::{configuration, member};
 use crate::schemas::member::{MemberCreate, MemberListParams, MemberPublic, MemberUpdate};
@@ -78,7 +79,11 @@ pub async fn create_member(
         pod: pod.into_string(),
         user_id: body.user_id,
         role: body.role,
-        category: body.category,
+        holder_type: body.holder_type,
+        available_power_w: body
+            .available_power_kw
+            .map(|kw| power_w("available_power_kw", kw))
+            .transpose()?,
         status,
         joined_at: body.joined_at,
         withdrawn_at: body.withdrawn_at,
@@ -140,7 +145,12 @@ pub async fn update_member(
         pod: existing.pod.clone(),
         user_id: body.user_id.unwrap_or(existing.user_id),
         role: body.role.unwrap_or(existing.role),
-        category: body.category.unwrap_or(existing.category),
+        holder_type: body.holder_type.unwrap_or(existing.holder_type),
+        available_power_w: match body.available_power_kw {
+            None => existing.available_power_w,
+            Some(None) => None,
+            Some(Some(kw)) => Some(power_w("available_power_kw", kw)?),
+        },
         status: body.status.unwrap_or(existing.status),
         joined_at: body.joined_at.unwrap_or(existing.joined_at),
         withdrawn_at: body.withdrawn_at.unwrap_or(existing.withdrawn_at),
@@ -211,7 +221,8 @@ struct Draft {
     pod: String,
     user_id: Option<i32>,
     role: MemberRole,
-    category: MemberCategory,
+    holder_type: HolderType,
+    available_power_w: Option<i64>,
     status: MemberStatus,
     joined_at: NaiveDate,
     withdrawn_at: Option<NaiveDate>,
@@ -232,7 +243,7 @@ async fn save(
     check_member(
         configuration.kind,
         draft.role,
-        draft.category,
+        draft.holder_type,
         draft.net_metering,
     )
     .map_err(|rule| invalid_field(rule.field(), rule.message(), "membership_rule"))?;
@@ -324,7 +335,8 @@ async fn save(
     };
     model.user_id = Set(draft.user_id);
     model.role = Set(draft.role);
-    model.category = Set(draft.category);
+    model.holder_type = Set(draft.holder_type);
+    model.available_power_w = Set(draft.available_power_w);
     model.status = Set(draft.status);
     model.joined_at = Set(draft.joined_at);
     model.withdrawn_at = Set(draft.withdrawn_at);

@@ -78,7 +78,7 @@ pub async fn create_plant(
     let draft = Draft {
         name: body.name.trim().to_string(),
         source: body.source,
-        power_w: power_w(body.power_kw)?,
+        power_w: power_w("power_kw", body.power_kw)?,
         commissioned_on: body.commissioned_on,
         capital_grant_ppm: grant_ppm(body.capital_grant_share.unwrap_or_default())?,
         connection_voltage: body.connection_voltage.unwrap_or(ConnectionVoltage::Lv),
@@ -143,7 +143,7 @@ pub async fn update_plant(
         source: body.source.unwrap_or(existing.source),
         power_w: body
             .power_kw
-            .map(power_w)
+            .map(|kw| power_w("power_kw", kw))
             .transpose()?
             .unwrap_or(existing.power_w),
         commissioned_on: body.commissioned_on.unwrap_or(existing.commissioned_on),
@@ -221,11 +221,12 @@ struct Draft {
     censimp_code: Option<String>,
 }
 
-fn power_w(power_kw: Decimal) -> Result<i64, ApiError> {
-    let watts = fixed_point("power_kw", power_kw, KW_MILLI)?;
+/// A power in kW (up to three decimals, > 0) as watts; an error names `field`.
+pub(crate) fn power_w(field: &str, power_kw: Decimal) -> Result<i64, ApiError> {
+    let watts = fixed_point(field, power_kw, KW_MILLI)?;
     if watts <= 0 {
         return Err(invalid_field(
-            "power_kw",
+            field,
             "The power must be greater than 0",
             "greater_than",
         ));

@@ -9,14 +9,14 @@ use super::configurations::visible_configuration;
 use super::members::visible_member;
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody, invalid_field};
-use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
+use crate::api::extract::{OptionalJson, ValidJson, ValidPath, ValidQuery};
 use crate::app::AppState;
 use crate::core::permissions::Permission;
 use crate::crud;
 use crate::models::configuration;
 use crate::schemas::settlement::{
-    FinalizeResponse, PolicyCreate, PolicyParams, PolicyPublic, SettlementCreate, SettlementPublic,
-    SettlementSummary, StatementParams,
+    FinalizeRequest, FinalizeResponse, PolicyCreate, PolicyParams, PolicyPublic, SettlementCreate,
+    SettlementPublic, SettlementSummary, StatementParams,
 };
 use crate::settlement::{self, Period, Statement};
 
@@ -204,7 +204,10 @@ pub async fn create_settlement(
         &|_| {},
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(SettlementPublic::from_model(run))))
+    Ok((
+        StatusCode::CREATED,
+        Json(SettlementPublic::from_model(run)?),
+    ))
 }
 
 /// The configuration's runs, newest period first.
@@ -229,11 +232,11 @@ pub async fn list_settlements(
 ) -> Result<Json<Vec<SettlementSummary>>, ApiError> {
     let configuration = settleable_configuration(&state, &current, id).await?;
     let runs = crud::settlement::runs_of(&state.db, configuration.id).await?;
-    Ok(Json(
-        runs.into_iter()
-            .map(|r| SettlementPublic::from_model(r).summary)
-            .collect(),
-    ))
+    let summaries = runs
+        .into_iter()
+        .map(|r| SettlementPublic::from_model(r).map(|p| p.summary))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(summaries))
 }
 
 async fn visible_run(
@@ -267,36 +270,55 @@ pub async fn read_settlement(
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Json<SettlementPublic>, ApiError> {
     let run = visible_run(&state, &current, id).await?;
-    Ok(Json(SettlementPublic::from_model(run)))
+    Ok(Json(SettlementPublic::from_model(run)?))
 }
 
 /// Writes the run into the ledger in one database transaction: per member `shared_energy`
 /// (kWh), `incentive` and `valorisation` (€); the configuration's own shares and the GSE fees
 /// at configuration level. Finalising again writes nothing. When the month was finalised
 /// before, only `adjustment` rows for the differences are written, and the earlier run is
-/// superseded. Refused (409) when the run has problems or its inputs changed since.
+/// superseded. Refused (409) when its inputs changed since the preview (create a new one),
+/// when it has blockers (draft configuration, month not over), or when data are missing
+/// (readings, prices: the run's `gaps`) unless the body says
+/// `{"accept_incomplete": true, "reason": "…"}` — then the figures are provisional and the
+/// reason is kept on the run, in the ledger rows and on the members' statements.
 #[utoipa::path(
     post,
     path = "/api/v1/settlements/{id}/finalize",
     tag = "settlement",
     params(("id" = i32, Path, description = "Settlement run id")),
+    request_body(content = Option<FinalizeRequest>, description = "Optional: accept missing data, with a reason"),
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 200, description = "Finalised (or already final)", body = FinalizeResponse),
         (status = 403, description = "Only referents, vendors and admins finalise", body = ErrorDetail),
         (status = 404, description = "Not found (or outside the caller's scope)", body = ErrorDetail),
-        (status = 409, description = "Not finalisable, inputs changed, or superseded", body = ErrorDetail),
-        (status = 422, description = "Invalid id or query", body = ValidationErrorBody),
+        (status = 409, description = "Inputs changed, blockers, data missing (without accept_incomplete), or superseded", body = ErrorDetail),
+        (status = 422, description = "Invalid id or body (accept_incomplete without a reason)", body = ValidationErrorBody),
     )
 )]
 pub async fn finalize_settlement(
     State(state): State<AppState>,
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
+    OptionalJson(body): OptionalJson<FinalizeRequest>,
 ) -> Result<Json<FinalizeResponse>, ApiError> {
     let run = visible_run(&state, &current, id).await?;
     current.require(Permission::SettlementsWrite)?;
+    let reason = match body {
+        Some(FinalizeRequest {
+            accept_incomplete: true,
+            reason,
+        }) => Some(reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).ok_or_else(|| {
+            invalid_field(
+                "reason",
+                "Say why the month is finalised with data missing (accept_incomplete needs a reason)",
+                "missing",
+            )
+        })?),
+        _ => None,
+    };
     let configuration = crud::configurations::find_in_scope(
         &state.db,
         crud::scope::CommunityScope::All,
@@ -304,11 +326,18 @@ pub async fn finalize_settlement(
     )
     .await?
     .ok_or_else(|| ApiError::not_found("Configuration"))?;
-    let finalization = settlement::finalize(&state.db, &run, &configuration, current.id()).await?;
+    let finalization = settlement::finalize(
+        &state.db,
+        &run,
+        &configuration,
+        current.id(),
+        reason.as_deref(),
+    )
+    .await?;
     let run = visible_run(&state, &current, id).await?;
     Ok(Json(FinalizeResponse {
         finalization,
-        settlement: SettlementPublic::from_model(run).summary,
+        settlement: SettlementPublic::from_model(run)?.summary,
     }))
 }
 
@@ -357,20 +386,25 @@ pub async fn settlement_members_csv(
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Response, ApiError> {
     let run = visible_run(&state, &current, id).await?;
-    let public = SettlementPublic::from_model(run);
+    let public = SettlementPublic::from_model(run)?;
     let mut lines = vec![
-        "member_id;pod;category;withdrawn_kwh;injected_kwh;shared_kwh;missing_hours;incentive_eur;excess_premium_eur;valorisation_eur;total_eur".to_string(),
+        "member_id;pod;holder_type;withdrawn_kwh;injected_kwh;shared_kwh;withdrawal_missing_hours;injection_missing_hours;incentive_eur;excess_premium_eur;valorisation_eur;total_eur".to_string(),
     ];
+    let missing = |c: &Option<settlement::Coverage>| {
+        c.as_ref()
+            .map_or(String::new(), |c| c.missing_hours.to_string())
+    };
     for m in &public.report.members {
         lines.push(format!(
-            "{};{};{};{};{};{};{};{};{};{};{}",
+            "{};{};{};{};{};{};{};{};{};{};{};{}",
             m.member_id,
             m.pod,
-            m.category.as_str(),
+            m.holder_type.as_str(),
             italian(m.withdrawn_kwh),
             italian(m.injected_kwh),
             italian(m.shared_kwh),
-            m.missing_hours,
+            missing(&m.withdrawal),
+            missing(&m.injection),
             euros(m.incentive_cents),
             euros(m.excess_premium_cents),
             euros(m.valorisation_cents),
@@ -444,17 +478,19 @@ pub async fn read_statement_csv(
 ) -> Result<Response, ApiError> {
     let statement = member_statement(&state, &current, id, params.year).await?;
     let mut lines = vec![
-        "period;shared_kwh;incentive_eur;excess_premium_eur;valorisation_eur;other_eur".to_string(),
+        "period;shared_kwh;incentive_eur;excess_premium_eur;valorisation_eur;other_eur;note"
+            .to_string(),
     ];
     for month in statement.months.iter().chain([&statement.total]) {
         lines.push(format!(
-            "{};{};{};{};{};{}",
+            "{};{};{};{};{};{};{}",
             month.period,
             italian(month.shared_kwh),
             euros(month.incentive_cents),
             euros(month.excess_premium_cents),
             euros(month.valorisation_cents),
             euros(month.other_cents),
+            month.provisional.as_deref().unwrap_or("").replace(';', ","),
         ));
     }
     Ok(csv_response(
