@@ -102,7 +102,7 @@ def main():
         for p in range(args.pods):
             status, body = request("POST", "/api/v1/members/", token, {
                 "configuration_id": configuration, "pod": f"IT001E{p:08d}", "role": "prosumer",
-                "category": "domestic", "joined_at": "2024-01-01"})
+                "holder_type": "natural_person", "joined_at": "2024-01-01"})
             assert status == 201, body
         members_seconds = time.perf_counter() - started
         rss_before = peak_rss_mb(server.pid)

@@ -63,7 +63,7 @@ def main():
             status, body = request("POST", "/api/v1/members/", token, {
                 "configuration_id": configuration, "pod": f"IT001E{p:08d}",
                 "role": "producer" if producer else "consumer",
-                "category": "sme" if producer else ("domestic" if p % 3 else "public_body"),
+                "holder_type": "sme" if producer else ("natural_person" if p % 3 else "public_body"),
                 "joined_at": "2024-01-01"})
             assert status == 201, body
             if producer:

@@ -86,6 +86,10 @@ enum ImportCommand {
         /// 15 or 60, for long-format files without an interval column (default 15).
         #[arg(long)]
         interval_minutes: Option<u8>,
+        /// Store values beyond their POD's physical bound (or that look like Wh) instead of
+        /// rejecting the file; each is recorded as a warning on the import.
+        #[arg(long)]
+        allow_outliers: bool,
     },
 }
 
@@ -494,6 +498,7 @@ async fn import(settings: Settings, command: ImportCommand) -> Result<(), CliErr
         pod,
         direction,
         interval_minutes,
+        allow_outliers,
     } = command;
     let params = crate::schemas::energy::ImportParams {
         format,
@@ -501,6 +506,7 @@ async fn import(settings: Settings, command: ImportCommand) -> Result<(), CliErr
         direction,
         interval_minutes,
         file_name: file.file_name().map(|n| n.to_string_lossy().to_string()),
+        allow_outliers: Some(allow_outliers),
     };
     let options = crate::imports::import_options(&params)
         .map_err(|(option, message)| CliError::Usage(format!("--{option}: {message}")))?;
@@ -521,13 +527,20 @@ async fn import(settings: Settings, command: ImportCommand) -> Result<(), CliErr
         None
     };
     let started = std::time::Instant::now();
-    let result =
-        crate::imports::import_readings(&db, &configuration, reader, options, None, |bytes| {
+    let result = crate::imports::import_readings(
+        &db,
+        &configuration,
+        reader,
+        options,
+        allow_outliers,
+        None,
+        |bytes| {
             if let Some(bar) = &bar {
                 bar.set_position(bytes);
             }
-        })
-        .await;
+        },
+    )
+    .await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

@@ -5,8 +5,10 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 use crate::crud::readings::{ImportRecord, ImportSession, MembershipWindow, Outcome};
 use crate::domain::meter_files::{
-    Format, LineError, MeterFileParser, ParseOptions, Reading, rome_to_utc,
+    Direction, Format, LineError, MeterFileParser, ParseOptions, Reading, rome_to_utc,
 };
+use crate::domain::plausibility::{self, Finding, PodLimits, UnitSniffer};
+use crate::models::enums::HolderType;
 use crate::models::{configuration, member};
 
 /// At most this many problems are reported; the file is rejected at the first anyway.
@@ -41,6 +43,9 @@ pub struct ImportSummary {
     pub new_values: u64,
     pub revised_values: u64,
     pub unchanged: u64,
+    /// What the import was accepted with (outliers stored because `allow_outliers` was set,
+    /// withdrawal checked against the default bound…).
+    pub warnings: Vec<String>,
 }
 
 /// The configuration's memberships as instants, each from local midnight of `joined_at` to
@@ -73,12 +78,21 @@ fn format_name(format: Format) -> &'static str {
     }
 }
 
+/// At most this many outliers are written out in an accepted import's warnings.
+const LISTED_OUTLIERS: usize = 20;
+
 /// Imports one file for `configuration`. `progress` is told how many bytes were read so far.
+///
+/// Every reading is checked against its POD's physical bounds (`domain::plausibility`):
+/// injection on a POD without a plant is refused; values beyond the plants' power or the
+/// point's available power (+10%), and a household file that looks like Wh, reject the file
+/// unless `allow_outliers`, which stores them and records each as a warning on the import.
 pub async fn import_readings<R: AsyncBufRead + Unpin>(
     db: &DatabaseConnection,
     configuration: &configuration::Model,
     mut reader: R,
     options: ParseOptions,
+    allow_outliers: bool,
     uploaded_by: Option<i32>,
     mut progress: impl FnMut(u64),
 ) -> Result<ImportSummary, ImportError> {
@@ -111,7 +125,6 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
         .map_err(|e| ImportError::Rejected(vec![(e.line, e.message)]))?;
     let format = format_name(parser.format()).to_string();
 
-    let windows = membership_windows(db, configuration.id).await?;
     let mut import = ImportRecord {
         configuration_id: Some(configuration.id),
         kind: "readings",
@@ -119,8 +132,31 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
         format: format.clone(),
         uploaded_by,
         rows: 0,
+        warnings: Vec::new(),
     };
-    let session = ImportSession::begin(db, configuration.id, &import).await?;
+    let mut session = ImportSession::begin(db, configuration.id, &import).await?;
+    // Inside the import's transaction, under the configuration's lock.
+    let (members, plant_power) = session.configuration_members().await?;
+    let windows: Vec<MembershipWindow> = members
+        .iter()
+        .map(|m| window_of(&m.pod, m.joined_at, m.withdrawn_at))
+        .collect();
+    let limits: std::collections::HashMap<String, PodLimits> = members
+        .iter()
+        .map(|m| {
+            let limits = PodLimits {
+                plant_power_w: plant_power.get(&m.pod).copied().unwrap_or(0),
+                available_power_w: m.available_power_w,
+                household: m.holder_type == HolderType::NaturalPerson.as_str(),
+            };
+            (m.pod.clone(), limits)
+        })
+        .collect();
+    let mut sniffer = UnitSniffer::new();
+    let mut first_household_line = None;
+    let mut outliers: Vec<(u64, String)> = Vec::new();
+    let mut outlier_count = 0u64;
+    let mut default_bound_pods = std::collections::BTreeSet::new();
     // Parsing (here) and writing (a task of its own) overlap, so both cores work; the bounded
     // channel keeps memory flat whatever the file size.
     let (batches, mut incoming) = tokio::sync::mpsc::channel::<Vec<Reading>>(2);
@@ -161,10 +197,35 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
         // so that duplicates are found in the same round.
         let mut index = before;
         while index < batch.len() {
-            match membership.problem(&batch[index]) {
-                Some(message) => {
-                    if problems.last().map(|(line, _)| *line) != Some(batch[index].line) {
-                        problems.push((batch[index].line, message));
+            let reading = &batch[index];
+            let finding = match membership.problem(reading) {
+                Some(message) => Some(Finding::Refused(message)),
+                None => {
+                    let pod_limits = limits.get(&reading.pod).copied().unwrap_or_default();
+                    sniffer.add(reading, &pod_limits);
+                    if pod_limits.household && reading.direction == Direction::Withdrawal {
+                        first_household_line.get_or_insert(reading.line);
+                    }
+                    if reading.direction == Direction::Withdrawal
+                        && pod_limits.available_power_w.is_none()
+                        && !default_bound_pods.contains(&reading.pod)
+                    {
+                        default_bound_pods.insert(reading.pod.clone());
+                    }
+                    plausibility::check(reading, &pod_limits)
+                }
+            };
+            match finding {
+                Some(Finding::Outlier(message)) if allow_outliers => {
+                    outlier_count += 1;
+                    if outliers.len() < LISTED_OUTLIERS {
+                        outliers.push((reading.line, message));
+                    }
+                    index += 1;
+                }
+                Some(Finding::Refused(message) | Finding::Outlier(message)) => {
+                    if problems.last().map(|(line, _)| *line) != Some(reading.line) {
+                        problems.push((reading.line, message));
                     }
                     batch.remove(index);
                 }
@@ -187,6 +248,31 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
         && let Err(error) = parser.finish(&mut batch)
     {
         record(&mut problems, error);
+    }
+    if let Some(hint) = sniffer.verdict() {
+        if allow_outliers {
+            import.warnings.push(format!("stored on request: {hint}"));
+        } else {
+            problems.push((first_household_line.unwrap_or(1), hint));
+        }
+    }
+    if outlier_count > 0 {
+        import.warnings.push(format!(
+            "{outlier_count} value(s) beyond their POD's physical bound stored on request (allow_outliers)"
+        ));
+        import.warnings.extend(
+            outliers
+                .iter()
+                .map(|(line, message)| format!("line {line}: {message}")),
+        );
+    }
+    if !default_bound_pods.is_empty() {
+        import.warnings.push(format!(
+            "{} POD(s) have no available power recorded, so their withdrawal was checked against {} kW only: {}",
+            default_bound_pods.len(),
+            plausibility::DEFAULT_WITHDRAWAL_LIMIT_W / 1000,
+            default_bound_pods.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
     }
     note_ranges(&mut pod_ranges, &batch);
     let _ = batches.send(batch).await;
@@ -233,6 +319,7 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
         new_values: counts.new_values,
         revised_values: counts.revised_values,
         unchanged: counts.unchanged,
+        warnings: import.warnings,
     })
 }
 

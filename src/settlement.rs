@@ -137,7 +137,10 @@ pub struct MemberResult {
     pub member_id: i32,
     pub pod: String,
     /// Report version 1 stored the member's `category`; it is read as the holder type.
-    #[serde(alias = "category", deserialize_with = "holder_type_or_category")]
+    #[serde(
+        alias = "category",
+        deserialize_with = "crate::models::enums::holder_type_or_category"
+    )]
     pub holder_type: HolderType,
     /// "Your withdrawal": energy the point drew from the grid in the month (kWh).
     #[schema(value_type = String, example = "140.000")]
@@ -160,21 +163,6 @@ pub struct MemberResult {
     pub excess_premium_cents: i64,
     pub valorisation_cents: i64,
     pub total_cents: i64,
-}
-
-/// Report version 1 stored `category` with the values of the time (`domestic`,
-/// `large_enterprise`); they are the holder types `natural_person` and `other_company`.
-fn holder_type_or_category<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<HolderType, D::Error> {
-    let code = String::deserialize(deserializer)?;
-    let code = match code.as_str() {
-        "domestic" => "natural_person",
-        "large_enterprise" => "other_company",
-        other => other,
-    };
-    serde_json::from_value(serde_json::Value::String(code.to_string()))
-        .map_err(serde::de::Error::custom)
 }
 
 /// A regulated parameter row the run used.

@@ -33,3 +33,49 @@ pub async fn zonal_prices(
         })
         .collect()
 }
+
+/// Opens the import record of a price file (the caller's transaction): its id goes on every
+/// price the file writes.
+pub async fn insert_price_import(
+    db: &impl sea_orm::ConnectionTrait,
+    uploaded_by: i32,
+    rows: u64,
+) -> Result<i32, sea_orm::DbErr> {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "INSERT INTO reading_imports (configuration_id, kind, source, format, uploaded_by, rows, intervals, pods, \
+             new_values, revised_values, unchanged, created_at) \
+             VALUES (NULL, 'prices', 'upload', 'long', $1, $2, $3, 0, 0, 0, 0, $4) RETURNING id",
+            [
+                uploaded_by.into(),
+                (rows as i64).into(),
+                (rows as i64).into(),
+                chrono::Utc::now().into(),
+            ],
+        ))
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotInserted)?;
+    row.try_get("", "id")
+}
+
+/// Completes a price import's record with what it changed.
+pub async fn complete_price_import(
+    db: &impl sea_orm::ConnectionTrait,
+    import_id: i32,
+    new_values: u64,
+    changed: u64,
+) -> Result<(), sea_orm::DbErr> {
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE reading_imports SET new_values = $1, revised_values = $2, \
+         unchanged = intervals - $1 - $2 WHERE id = $3",
+        [
+            (new_values as i64).into(),
+            (changed as i64).into(),
+            import_id.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}

@@ -485,6 +485,17 @@ impl ImportSession {
             import.rows, counts.intervals, counts.pods, counts.new_values, counts.revised_values, counts.unchanged
         ))
         .await?;
+        if !import.warnings.is_empty() {
+            let warnings = serde_json::to_string(&import.warnings)
+                .map_err(|e| DbErr::Custom(format!("readings store: warnings: {e}")))?;
+            on_txn!(self, txn => sqlx::query("UPDATE reading_imports SET warnings = $1 WHERE id = $2")
+                .bind(warnings)
+                .bind(import_id)
+                .execute(&mut **txn)
+                .await
+                .map(|_| ())
+                .map_err(db_err)?);
+        }
         if let Txn::Sqlite(_) = self.txn {
             self.execute("DROP TABLE import_staging").await?;
         }
@@ -530,10 +541,89 @@ impl ImportSession {
         }
     }
 
+    /// Takes the configuration's write lock for the rest of the import (the one membership
+    /// changes take), then reads its members and their plants' power inside the import's
+    /// transaction: a membership change can no longer slip between the checks and the merge.
+    /// (On SQLite the import's `BEGIN IMMEDIATE` already holds the database's write lock.)
+    pub async fn configuration_members(
+        &mut self,
+    ) -> Result<(Vec<ImportMember>, std::collections::HashMap<String, i64>), DbErr> {
+        use sqlx::Row;
+        let configuration = self.configuration_id;
+        if let Txn::Postgres(_) = self.txn {
+            self.execute(&format!(
+                "SELECT pg_advisory_xact_lock(hashtext('configuration:{configuration}'))"
+            ))
+            .await?;
+        }
+        let members_sql = format!(
+            "SELECT pod, CAST(joined_at AS TEXT), CAST(withdrawn_at AS TEXT), holder_type, available_power_w \
+             FROM members WHERE configuration_id = {configuration}"
+        );
+        let plants_sql = format!(
+            "SELECT m.pod, CAST(SUM(p.power_w) AS BIGINT) FROM plants p JOIN members m ON m.id = p.member_id \
+             WHERE m.configuration_id = {configuration} GROUP BY m.pod"
+        );
+        let date = |text: Option<String>| -> Result<Option<chrono::NaiveDate>, DbErr> {
+            text.map(|t| {
+                chrono::NaiveDate::parse_from_str(&t[..t.len().min(10)], "%Y-%m-%d")
+                    .map_err(|e| DbErr::Custom(format!("readings store: member date {t}: {e}")))
+            })
+            .transpose()
+        };
+        let (members, plants) = on_txn!(self, txn => {
+            let members = sqlx::query(sqlx::AssertSqlSafe(members_sql)).fetch_all(&mut **txn).await.map_err(db_err)?;
+            let plants = sqlx::query(sqlx::AssertSqlSafe(plants_sql)).fetch_all(&mut **txn).await.map_err(db_err)?;
+            let members = members
+                .iter()
+                .map(|row| {
+                    Ok((
+                        row.try_get::<String, _>(0).map_err(db_err)?,
+                        row.try_get::<Option<String>, _>(1).map_err(db_err)?,
+                        row.try_get::<Option<String>, _>(2).map_err(db_err)?,
+                        row.try_get::<String, _>(3).map_err(db_err)?,
+                        row.try_get::<Option<i64>, _>(4).map_err(db_err)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, DbErr>>()?;
+            let plants = plants
+                .iter()
+                .map(|row| Ok((row.try_get::<String, _>(0).map_err(db_err)?, row.try_get::<i64, _>(1).map_err(db_err)?)))
+                .collect::<Result<std::collections::HashMap<_, _>, DbErr>>()?;
+            (members, plants)
+        });
+        let members = members
+            .into_iter()
+            .map(|(pod, joined, withdrawn, holder_type, available_power_w)| {
+                Ok(ImportMember {
+                    joined_at: date(joined)?.ok_or_else(|| {
+                        DbErr::Custom(format!("readings store: member {pod} has no joined_at"))
+                    })?,
+                    withdrawn_at: date(withdrawn)?,
+                    pod,
+                    holder_type,
+                    available_power_w,
+                })
+            })
+            .collect::<Result<Vec<_>, DbErr>>()?;
+        Ok((members, plants))
+    }
+
     /// Readings taken so far (staged or written directly).
     pub fn staged(&self) -> u64 {
         self.staged + self.direct
     }
+}
+
+/// A member of the configuration, as the import reads it (inside its transaction).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportMember {
+    pub pod: String,
+    pub joined_at: chrono::NaiveDate,
+    pub withdrawn_at: Option<chrono::NaiveDate>,
+    /// The stored code (`natural_person`, …).
+    pub holder_type: String,
+    pub available_power_w: Option<i64>,
 }
 
 /// What the import log records about a file.
@@ -544,6 +634,8 @@ pub struct ImportRecord {
     pub format: String,
     pub uploaded_by: Option<i32>,
     pub rows: u64,
+    /// What the import was accepted with (outliers stored on request…), as a JSON list.
+    pub warnings: Vec<String>,
 }
 
 /// Adds (`sign` = 1) or removes (`sign` = -1) a POD's readings in `[from, to)` to or from the

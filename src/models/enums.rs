@@ -82,6 +82,38 @@ string_enum!(
     }
 );
 
+/// Reads a holder type, or a `category` of the schema before holder types (stored report
+/// version 1, clients written against the earlier API): `domestic` is a natural person,
+/// `large_enterprise` an other company; the other categories kept their names.
+pub fn holder_type_or_category<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<HolderType, D::Error> {
+    let code = String::deserialize(deserializer)?;
+    let code = match code.as_str() {
+        "domestic" => "natural_person",
+        "large_enterprise" => "other_company",
+        other => other,
+    };
+    <HolderType as sea_orm::Iterable>::iter()
+        .find(|h| h.as_str() == code)
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown holder type `{code}`: expected one of {}",
+                <HolderType as sea_orm::Iterable>::iter()
+                    .map(|h| format!("`{}`", h.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+}
+
+/// `holder_type_or_category` for optional fields (`#[serde(default, deserialize_with = …)]`).
+pub fn optional_holder_type_or_category<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<HolderType>, D::Error> {
+    holder_type_or_category(deserializer).map(Some)
+}
+
 impl HolderType {
     /// Businesses: they may not receive the excess premium (DM 414/2023 art. 3(2)(g)).
     pub fn is_business(self) -> bool {

@@ -23,6 +23,10 @@ pub struct ImportParams {
     /// The original file name, when the body is raw CSV (its POD/direction hints are used).
     #[validate(length(max = 255))]
     pub file_name: Option<String>,
+    /// Store values beyond their POD's physical bound (plants' power, available power, +10%)
+    /// or that look like the wrong unit, instead of rejecting the file; each is recorded as a
+    /// warning on the import. Injection on a POD without a plant is refused regardless.
+    pub allow_outliers: Option<bool>,
 }
 
 fn fifteen_or_sixty(minutes: u8) -> Result<(), validator::ValidationError> {

@@ -110,6 +110,8 @@ pub struct PricePublic {
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct PriceImportSummary {
+    /// The import's id; the prices it wrote carry it.
+    pub import_id: i32,
     pub rows: u64,
     pub zones: u64,
     pub new_values: u64,

@@ -26,7 +26,12 @@ pub struct MemberCreate {
     /// `association` (associations, research and training bodies) or `other_company` (a
     /// business that is not an SME: not allowed in a CER). Decides whether the grant reduction
     /// F applies to the point's shared energy (DM 414/2023; DM 127/2025 for natural persons)
-    /// and whether it may receive the excess premium (non-businesses only).
+    /// and whether it may receive the excess premium (non-businesses only). `category` (with
+    /// `domestic`, `large_enterprise`) is still read, as the earlier name of this field.
+    #[serde(
+        alias = "category",
+        deserialize_with = "crate::models::enums::holder_type_or_category"
+    )]
     pub holder_type: HolderType,
     /// The point's available power (kW, up to 3 decimals), if known: withdrawal readings above
     /// it (plus 10%) are refused as implausible.
@@ -50,6 +55,12 @@ pub struct MemberUpdate {
     #[schema(value_type = Option<i32>)]
     pub user_id: Option<Option<i32>>,
     pub role: Option<MemberRole>,
+    #[serde(
+        default,
+        alias = "category",
+        deserialize_with = "crate::models::enums::optional_holder_type_or_category"
+    )]
+    #[schema(value_type = Option<HolderType>)]
     pub holder_type: Option<HolderType>,
     #[serde(default, deserialize_with = "nullable_exact_decimal")]
     #[schema(value_type = Option<String>)]

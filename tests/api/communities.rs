@@ -1034,3 +1034,26 @@ async fn each_role_may_do_exactly_its_actions() {
         .await;
     assert_validation_error(foreign_member_plant, &["body", "member_id"]).await;
 }
+
+/// Clients written against the earlier API send `category`: it is read as the holder type
+/// (`domestic` → `natural_person`, `large_enterprise` → `other_company`), and a large
+/// enterprise is still refused in a CER, now naming `holder_type`.
+#[tokio::test]
+async fn the_earlier_category_field_is_read_as_the_holder_type() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Legacy").await;
+    let configuration = create_configuration(&app, "CER Legacy", "CER", org).await;
+    let body = json!({ "configuration_id": configuration, "pod": "IT001E00000091", "role": "consumer",
+                       "category": "domestic", "joined_at": "2024-02-01" });
+    let created = app.post(&app.admin_token, "/api/v1/members/", &body).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let member: Value = created.json().await.unwrap();
+    assert_eq!(member["holder_type"], "natural_person");
+    let body = json!({ "configuration_id": configuration, "pod": "IT001E00000092", "role": "consumer",
+                       "category": "large_enterprise", "joined_at": "2024-02-01" });
+    assert_validation_error(
+        app.post(&app.admin_token, "/api/v1/members/", &body).await,
+        &["body", "holder_type"],
+    )
+    .await;
+}

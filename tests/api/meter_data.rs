@@ -47,11 +47,15 @@ async fn community(app: &TestApp) -> Community {
         let body = json!({ "configuration_id": configuration, "pod": pod, "role": "prosumer", "holder_type": "natural_person", "joined_at": "2024-02-01" });
         let response = app.post(&app.admin_token, "/api/v1/members/", &body).await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        members.push(
-            response.json::<Value>().await.unwrap()["id"]
-                .as_i64()
-                .unwrap(),
-        );
+        let member = response.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        // Injection readings need a plant behind the POD (and stay within its power).
+        let plant = json!({ "member_id": member, "name": "Tetto", "source": "pv", "power_kw": "200",
+                            "commissioned_on": "2024-02-01" });
+        let response = app.post(&app.admin_token, "/api/v1/plants/", &plant).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        members.push(member);
     }
     Community {
         configuration,
@@ -1005,4 +1009,277 @@ async fn series_follow_membership_changes() {
         vec![Decimal::from(1), Decimal::from(1)]
     );
     assert_eq!(dec(&restored["total_withdrawn_kwh"]), Decimal::from(2));
+}
+
+/// `timestamp;pod;direction;kwh;interval_minutes` rows, one per `(pod, direction, kwh)`, on
+/// consecutive hours from 1 March 2024 00:00 (Italian time).
+fn hourly_csv(rows: &[(&str, &str, &str)]) -> Vec<u8> {
+    let start = chrono::DateTime::parse_from_rfc3339("2024-02-29T23:00:00Z").unwrap();
+    let mut csv = String::from("timestamp;pod;direction;kwh;interval_minutes\n");
+    for (index, (pod, direction, kwh)) in rows.iter().enumerate() {
+        let t = start + chrono::Duration::hours(index as i64);
+        csv.push_str(&format!("{};{pod};{direction};{kwh};60\n", t.to_rfc3339()));
+    }
+    csv.into_bytes()
+}
+
+async fn problems(response: reqwest::Response) -> Vec<(i64, String)> {
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    body["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["loc"][1].as_i64().unwrap(),
+                p["msg"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn stored_readings(app: &TestApp) -> i64 {
+    use sea_orm::ConnectionTrait;
+    app.db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM readings",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap()
+}
+
+/// Values no connection point could have measured are refused with their line, before
+/// anything is stored; `allow_outliers` stores them and keeps a warning on the import.
+#[tokio::test]
+async fn implausible_readings_are_refused_line_by_line() {
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    const HOUSE: &str = "IT001E00000077";
+    let body = json!({ "configuration_id": c.configuration, "pod": HOUSE, "role": "consumer",
+                       "holder_type": "natural_person", "available_power_kw": "3", "joined_at": "2024-02-01" });
+    let response = app.post(&app.admin_token, "/api/v1/members/", &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let upload = |csv: Vec<u8>, query: &'static str| {
+        let app = &app;
+        async move { upload_csv(app, &app.admin_token, c.configuration, query, csv).await }
+    };
+
+    // A consumer without a plant cannot inject; 3.3 kWh is the most a 3 kW point draws in an
+    // hour (+10%); the 200 kW plants inject at most 220 kWh an hour.
+    let found = problems(
+        upload(
+            hourly_csv(&[
+                (HOUSE, "IMMISSIONE", "0.5"),
+                (HOUSE, "PRELIEVO", "3.3"),
+                (HOUSE, "PRELIEVO", "3.301"),
+                ("IT001E00112233", "IMMISSIONE", "220"),
+                ("IT001E00112233", "IMMISSIONE", "220.001"),
+            ]),
+            "",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(found[0].0, 2);
+    assert!(
+        found[0].1.contains("has no plant in the configuration"),
+        "{}",
+        found[0].1
+    );
+    assert_eq!(found[1].0, 4);
+    assert!(
+        found[1].1.contains("3.301 kWh in 60 minutes")
+            && found[1].1.contains("available power of 3 kW"),
+        "{}",
+        found[1].1
+    );
+    assert_eq!(found[2].0, 6);
+    assert!(found[2].1.contains("plants (200 kW)"), "{}", found[2].1);
+    assert_eq!(stored_readings(&app).await, 0, "nothing was stored");
+
+    // Asked to, the outlier is stored and the import says so; the injection stays refused.
+    let accepted = upload(
+        hourly_csv(&[(HOUSE, "PRELIEVO", "3.301")]),
+        "allow_outliers=true",
+    )
+    .await;
+    assert_eq!(accepted.status(), StatusCode::CREATED);
+    let summary: Value = accepted.json().await.unwrap();
+    let warnings = summary["warnings"].to_string();
+    assert!(
+        warnings.contains("1 value(s) beyond their POD's physical bound"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("line 2: POD IT001E00000077: withdrawal of 3.301 kWh"),
+        "{warnings}"
+    );
+    let refused = upload(
+        hourly_csv(&[(HOUSE, "IMMISSIONE", "1")]),
+        "allow_outliers=true",
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A household file in Wh: a day of whole numbers of 10 or more.
+    let day_in_wh: Vec<(&str, &str, &str)> = (0..24)
+        .map(|_| ("IT001E00112233", "PRELIEVO", "350"))
+        .collect();
+    let found = problems(upload(hourly_csv(&day_in_wh), "").await).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].1.contains("look like Wh"), "{}", found[0].1);
+}
+
+/// Prices outside the market's limits, or a file in €/kWh, are refused; an accepted file gets
+/// an import id that its prices carry.
+#[tokio::test]
+async fn implausible_prices_are_refused_and_imports_have_ids() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let upload = |csv: String| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/market/zonal-prices"))
+                .bearer_auth(&app.admin_token)
+                .header("content-type", "text/csv")
+                .body(csv)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let header = "timestamp;zone;eur_mwh;interval_minutes\n";
+    let found = problems(
+        upload(format!(
+            "{header}2025-03-01T00:00:00+01:00;NORD;4000.01;60\n2025-03-01T01:00:00+01:00;NORD;-500;60\n"
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, 2);
+    assert!(
+        found[0].1.contains("outside the plausible range"),
+        "{}",
+        found[0].1
+    );
+    let found = problems(
+        upload(format!(
+            "{header}2025-03-01T00:00:00+01:00;NORD;0.11;60\n2025-03-01T01:00:00+01:00;NORD;0.105;60\n"
+        ))
+        .await,
+    )
+    .await;
+    assert!(found[0].1.contains("look like €/kWh"), "{}", found[0].1);
+    let accepted = upload(format!(
+        "{header}2025-03-01T00:00:00+01:00;NORD;110;60\n2025-03-01T01:00:00+01:00;NORD;-3.5;60\n"
+    ))
+    .await;
+    assert_eq!(accepted.status(), StatusCode::CREATED);
+    let summary: Value = accepted.json().await.unwrap();
+    let import_id = summary["import_id"].as_i64().unwrap();
+    assert!(import_id > 0);
+    let rows = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT DISTINCT CAST(import_id AS BIGINT) AS import_id FROM zonal_prices",
+        ))
+        .await
+        .unwrap();
+    let ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get("", "import_id").unwrap())
+        .collect();
+    assert_eq!(ids, vec![import_id]);
+}
+
+/// An import and a membership change on the same configuration, started together: the import
+/// reads the memberships under the configuration's lock, inside its own transaction, so
+/// whichever goes first, the hourly totals are exactly the readings inside the memberships
+/// as they end up (and a reading outside them was never accepted).
+#[tokio::test]
+async fn an_import_and_a_membership_change_do_not_interleave() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    // March 2024, both PODs, both directions, every quarter-hour: 0.1 kWh each.
+    let start = chrono::DateTime::parse_from_rfc3339("2024-02-29T23:00:00Z").unwrap();
+    let mut csv = String::from("timestamp;pod;direction;kwh;interval_minutes\n");
+    for quarter in 0..(31 * 96) {
+        let t = (start + chrono::Duration::minutes(15 * quarter)).to_rfc3339();
+        for pod in ["IT001E00112233", "IT001E04455667A"] {
+            for direction in ["IMMISSIONE", "PRELIEVO"] {
+                csv.push_str(&format!("{t};{pod};{direction};0.1;15\n"));
+            }
+        }
+    }
+    let member = format!("/api/v1/members/{}", c.members[1]);
+    let withdrawal = json!({ "withdrawn_at": "2024-03-15" });
+    let (import, change) = tokio::join!(
+        upload_csv(
+            &app,
+            &app.admin_token,
+            c.configuration,
+            "",
+            csv.into_bytes()
+        ),
+        app.patch(&app.admin_token, &member, &withdrawal),
+    );
+    assert_eq!(change.status(), StatusCode::OK);
+    // First the change: the import meets rows after the withdrawal and is refused whole.
+    // First the import: the change then takes the withdrawn days out of the totals.
+    assert!(
+        import.status() == StatusCode::CREATED
+            || import.status() == StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        import.status()
+    );
+    let sum = |sql: String| {
+        let db = &app.db;
+        async move {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    sql,
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            let injected: Option<i64> = row.try_get("", "injected").unwrap();
+            let withdrawn: Option<i64> = row.try_get("", "withdrawn").unwrap();
+            (injected.unwrap_or(0), withdrawn.unwrap_or(0))
+        }
+    };
+    let totals = sum(format!(
+        "SELECT CAST(SUM(injected_wh) AS BIGINT) AS injected, CAST(SUM(withdrawn_wh) AS BIGINT) AS withdrawn \
+         FROM configuration_hours WHERE configuration_id = {}",
+        c.configuration
+    ))
+    .await;
+    // Member 1's window ends at local midnight of 15 March 2024 (23:00 UTC on the 14th).
+    let end = chrono::DateTime::parse_from_rfc3339("2024-03-14T23:00:00Z")
+        .unwrap()
+        .timestamp();
+    let inside = sum(format!(
+        "SELECT CAST(SUM(CASE WHEN direction = 'I' THEN wh ELSE 0 END) AS BIGINT) AS injected, \
+                CAST(SUM(CASE WHEN direction = 'W' THEN wh ELSE 0 END) AS BIGINT) AS withdrawn \
+         FROM readings WHERE pod = 'IT001E00112233' OR (pod = 'IT001E04455667A' AND interval_start < {end})"
+    ))
+    .await;
+    assert_eq!(totals, inside);
+    let outside = stored_readings(&app).await;
+    if import.status() == StatusCode::CREATED {
+        assert_eq!(outside, 4 * 31 * 96, "every reading was stored");
+        assert_eq!(totals.0, 2 * 31 * 96 * 100 - (31 - 14) * 96 * 100);
+    } else {
+        assert_eq!(outside, 0, "nothing was stored");
+    }
 }

@@ -58,6 +58,7 @@ pub async fn import(
     let configuration = visible_configuration(&state, &current, id).await?;
     current.require(Permission::MembersWrite)?;
     let mut options = parse_options(&params)?;
+    let allow_outliers = params.allow_outliers.unwrap_or(false);
     let is_multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -90,6 +91,7 @@ pub async fn import(
             &configuration,
             BufReader::new(StreamReader::new(stream)),
             options,
+            allow_outliers,
         )
         .await
     } else {
@@ -103,6 +105,7 @@ pub async fn import(
             &configuration,
             BufReader::new(StreamReader::new(stream)),
             options,
+            allow_outliers,
         )
         .await
     };
@@ -115,12 +118,14 @@ async fn run_import<R: tokio::io::AsyncBufRead + Unpin>(
     configuration: &configuration::Model,
     reader: R,
     options: ParseOptions,
+    allow_outliers: bool,
 ) -> Result<ImportSummary, ApiError> {
     match import_readings(
         &state.db,
         configuration,
         reader,
         options,
+        allow_outliers,
         Some(current.id()),
         |_| {},
     )

@@ -232,8 +232,17 @@ async fn save_parameter(
     Ok(saved)
 }
 
+/// Zonal prices outside these bounds (€/MWh) are refused as implausible: the day-ahead
+/// market's harmonised minimum and maximum clearing prices are −500 and 4,000 €/MWh.
+const MIN_PLAUSIBLE_PRICE: rust_decimal::Decimal =
+    rust_decimal::Decimal::from_parts(500, 0, 0, true, 0);
+const MAX_PLAUSIBLE_PRICE: rust_decimal::Decimal =
+    rust_decimal::Decimal::from_parts(4000, 0, 0, false, 0);
+
 /// Imports zonal prices (`timestamp;zone;eur_mwh`), streamed; all or nothing. Values already
-/// stored for the same zone and interval are replaced.
+/// stored for the same zone and interval are replaced. Prices outside −500…4,000 €/MWh are
+/// refused, and so is a file whose prices are all below 1 (€/kWh, not €/MWh). Each import
+/// gets an id that the stored prices carry.
 #[utoipa::path(
     post,
     path = "/api/v1/market/zonal-prices",
@@ -280,6 +289,8 @@ pub async fn import_prices(
     let mut rows = Vec::new();
     let mut line = 1u64;
     let mut keys = std::collections::HashMap::new();
+    // A file of €/kWh read as €/MWh: every value under 1 (and not all zero).
+    let (mut all_below_one, mut any_positive) = (true, false);
     loop {
         text.clear();
         if reader.read_line(&mut text).await.map_err(io)? == 0 {
@@ -292,6 +303,17 @@ pub async fn import_prices(
         }
         match parser.parse_line(content, &ZONES) {
             Ok(row) => {
+                let price = row.point.eur_mwh;
+                if !(MIN_PLAUSIBLE_PRICE..=MAX_PLAUSIBLE_PRICE).contains(&price) {
+                    problems.push(problem(
+                        line,
+                        format!(
+                            "{price} €/MWh is outside the plausible range {MIN_PLAUSIBLE_PRICE}…{MAX_PLAUSIBLE_PRICE} €/MWh (the day-ahead market's harmonised limits)"
+                        ),
+                    ));
+                }
+                all_below_one &= price < rust_decimal::Decimal::ONE;
+                any_positive |= price > rust_decimal::Decimal::ZERO;
                 if let Some(first) = keys.insert((row.zone.clone(), row.point.start), line) {
                     problems.push(problem(line, format!("duplicate of line {first}")));
                 }
@@ -303,10 +325,18 @@ pub async fn import_prices(
             break;
         }
     }
+    if problems.is_empty() && !rows.is_empty() && all_below_one && any_positive {
+        problems.push(problem(
+            2,
+            "every price is below 1 €/MWh: the values look like €/kWh, the file must give €/MWh (multiply by 1,000)".into(),
+        ));
+    }
     if !problems.is_empty() {
         return Err(ApiError::Validation(problems));
     }
     let txn = state.db.begin().await?;
+    let import_id =
+        crud::market::insert_price_import(&txn, current.id(), rows.len() as u64).await?;
     let (mut new_values, mut changed) = (0u64, 0u64);
     let zones: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.zone.as_str()).collect();
     let backend = txn.get_database_backend();
@@ -347,7 +377,7 @@ pub async fn import_prices(
                 None => new_values += 1,
             }
             upserts.push(format!(
-                "('{}', {}, {}, {}, 0)",
+                "('{}', {}, {}, {}, {import_id})",
                 row.zone, row.point.start, row.point.minutes, micro
             ));
         }
@@ -355,17 +385,20 @@ pub async fn import_prices(
             txn.execute_unprepared(&format!(
                 "INSERT INTO zonal_prices (zone, interval_start, interval_minutes, eur_mwh_micro, import_id) VALUES {} \
                  ON CONFLICT (zone, interval_start) DO UPDATE \
-                 SET eur_mwh_micro = excluded.eur_mwh_micro, interval_minutes = excluded.interval_minutes",
+                 SET eur_mwh_micro = excluded.eur_mwh_micro, interval_minutes = excluded.interval_minutes, \
+                 import_id = excluded.import_id",
                 upserts.join(", ")
             ))
             .await?;
         }
     }
-    txn.commit().await?;
     let rows_count = rows.len() as u64;
+    crud::market::complete_price_import(&txn, import_id, new_values, changed).await?;
+    txn.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(PriceImportSummary {
+            import_id,
             rows: rows_count,
             zones: zones.len() as u64,
             new_values,
