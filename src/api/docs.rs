@@ -79,7 +79,13 @@ use super::{ops, v1};
         ops::ready,
         ops::metrics,
     ),
-    components(schemas(ErrorDetail, ValidationErrorBody, FieldError)),
+    // Granularity is a query parameter's enum: referenced by its parameter, so defined here.
+    components(schemas(
+        ErrorDetail,
+        ValidationErrorBody,
+        FieldError,
+        crate::domain::energy_series::Granularity
+    )),
     modifiers(&SecurityAddon, &AuthAliases),
     tags(
         (name = "login", description = "OAuth2 password flow and refresh tokens"),

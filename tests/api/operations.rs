@@ -302,6 +302,32 @@ async fn openapi_documents_every_route_and_the_password_flow() {
         "no OAuth2 password scheme in {schemes:?}"
     );
 
+    // Every `$ref` names a schema the document defines.
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    match (key.as_str(), inner.as_str()) {
+                        ("$ref", Some(target)) => out.push(target.to_string()),
+                        _ => refs(inner, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| refs(item, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    refs(&spec, &mut found);
+    let dangling: Vec<&String> = found
+        .iter()
+        .filter(|target| {
+            let name = target.trim_start_matches("#/components/schemas/");
+            spec["components"]["schemas"][name].is_null()
+        })
+        .collect();
+    assert!(dangling.is_empty(), "undefined schemas: {dangling:?}");
+
     let paths = spec["paths"].as_object().expect("paths");
     let expected = [
         "/api/v1/login/access-token",
