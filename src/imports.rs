@@ -59,15 +59,8 @@ pub async fn membership_windows(
         .all(db)
         .await?;
     Ok(members
-        .into_iter()
-        .map(|m| MembershipWindow {
-            from: rome_to_utc(m.joined_at, 0, 0, false).unwrap_or(i64::MIN),
-            to: m
-                .withdrawn_at
-                .and_then(|d| rome_to_utc(d, 0, 0, false))
-                .unwrap_or(i64::MAX),
-            pod: m.pod,
-        })
+        .iter()
+        .map(|m| window_of(&m.pod, m.joined_at, m.withdrawn_at))
         .collect())
 }
 

@@ -338,59 +338,48 @@ fn month_ended(period: Period) -> bool {
     period.end < today
 }
 
-/// The readings a member is expected to have in the period, and which direction.
-struct Expectation {
-    member: usize,
-    direction: &'static str,
-    what: &'static str,
-    /// The member's window clipped to the period.
-    from: i64,
-    to: i64,
-}
-
-/// The coverage of one expectation, and the gap's description when data are missing.
+/// The coverage of a member's readings in one direction (`W`, `I`) over its window (clipped to
+/// the period); when data are missing, the gap's description goes to `gaps`.
 async fn coverage_of(
     db: &DatabaseConnection,
-    pod: &str,
-    expectation: &Expectation,
+    window: &MemberWindow,
+    direction: &'static str,
     present_minutes: i64,
-) -> Result<(Coverage, Option<String>), DbErr> {
-    let expected_hours = ((expectation.to - expectation.from) / 3600).max(0);
+    gaps: &mut Vec<String>,
+) -> Result<Coverage, DbErr> {
+    let expected_hours = ((window.to - window.from) / 3600).max(0);
     let expected_minutes = expected_hours * 60;
     if expected_hours == 0 || present_minutes >= expected_minutes {
-        let coverage = Coverage {
+        return Ok(Coverage {
             expected_hours,
             missing_hours: 0,
             coverage_percent: Decimal::new(10_000, 2),
-        };
-        return Ok((coverage, None));
+        });
     }
     // Which hours are not fully covered: only for the points that have gaps.
-    let covered = crud::settlement::covered_hours(
-        db,
-        pod,
-        expectation.direction,
-        expectation.from,
-        expectation.to,
-    )
-    .await?;
-    let missing = coverage::missing_hours(expectation.from, expectation.to, &covered);
+    let covered =
+        crud::settlement::covered_hours(db, &window.pod, direction, window.from, window.to).await?;
+    let missing = coverage::missing_hours(window.from, window.to, &covered);
     let percent = (Decimal::from(present_minutes.max(0)) * Decimal::ONE_HUNDRED
         / Decimal::from(expected_minutes))
     .trunc_with_scale(2);
-    let description = format!(
-        "{pod}: no {} data {} ({} hour{})",
-        expectation.what,
+    gaps.push(format!(
+        "{}: no {} data {} ({} hour{})",
+        window.pod,
+        if direction == "W" {
+            "withdrawal"
+        } else {
+            "injection"
+        },
         coverage::describe_hours(&missing),
         missing.len(),
         if missing.len() == 1 { "" } else { "s" }
-    );
-    let coverage = Coverage {
+    ));
+    Ok(Coverage {
         expected_hours,
         missing_hours: missing.len() as i64,
         coverage_percent: percent,
-    };
-    Ok((coverage, Some(description)))
+    })
 }
 
 /// Computes a configuration's month: nothing is written.
@@ -599,8 +588,6 @@ pub async fn compute(
     let mut engine = PeriodEngine::new(configuration.kind, configuration.region, specs);
     let by_hour: HashMap<i64, (i64, i64)> = hours.iter().map(|(h, i, w)| (*h, (*i, *w))).collect();
     let mut hours_without_data = 0u32;
-    let mut shared_wh_total = 0i64;
-    let mut natural_persons_exempt_days = 0;
     let mut day_index = 0;
     let mut hour = from;
     while hour < to {
@@ -614,7 +601,6 @@ pub async fn compute(
                 (0, 0)
             }
         };
-        shared_wh_total += injected_wh.min(withdrawn_wh);
         let mut injection_by_pod = injection.remove(&hour).unwrap_or_default();
         injection_by_pod.sort();
         let mut exempt_capable_withdrawn_wh = exempt_by_hour.remove(&hour).unwrap_or_default();
@@ -634,9 +620,6 @@ pub async fn compute(
             &days[day_index].1,
         );
         hour += 3600;
-    }
-    for (_, day) in &days {
-        natural_persons_exempt_days += usize::from(day.rules.natural_persons_f_exempt);
     }
     // The year so far, for the excess premium: the finalised earlier months of the same year.
     let mut year_to_date = ExcessBasis::default();
@@ -677,42 +660,23 @@ pub async fn compute(
             coverage::describe_hours(&missing_prices)
         ));
     }
-    let mut coverages: Vec<(Option<Coverage>, Option<Coverage>)> =
-        vec![(None, None); members.len()];
+    let mut coverages: Vec<(Option<Coverage>, Option<Coverage>)> = Vec::new();
     let mut members_without_data = Vec::new();
-    for (index, (m, window)) in members.iter().zip(&windows).enumerate() {
-        let has_plants = plants.iter().any(|p| p.member_id == m.id);
-        let mut expectations = Vec::new();
-        if is_final_customer(m.role) {
-            expectations.push(Expectation {
-                member: index,
-                direction: "W",
-                what: "withdrawal",
-                from: window.from,
-                to: window.to,
-            });
-        }
-        if has_plants {
-            expectations.push(Expectation {
-                member: index,
-                direction: "I",
-                what: "injection",
-                from: window.from,
-                to: window.to,
-            });
-        }
-        for expectation in &expectations {
-            let present = of(m.id, expectation.direction).minutes;
-            let (found, gap) = coverage_of(db, &m.pod, expectation, present).await?;
-            if let Some(gap) = gap {
-                gaps.push(gap);
-            }
-            let slot = &mut coverages[expectation.member];
-            match expectation.direction {
-                "W" => slot.0 = Some(found),
-                _ => slot.1 = Some(found),
-            }
-        }
+    for (m, window) in members.iter().zip(&windows) {
+        // Withdrawal from final customers, injection from the PODs with plants.
+        let withdrawal = if is_final_customer(m.role) {
+            let present = of(m.id, "W").minutes;
+            Some(coverage_of(db, window, "W", present, &mut gaps).await?)
+        } else {
+            None
+        };
+        let injection = if plants.iter().any(|p| p.member_id == m.id) {
+            let present = of(m.id, "I").minutes;
+            Some(coverage_of(db, window, "I", present, &mut gaps).await?)
+        } else {
+            None
+        };
+        coverages.push((withdrawal, injection));
         if window.to > window.from && of(m.id, "W").rows == 0 && of(m.id, "I").rows == 0 {
             members_without_data.push(m.pod.clone());
         }
@@ -730,6 +694,7 @@ pub async fn compute(
         .iter()
         .map(|m| Decimal::from(of(m.id, "W").shared_mwh))
         .collect();
+    let shared_wh_total: i64 = shared_hours.iter().map(|(_, shared, _)| shared).sum();
     let shared_wh = if shared_wh_total == 0 {
         vec![0; members.len()]
     } else {
@@ -824,6 +789,10 @@ pub async fn compute(
              religious, third-sector or environmental bodies (GSE Regole operative §2.2.2.1.2)"
                 .to_string(),
         );
+        let natural_persons_exempt_days = days
+            .iter()
+            .filter(|(_, day)| day.rules.natural_persons_f_exempt)
+            .count();
         if natural_persons_exempt_days > 0 {
             rules.push(format!(
                 "… nor to those held by natural persons, on {natural_persons_exempt_days} of the \

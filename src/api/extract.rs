@@ -55,15 +55,19 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !content_type_is(&req, "application/json") {
-            return Err(ApiError::invalid(FieldError::new(
-                &["body"],
-                "Expected a request with `Content-Type: application/json`",
-                "content_type",
-            )));
+            return Err(not_json());
         }
         let bytes = read_body(req, state).await?;
         Ok(ValidJson(parse_json(&bytes)?))
     }
+}
+
+fn not_json() -> ApiError {
+    ApiError::invalid(FieldError::new(
+        &["body"],
+        "Expected a request with `Content-Type: application/json`",
+        "content_type",
+    ))
 }
 
 fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -99,11 +103,7 @@ where
             return Ok(OptionalJson(None));
         }
         if !json {
-            return Err(ApiError::invalid(FieldError::new(
-                &["body"],
-                "Expected a request with `Content-Type: application/json`",
-                "content_type",
-            )));
+            return Err(not_json());
         }
         Ok(OptionalJson(Some(parse_json(&bytes)?)))
     }

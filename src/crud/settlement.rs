@@ -8,8 +8,6 @@ use sea_orm::{
 };
 
 use super::scope::{self, CommunityScope};
-use sea_orm::Iterable;
-
 use crate::models::enums::{HolderType, RunStatus};
 use crate::models::{market_parameter, settlement_line, settlement_policy, settlement_run};
 
@@ -210,8 +208,7 @@ pub async fn hourly_withdrawal_by_holder(
         .iter()
         .map(|r| {
             let code: String = r.try_get("", "holder_type")?;
-            let holder = HolderType::iter()
-                .find(|h| h.as_str() == code)
+            let holder = HolderType::from_code(&code)
                 .ok_or_else(|| DbErr::Custom(format!("unknown holder type {code}")))?;
             Ok((r.try_get("", "hour")?, holder, r.try_get("", "wh")?))
         })

@@ -94,17 +94,15 @@ pub fn holder_type_or_category<'de, D: serde::Deserializer<'de>>(
         "large_enterprise" => "other_company",
         other => other,
     };
-    <HolderType as sea_orm::Iterable>::iter()
-        .find(|h| h.as_str() == code)
-        .ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "unknown holder type `{code}`: expected one of {}",
-                <HolderType as sea_orm::Iterable>::iter()
-                    .map(|h| format!("`{}`", h.as_str()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })
+    HolderType::from_code(code).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "unknown holder type `{code}`: expected one of {}",
+            <HolderType as sea_orm::Iterable>::iter()
+                .map(|h| format!("`{}`", h.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
 }
 
 /// `holder_type_or_category` for optional fields (`#[serde(default, deserialize_with = …)]`).
@@ -115,6 +113,11 @@ pub fn optional_holder_type_or_category<'de, D: serde::Deserializer<'de>>(
 }
 
 impl HolderType {
+    /// The holder type stored or sent as `code`.
+    pub fn from_code(code: &str) -> Option<HolderType> {
+        <HolderType as sea_orm::Iterable>::iter().find(|h| h.as_str() == code)
+    }
+
     /// Businesses: they may not receive the excess premium (DM 414/2023 art. 3(2)(g)).
     pub fn is_business(self) -> bool {
         matches!(self, HolderType::Sme | HolderType::OtherCompany)

@@ -169,6 +169,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Uploads a CSV body (`text/csv`), as the admin.
+    pub async fn post_csv(&self, path: &str, csv: impl Into<reqwest::Body>) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&self.admin_token)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> Response {
         self.client
             .post(self.url(path))

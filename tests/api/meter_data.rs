@@ -1142,19 +1142,7 @@ async fn implausible_readings_are_refused_line_by_line() {
 async fn implausible_prices_are_refused_and_imports_have_ids() {
     use sea_orm::ConnectionTrait;
     let app = spawn_app().await;
-    let upload = |csv: String| {
-        let app = &app;
-        async move {
-            app.client
-                .post(app.url("/api/v1/market/zonal-prices"))
-                .bearer_auth(&app.admin_token)
-                .header("content-type", "text/csv")
-                .body(csv)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
+    let upload = |csv: String| app.post_csv("/api/v1/market/zonal-prices", csv);
     let header = "timestamp;zone;eur_mwh;interval_minutes\n";
     let found = problems(
         upload(format!(

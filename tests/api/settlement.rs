@@ -140,16 +140,14 @@ async fn import_hours(
             ));
         }
     }
-    let response = app
-        .client
-        .post(app.url(&format!("/api/v1/configurations/{configuration}/readings")))
-        .bearer_auth(&app.admin_token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    created(response).await;
+    created(
+        app.post_csv(
+            &format!("/api/v1/configurations/{configuration}/readings"),
+            csv,
+        )
+        .await,
+    )
+    .await;
 }
 
 /// A NORD price of 110 €/MWh for every hour of March 2025 (Italian time: 743 hours).
@@ -158,16 +156,7 @@ async fn import_march_prices(app: &TestApp) {
     for t in march_hours() {
         csv.push_str(&format!("{};NORD;110;60\n", t.to_rfc3339()));
     }
-    let response = app
-        .client
-        .post(app.url("/api/v1/market/zonal-prices"))
-        .bearer_auth(&app.admin_token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    created(response).await;
+    created(app.post_csv("/api/v1/market/zonal-prices", csv).await).await;
 }
 
 async fn put_policy(app: &TestApp, configuration: i64, body: &Value) -> reqwest::Response {
@@ -716,18 +705,6 @@ async fn the_cli_settles_and_finalises_a_month() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
-/// One CSV upload of long-format readings or prices.
-async fn upload(app: &TestApp, path: &str, csv: String) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .bearer_auth(&app.admin_token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn finalize(app: &TestApp, run: &Value, body: Option<Value>) -> reqwest::Response {
     let request = app
         .client
@@ -923,19 +900,19 @@ async fn natural_persons_shared_energy_has_no_f_from_26_june_2025() {
         .iter()
         .map(|(pod, direction, kwh)| format!("{hour};{pod};{direction};{kwh};60\n"))
         .collect();
-        let response = upload(
-            &app,
-            &format!("/api/v1/configurations/{}/readings", w.configuration),
-            format!("timestamp;pod;direction;kwh;interval_minutes\n{readings}"),
-        )
-        .await;
+        let response = app
+            .post_csv(
+                &format!("/api/v1/configurations/{}/readings", w.configuration),
+                format!("timestamp;pod;direction;kwh;interval_minutes\n{readings}"),
+            )
+            .await;
         created(response).await;
-        let response = upload(
-            &app,
-            "/api/v1/market/zonal-prices",
-            format!("timestamp;zone;eur_mwh;interval_minutes\n{hour};NORD;110;60\n"),
-        )
-        .await;
+        let response = app
+            .post_csv(
+                "/api/v1/market/zonal-prices",
+                format!("timestamp;zone;eur_mwh;interval_minutes\n{hour};NORD;110;60\n"),
+            )
+            .await;
         created(response).await;
         let run = created(
             app.post(
