@@ -64,13 +64,14 @@ def main():
                 "configuration_id": configuration, "pod": f"IT001E{p:08d}",
                 "role": "producer" if producer else "consumer",
                 "holder_type": "sme" if producer else ("natural_person" if p % 3 else "public_body"),
-                "joined_at": "2024-01-01"})
+                "joined_at": "2024-01-01", "gse_notified_on": "2024-01-01"})
             assert status == 201, body
             if producer:
                 member = json.loads(body)["id"]
                 status, body = request("POST", "/api/v1/plants/", token, {
-                    "member_id": member, "name": f"PV {p}", "source": "pv", "power_kw": str(8 + p % 5),
+                    "member_id": member, "name": f"PV {p}", "source": "pv", "power_kw": str(10 + p % 5),
                     "commissioned_on": (dt.date(2024, 1, 1) + dt.timedelta(days=3 * p)).isoformat(),
+                    "gse_notified_on": (dt.date(2024, 1, 1) + dt.timedelta(days=3 * p)).isoformat(),
                     "capital_grant_share": "0.40" if p % 4 == 0 else "0"})
                 assert status == 201, body
         status, body = request("PATCH", f"/api/v1/configurations/{configuration}", token, {"status": "active"})

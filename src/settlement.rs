@@ -14,7 +14,9 @@ use utoipa::ToSchema;
 
 use crate::crud;
 use crate::crud::settlement::{MemberReadings, MemberWindow};
-use crate::domain::community_rules::{is_final_customer, plant_incentive_eligible};
+use crate::domain::community_rules::{
+    gse_effective_from, is_final_customer, plant_incentive_eligible,
+};
 use crate::domain::coverage;
 use crate::domain::energy_series::local_midnight;
 use crate::domain::market::hourly_prices;
@@ -153,6 +155,10 @@ pub struct MemberResult {
     /// rule so that the members' parts add up exactly to the configuration's EAC.
     #[schema(value_type = String, example = "100.000")]
     pub shared_kwh: Decimal,
+    /// The first day GSE counts the membership (its notification date rules, from 4 Apr 2025);
+    /// absent while GSE has not been notified: the point is then left out of the run.
+    #[serde(default)]
+    pub gse_effective_from: Option<NaiveDate>,
     /// Withdrawal data coverage (absent for a member that withdraws nothing by its role).
     #[serde(default)]
     pub withdrawal: Option<Coverage>,
@@ -450,28 +456,71 @@ pub async fn compute(
         .into_iter()
         .filter(|m| m.joined_at <= period.end && m.withdrawn_at.is_none_or(|w| w > period.start))
         .collect();
-    let windows: Vec<MemberWindow> = members
-        .iter()
-        .map(|m| {
-            let window = crate::imports::window_of(&m.pod, m.joined_at, m.withdrawn_at);
-            MemberWindow {
-                member_id: m.id,
-                pod: m.pod.clone(),
-                from: window.from.max(from),
-                to: window.to.min(to),
-            }
-        })
-        .collect();
-    for (m, w) in members.iter().zip(&windows) {
+    // What GSE counts: each membership from its GSE effective date (the dated lateness rule is
+    // looked up on the notification's day, so all its rows are read).
+    let late_rows = crud::settlement::parameters_with_code(db, ParameterCode::GseLateDays).await?;
+    for row in &late_rows {
         feed(format!(
-            "member {} {} {} {} {} {}",
+            "parameter {} {} {} {} {:?}",
+            row.id, row.code, row.value_micro, row.valid_from, row.valid_to
+        ));
+    }
+    let late_days_on = |day: NaiveDate| {
+        late_rows
+            .iter()
+            .filter(|r| r.valid_from <= day && r.valid_to.is_none_or(|to| to > day))
+            .max_by_key(|r| r.valid_from)
+            .map(|r| r.value_micro / 1_000_000)
+    };
+    let clipped = |member_id: i32, pod: &str, joined: NaiveDate, withdrawn: Option<NaiveDate>| {
+        let window = crate::imports::window_of(pod, joined, withdrawn);
+        MemberWindow {
+            member_id,
+            pod: pod.to_string(),
+            from: window.from.max(from),
+            to: window.to.min(to).max(window.from.max(from)),
+        }
+    };
+    let mut gaps = Vec::new();
+    let mut effective_dates = Vec::new();
+    let mut windows: Vec<MemberWindow> = Vec::new();
+    // Parts of memberships in the period that GSE does not count yet: their readings are in the
+    // stored hourly totals, so they are taken out again below.
+    let mut not_counted: Vec<MemberWindow> = Vec::new();
+    for m in &members {
+        let membership = clipped(m.id, &m.pod, m.joined_at, m.withdrawn_at);
+        let effective = gse_effective_from(m.joined_at, m.gse_notified_on, late_days_on);
+        let window = match effective {
+            Some(day) => clipped(m.id, &m.pod, day.max(m.joined_at), m.withdrawn_at),
+            None => MemberWindow {
+                from: membership.to,
+                ..membership.clone()
+            },
+        };
+        if effective.is_none() && membership.to > membership.from {
+            gaps.push(format!(
+                "{}: the membership has not been notified to GSE (gse_notified_on): GSE does not count the point, nor does this run",
+                m.pod
+            ));
+        }
+        if window.from > membership.from {
+            not_counted.push(MemberWindow {
+                to: window.from.min(membership.to),
+                ..membership
+            });
+        }
+        feed(format!(
+            "member {} {} {} {} {:?} {} {}",
             m.id,
             m.pod,
             m.role.as_str(),
             m.holder_type.as_str(),
-            w.from,
-            w.to
+            m.gse_notified_on,
+            window.from,
+            window.to
         ));
+        effective_dates.push(effective);
+        windows.push(window);
     }
     let member_ids: Vec<i32> = members.iter().map(|m| m.id).collect();
     let plants: Vec<_> = crud::plants::in_configuration(db, configuration.id)
@@ -500,6 +549,18 @@ pub async fn compute(
             .commissioned_on
             .checked_add_months(chrono::Months::new(12 * INCENTIVE_YEARS as u32))
             .is_some_and(|end| end > period.start);
+        let earns_from =
+            gse_effective_from(plant.commissioned_on, plant.gse_notified_on, late_days_on);
+        if earns_from.is_none() {
+            gaps.push(format!(
+                "plant {} on {pod}: not notified to GSE (gse_notified_on): it earns no tariff",
+                plant.id
+            ));
+        }
+        feed(format!(
+            "plant notified {} {:?}",
+            plant.id, plant.gse_notified_on
+        ));
         specs.push(PlantSpec {
             id: plant.id,
             member_id: plant.member_id,
@@ -508,8 +569,9 @@ pub async fn compute(
             power_kw: Decimal::new(plant.power_w, 3),
             grant_share: Decimal::new(plant.capital_grant_ppm as i64, 6),
             voltage: plant.connection_voltage,
-            commissioned_at: local_midnight(plant.commissioned_on),
+            commissioned_at: local_midnight(earns_from.unwrap_or(plant.commissioned_on)),
             incentivised: within_term
+                && earns_from.is_some()
                 && plant_incentive_eligible(plant.power_w, plant.commissioned_on),
         });
     }
@@ -518,15 +580,30 @@ pub async fn compute(
         .filter(|w| plants.iter().any(|p| p.member_id == w.member_id))
         .cloned()
         .collect();
-    // The withdrawal of holders that may be exempt from F matters only where F is not zero.
+    // Withdrawal by holder type matters only where F is not zero. The F-exempt-capable holder
+    // type with the most members is not read again: its hourly withdrawal is the hour's total
+    // less the other members' (in a CER mostly of households, little is read twice).
     let any_grant = specs
         .iter()
         .any(|p| p.incentivised && !p.grant_share.is_zero());
-    let exempt_capable: Vec<(MemberWindow, HolderType)> = if any_grant {
+    let derived_holder = any_grant
+        .then(|| {
+            let count = |h: HolderType| members.iter().filter(|m| m.holder_type == h).count();
+            [
+                HolderType::NaturalPerson,
+                HolderType::PublicBody,
+                HolderType::ReligiousOrThirdSector,
+            ]
+            .into_iter()
+            .filter(|h| count(*h) > 0)
+            .max_by_key(|h| count(*h))
+        })
+        .flatten();
+    let by_holder: Vec<(MemberWindow, HolderType)> = if any_grant {
         members
             .iter()
             .zip(&windows)
-            .filter(|(m, _)| m.holder_type.f_exempt(true))
+            .filter(|(m, _)| Some(m.holder_type) != derived_holder)
             .map(|(m, w)| (w.clone(), m.holder_type))
             .collect()
     } else {
@@ -537,7 +614,22 @@ pub async fn compute(
     // The hourly totals first (the members' shared withdrawal needs each hour's share); then
     // independent queries side by side, the members' readings (the bulk of the work) in as many
     // chunks as there are cores, each on its own pooled connection.
-    let hours = crud::settlement::configuration_hours(db, configuration.id, from, to).await?;
+    let mut hours = crud::settlement::configuration_hours(db, configuration.id, from, to).await?;
+    if !not_counted.is_empty() {
+        let excluded: HashMap<i64, (i64, i64)> =
+            crud::settlement::hourly_totals_of(db, &not_counted, from, to)
+                .await?
+                .into_iter()
+                .map(|(hour, injected, withdrawn)| (hour, (injected, withdrawn)))
+                .collect();
+        for (hour, injected, withdrawn) in &mut hours {
+            if let Some((i, w)) = excluded.get(hour) {
+                *injected -= i;
+                *withdrawn -= w;
+            }
+        }
+        feed(format!("not counted {not_counted:?}"));
+    }
     let shared_hours: Vec<crud::settlement::SharedHour> = hours
         .iter()
         .map(|(hour, injected, withdrawn)| (*hour, (*injected).min(*withdrawn), *withdrawn))
@@ -547,7 +639,7 @@ pub async fn compute(
     let (injection_rows, points, exempt_rows, readings) = tokio::try_join!(
         crud::settlement::hourly_injection(db, &producing_windows, from, to),
         crud::market::zonal_prices(db, configuration.market_zone, from, to),
-        crud::settlement::hourly_withdrawal_by_holder(db, &exempt_capable, from, to),
+        crud::settlement::hourly_withdrawal_by_holder(db, &by_holder, from, to),
         async {
             let parts =
                 futures_util::future::try_join_all(windows.chunks(chunk).map(|part| async {
@@ -604,6 +696,10 @@ pub async fn compute(
         let mut injection_by_pod = injection.remove(&hour).unwrap_or_default();
         injection_by_pod.sort();
         let mut exempt_capable_withdrawn_wh = exempt_by_hour.remove(&hour).unwrap_or_default();
+        if let Some(holder) = derived_holder {
+            let others: i64 = exempt_capable_withdrawn_wh.iter().map(|(_, wh)| wh).sum();
+            exempt_capable_withdrawn_wh.push((holder, withdrawn_wh - others));
+        }
         exempt_capable_withdrawn_wh.sort_by_key(|(holder, _)| holder.as_str());
         feed(format!(
             "hour {hour} {injected_wh} {withdrawn_wh} {injection_by_pod:?} {exempt_capable_withdrawn_wh:?}"
@@ -651,7 +747,6 @@ pub async fn compute(
     };
 
     progress("coverage");
-    let mut gaps = Vec::new();
     if !missing_prices.is_empty() {
         gaps.push(format!(
             "{} hour(s) have no {} zonal price ({}): import them under /api/v1/market/zonal-prices",
@@ -752,6 +847,7 @@ pub async fn compute(
             withdrawn_kwh: Decimal::new(withdrawal.wh, 3),
             injected_kwh: Decimal::new(of(m.id, "I").wh, 3),
             shared_kwh: Decimal::new(shared_wh[index], 3),
+            gse_effective_from: effective_dates[index],
             withdrawal: withdrawal_coverage,
             injection: injection_coverage,
             incentive_cents: incentive,

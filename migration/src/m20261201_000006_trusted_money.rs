@@ -6,6 +6,9 @@
 //! - settlement runs carry the version of their stored report and, when an operator finalised a
 //!   month with gaps on purpose, the reason and who accepted it;
 //! - imports keep the warnings they were accepted with (outliers stored on request);
+//! - memberships and plants record when GSE was notified (`gse_notified_on`, null = not yet):
+//!   from 4 Apr 2025 a change counts for GSE from the later of the day it happened and the
+//!   notification, and only from the notification when that came more than 120 days late;
 //! - two dated rules as parameters: the top of the last tariff band (above it, no tariff), and
 //!   the F exemption of natural persons (DM MASE 16 May 2025 n. 127, in force 26 Jun 2025).
 use sea_orm_migration::prelude::*;
@@ -40,6 +43,14 @@ const RULES: &[Rule] = &[
         "2024-01-01",
         Some("2025-06-26"),
         "DM 414/2023: F applies to natural persons' shared energy",
+    ),
+    (
+        "GSE_LATE_DAYS",
+        120_000_000,
+        "days",
+        "2025-04-04",
+        None,
+        "GSE, changes after admission (from 4 Apr 2025): notified later than this, a change counts from its notification",
     ),
     (
         "F_EXEMPT_PERSONS",
@@ -78,6 +89,8 @@ impl MigrationTrait for Migration {
             "ALTER TABLE members RENAME COLUMN category TO holder_type".to_string(),
             "CREATE INDEX ix_members__holder_type ON members (holder_type)".to_string(),
             format!("ALTER TABLE members ADD COLUMN available_power_w {big} NULL"),
+            "ALTER TABLE members ADD COLUMN gse_notified_on date NULL".to_string(),
+            "ALTER TABLE plants ADD COLUMN gse_notified_on date NULL".to_string(),
             "ALTER TABLE settlement_runs ADD COLUMN report_version integer NOT NULL DEFAULT 1"
                 .to_string(),
             "ALTER TABLE settlement_runs ADD COLUMN incomplete_reason text NULL".to_string(),
@@ -120,11 +133,13 @@ impl MigrationTrait for Migration {
             "ALTER TABLE members RENAME COLUMN holder_type TO category".to_string(),
             "CREATE INDEX ix_members__category ON members (category)".to_string(),
             "ALTER TABLE members DROP COLUMN available_power_w".to_string(),
+            "ALTER TABLE members DROP COLUMN gse_notified_on".to_string(),
+            "ALTER TABLE plants DROP COLUMN gse_notified_on".to_string(),
             "ALTER TABLE settlement_runs DROP COLUMN report_version".to_string(),
             "ALTER TABLE settlement_runs DROP COLUMN incomplete_reason".to_string(),
             "ALTER TABLE settlement_runs DROP COLUMN incomplete_accepted_by".to_string(),
             "ALTER TABLE reading_imports DROP COLUMN warnings".to_string(),
-            "DELETE FROM market_parameters WHERE code IN ('TIP_BAND3_KW', 'F_EXEMPT_PERSONS')"
+            "DELETE FROM market_parameters WHERE code IN ('TIP_BAND3_KW', 'F_EXEMPT_PERSONS', 'GSE_LATE_DAYS')"
                 .to_string(),
         ]);
         batch(manager, &statements).await

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::scope::{self, CommunityScope};
-use crate::models::enums::{HolderType, RunStatus};
+use crate::models::enums::{HolderType, ParameterCode, RunStatus};
 use crate::models::{market_parameter, settlement_line, settlement_policy, settlement_run};
 
 /// A membership clipped to the period, as instants.
@@ -108,6 +108,53 @@ pub async fn parameters_overlapping(
         .order_by_asc(market_parameter::Column::Id)
         .all(db)
         .await
+}
+
+/// Every row of one parameter, whatever its validity (rules looked up on days outside the
+/// period, such as a notification's).
+pub async fn parameters_with_code(
+    db: &impl ConnectionTrait,
+    code: ParameterCode,
+) -> Result<Vec<market_parameter::Model>, DbErr> {
+    market_parameter::Entity::find()
+        .filter(market_parameter::Column::Code.eq(code.as_str()))
+        .order_by_asc(market_parameter::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Hourly `(hour, injected Wh, withdrawn Wh)` of the readings inside `spans` (PODs over
+/// `[from_ts, to_ts)`), in `[from, to)`.
+pub async fn hourly_totals_of(
+    db: &impl ConnectionTrait,
+    spans: &[MemberWindow],
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, i64, i64)>, DbErr> {
+    if spans.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{} SELECT (r.interval_start / 3600) * 3600 AS hour, \
+           CAST(SUM(CASE WHEN r.direction = 'I' THEN r.wh ELSE 0 END) AS BIGINT) AS injected, \
+           CAST(SUM(CASE WHEN r.direction = 'W' THEN r.wh ELSE 0 END) AS BIGINT) AS withdrawn \
+         FROM readings r JOIN m ON r.pod = m.pod AND r.interval_start >= m.from_ts AND r.interval_start < m.to_ts \
+         WHERE r.direction IN ('I', 'W') AND r.interval_start >= {from} AND r.interval_start < {to} \
+         GROUP BY (r.interval_start / 3600) * 3600",
+        windows_cte(spans)
+    );
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("", "hour")?,
+                r.try_get("", "injected")?,
+                r.try_get("", "withdrawn")?,
+            ))
+        })
+        .collect()
 }
 
 /// The configuration's stored hourly totals in `[from, to)`: `(hour, injected Wh, withdrawn Wh)`.

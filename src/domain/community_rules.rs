@@ -105,6 +105,32 @@ pub fn may_have_plants(role: MemberRole) -> bool {
     matches!(role, MemberRole::Producer | MemberRole::Prosumer)
 }
 
+/// The first day a membership or plant counts for GSE's figures, if it counts at all:
+/// `happened` is the day of the change (joining, commissioning), `notified` the day GSE was told
+/// (`None`: not yet — it does not count). `late_days_on(d)` is the lateness limit in force on
+/// day `d` (the dated parameter `GSE_LATE_DAYS`: 120 days from 4 Apr 2025), `None` before the
+/// rule: then a change counts from the day it happened. Under the rule it counts from the later
+/// of the two dates, and only from the notification when that came more than the limit late.
+pub fn gse_effective_from(
+    happened: NaiveDate,
+    notified: Option<NaiveDate>,
+    late_days_on: impl Fn(NaiveDate) -> Option<i64>,
+) -> Option<NaiveDate> {
+    let notified = notified?;
+    let Some(limit) = late_days_on(notified) else {
+        return Some(happened);
+    };
+    // As the rule is worded (GSE_RULES §0, secondary sources), "the later of the two" already
+    // gives the notification date whenever it came after the change; the limit is kept apart
+    // so that a reading where a timely notification counts back to the change is one line.
+    let late = (notified - happened).num_days() > limit;
+    Some(if late {
+        notified
+    } else {
+        happened.max(notified)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +221,41 @@ mod tests {
         assert!(existing_share_within_limit(30, 100));
         assert!(!existing_share_within_limit(31, 100));
         assert!(existing_share_within_limit(0, 0));
+    }
+
+    #[test]
+    fn gse_counts_a_change_from_its_notification_when_late() {
+        let rule = |day: NaiveDate| (day >= d(2025, 4, 4)).then_some(120);
+        let joined = d(2025, 5, 1);
+        assert_eq!(gse_effective_from(joined, None, rule), None);
+        // Notified before it happened, or within 120 days: from the later date.
+        assert_eq!(
+            gse_effective_from(joined, Some(d(2025, 4, 20)), rule),
+            Some(joined)
+        );
+        assert_eq!(
+            gse_effective_from(joined, Some(d(2025, 6, 10)), rule),
+            Some(d(2025, 6, 10))
+        );
+        assert_eq!(
+            gse_effective_from(joined, Some(d(2025, 8, 29)), rule),
+            Some(d(2025, 8, 29))
+        );
+        // 121 days late: only from the notification (the same day here: the later date anyway).
+        assert_eq!(
+            gse_effective_from(joined, Some(d(2025, 8, 30)), rule),
+            Some(d(2025, 8, 30))
+        );
+        // Before the rule (notified before 4 Apr 2025): from the day it happened.
+        let early = d(2024, 2, 1);
+        assert_eq!(
+            gse_effective_from(early, Some(d(2024, 9, 1)), rule),
+            Some(early)
+        );
+        // Under the rule, a change from long ago notified now counts from now.
+        assert_eq!(
+            gse_effective_from(early, Some(d(2025, 6, 10)), rule),
+            Some(d(2025, 6, 10))
+        );
     }
 }

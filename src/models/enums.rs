@@ -212,6 +212,7 @@ string_enum!(
         FeeFlat = "FEE_FLAT",
         FeePerKw = "FEE_PER_KW",
         FExemptNaturalPersons = "F_EXEMPT_PERSONS",
+        GseLateDays = "GSE_LATE_DAYS",
     }
 );
 
@@ -226,6 +227,7 @@ impl ParameterCode {
             | AdvanceShare => "ratio",
             TipBand1Kw | TipBand2Kw | TipBand3Kw | FeeFreeKw | FeeFlatKw => "kW",
             FExemptNaturalPersons => "flag",
+            GseLateDays => "days",
             FeeFlat => "EUR",
             FeePerKw => "EUR/kW",
         }

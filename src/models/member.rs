@@ -20,6 +20,8 @@ pub struct Model {
     pub net_metering: bool,
     /// The point's available power in watts, when recorded (bounds plausible withdrawal).
     pub available_power_w: Option<i64>,
+    /// When GSE was notified of the membership (null: not yet; then GSE does not count it).
+    pub gse_notified_on: Option<Date>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -18,6 +18,8 @@ pub struct Model {
     pub capital_grant_ppm: i32,
     pub connection_voltage: ConnectionVoltage,
     pub censimp_code: Option<String>,
+    /// When GSE was notified of the plant (null: not yet; then it earns no tariff).
+    pub gse_notified_on: Option<Date>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

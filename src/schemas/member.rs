@@ -38,6 +38,10 @@ pub struct MemberCreate {
     #[serde(default, deserialize_with = "exact_decimal_option")]
     #[schema(value_type = Option<String>, example = "4.500")]
     pub available_power_kw: Option<Decimal>,
+    /// When GSE was notified of the membership (its request on GSE's portal). Absent: not yet —
+    /// GSE does not count the point, and settlements say so. From 4 Apr 2025 a membership
+    /// counts for GSE from the later of `joined_at` and this date.
+    pub gse_notified_on: Option<NaiveDate>,
     /// `pending` or `active` (default); withdraw later with PATCH.
     pub status: Option<MemberStatus>,
     pub joined_at: NaiveDate,
@@ -65,6 +69,9 @@ pub struct MemberUpdate {
     #[serde(default, deserialize_with = "nullable_exact_decimal")]
     #[schema(value_type = Option<String>)]
     pub available_power_kw: Option<Option<Decimal>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub gse_notified_on: Option<Option<NaiveDate>>,
     pub status: Option<MemberStatus>,
     pub joined_at: Option<NaiveDate>,
     #[serde(default, deserialize_with = "nullable")]
@@ -84,6 +91,7 @@ pub struct MemberPublic {
     /// kW, three decimals; absent when not recorded.
     #[schema(value_type = Option<String>, example = "4.500")]
     pub available_power_kw: Option<Decimal>,
+    pub gse_notified_on: Option<NaiveDate>,
     pub status: MemberStatus,
     pub joined_at: NaiveDate,
     pub withdrawn_at: Option<NaiveDate>,
@@ -102,6 +110,7 @@ impl From<member::Model> for MemberPublic {
             role: m.role,
             holder_type: m.holder_type,
             available_power_kw: m.available_power_w.map(|w| from_fixed(w, KW_MILLI)),
+            gse_notified_on: m.gse_notified_on,
             status: m.status,
             joined_at: m.joined_at,
             withdrawn_at: m.withdrawn_at,

@@ -30,6 +30,9 @@ pub struct PlantCreate {
     /// Terna GAUDÌ CENSIMP code.
     #[validate(length(min = 1, max = 32))]
     pub censimp_code: Option<String>,
+    /// When GSE was notified of the plant. Absent: not yet — it earns no tariff, and
+    /// settlements say so. From 4 Apr 2025 it earns from the later of commissioning and this date.
+    pub gse_notified_on: Option<NaiveDate>,
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -50,6 +53,9 @@ pub struct PlantUpdate {
     #[schema(value_type = Option<String>)]
     #[validate(length(min = 1, max = 32))]
     pub censimp_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub gse_notified_on: Option<Option<NaiveDate>>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -65,6 +71,7 @@ pub struct PlantPublic {
     pub capital_grant_share: Decimal,
     pub connection_voltage: ConnectionVoltage,
     pub censimp_code: Option<String>,
+    pub gse_notified_on: Option<NaiveDate>,
     /// Commissioned before 16 Dec 2021: counts for sharing, earns no tariff.
     pub existing: bool,
     /// Earns the GSE tariff: not existing and at most 1 MW.
@@ -87,6 +94,7 @@ impl From<plant::Model> for PlantPublic {
             capital_grant_share: from_fixed(i64::from(m.capital_grant_ppm), SHARE_MICRO),
             connection_voltage: m.connection_voltage,
             censimp_code: m.censimp_code,
+            gse_notified_on: m.gse_notified_on,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }

@@ -77,7 +77,8 @@ async fn draft_world(app: &TestApp) -> World {
         (C1, "consumer", "natural_person"),
         (C2, "consumer", "natural_person"),
     ] {
-        let body = json!({ "configuration_id": configuration, "pod": pod, "role": role, "holder_type": holder, "joined_at": "2024-02-01" });
+        let body = json!({ "configuration_id": configuration, "pod": pod, "role": role, "holder_type": holder,
+                           "joined_at": "2024-02-01", "gse_notified_on": "2024-02-01" });
         let member = created(app.post(&app.admin_token, "/api/v1/members/", &body).await).await;
         members.insert(pod, member["id"].as_i64().unwrap());
     }
@@ -90,7 +91,8 @@ async fn draft_world(app: &TestApp) -> World {
                 &app.admin_token,
                 "/api/v1/plants/",
                 &json!({ "member_id": members[pod], "name": "Tetto", "source": "pv", "power_kw": kw,
-                         "commissioned_on": commissioned, "capital_grant_share": grant }),
+                         "commissioned_on": commissioned, "capital_grant_share": grant,
+                         "gse_notified_on": commissioned }),
             )
             .await,
         )
@@ -832,7 +834,8 @@ async fn members_shared_energy_adds_up_exactly_to_the_configuration() {
             &app.admin_token,
             "/api/v1/members/",
             &json!({ "configuration_id": w.configuration, "pod": C3, "role": "consumer",
-                     "holder_type": "natural_person", "joined_at": "2024-02-01" }),
+                     "holder_type": "natural_person", "joined_at": "2024-02-01",
+                     "gse_notified_on": "2024-02-01" }),
         )
         .await,
     )
@@ -1057,4 +1060,123 @@ async fn a_corrupt_stored_report_is_an_error_naming_the_run() {
         unknown.contains("report version 9 is not known"),
         "{unknown}"
     );
+}
+
+/// From 4 Apr 2025 GSE counts a membership from the later of joining and its notification
+/// (GSE_RULES §0): C3, a member since 2024 notified on 15 April 2025, counts only from that day;
+/// C4, never notified, not at all (named as a gap); their readings stay stored, and leave the
+/// configuration's figures. April 2025: P1 injects 100 kWh on the 10th and the 20th at 12:00;
+/// C1 withdraws 30, C3 50 and C4 40 in both hours.
+#[tokio::test]
+async fn gse_counts_a_membership_from_its_notification() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let mut ids = HashMap::new();
+    for (pod, notified) in [
+        ("IT001E00000005", json!("2025-04-15")),
+        ("IT001E00000006", Value::Null),
+    ] {
+        let member = created(
+            app.post(
+                &app.admin_token,
+                "/api/v1/members/",
+                &json!({ "configuration_id": w.configuration, "pod": pod, "role": "consumer",
+                         "holder_type": "natural_person", "joined_at": "2024-02-01",
+                         "gse_notified_on": notified }),
+            )
+            .await,
+        )
+        .await;
+        ids.insert(pod, member["id"].as_i64().unwrap());
+    }
+    let (c3, c4) = ("IT001E00000005", "IT001E00000006");
+    let mut t = chrono::DateTime::parse_from_rfc3339("2025-03-31T22:00:00Z").unwrap();
+    let end = chrono::DateTime::parse_from_rfc3339("2025-04-30T22:00:00Z").unwrap();
+    let special = [
+        chrono::DateTime::parse_from_rfc3339("2025-04-10T10:00:00Z").unwrap(),
+        chrono::DateTime::parse_from_rfc3339("2025-04-20T10:00:00Z").unwrap(),
+    ];
+    let rows = [
+        (P1, "IMMISSIONE", "100"),
+        (P2, "IMMISSIONE", "0"),
+        (C1, "PRELIEVO", "30"),
+        (C2, "PRELIEVO", "0"),
+        (c3, "PRELIEVO", "50"),
+        (c4, "PRELIEVO", "40"),
+    ];
+    let mut csv = String::from("timestamp;pod;direction;kwh;interval_minutes\n");
+    while t < end {
+        for (pod, direction, kwh) in rows {
+            let value = if special.contains(&t) { kwh } else { "0" };
+            csv.push_str(&format!(
+                "{};{pod};{direction};{value};60\n",
+                t.to_rfc3339()
+            ));
+        }
+        t += chrono::Duration::hours(1);
+    }
+    created(
+        app.post_csv(
+            &format!("/api/v1/configurations/{}/readings", w.configuration),
+            csv,
+        )
+        .await,
+    )
+    .await;
+    let run = created(
+        app.post(
+            &app.admin_token,
+            &format!("/api/v1/configurations/{}/settlements", w.configuration),
+            &json!({ "period": "2025-04" }),
+        )
+        .await,
+    )
+    .await;
+    let report = &run["report"];
+    // The 10th: only C1's 30 kWh count; the 20th: C1 and C3, 80 kWh.
+    assert_eq!(dec(&report["totals"]["withdrawn_kwh"]), Decimal::from(110));
+    assert_eq!(dec(&report["totals"]["shared_kwh"]), Decimal::from(110));
+    let c3_row = member_row(report, ids[c3]);
+    assert_eq!(c3_row["gse_effective_from"], "2025-04-15");
+    assert_eq!(dec(&c3_row["withdrawn_kwh"]), Decimal::from(50));
+    assert_eq!(dec(&c3_row["shared_kwh"]), Decimal::from(50));
+    let c4_row = member_row(report, ids[c4]);
+    assert_eq!(c4_row["gse_effective_from"], Value::Null);
+    assert_eq!(dec(&c4_row["shared_kwh"]), Decimal::ZERO);
+    assert!(
+        report["gaps"].as_array().unwrap().iter().any(|g| g
+            == &json!(format!(
+                "{c4}: the membership has not been notified to GSE (gse_notified_on): GSE does not count the point, nor does this run"
+            ))),
+        "{}",
+        report["gaps"]
+    );
+    // Notifying C4 changes the inputs: the preview can no longer be finalised as it is.
+    let patched = app
+        .patch(
+            &app.admin_token,
+            &format!("/api/v1/members/{}", ids[c4]),
+            &json!({ "gse_notified_on": "2025-04-01" }),
+        )
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+    let again = created(
+        app.post(
+            &app.admin_token,
+            &format!("/api/v1/configurations/{}/settlements", w.configuration),
+            &json!({ "period": "2025-04" }),
+        )
+        .await,
+    )
+    .await;
+    // Notified before the rule came into force: counted from joining, the whole month.
+    assert_eq!(
+        member_row(&again["report"], ids[c4])["gse_effective_from"],
+        "2024-02-01"
+    );
+    assert_eq!(
+        dec(&again["report"]["totals"]["withdrawn_kwh"]),
+        Decimal::from(190)
+    );
+    assert_ne!(again["fingerprint"], run["fingerprint"]);
 }

@@ -84,6 +84,7 @@ pub async fn create_member(
             .available_power_kw
             .map(|kw| power_w("available_power_kw", kw))
             .transpose()?,
+        gse_notified_on: body.gse_notified_on,
         status,
         joined_at: body.joined_at,
         withdrawn_at: body.withdrawn_at,
@@ -151,6 +152,7 @@ pub async fn update_member(
             Some(None) => None,
             Some(Some(kw)) => Some(power_w("available_power_kw", kw)?),
         },
+        gse_notified_on: body.gse_notified_on.unwrap_or(existing.gse_notified_on),
         status: body.status.unwrap_or(existing.status),
         joined_at: body.joined_at.unwrap_or(existing.joined_at),
         withdrawn_at: body.withdrawn_at.unwrap_or(existing.withdrawn_at),
@@ -223,6 +225,7 @@ struct Draft {
     role: MemberRole,
     holder_type: HolderType,
     available_power_w: Option<i64>,
+    gse_notified_on: Option<NaiveDate>,
     status: MemberStatus,
     joined_at: NaiveDate,
     withdrawn_at: Option<NaiveDate>,
@@ -337,6 +340,7 @@ async fn save(
     model.role = Set(draft.role);
     model.holder_type = Set(draft.holder_type);
     model.available_power_w = Set(draft.available_power_w);
+    model.gse_notified_on = Set(draft.gse_notified_on);
     model.status = Set(draft.status);
     model.joined_at = Set(draft.joined_at);
     model.withdrawn_at = Set(draft.withdrawn_at);

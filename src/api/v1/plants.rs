@@ -83,6 +83,7 @@ pub async fn create_plant(
         capital_grant_ppm: grant_ppm(body.capital_grant_share.unwrap_or_default())?,
         connection_voltage: body.connection_voltage.unwrap_or(ConnectionVoltage::Lv),
         censimp_code: clean(body.censimp_code.as_deref()),
+        gse_notified_on: body.gse_notified_on,
     };
     let created = save(&state, &current, &member, draft, None).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
@@ -158,6 +159,7 @@ pub async fn update_plant(
             Some(code) => clean(code.as_deref()),
             None => existing.censimp_code.clone(),
         },
+        gse_notified_on: body.gse_notified_on.unwrap_or(existing.gse_notified_on),
     };
     Ok(Json(
         save(&state, &current, &member, draft, Some(existing))
@@ -219,6 +221,7 @@ struct Draft {
     capital_grant_ppm: i32,
     connection_voltage: ConnectionVoltage,
     censimp_code: Option<String>,
+    gse_notified_on: Option<NaiveDate>,
 }
 
 /// A power in kW (up to three decimals, > 0) as watts; an error names `field`.
@@ -327,6 +330,7 @@ async fn save(
     model.capital_grant_ppm = Set(draft.capital_grant_ppm);
     model.connection_voltage = Set(draft.connection_voltage);
     model.censimp_code = Set(draft.censimp_code);
+    model.gse_notified_on = Set(draft.gse_notified_on);
     let saved = if existing_id.is_some() {
         crud::update(&txn, model).await?
     } else {
