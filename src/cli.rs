@@ -660,7 +660,7 @@ async fn settle(
         let run = crate::settlement::preview(&db, &configuration, period, Some(user.id), &progress)
             .await
             .map_err(|e| CliError::Refused(e.to_string()))?;
-        let public = crate::schemas::settlement::SettlementPublic::from_model(run.clone())
+        let public = crate::schemas::settlement::SettlementPublic::from_model(run.clone(), run.id)
             .map_err(|e| CliError::Refused(e.to_string()))?;
         let (totals, money) = (&public.report.totals, &public.report.money);
         let line = format!(

@@ -4,6 +4,7 @@ pub mod community_users;
 pub mod configurations;
 pub mod energy;
 pub mod idempotency;
+pub mod imports;
 pub mod market;
 pub mod members;
 pub mod organizations;

@@ -4,7 +4,9 @@
 use sea_orm::ColumnTrait;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
 
-use crate::models::{community_user, configuration, member, plant, settlement_run, transaction};
+use crate::models::{
+    community_user, configuration, member, plant, reading_import, settlement_run, transaction,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CommunityScope {
@@ -105,6 +107,21 @@ pub fn settlement_runs(scope: CommunityScope) -> Condition {
         other => Condition::all().add(
             settlement_run::Column::ConfigurationId.in_subquery(visible_configuration_ids(other)),
         ),
+    }
+}
+
+/// Imports of meter readings follow their configuration; price imports (no configuration)
+/// are market data, visible to every role that reads configurations.
+pub fn reading_imports(scope: CommunityScope) -> Condition {
+    match scope {
+        CommunityScope::All => Condition::all(),
+        CommunityScope::Nobody => nothing(),
+        other => Condition::any()
+            .add(reading_import::Column::ConfigurationId.is_null())
+            .add(
+                reading_import::Column::ConfigurationId
+                    .in_subquery(visible_configuration_ids(other)),
+            ),
     }
 }
 

@@ -405,6 +405,43 @@ pub async fn runs_of(
         .await
 }
 
+/// The newest run's id of the configuration's period (to tell stale previews).
+pub async fn latest_run_id(
+    db: &impl ConnectionTrait,
+    configuration_id: i32,
+    period_start: NaiveDate,
+) -> Result<Option<i32>, DbErr> {
+    Ok(settlement_run::Entity::find()
+        .filter(settlement_run::Column::ConfigurationId.eq(configuration_id))
+        .filter(settlement_run::Column::PeriodStart.eq(period_start))
+        .order_by_desc(settlement_run::Column::Id)
+        .one(db)
+        .await?
+        .map(|r| r.id))
+}
+
+/// Deletes a preview and its lines; false when the run is no longer a preview (finalised and
+/// superseded runs are kept: the ledger refers to them).
+pub async fn delete_preview(db: &impl ConnectionTrait, run_id: i32) -> Result<bool, DbErr> {
+    let preview = settlement_run::Entity::find_by_id(run_id)
+        .filter(settlement_run::Column::Status.eq(RunStatus::Preview))
+        .one(db)
+        .await?;
+    if preview.is_none() {
+        return Ok(false);
+    }
+    settlement_line::Entity::delete_many()
+        .filter(settlement_line::Column::RunId.eq(run_id))
+        .exec(db)
+        .await?;
+    let deleted = settlement_run::Entity::delete_many()
+        .filter(settlement_run::Column::Id.eq(run_id))
+        .filter(settlement_run::Column::Status.eq(RunStatus::Preview))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected == 1)
+}
+
 /// The run currently finalised for the configuration's period, if any.
 pub async fn finalized_run(
     db: &impl ConnectionTrait,

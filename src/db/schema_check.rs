@@ -343,6 +343,7 @@ fn entity_differences(expected: &Snapshot) -> Vec<String> {
         entity_columns::<models::settlement_policy::Entity>(),
         entity_columns::<models::settlement_run::Entity>(),
         entity_columns::<models::settlement_line::Entity>(),
+        entity_columns::<models::reading_import::Entity>(),
     ];
     let mut out = Vec::new();
     for (table, columns) in entities {

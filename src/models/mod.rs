@@ -29,6 +29,7 @@ pub mod market_parameter;
 pub mod member;
 pub mod organization;
 pub mod plant;
+pub mod reading_import;
 pub mod refresh_token;
 pub mod settlement_line;
 pub mod settlement_policy;

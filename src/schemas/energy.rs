@@ -100,3 +100,81 @@ pub struct EnergySeries {
     #[schema(value_type = String)]
     pub total_shared_kwh: Decimal,
 }
+
+/// `GET /configurations/{id}/imports` filter.
+#[derive(Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportListParams {
+    /// `readings` (the configuration's meter data) or `prices` (zonal price files); both when
+    /// absent.
+    pub kind: Option<ImportKind>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportKind {
+    Readings,
+    Prices,
+}
+
+impl ImportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportKind::Readings => "readings",
+            ImportKind::Prices => "prices",
+        }
+    }
+}
+
+/// One imported file and what it did.
+#[derive(Serialize, ToSchema)]
+pub struct ImportPublic {
+    pub id: i32,
+    /// Absent for price files (market data, not a configuration's).
+    pub configuration_id: Option<i32>,
+    /// `readings` or `prices`.
+    pub kind: String,
+    /// The uploaded file's name (`upload` when the request named none).
+    pub file_name: String,
+    pub format: String,
+    pub uploaded_by: Option<i32>,
+    /// Data lines read.
+    pub rows: i64,
+    /// Values in the file (POD × direction × interval, or zone × interval).
+    pub intervals: i64,
+    pub pods: i32,
+    pub new_values: i64,
+    pub revised_values: i64,
+    pub unchanged: i64,
+    /// What the import was accepted with (outliers stored on request…).
+    pub warnings: Vec<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl ImportPublic {
+    /// The stored warnings are a JSON list; one that cannot be read is an error, not "none".
+    pub fn from_model(m: crate::models::reading_import::Model) -> Result<Self, String> {
+        let warnings = match &m.warnings {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str(text)
+                .map_err(|e| format!("the warnings of import {} cannot be read: {e}", m.id))?,
+        };
+        Ok(ImportPublic {
+            id: m.id,
+            configuration_id: m.configuration_id,
+            kind: m.kind,
+            file_name: m.source,
+            format: m.format,
+            uploaded_by: m.uploaded_by,
+            rows: m.rows,
+            intervals: m.intervals,
+            pods: m.pods,
+            new_values: m.new_values,
+            revised_values: m.revised_values,
+            unchanged: m.unchanged,
+            warnings,
+            created_at: m.created_at,
+        })
+    }
+}

@@ -4,6 +4,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::domain::sharing::Policy;
+use crate::models::enums::RunStatus;
 use crate::models::{settlement_policy, settlement_run};
 use crate::settlement::{Finalization, MoneyTotals, Report, SettleError, decode_report};
 
@@ -81,6 +82,14 @@ pub struct FinalizeRequest {
     pub reason: Option<String>,
 }
 
+#[derive(Deserialize, IntoParams, Validate)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SettlementListParams {
+    /// Only runs in this state.
+    pub status: Option<RunStatus>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct SettlementSummary {
     pub id: i32,
@@ -89,6 +98,9 @@ pub struct SettlementSummary {
     /// `preview`, `finalized` or `superseded`.
     pub status: String,
     pub finalizable: bool,
+    /// A preview older than the latest run of the same month: look at (or finalise) the
+    /// latest one instead.
+    pub stale: bool,
     pub fingerprint: String,
     pub policy_version: Option<i32>,
     pub corrects_run_id: Option<i32>,
@@ -111,7 +123,11 @@ pub struct SettlementPublic {
 
 impl SettlementPublic {
     /// The run with its report; a report that cannot be read is an error naming the run.
-    pub fn from_model(m: settlement_run::Model) -> Result<Self, SettleError> {
+    /// `latest_of_period` is the newest run's id for the same configuration and month.
+    pub fn from_model(
+        m: settlement_run::Model,
+        latest_of_period: i32,
+    ) -> Result<Self, SettleError> {
         let report: Report = decode_report(&m)?;
         Ok(SettlementPublic {
             summary: SettlementSummary {
@@ -120,6 +136,7 @@ impl SettlementPublic {
                 period: m.period_start.format("%Y-%m").to_string(),
                 status: m.status.as_str().to_string(),
                 finalizable: m.finalizable,
+                stale: m.status == RunStatus::Preview && m.id < latest_of_period,
                 fingerprint: m.fingerprint,
                 policy_version: report.policy_version,
                 corrects_run_id: m.corrects_run_id,

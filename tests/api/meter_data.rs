@@ -1120,6 +1120,36 @@ async fn implausible_readings_are_refused_line_by_line() {
         warnings.contains("line 2: POD IT001E00000077: withdrawal of 3.301 kWh"),
         "{warnings}"
     );
+    // The import log keeps them; the rejected files left nothing there.
+    let log: Value = app
+        .get(
+            &app.admin_token,
+            &format!(
+                "/api/v1/configurations/{}/imports?kind=readings",
+                c.configuration
+            ),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let log = log.as_array().unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["id"], summary["import_id"]);
+    assert_eq!(log[0]["kind"], "readings");
+    assert_eq!(log[0]["new_values"], 1);
+    assert_eq!(log[0]["warnings"], summary["warnings"]);
+    let one: Value = app
+        .get(
+            &app.admin_token,
+            &format!("/api/v1/imports/{}", summary["import_id"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["warnings"], summary["warnings"]);
+    assert!(one["uploaded_by"].is_i64());
     let refused = upload(
         hourly_csv(&[(HOUSE, "IMMISSIONE", "1")]),
         "allow_outliers=true",
@@ -1187,6 +1217,20 @@ async fn implausible_prices_are_refused_and_imports_have_ids() {
         .map(|r| r.try_get("", "import_id").unwrap())
         .collect();
     assert_eq!(ids, vec![import_id]);
+    let one: Value = app
+        .get(&app.admin_token, &format!("/api/v1/imports/{import_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            one["kind"].as_str(),
+            one["configuration_id"].is_null(),
+            one["new_values"].as_i64()
+        ),
+        (Some("prices"), true, Some(2))
+    );
 }
 
 /// An import and a membership change on the same configuration, started together: the import

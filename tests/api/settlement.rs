@@ -1180,3 +1180,97 @@ async fn gse_counts_a_membership_from_its_notification() {
     );
     assert_ne!(again["fingerprint"], run["fingerprint"]);
 }
+
+/// Previews pile up while data are corrected: the older ones of a month are marked stale, runs
+/// can be listed by status, and previews (never finalised runs) deleted.
+#[tokio::test]
+async fn previews_are_listed_by_status_marked_stale_and_deleted() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    complete_small_march(&app, &w).await;
+    let first = preview(&app, w.configuration).await;
+    let second = preview(&app, w.configuration).await;
+    assert_eq!(second["stale"], false);
+    let listed = |query: &'static str| {
+        let app = &app;
+        let path = format!(
+            "/api/v1/configurations/{}/settlements{query}",
+            w.configuration
+        );
+        async move {
+            let runs: Value = app.get(&app.admin_token, &path).await.json().await.unwrap();
+            runs.as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r["id"].as_i64().unwrap(),
+                        r["status"].clone(),
+                        r["stale"].clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let (one, two) = (
+        first["id"].as_i64().unwrap(),
+        second["id"].as_i64().unwrap(),
+    );
+    assert_eq!(
+        listed("").await,
+        vec![
+            (two, json!("preview"), json!(false)),
+            (one, json!("preview"), json!(true))
+        ]
+    );
+    let old: Value = app
+        .get(&app.admin_token, &format!("/api/v1/settlements/{one}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(old["stale"], true);
+    assert_eq!(finalize(&app, &second, None).await.status(), StatusCode::OK);
+    assert_eq!(
+        listed("?status=finalized").await,
+        vec![(two, json!("finalized"), json!(false))]
+    );
+    assert_eq!(
+        listed("?status=preview").await,
+        vec![(one, json!("preview"), json!(true))]
+    );
+    assert_validation_error(
+        app.get(
+            &app.admin_token,
+            &format!(
+                "/api/v1/configurations/{}/settlements?status=draft",
+                w.configuration
+            ),
+        )
+        .await,
+        &["query", "status"],
+    )
+    .await;
+
+    let refused = assert_detail(
+        app.delete(&app.admin_token, &format!("/api/v1/settlements/{two}"))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(refused.contains("only previews are deleted"), "{refused}");
+    let deleted = app
+        .delete(&app.admin_token, &format!("/api/v1/settlements/{one}"))
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get(&app.admin_token, &format!("/api/v1/settlements/{one}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        listed("").await,
+        vec![(two, json!("finalized"), json!(false))]
+    );
+}

@@ -28,7 +28,10 @@ use crate::imports::{
 };
 use crate::models::configuration;
 use crate::models::enums::Role;
-use crate::schemas::energy::{EnergyPoint, EnergySeries, ImportParams, PeriodParams, SeriesParams};
+use crate::schemas::energy::{
+    EnergyPoint, EnergySeries, ImportKind, ImportListParams, ImportParams, ImportPublic,
+    PeriodParams, SeriesParams,
+};
 
 /// Imports a meter-data file (long format or e-distribuzione "Curve di carico"), streamed:
 /// send it as `text/csv` or as the first file of a `multipart/form-data` body. All or nothing:
@@ -413,4 +416,72 @@ pub async fn member_energy_svg(
     let (pod, windows) = member_windows(&state, &current, id).await?;
     let series = series(&state, Source::Windows(&windows), &params).await?;
     Ok(svg_response(&format!("POD {pod}"), &series))
+}
+
+fn public_imports(
+    rows: Vec<crate::models::reading_import::Model>,
+) -> Result<Vec<ImportPublic>, ApiError> {
+    rows.into_iter()
+        .map(|row| ImportPublic::from_model(row).map_err(ApiError::Conflict))
+        .collect()
+}
+
+/// The configuration's import log, newest first: each meter-data file (and, unless
+/// `kind=readings`, each zonal-price file) with who uploaded it, when, its name, what it
+/// changed and the warnings it was accepted with.
+#[utoipa::path(
+    get,
+    path = "/api/v1/configurations/{id}/imports",
+    tag = "energy",
+    params(("id" = i32, Path, description = "Configuration id"), ImportListParams),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 200, description = "Imports", body = [ImportPublic]),
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 403, description = "Only referents, vendors and admins read the import log", body = ErrorDetail),
+        (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Invalid id or query", body = ValidationErrorBody),
+    )
+)]
+pub async fn list_imports(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidQuery(params): ValidQuery<ImportListParams>,
+) -> Result<Json<Vec<ImportPublic>>, ApiError> {
+    let configuration = visible_configuration(&state, &current, id).await?;
+    current.require(Permission::SettlementsRead)?;
+    let rows = crud::imports::list(
+        &state.db,
+        configuration.id,
+        params.kind.map(ImportKind::as_str),
+    )
+    .await?;
+    Ok(Json(public_imports(rows)?))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/imports/{id}",
+    tag = "energy",
+    params(("id" = i32, Path, description = "Import id")),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 200, description = "The import", body = ImportPublic),
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 403, description = "Only referents, vendors and admins read the import log", body = ErrorDetail),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Invalid id", body = ValidationErrorBody),
+    )
+)]
+pub async fn read_import(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+) -> Result<Json<ImportPublic>, ApiError> {
+    current.require(Permission::SettlementsRead)?;
+    let row = crud::imports::find_in_scope(&state.db, current.community_scope(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Import"))?;
+    Ok(Json(public_imports(vec![row])?.remove(0)))
 }

@@ -134,7 +134,12 @@ pub fn router() -> Router<AppState> {
             "/configurations/{id}/settlements",
             get(settlements::list_settlements).post(settlements::create_settlement),
         ))
-        .route("/settlements/{id}", get(settlements::read_settlement))
+        .route("/configurations/{id}/imports", get(energy::list_imports))
+        .route("/imports/{id}", get(energy::read_import))
+        .route(
+            "/settlements/{id}",
+            get(settlements::read_settlement).delete(settlements::delete_settlement),
+        )
         .route(
             "/settlements/{id}/finalize",
             post(settlements::finalize_settlement),

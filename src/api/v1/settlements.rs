@@ -16,7 +16,7 @@ use crate::crud;
 use crate::models::configuration;
 use crate::schemas::settlement::{
     FinalizeRequest, FinalizeResponse, PolicyCreate, PolicyParams, PolicyPublic, SettlementCreate,
-    SettlementPublic, SettlementSummary, StatementParams,
+    SettlementListParams, SettlementPublic, SettlementSummary, StatementParams,
 };
 use crate::settlement::{self, Period, Statement};
 
@@ -204,18 +204,20 @@ pub async fn create_settlement(
         &|_| {},
     )
     .await?;
+    let latest = run.id;
     Ok((
         StatusCode::CREATED,
-        Json(SettlementPublic::from_model(run)?),
+        Json(SettlementPublic::from_model(run, latest)?),
     ))
 }
 
-/// The configuration's runs, newest period first.
+/// The configuration's runs, newest period first (`?status=preview|finalized|superseded`);
+/// previews older than the latest run of their month are marked `stale`.
 #[utoipa::path(
     get,
     path = "/api/v1/configurations/{id}/settlements",
     tag = "settlement",
-    params(("id" = i32, Path, description = "Configuration id")),
+    params(("id" = i32, Path, description = "Configuration id"), SettlementListParams),
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 401, description = "Could not validate credentials", body = ErrorDetail),
@@ -229,14 +231,72 @@ pub async fn list_settlements(
     State(state): State<AppState>,
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
+    ValidQuery(params): ValidQuery<SettlementListParams>,
 ) -> Result<Json<Vec<SettlementSummary>>, ApiError> {
     let configuration = settleable_configuration(&state, &current, id).await?;
     let runs = crud::settlement::runs_of(&state.db, configuration.id).await?;
+    let mut latest: std::collections::HashMap<chrono::NaiveDate, i32> = Default::default();
+    for run in &runs {
+        let id = latest.entry(run.period_start).or_insert(run.id);
+        *id = (*id).max(run.id);
+    }
     let summaries = runs
         .into_iter()
-        .map(|r| SettlementPublic::from_model(r).map(|p| p.summary))
+        .filter(|r| params.status.is_none_or(|status| r.status == status))
+        .map(|r| {
+            let newest = latest[&r.period_start];
+            SettlementPublic::from_model(r, newest).map(|p| p.summary)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(summaries))
+}
+
+/// The run with its report, stale or not.
+async fn public_run(
+    state: &AppState,
+    run: crate::models::settlement_run::Model,
+) -> Result<SettlementPublic, ApiError> {
+    let latest = crud::settlement::latest_run_id(&state.db, run.configuration_id, run.period_start)
+        .await?
+        .unwrap_or(run.id);
+    Ok(SettlementPublic::from_model(run, latest)?)
+}
+
+/// Deletes a preview (and its lines). Finalised and superseded runs are kept: the ledger and
+/// the statements refer to them.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/settlements/{id}",
+    tag = "settlement",
+    params(("id" = i32, Path, description = "Settlement run id")),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 403, description = "Only referents, vendors and admins delete previews", body = ErrorDetail),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 409, description = "The run is finalised or superseded", body = ErrorDetail),
+        (status = 422, description = "Invalid id", body = ValidationErrorBody),
+    )
+)]
+pub async fn delete_settlement(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+) -> Result<StatusCode, ApiError> {
+    let run = visible_run(&state, &current, id).await?;
+    current.require(Permission::SettlementsWrite)?;
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    crud::write_lock(&txn, &format!("settlement:{}", run.configuration_id)).await?;
+    if !crud::settlement::delete_preview(&txn, run.id).await? {
+        return Err(ApiError::Conflict(format!(
+            "Settlement run {} is {}: only previews are deleted (the ledger refers to finalised runs)",
+            run.id,
+            run.status.as_str()
+        )));
+    }
+    txn.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn visible_run(
@@ -270,7 +330,7 @@ pub async fn read_settlement(
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Json<SettlementPublic>, ApiError> {
     let run = visible_run(&state, &current, id).await?;
-    Ok(Json(SettlementPublic::from_model(run)?))
+    Ok(Json(public_run(&state, run).await?))
 }
 
 /// Writes the run into the ledger in one database transaction: per member `shared_energy`
@@ -337,7 +397,7 @@ pub async fn finalize_settlement(
     let run = visible_run(&state, &current, id).await?;
     Ok(Json(FinalizeResponse {
         finalization,
-        settlement: SettlementPublic::from_model(run)?.summary,
+        settlement: public_run(&state, run).await?.summary,
     }))
 }
 
@@ -386,7 +446,7 @@ pub async fn settlement_members_csv(
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Response, ApiError> {
     let run = visible_run(&state, &current, id).await?;
-    let public = SettlementPublic::from_model(run)?;
+    let public = public_run(&state, run).await?;
     let mut lines = vec![
         "member_id;pod;holder_type;withdrawn_kwh;injected_kwh;shared_kwh;withdrawal_missing_hours;injection_missing_hours;incentive_eur;excess_premium_eur;valorisation_eur;total_eur".to_string(),
     ];
