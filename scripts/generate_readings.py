@@ -16,12 +16,16 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=2025)
     parser.add_argument("--producers", type=int, help="injecting PODs (default: half)")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--interval", type=int, choices=[15, 60], default=60,
+                        help="minutes per reading: 15 gives four times the rows, each a quarter of the hour")
     args = parser.parse_args()
 
     start = dt.datetime(args.year, 1, 1, tzinfo=dt.timezone.utc) - dt.timedelta(hours=1)  # local midnight (CET)
     end = dt.datetime(args.year + 1, 1, 1, tzinfo=dt.timezone.utc) - dt.timedelta(hours=1)
     hours = int((end - start).total_seconds() // 3600)
-    stamps = [(start + dt.timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M:%SZ") for h in range(hours)]
+    per_hour = 60 // args.interval
+    stamps = [(h, (start + dt.timedelta(minutes=args.interval * q)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+              for h in range(hours) for q in range(h * per_hour, (h + 1) * per_hour)]
     with open(args.out, "w", buffering=1 << 20) as out:
         out.write("timestamp;pod;direction;kwh;interval_minutes\n")
         for p in range(args.pods):
@@ -30,16 +34,16 @@ def main() -> None:
             direction = "injection" if injects else "withdrawal"
             scale = 1 + (p % 7) / 10
             lines = []
-            for h, stamp in enumerate(stamps):
+            for h, stamp in stamps:
                 hour_of_day = (h + 1) % 24
                 if injects:
                     sun = max(0.0, math.sin(math.pi * (hour_of_day - 6) / 12))
-                    kwh = round(6.0 * scale * sun, 3)
+                    kwh = round(6.0 * scale * sun / per_hour, 3)
                 else:
-                    kwh = round(0.3 * scale + 0.5 * (1 + math.cos(math.pi * (hour_of_day - 20) / 12)) / 2, 3)
-                lines.append(f"{stamp};{pod};{direction};{kwh:.3f};60\n")
+                    kwh = round((0.3 * scale + 0.5 * (1 + math.cos(math.pi * (hour_of_day - 20) / 12)) / 2) / per_hour, 3)
+                lines.append(f"{stamp};{pod};{direction};{kwh:.3f};{args.interval}\n")
             out.write("".join(lines))
-    print(f"{args.out}: {args.pods} PODs x {hours} hours = {args.pods * hours} readings")
+    print(f"{args.out}: {args.pods} PODs x {len(stamps)} intervals = {args.pods * len(stamps)} readings")
 
 
 if __name__ == "__main__":

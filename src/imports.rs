@@ -51,7 +51,7 @@ pub struct ImportSummary {
 /// The configuration's memberships as instants, each from local midnight of `joined_at` to
 /// local midnight of `withdrawn_at` (Italian time).
 pub async fn membership_windows(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     configuration_id: i32,
 ) -> Result<Vec<MembershipWindow>, DbErr> {
     let members = member::Entity::find()

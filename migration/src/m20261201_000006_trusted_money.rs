@@ -5,7 +5,8 @@
 //!   plausibility bound on withdrawal);
 //! - settlement runs carry the version of their stored report and, when an operator finalised a
 //!   month with gaps on purpose, the reason and who accepted it;
-//! - imports keep the warnings they were accepted with (outliers stored on request);
+//! - imports keep the warnings they were accepted with (outliers stored on request), and the
+//!   import that reverted them (a `revert` record of its own);
 //! - memberships and plants record when GSE was notified (`gse_notified_on`, null = not yet):
 //!   from 4 Apr 2025 a change counts for GSE from the later of the day it happened and the
 //!   notification, and only from the notification when that came more than 120 days late;
@@ -97,6 +98,7 @@ impl MigrationTrait for Migration {
             "ALTER TABLE settlement_runs ADD COLUMN incomplete_accepted_by integer NULL"
                 .to_string(),
             "ALTER TABLE reading_imports ADD COLUMN warnings text NULL".to_string(),
+            "ALTER TABLE reading_imports ADD COLUMN reverted_by_import_id integer NULL".to_string(),
         ];
         for (from, to) in RENAMED {
             statements.push(format!(
@@ -139,6 +141,7 @@ impl MigrationTrait for Migration {
             "ALTER TABLE settlement_runs DROP COLUMN incomplete_reason".to_string(),
             "ALTER TABLE settlement_runs DROP COLUMN incomplete_accepted_by".to_string(),
             "ALTER TABLE reading_imports DROP COLUMN warnings".to_string(),
+            "ALTER TABLE reading_imports DROP COLUMN reverted_by_import_id".to_string(),
             "DELETE FROM market_parameters WHERE code IN ('TIP_BAND3_KW', 'F_EXEMPT_PERSONS', 'GSE_LATE_DAYS')"
                 .to_string(),
         ]);

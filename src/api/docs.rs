@@ -67,6 +67,7 @@ use super::{ops, v1};
         v1::market::list_prices,
         v1::energy::list_imports,
         v1::energy::read_import,
+        v1::energy::revert_import,
         v1::settlements::read_policy,
         v1::settlements::policy_versions,
         v1::settlements::write_policy,

@@ -1,7 +1,8 @@
 use sea_orm::entity::prelude::*;
 
 /// One imported file: meter readings of a configuration (`kind` `readings`) or zonal prices
-/// (`prices`, no configuration), with what it changed and what it was accepted with.
+/// (`prices`, no configuration), with what it changed and what it was accepted with; or the
+/// revert of a readings import (`revert`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "reading_imports")]
 pub struct Model {
@@ -22,6 +23,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// JSON list of the warnings the import was accepted with.
     pub warnings: Option<String>,
+    /// The `revert` record that undid this import, if one did.
+    pub reverted_by_import_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -106,8 +106,8 @@ pub struct EnergySeries {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportListParams {
-    /// `readings` (the configuration's meter data) or `prices` (zonal price files); both when
-    /// absent.
+    /// `readings` (the configuration's meter-data files and their reverts) or `prices` (zonal
+    /// price files); both when absent.
     pub kind: Option<ImportKind>,
 }
 
@@ -133,7 +133,7 @@ pub struct ImportPublic {
     pub id: i32,
     /// Absent for price files (market data, not a configuration's).
     pub configuration_id: Option<i32>,
-    /// `readings` or `prices`.
+    /// `readings`, `prices` or `revert` (the undoing of a readings import).
     pub kind: String,
     /// The uploaded file's name (`upload` when the request named none).
     pub file_name: String,
@@ -149,6 +149,8 @@ pub struct ImportPublic {
     pub unchanged: i64,
     /// What the import was accepted with (outliers stored on request…).
     pub warnings: Vec<String>,
+    /// The `revert` import that undid this one.
+    pub reverted_by_import_id: Option<i32>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -174,6 +176,7 @@ impl ImportPublic {
             revised_values: m.revised_values,
             unchanged: m.unchanged,
             warnings,
+            reverted_by_import_id: m.reverted_by_import_id,
             created_at: m.created_at,
         })
     }

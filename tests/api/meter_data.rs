@@ -1315,3 +1315,147 @@ async fn an_import_and_a_membership_change_do_not_interleave() {
         assert_eq!(outside, 0, "nothing was stored");
     }
 }
+
+/// A: POD 1 withdraws 1 kWh at 00:00 and 01:00 on 1 March 2024 (new values). B: 2 kWh at 00:00
+/// (a revision of A's) and 3 kWh at 02:00 (new). A cannot be reverted while B's change stands;
+/// reverting B puts 00:00 back to A's 1 kWh and removes 02:00, with the hourly totals, keeping
+/// every value in the history; then A can be reverted too, and the POD has nothing left.
+#[tokio::test]
+async fn an_import_is_reverted_to_the_values_before_it() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    let pod = "IT001E00112233";
+    let import = |rows: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        async move {
+            let mut csv = String::from("timestamp;pod;direction;kwh;interval_minutes\n");
+            for (at, kwh) in rows {
+                csv.push_str(&format!("{at};{pod};PRELIEVO;{kwh};60\n"));
+            }
+            let response = app
+                .post_csv(
+                    &format!("/api/v1/configurations/{}/readings", c.configuration),
+                    csv,
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::CREATED);
+            response.json::<Value>().await.unwrap()["import_id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let a = import(vec![
+        ("2024-03-01T00:00:00+01:00", "1"),
+        ("2024-03-01T01:00:00+01:00", "1"),
+    ])
+    .await;
+    let b = import(vec![
+        ("2024-03-01T00:00:00+01:00", "2"),
+        ("2024-03-01T02:00:00+01:00", "3"),
+    ])
+    .await;
+    let state = |sql: &'static str| {
+        let db = &app.db;
+        async move {
+            db.query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                sql,
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get::<i64>("", "t").unwrap(),
+                    r.try_get::<i64>("", "wh").unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+        }
+    };
+    let readings = || {
+        state(
+            "SELECT CAST(interval_start AS BIGINT) AS t, CAST(wh AS BIGINT) AS wh FROM readings ORDER BY interval_start",
+        )
+    };
+    let hours = || {
+        state(
+            "SELECT CAST(hour_start AS BIGINT) AS t, CAST(withdrawn_wh AS BIGINT) AS wh FROM configuration_hours WHERE withdrawn_wh <> 0 ORDER BY hour_start",
+        )
+    };
+    let h0 = chrono::DateTime::parse_from_rfc3339("2024-03-01T00:00:00+01:00")
+        .unwrap()
+        .timestamp();
+    assert_eq!(
+        readings().await,
+        vec![(h0, 2000), (h0 + 3600, 1000), (h0 + 7200, 3000)]
+    );
+
+    let revert = |id: i64| {
+        let app = &app;
+        async move {
+            app.post(
+                &app.admin_token,
+                &format!("/api/v1/imports/{id}/revert"),
+                &json!({}),
+            )
+            .await
+        }
+    };
+    let blocked = assert_detail(revert(a).await, StatusCode::CONFLICT).await;
+    assert!(
+        blocked.contains(&format!("changed since by import(s) {b}")),
+        "{blocked}"
+    );
+
+    let undone = revert(b).await;
+    assert_eq!(undone.status(), StatusCode::OK);
+    let undone: Value = undone.json().await.unwrap();
+    assert_eq!(
+        (undone["restored"].as_i64(), undone["removed"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(readings().await, vec![(h0, 1000), (h0 + 3600, 1000)]);
+    assert_eq!(hours().await, vec![(h0, 1000), (h0 + 3600, 1000)]);
+    let history = state(
+        "SELECT CAST(interval_start AS BIGINT) AS t, CAST(wh AS BIGINT) AS wh FROM reading_revisions ORDER BY interval_start, revision",
+    );
+    assert_eq!(
+        history.await,
+        vec![(h0, 1000), (h0, 2000), (h0 + 7200, 3000)],
+        "nothing is lost"
+    );
+    let b_now: Value = app
+        .get(&app.admin_token, &format!("/api/v1/imports/{b}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(b_now["reverted_by_import_id"], undone["revert_import_id"]);
+    let again = assert_detail(revert(b).await, StatusCode::CONFLICT).await;
+    assert!(again.contains("already reverted"), "{again}");
+
+    assert_eq!(revert(a).await.status(), StatusCode::OK);
+    assert_eq!(readings().await, vec![]);
+    assert_eq!(hours().await, vec![]);
+    let log: Value = app
+        .get(
+            &app.admin_token,
+            &format!(
+                "/api/v1/configurations/{}/imports?kind=readings",
+                c.configuration
+            ),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["revert", "revert", "readings", "readings"]);
+}

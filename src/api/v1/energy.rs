@@ -485,3 +485,60 @@ pub async fn read_import(
         .ok_or_else(|| ApiError::not_found("Import"))?;
     Ok(Json(public_imports(vec![row])?.remove(0)))
 }
+
+/// Undoes a meter-data import in one transaction: every value it changed goes back to the
+/// revision before it, every value it added is removed, the configuration's hourly totals
+/// follow; the history keeps everything (the import's values become revisions superseded by a
+/// new `revert` record). Previews computed on the import's values no longer match their
+/// inputs and must be recomputed. Refused (409) for price imports, for an import already
+/// reverted, and for one whose values a later import changed (revert that one first).
+#[utoipa::path(
+    post,
+    path = "/api/v1/imports/{id}/revert",
+    tag = "energy",
+    params(("id" = i32, Path, description = "Import id")),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 200, description = "Reverted", body = crate::crud::imports::RevertSummary),
+        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
+        (status = 403, description = "The role may not change meter data", body = ErrorDetail),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 409, description = "A price import, already reverted, or changed later", body = ErrorDetail),
+        (status = 422, description = "Invalid id", body = ValidationErrorBody),
+    )
+)]
+pub async fn revert_import(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+) -> Result<Json<crate::crud::imports::RevertSummary>, ApiError> {
+    use crate::crud::imports::RevertError;
+    current.require(Permission::SettlementsRead)?;
+    let import = crud::imports::find_in_scope(&state.db, current.community_scope(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Import"))?;
+    current.require(Permission::MembersWrite)?;
+    let Some(configuration_id) = import.configuration_id else {
+        return Err(ApiError::Conflict(RevertError::NotReadings(id).to_string()));
+    };
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    // The lock imports and membership changes take: nothing moves the values or the windows
+    // while they are put back.
+    crud::write_lock(&txn, &format!("configuration:{configuration_id}")).await?;
+    let import = crud::imports::find_in_scope(&txn, crud::scope::CommunityScope::All, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Import"))?;
+    let windows = membership_windows(&txn, configuration_id).await?;
+    let summary = match crud::imports::revert(&txn, &import, &windows, current.id()).await {
+        Ok(summary) => summary,
+        Err(RevertError::Database(error)) => return Err(error.into()),
+        Err(refused) => return Err(ApiError::Conflict(refused.to_string())),
+    };
+    txn.commit().await?;
+    tracing::info!(
+        import_id = id,
+        revert_import_id = summary.revert_import_id,
+        "import reverted"
+    );
+    Ok(Json(summary))
+}

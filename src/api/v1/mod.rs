@@ -136,6 +136,7 @@ pub fn router() -> Router<AppState> {
         ))
         .route("/configurations/{id}/imports", get(energy::list_imports))
         .route("/imports/{id}", get(energy::read_import))
+        .route("/imports/{id}/revert", post(energy::revert_import))
         .route(
             "/settlements/{id}",
             get(settlements::read_settlement).delete(settlements::delete_settlement),
