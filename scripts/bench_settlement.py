@@ -55,7 +55,7 @@ def main():
         org = json.loads(body)["id"]
         status, body = request("POST", "/api/v1/configurations/", token, {
             "name": "Bench CER", "type": "CER", "primary_substation": "AC001E00123", "market_zone": "NORD",
-            "region": "piemonte", "organization_id": org})
+            "region": "piemonte", "organization_id": org, "municipality_population": 20000})
         assert status == 201, body
         configuration = json.loads(body)["id"]
         for p in range(args.pods):

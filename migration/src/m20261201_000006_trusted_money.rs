@@ -10,8 +10,11 @@
 //! - memberships and plants record when GSE was notified (`gse_notified_on`, null = not yet):
 //!   from 4 Apr 2025 a change counts for GSE from the later of the day it happened and the
 //!   notification, and only from the notification when that came more than 120 days late;
-//! - two dated rules as parameters: the top of the last tariff band (above it, no tariff), and
-//!   the F exemption of natural persons (DM MASE 16 May 2025 n. 127, in force 26 Jun 2025).
+//! - configurations record their municipality's population (the PNRR grant's threshold);
+//! - dated rules as parameters: the top of the last tariff band (above it, no tariff), the F
+//!   exemption of natural persons and the PNRR thresholds of DM MASE 16 May 2025 n. 127 (in
+//!   force 26 Jun 2025: municipalities under 50,000, commissioning by 31 Dec 2027), and GSE's
+//!   lateness limit for notifications (from 4 Apr 2025).
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
@@ -44,6 +47,30 @@ const RULES: &[Rule] = &[
         "2024-01-01",
         Some("2025-06-26"),
         "DM 414/2023: F applies to natural persons' shared energy",
+    ),
+    (
+        "PNRR_MAX_POP",
+        5_000_000_000,
+        "inhabitants",
+        "2024-01-01",
+        Some("2025-06-26"),
+        "DM 414/2023: the PNRR grant is for plants in municipalities under 5,000 inhabitants",
+    ),
+    (
+        "PNRR_MAX_POP",
+        50_000_000_000,
+        "inhabitants",
+        "2025-06-26",
+        None,
+        "DM MASE 16 May 2025 n. 127: municipalities under 50,000 inhabitants",
+    ),
+    (
+        "PNRR_LAST_DAY",
+        20_271_231_000_000,
+        "yyyymmdd",
+        "2025-06-26",
+        None,
+        "DM MASE 16 May 2025 n. 127: plants with the PNRR grant commissioned by 31 Dec 2027",
     ),
     (
         "GSE_LATE_DAYS",
@@ -92,6 +119,8 @@ impl MigrationTrait for Migration {
             format!("ALTER TABLE members ADD COLUMN available_power_w {big} NULL"),
             "ALTER TABLE members ADD COLUMN gse_notified_on date NULL".to_string(),
             "ALTER TABLE plants ADD COLUMN gse_notified_on date NULL".to_string(),
+            "ALTER TABLE configurations ADD COLUMN municipality_population integer NULL"
+                .to_string(),
             "ALTER TABLE settlement_runs ADD COLUMN report_version integer NOT NULL DEFAULT 1"
                 .to_string(),
             "ALTER TABLE settlement_runs ADD COLUMN incomplete_reason text NULL".to_string(),
@@ -137,12 +166,13 @@ impl MigrationTrait for Migration {
             "ALTER TABLE members DROP COLUMN available_power_w".to_string(),
             "ALTER TABLE members DROP COLUMN gse_notified_on".to_string(),
             "ALTER TABLE plants DROP COLUMN gse_notified_on".to_string(),
+            "ALTER TABLE configurations DROP COLUMN municipality_population".to_string(),
             "ALTER TABLE settlement_runs DROP COLUMN report_version".to_string(),
             "ALTER TABLE settlement_runs DROP COLUMN incomplete_reason".to_string(),
             "ALTER TABLE settlement_runs DROP COLUMN incomplete_accepted_by".to_string(),
             "ALTER TABLE reading_imports DROP COLUMN warnings".to_string(),
             "ALTER TABLE reading_imports DROP COLUMN reverted_by_import_id".to_string(),
-            "DELETE FROM market_parameters WHERE code IN ('TIP_BAND3_KW', 'F_EXEMPT_PERSONS', 'GSE_LATE_DAYS')"
+            "DELETE FROM market_parameters WHERE code IN ('TIP_BAND3_KW', 'F_EXEMPT_PERSONS', 'GSE_LATE_DAYS', 'PNRR_MAX_POP', 'PNRR_LAST_DAY')"
                 .to_string(),
         ]);
         batch(manager, &statements).await

@@ -123,6 +123,20 @@ pub async fn parameters_with_code(
         .await
 }
 
+/// The value (millionths) of a parameter valid on `day`, if one is.
+pub async fn parameter_on(
+    db: &impl ConnectionTrait,
+    code: ParameterCode,
+    day: NaiveDate,
+) -> Result<Option<i64>, DbErr> {
+    Ok(parameters_with_code(db, code)
+        .await?
+        .into_iter()
+        .filter(|r| r.valid_from <= day && r.valid_to.is_none_or(|to| to > day))
+        .max_by_key(|r| r.valid_from)
+        .map(|r| r.value_micro))
+}
+
 /// Hourly `(hour, injected Wh, withdrawn Wh)` of the readings inside `spans` (PODs over
 /// `[from_ts, to_ts)`), in `[from, to)`.
 pub async fn hourly_totals_of(

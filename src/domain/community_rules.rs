@@ -105,6 +105,68 @@ pub fn may_have_plants(role: MemberRole) -> bool {
     matches!(role, MemberRole::Producer | MemberRole::Prosumer)
 }
 
+/// The PNRR grant's rules in force (DM 414/2023 as amended by DM 127/2025).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PnrrRules {
+    /// The municipality must have fewer inhabitants than this.
+    pub max_population: i64,
+    /// The plant must be commissioned on or before this day.
+    pub last_day: NaiveDate,
+}
+
+/// Why a plant cannot have a PNRR capital grant: `(field, message)`.
+pub fn check_pnrr_grant(
+    configuration_type: ConfigurationType,
+    municipality_population: Option<i32>,
+    commissioned_on: NaiveDate,
+    rules: PnrrRules,
+) -> Result<(), (&'static str, String)> {
+    if configuration_type == ConfigurationType::Aid {
+        return Err((
+            "capital_grant_share",
+            "Only CER and AUC plants can receive the PNRR capital grant, not an AID's".into(),
+        ));
+    }
+    match municipality_population {
+        None => {
+            return Err((
+                "capital_grant_share",
+                "A PNRR capital grant needs the configuration's municipality_population (the grant is for municipalities under the threshold): record it first".into(),
+            ));
+        }
+        Some(population) if i64::from(population) >= rules.max_population => {
+            return Err((
+                "capital_grant_share",
+                format!(
+                    "The PNRR capital grant is for plants in municipalities under {} inhabitants; the configuration's municipality has {population}",
+                    rules.max_population
+                ),
+            ));
+        }
+        Some(_) => {}
+    }
+    if commissioned_on > rules.last_day {
+        return Err((
+            "commissioned_on",
+            format!(
+                "A plant with the PNRR capital grant must be commissioned by {}",
+                rules.last_day.format("%d/%m/%Y")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A date kept in a parameter as `yyyymmdd`.
+pub fn date_from_yyyymmdd(value: i64) -> Option<NaiveDate> {
+    let (year, rest) = (value / 10_000, value % 10_000);
+    NaiveDate::from_ymd_opt(
+        i32::try_from(year).ok()?,
+        (rest / 100) as u32,
+        (rest % 100) as u32,
+    )
+}
+
 /// The first day a membership or plant counts for GSE's figures, if it counts at all:
 /// `happened` is the day of the change (joining, commissioning), `notified` the day GSE was told
 /// (`None`: not yet — it does not count). `late_days_on(d)` is the lateness limit in force on
@@ -257,5 +319,47 @@ mod tests {
             gse_effective_from(early, Some(d(2025, 6, 10)), rule),
             Some(d(2025, 6, 10))
         );
+    }
+
+    #[test]
+    fn pnrr_grants_follow_the_rules_in_force() {
+        let rules = PnrrRules {
+            max_population: 50_000,
+            last_day: d(2027, 12, 31),
+        };
+        let ok = d(2027, 12, 31);
+        assert_eq!(
+            check_pnrr_grant(ConfigurationType::Cer, Some(49_999), ok, rules),
+            Ok(())
+        );
+        assert_eq!(
+            check_pnrr_grant(ConfigurationType::Auc, Some(1), ok, rules),
+            Ok(())
+        );
+        for (kind, population, day, field) in [
+            (
+                ConfigurationType::Cer,
+                Some(50_000),
+                ok,
+                "capital_grant_share",
+            ),
+            (ConfigurationType::Cer, None, ok, "capital_grant_share"),
+            (ConfigurationType::Aid, Some(100), ok, "capital_grant_share"),
+            (
+                ConfigurationType::Cer,
+                Some(100),
+                d(2028, 1, 1),
+                "commissioned_on",
+            ),
+        ] {
+            assert_eq!(
+                check_pnrr_grant(kind, population, day, rules)
+                    .unwrap_err()
+                    .0,
+                field
+            );
+        }
+        assert_eq!(date_from_yyyymmdd(20_271_231), Some(d(2027, 12, 31)));
+        assert_eq!(date_from_yyyymmdd(20_271_331), None);
     }
 }

@@ -20,6 +20,8 @@ pub struct Model {
     pub description: Option<String>,
     pub constituted_on: Option<Date>,
     pub activation_date: Option<Date>,
+    /// Inhabitants of the plants' municipality, when recorded (the PNRR grant's threshold).
+    pub municipality_population: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

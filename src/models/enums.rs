@@ -213,6 +213,8 @@ string_enum!(
         FeePerKw = "FEE_PER_KW",
         FExemptNaturalPersons = "F_EXEMPT_PERSONS",
         GseLateDays = "GSE_LATE_DAYS",
+        PnrrMaxPop = "PNRR_MAX_POP",
+        PnrrLastDay = "PNRR_LAST_DAY",
     }
 );
 
@@ -228,6 +230,8 @@ impl ParameterCode {
             TipBand1Kw | TipBand2Kw | TipBand3Kw | FeeFreeKw | FeeFlatKw => "kW",
             FExemptNaturalPersons => "flag",
             GseLateDays => "days",
+            PnrrMaxPop => "inhabitants",
+            PnrrLastDay => "yyyymmdd",
             FeeFlat => "EUR",
             FeePerKw => "EUR/kW",
         }

@@ -37,6 +37,10 @@ pub struct ConfigurationCreate {
     pub description: Option<String>,
     /// When the legal entity (the CER) was constituted.
     pub constituted_on: Option<NaiveDate>,
+    /// Inhabitants of the municipality where the plants are: a plant with a PNRR capital grant
+    /// needs it under the threshold in force (50,000 since DM 127/2025).
+    #[validate(range(min = 1, max = 10_000_000))]
+    pub municipality_population: Option<i32>,
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -66,6 +70,10 @@ pub struct ConfigurationUpdate {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub activation_date: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 10_000_000)]
+    #[validate(range(min = 1, max = 10_000_000))]
+    pub municipality_population: Option<Option<i32>>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -83,6 +91,7 @@ pub struct ConfigurationPublic {
     pub description: Option<String>,
     pub constituted_on: Option<NaiveDate>,
     pub activation_date: Option<NaiveDate>,
+    pub municipality_population: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -102,6 +111,7 @@ impl From<configuration::Model> for ConfigurationPublic {
             description: m.description,
             constituted_on: m.constituted_on,
             activation_date: m.activation_date,
+            municipality_population: m.municipality_population,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }

@@ -19,6 +19,7 @@ fn configuration_body(name: &str, kind: &str, organization: i64) -> Value {
         "region": "piemonte",
         "organization_id": organization,
         "constituted_on": "2024-01-10",
+        "municipality_population": 12_000,
     })
 }
 
@@ -706,6 +707,79 @@ async fn the_capital_grant_is_stored_exactly() {
     assert_eq!(plant["capital_grant_share"], "0.200000");
     assert_eq!(plant["connection_voltage"], "MV");
     assert_eq!(plant["incentive_eligible"], true);
+}
+
+/// The PNRR grant (DM 127/2025, as dated parameters): municipalities under 50,000
+/// inhabitants, commissioning by 31 Dec 2027; refused with the field named otherwise.
+#[tokio::test]
+async fn a_pnrr_grant_needs_a_small_municipality_and_commissioning_by_2027() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Org").await;
+    let mut large = configuration_body("CER Torino", "CER", org);
+    large["municipality_population"] = json!(50_000);
+    let large = id_of(
+        app.post(&app.admin_token, "/api/v1/configurations/", &large)
+            .await,
+    )
+    .await;
+    let mut unknown = configuration_body("CER ?", "CER", org);
+    unknown["municipality_population"] = Value::Null;
+    let unknown = id_of(
+        app.post(&app.admin_token, "/api/v1/configurations/", &unknown)
+            .await,
+    )
+    .await;
+    let small = create_configuration(&app, "CER Ala", "CER", org).await;
+    for (configuration, pod, commissioned, field, words) in [
+        (
+            large,
+            "IT001E00000071",
+            "2024-05-01",
+            "capital_grant_share",
+            "under 50000 inhabitants",
+        ),
+        (
+            unknown,
+            "IT001E00000072",
+            "2024-05-01",
+            "capital_grant_share",
+            "municipality_population",
+        ),
+        (
+            small,
+            "IT001E00000073",
+            "2028-01-01",
+            "commissioned_on",
+            "by 31/12/2027",
+        ),
+    ] {
+        let producer = create_member(&app, configuration, pod, "producer").await;
+        let mut body = plant_body(producer, "100", commissioned);
+        body["capital_grant_share"] = json!("0.30");
+        let error = assert_validation_error(
+            app.post(&app.admin_token, "/api/v1/plants/", &body).await,
+            &["body", field],
+        )
+        .await;
+        assert!(error.to_string().contains(words), "{error}");
+        // Without the grant the same plant is welcome.
+        body["capital_grant_share"] = json!("0");
+        assert_eq!(
+            app.post(&app.admin_token, "/api/v1/plants/", &body)
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
+    }
+    let producer = create_member(&app, small, "IT001E00000074", "producer").await;
+    let mut body = plant_body(producer, "100", "2027-12-31");
+    body["capital_grant_share"] = json!("0.30");
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/plants/", &body)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
 }
 
 /// Two organizations; in A a vendor, a referent of configuration A1, a second configuration A2,

@@ -63,7 +63,8 @@ async fn draft_world(app: &TestApp) -> World {
             &app.admin_token,
             "/api/v1/configurations/",
             &json!({ "name": "CER Padova", "type": "CER", "primary_substation": "AC001E00999", "market_zone": "NORD",
-                     "region": "veneto", "organization_id": org, "constituted_on": "2024-01-10" }),
+                     "region": "veneto", "organization_id": org, "constituted_on": "2024-01-10",
+                     "municipality_population": 20000 }),
         )
         .await,
     )

@@ -109,6 +109,7 @@ pub async fn create_configuration(
         description: Set(clean(body.description.as_deref())),
         constituted_on: Set(body.constituted_on),
         activation_date: Set(None),
+        municipality_population: Set(body.municipality_population),
         ..Default::default()
     };
     let created = crud::insert(&state.db, model).await?;
@@ -221,6 +222,9 @@ pub async fn update_configuration(
     }
     if let Some(activation_date) = body.activation_date {
         model.activation_date = Set(activation_date);
+    }
+    if let Some(population) = body.municipality_population {
+        model.municipality_population = Set(population);
     }
     model.organization_id = Set(organization_id);
     model.referent_id = Set(referent_id);

@@ -15,10 +15,11 @@ use crate::app::AppState;
 use crate::core::permissions::Permission;
 use crate::crud;
 use crate::domain::community_rules::{
-    existing_share_within_limit, is_existing_plant, may_have_plants,
+    PnrrRules, check_pnrr_grant, date_from_yyyymmdd, existing_share_within_limit,
+    is_existing_plant, may_have_plants,
 };
 use crate::domain::quantities::{KW_MILLI, SHARE_MICRO};
-use crate::models::enums::{ConfigurationType, ConnectionVoltage};
+use crate::models::enums::{ConfigurationType, ConnectionVoltage, ParameterCode};
 use crate::models::{member, plant};
 use crate::schemas::common::clean;
 use crate::schemas::plant::{PlantCreate, PlantListParams, PlantPublic, PlantUpdate};
@@ -276,6 +277,34 @@ fn check_existing_share(before: (i64, i64), after: (i64, i64)) -> Result<(), Api
     Ok(())
 }
 
+/// The PNRR grant's rules in force today, from the dated parameters; a missing one is named.
+async fn pnrr_rules(state: &AppState) -> Result<PnrrRules, ApiError> {
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Rome)
+        .date_naive();
+    let value = |code: ParameterCode| async move {
+        crud::settlement::parameter_on(&state.db, code, today)
+            .await?
+            .ok_or_else(|| {
+                ApiError::Conflict(format!(
+                    "no {} is valid on {today}: add one under /api/v1/market/parameters",
+                    code.as_str()
+                ))
+            })
+    };
+    let max_population = value(ParameterCode::PnrrMaxPop).await? / 1_000_000;
+    let last_day = value(ParameterCode::PnrrLastDay).await? / 1_000_000;
+    let last_day = date_from_yyyymmdd(last_day).ok_or_else(|| {
+        ApiError::Conflict(format!(
+            "PNRR_LAST_DAY valid on {today} is not a date as yyyymmdd ({last_day})"
+        ))
+    })?;
+    Ok(PnrrRules {
+        max_population,
+        last_day,
+    })
+}
+
 async fn save(
     state: &AppState,
     current: &CurrentUser,
@@ -302,6 +331,16 @@ async fn save(
             "A CER's new plants cannot be commissioned before the CER was constituted",
             "plant_rule",
         ));
+    }
+    if draft.capital_grant_ppm > 0 {
+        let rules = pnrr_rules(state).await?;
+        check_pnrr_grant(
+            configuration.kind,
+            configuration.municipality_population,
+            draft.commissioned_on,
+            rules,
+        )
+        .map_err(|(field, message)| invalid_field(field, message, "pnrr_rule"))?;
     }
     let txn = state.db.begin().await?;
     crud::write_lock(&txn, &format!("configuration:{}", configuration.id)).await?;
