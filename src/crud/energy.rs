@@ -24,11 +24,11 @@ pub async fn configuration_hourly_totals(
         .await?;
     rows.iter()
         .map(|row| {
-            Ok(HourTotals {
-                hour_start: row.try_get("", "hour_start")?,
-                injected_wh: row.try_get("", "injected_wh")?,
-                withdrawn_wh: row.try_get("", "withdrawn_wh")?,
-            })
+            Ok(HourTotals::configuration(
+                row.try_get("", "hour_start")?,
+                row.try_get("", "injected_wh")?,
+                row.try_get("", "withdrawn_wh")?,
+            ))
         })
         .collect()
 }
@@ -53,6 +53,8 @@ fn windows_cte(windows: &[MembershipWindow]) -> String {
 
 /// Hourly injected and withdrawn totals of the PODs in `windows`, each counted only while its
 /// membership covers the instant, for `[from, to)`; ascending, hours without data absent.
+/// Their `shared_mwh` is left at 0: what is shared is the configuration's to attribute
+/// (`domain::energy_series::attributed_to_member`).
 pub async fn hourly_totals(
     db: &DatabaseConnection,
     windows: &[MembershipWindow],
@@ -81,6 +83,7 @@ pub async fn hourly_totals(
             hour_start: hour,
             injected_wh: 0,
             withdrawn_wh: 0,
+            shared_mwh: 0,
         });
         if direction == "I" {
             entry.injected_wh += wh;

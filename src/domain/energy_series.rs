@@ -10,12 +10,46 @@ pub struct HourTotals {
     pub hour_start: i64,
     pub injected_wh: i64,
     pub withdrawn_wh: i64,
+    /// Shared energy in the hour, milli-Wh: a configuration's EAC `min(injected, withdrawn)`,
+    /// or a member's part of it (see `attributed_to_member`).
+    pub shared_mwh: i64,
 }
 
 impl HourTotals {
-    pub fn shared_wh(&self) -> i64 {
-        self.injected_wh.min(self.withdrawn_wh)
+    /// A configuration's hour: its shared energy is `min(injected, withdrawn)`.
+    pub fn configuration(hour_start: i64, injected_wh: i64, withdrawn_wh: i64) -> Self {
+        HourTotals {
+            hour_start,
+            injected_wh,
+            withdrawn_wh,
+            shared_mwh: injected_wh.min(withdrawn_wh) * 1000,
+        }
     }
+}
+
+/// "Shared energy attributed to you", hour by hour, as the settlement defines it: a member's
+/// withdrawal × the configuration's `EAC_h / With_h` (milli-Wh, truncated, as the settlement's
+/// weights are). `configuration` holds the configuration's hours (any order).
+pub fn attributed_to_member(
+    member: &[HourTotals],
+    configuration: &[HourTotals],
+) -> Vec<HourTotals> {
+    let by_hour: std::collections::HashMap<i64, &HourTotals> =
+        configuration.iter().map(|h| (h.hour_start, h)).collect();
+    member
+        .iter()
+        .map(|own| {
+            let shared_mwh = match by_hour.get(&own.hour_start) {
+                Some(total) if total.withdrawn_wh > 0 => {
+                    let eac = i128::from(total.injected_wh.min(total.withdrawn_wh));
+                    (i128::from(own.withdrawn_wh) * 1000 * eac / i128::from(total.withdrawn_wh))
+                        as i64
+                }
+                _ => 0,
+            };
+            HourTotals { shared_mwh, ..*own }
+        })
+        .collect()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
@@ -34,8 +68,10 @@ pub struct Bucket {
     pub label: String,
     pub injected_wh: i64,
     pub withdrawn_wh: i64,
+    /// Shared energy to the Wh (the hours' milli-Wh summed, then rounded half up).
     pub shared_wh: i64,
     pub hours: u32,
+    shared_mwh: i64,
 }
 
 fn local(hour_start: i64) -> DateTime<chrono_tz::Tz> {
@@ -65,7 +101,7 @@ pub fn bucketize(
             Some(last) if last.label == label => {
                 last.injected_wh += hour.injected_wh;
                 last.withdrawn_wh += hour.withdrawn_wh;
-                last.shared_wh += hour.shared_wh();
+                last.shared_mwh += hour.shared_mwh;
                 last.hours += 1;
             }
             _ => out.push(Bucket {
@@ -73,10 +109,14 @@ pub fn bucketize(
                 label,
                 injected_wh: hour.injected_wh,
                 withdrawn_wh: hour.withdrawn_wh,
-                shared_wh: hour.shared_wh(),
+                shared_wh: 0,
                 hours: 1,
+                shared_mwh: hour.shared_mwh,
             }),
         }
+    }
+    for bucket in &mut out {
+        bucket.shared_wh = (bucket.shared_mwh + 500).div_euclid(1000);
     }
     out
 }
@@ -126,16 +166,8 @@ mod tests {
         // Hour 1: 10 in, 4 out → 4 shared. Hour 2: 1 in, 9 out → 1 shared. Day: 11 / 13 / 5,
         // where min(11, 13) = 11 would be wrong.
         let hours = [
-            HourTotals {
-                hour_start: start,
-                injected_wh: 10,
-                withdrawn_wh: 4,
-            },
-            HourTotals {
-                hour_start: start + 3600,
-                injected_wh: 1,
-                withdrawn_wh: 9,
-            },
+            HourTotals::configuration(start, 10, 4),
+            HourTotals::configuration(start + 3600, 1, 9),
         ];
         let day = bucketize(hours, Granularity::Day);
         assert_eq!(day.len(), 1);
@@ -150,11 +182,7 @@ mod tests {
     fn a_25_hour_day_is_one_bucket_with_distinct_hour_labels() {
         let start = local_midnight(d(2025, 10, 26));
         let hours: Vec<HourTotals> = (0..25)
-            .map(|h| HourTotals {
-                hour_start: start + h * 3600,
-                injected_wh: 1,
-                withdrawn_wh: 2,
-            })
+            .map(|h| HourTotals::configuration(start + h * 3600, 1, 2))
             .collect();
         let day = bucketize(hours.clone(), Granularity::Day);
         assert_eq!(day.len(), 1);
@@ -169,13 +197,29 @@ mod tests {
         assert_eq!(by_hour[2].label, "2025-10-26T02:00+02:00");
         assert_eq!(by_hour[3].label, "2025-10-26T02:00+01:00");
         let month = bucketize(
-            vec![HourTotals {
-                hour_start: start,
-                injected_wh: 5,
-                withdrawn_wh: 5,
-            }],
+            vec![HourTotals::configuration(start, 5, 5)],
             Granularity::Month,
         );
         assert_eq!(month[0].label, "2025-10");
+    }
+
+    /// The hour: 160 kWh injected, three members withdrawing 100 kWh each: each is
+    /// attributed 53.333 kWh (the settlement then apportions the last Wh).
+    #[test]
+    fn a_members_series_shows_the_shared_energy_attributed_to_it() {
+        let start = local_midnight(d(2025, 3, 10));
+        let configuration = [HourTotals::configuration(start, 160_000, 300_000)];
+        let member = [HourTotals {
+            hour_start: start,
+            injected_wh: 0,
+            withdrawn_wh: 100_000,
+            shared_mwh: 0,
+        }];
+        let attributed = attributed_to_member(&member, &configuration);
+        assert_eq!(attributed[0].shared_mwh, 53_333_333);
+        let day = bucketize(attributed, Granularity::Day);
+        assert_eq!(day[0].shared_wh, 53_333);
+        // No configuration data for the hour: nothing attributed.
+        assert_eq!(attributed_to_member(&member, &[])[0].shared_mwh, 0);
     }
 }

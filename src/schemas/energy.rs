@@ -66,7 +66,8 @@ pub struct EnergyPoint {
     pub injected_kwh: Decimal,
     #[schema(value_type = String, example = "10.000")]
     pub withdrawn_kwh: Decimal,
-    /// Σ over the hours of min(injected, withdrawn).
+    /// For a configuration: its shared energy, Σ over the hours of min(injected, withdrawn).
+    /// For a member: the shared energy attributed to it, Σ_h withdrawal_h × EAC_h / With_h.
     #[schema(value_type = String, example = "9.500")]
     pub shared_kwh: Decimal,
 }

@@ -872,6 +872,24 @@ async fn members_shared_energy_adds_up_exactly_to_the_configuration() {
             "{shares:?}"
         );
     }
+    // The member's own energy series uses the same quantity: 53.333 kWh attributed (the
+    // report apportions the month's last Wh).
+    for (id, share) in [w.members[C1], w.members[C2], c3].iter().zip(&shares) {
+        let series: Value = app
+            .get(
+                &app.admin_token,
+                &format!(
+                    "/api/v1/members/{id}/energy?from=2025-03-01&to=2025-03-31&granularity=month"
+                ),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let attributed = dec(&series["total_shared_kwh"]);
+        assert_eq!(attributed, Decimal::from_str("53.333").unwrap(), "{series}");
+        assert!((*share - attributed).abs() <= Decimal::from_str("0.001").unwrap());
+    }
     assert_eq!(finalize(&app, &run, None).await.status(), StatusCode::OK);
     let (_, sums) = ledger(&app, w.configuration).await;
     let ledger_wh: i64 = sums

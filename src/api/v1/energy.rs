@@ -20,7 +20,7 @@ use crate::crud;
 use crate::crud::energy::Coverage;
 use crate::crud::readings::MembershipWindow;
 use crate::domain::charts::{EnergyBucket, energy_chart_svg};
-use crate::domain::energy_series::{Granularity, bucketize, local_days};
+use crate::domain::energy_series::{Granularity, attributed_to_member, bucketize, local_days};
 use crate::domain::meter_files::ParseOptions;
 use crate::domain::quantities::{KWH_MILLI, from_fixed};
 use crate::imports::{
@@ -235,7 +235,8 @@ async fn configuration_data_scope(
 /// membership windows of one POD (its readings).
 enum Source<'a> {
     Configuration(i32),
-    Windows(&'a [MembershipWindow]),
+    /// A member's POD: its windows in its configuration.
+    Member(i32, &'a [MembershipWindow]),
 }
 
 async fn series(
@@ -249,8 +250,12 @@ async fn series(
         Source::Configuration(id) => {
             crud::energy::configuration_hourly_totals(&state.db, id, from, to).await?
         }
-        Source::Windows(windows) => {
-            crud::energy::hourly_totals(&state.db, windows, from, to).await?
+        Source::Member(configuration_id, windows) => {
+            let own = crud::energy::hourly_totals(&state.db, windows, from, to).await?;
+            let all =
+                crud::energy::configuration_hourly_totals(&state.db, configuration_id, from, to)
+                    .await?;
+            attributed_to_member(&own, &all)
         }
     };
     let buckets = bucketize(hours, granularity);
@@ -357,18 +362,20 @@ async fn member_windows(
     state: &AppState,
     current: &CurrentUser,
     id: i32,
-) -> Result<(String, Vec<MembershipWindow>), ApiError> {
+) -> Result<(String, i32, Vec<MembershipWindow>), ApiError> {
     let member = visible_member(state, current, id).await?;
     let windows = membership_windows(&state.db, member.configuration_id)
         .await?
         .into_iter()
         .filter(|w| w.pod == member.pod)
         .collect();
-    Ok((member.pod, windows))
+    Ok((member.pod, member.configuration_id, windows))
 }
 
-/// One member's POD: its injected and withdrawn energy; `shared` is its own hourly
-/// min(injected, withdrawn) (self-consumption at the POD), not its share of the community's.
+/// One member's POD: "your injection", "your withdrawal", and "shared energy attributed to
+/// you" — your part of the configuration's shared energy, `Σ_h withdrawal_h × EAC_h / With_h`,
+/// the quantity of the settlement report and the statement (which apportion it to the Wh: a
+/// month there may differ from the sum of this series by a Wh).
 #[utoipa::path(
     get,
     path = "/api/v1/members/{id}/energy",
@@ -388,9 +395,9 @@ pub async fn member_energy(
     ValidPath(id): ValidPath<i32>,
     ValidQuery(params): ValidQuery<SeriesParams>,
 ) -> Result<Json<EnergySeries>, ApiError> {
-    let (_, windows) = member_windows(&state, &current, id).await?;
+    let (_, configuration_id, windows) = member_windows(&state, &current, id).await?;
     Ok(Json(
-        series(&state, Source::Windows(&windows), &params).await?,
+        series(&state, Source::Member(configuration_id, &windows), &params).await?,
     ))
 }
 
@@ -413,8 +420,8 @@ pub async fn member_energy_svg(
     ValidPath(id): ValidPath<i32>,
     ValidQuery(params): ValidQuery<SeriesParams>,
 ) -> Result<Response, ApiError> {
-    let (pod, windows) = member_windows(&state, &current, id).await?;
-    let series = series(&state, Source::Windows(&windows), &params).await?;
+    let (pod, configuration_id, windows) = member_windows(&state, &current, id).await?;
+    let series = series(&state, Source::Member(configuration_id, &windows), &params).await?;
     Ok(svg_response(&format!("POD {pod}"), &series))
 }
 
