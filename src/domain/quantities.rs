@@ -49,6 +49,36 @@ pub const KW_MILLI: u32 = 3;
 /// Shares (0.40) with 6 decimals.
 pub const SHARE_MICRO: u32 = 6;
 
+/// Responses carry money and energy as strings of a fixed scale, whatever the arithmetic
+/// behind them produced (`162.289828`, never `162.28982771160840663507592818`): kWh and kW with
+/// three decimals, amounts paid with two, and € amounts before rounding to cents (premiums,
+/// excess) with six — exact to the micro-euro; the `…_cents` fields are what is paid.
+pub mod fixed_scale {
+    use rust_decimal::{Decimal, RoundingStrategy};
+    use serde::Serializer;
+
+    fn write<S: Serializer>(value: &Decimal, scale: u32, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut fixed = value.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero);
+        fixed.rescale(scale);
+        serializer.serialize_str(&fixed.to_string())
+    }
+
+    /// kWh (or kW) to the Wh (W).
+    pub fn kwh<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+        write(value, 3, serializer)
+    }
+
+    /// € to the cent.
+    pub fn cents<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+        write(value, 2, serializer)
+    }
+
+    /// € before rounding to cents, to the micro-euro.
+    pub fn eur<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+        write(value, 6, serializer)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +110,28 @@ mod tests {
         assert_eq!(
             to_fixed(dec("99999999999999999999"), CENTS),
             Err(QuantityError::OutOfRange)
+        );
+    }
+
+    #[test]
+    fn responses_have_a_fixed_scale() {
+        #[derive(serde::Serialize)]
+        struct Shown {
+            #[serde(serialize_with = "fixed_scale::eur")]
+            premium: Decimal,
+            #[serde(serialize_with = "fixed_scale::kwh")]
+            energy: Decimal,
+            #[serde(serialize_with = "fixed_scale::cents")]
+            fee: Decimal,
+        }
+        let shown = Shown {
+            premium: dec("162.28982771160840663507592818"),
+            energy: dec("50"),
+            fee: dec("145.005"),
+        };
+        assert_eq!(
+            serde_json::to_string(&shown).unwrap(),
+            r#"{"premium":"162.289828","energy":"50.000","fee":"145.01"}"#
         );
     }
 }

@@ -63,6 +63,7 @@ pub struct FExemptShare {
     pub holder_type: HolderType,
     /// kWh, three decimals.
     #[schema(value_type = String, example = "12.345")]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::kwh")]
     pub shared_kwh: Decimal,
 }
 
@@ -72,12 +73,15 @@ pub struct PlantResult {
     pub member_id: i32,
     pub incentivised: bool,
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::kwh")]
     pub power_kw: Decimal,
     /// The plant's part of its POD's injection (POD injection split by power).
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::kwh")]
     pub injected_kwh: Decimal,
     /// Incentivised shared energy allocated to the plant by seniority.
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::kwh")]
     pub shared_kwh: Decimal,
     /// The grant reduction F of the plant (0 without a capital grant).
     #[schema(value_type = String)]
@@ -85,18 +89,23 @@ pub struct PlantResult {
     /// The part of `shared_kwh` on which F was not applied, and for which holders
     /// (0 when the plant has no F to waive).
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::kwh")]
     pub f_exempt_kwh: Decimal,
     pub f_exempt: Vec<FExemptShare>,
     /// Premium (tariff × allocated energy), exact.
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::eur")]
     pub premium_eur: Decimal,
     /// The part of the premium above the excess threshold (plant set's ratio for the period).
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::eur")]
     pub excess_eur: Decimal,
     /// What GSE pays ahead each month for this plant (cash planning; 0 if not incentivised).
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::cents")]
     pub monthly_advance_eur: Decimal,
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::cents")]
     pub yearly_fee_eur: Decimal,
 }
 
@@ -104,23 +113,31 @@ pub struct PlantResult {
 pub struct PeriodTotals {
     pub hours: u32,
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::kwh")]
     pub injected_kwh: Decimal,
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::kwh")]
     pub withdrawn_kwh: Decimal,
     /// EAC: Σ min(Inj_h, With_h).
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::kwh")]
     pub shared_kwh: Decimal,
     /// EACI: Σ min(incentivised Inj_h, With_h).
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::kwh")]
     pub incentivised_shared_kwh: Decimal,
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::eur")]
     pub premium_eur: Decimal,
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::eur")]
     pub excess_eur: Decimal,
     /// CACV (TRAS_E) plus, for an AUC, the BTAU and avoided-loss terms.
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::eur")]
     pub valorisation_eur: Decimal,
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::eur")]
     pub auc_extra_eur: Decimal,
 }
 
@@ -128,14 +145,18 @@ pub struct PeriodTotals {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ExcessSet {
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::kwh")]
     pub shared_kwh: Decimal,
     /// Injection of the set's plants while they earn the tariff.
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::kwh")]
     pub injected_kwh: Decimal,
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::eur")]
     pub premium_eur: Decimal,
     /// The excess counted in this period (year to date less earlier months).
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::domain::quantities::fixed_scale::eur")]
     pub excess_eur: Decimal,
 }
 

@@ -279,6 +279,16 @@ async fn preview_finalise_correct_and_adjust() {
         dec(&plants[1]["premium_eur"]),
         Decimal::from_str("8.1").unwrap()
     );
+    // Money and energy go out at a fixed scale, as strings.
+    assert_eq!(
+        (
+            &plants[1]["premium_eur"],
+            &plants[1]["shared_kwh"],
+            &plants[1]["yearly_fee_eur"]
+        ),
+        (&json!("8.100000"), &json!("90.000"), &json!("295.00"))
+    );
+    assert_eq!(report["totals"]["valorisation_eur"], "1.479800");
     // Excess: A (1.00 − 0.55) × 6.50 = 2.925; B (0.75 − 0.45) × 8.10 = 2.43 → 5.355 € → 536 c.
     // Valorisation 140 × 10.57 / 1000 = 1.4798 € → 148 c. Fees (145 + 295) / 12 → March 36.67 €.
     let money = &report["money"];
