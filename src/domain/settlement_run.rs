@@ -798,5 +798,53 @@ mod tests {
             prop_assert_eq!(plants[2].shared_kwh, Decimal::ZERO);
             prop_assert!(totals.shared_kwh <= total_with && totals.shared_kwh <= total_inj);
         }
+
+        /// Whatever the households' and public bodies' part of the withdrawal, F-exempt energy
+        /// never exceeds a plant's incentivised energy (to the rounding of a Wh), premiums are
+        /// never negative, and waiving F only ever raises a plant's premium.
+        #[test]
+        fn f_exemption_stays_within_the_incentivised_energy(
+            hours in proptest::collection::vec(
+                (0i64..300_000, 0i64..300_000, 0i64..200_000, 0i64..200_000, 0u32..300), 1..36),
+            natural_persons_exempt in proptest::bool::ANY,
+        ) {
+            let plants = || vec![
+                plant(1, "IT001E00000001", dec!(100), 0, dec!(0.4)),
+                plant(2, "IT001E00000002", dec!(250), 10, dec!(0.1)),
+            ];
+            let mut with_rule = day();
+            with_rule.rules.natural_persons_f_exempt = natural_persons_exempt;
+            let mut exempting = PeriodEngine::new(ConfigurationType::Cer, Region::Lazio, plants());
+            let mut plain = PeriodEngine::new(ConfigurationType::Cer, Region::Lazio, plants());
+            for (index, (a, b, households, public, price)) in hours.iter().enumerate() {
+                let withdrawn = households + public + 10_000;
+                let data = HourData {
+                    start: index as i64 * 3600,
+                    injected_wh: a + b,
+                    withdrawn_wh: withdrawn,
+                    injection_by_pod: vec![
+                        ("IT001E00000001".into(), *a),
+                        ("IT001E00000002".into(), *b),
+                    ],
+                    price: Some(Decimal::from(*price)),
+                    exempt_capable_withdrawn_wh: vec![
+                        (HolderType::NaturalPerson, *households),
+                        (HolderType::PublicBody, *public),
+                    ],
+                };
+                exempting.add_hour(&data, &with_rule);
+                plain.add_hour(&HourData { exempt_capable_withdrawn_wh: Vec::new(), ..data }, &with_rule);
+            }
+            let (_, exempted, _, _) = exempting.finish(&with_rule, &ExcessBasis::default());
+            let (_, reduced, _, _) = plain.finish(&with_rule, &ExcessBasis::default());
+            for (p, q) in exempted.iter().zip(&reduced) {
+                prop_assert!(p.f_exempt_kwh <= p.shared_kwh + dec!(0.001), "{:?}", p);
+                let by_holder: Decimal = p.f_exempt.iter().map(|s| s.shared_kwh).sum();
+                prop_assert!((by_holder - p.f_exempt_kwh).abs() <= dec!(0.002));
+                prop_assert!(p.premium_eur >= Decimal::ZERO);
+                prop_assert!(p.premium_eur >= q.premium_eur);
+                prop_assert_eq!(p.shared_kwh, q.shared_kwh);
+            }
+        }
     }
 }
