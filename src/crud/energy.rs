@@ -35,7 +35,7 @@ pub async fn configuration_hourly_totals(
 
 /// `WITH m(pod, from_ts, to_ts) AS (VALUES …)`: the windows as a literal table. PODs are
 /// validated codes (letters and digits), so they are safe as literals.
-fn windows_cte(windows: &[MembershipWindow]) -> String {
+pub(crate) fn windows_cte(windows: &[MembershipWindow]) -> String {
     let rows: Vec<String> = windows
         .iter()
         .map(|w| {

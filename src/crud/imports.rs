@@ -182,18 +182,8 @@ pub async fn revert(
         ))
         .await?;
         if !windows.is_empty() {
-            // PODs are validated codes and the bounds integers: safe as literals.
-            let rows: Vec<String> = windows
-                .iter()
-                .map(|w| {
-                    format!(
-                        "('{}', CAST({} AS BIGINT), CAST({} AS BIGINT))",
-                        w.pod, w.from, w.to
-                    )
-                })
-                .collect();
             txn.execute_unprepared(&format!(
-                "WITH m(pod, from_ts, to_ts) AS (VALUES {}) \
+                "{} \
                  INSERT INTO configuration_hours (configuration_id, hour_start, injected_wh, withdrawn_wh) \
                  SELECT {configuration_id}, (r.interval_start / 3600) * 3600, \
                    SUM(CASE WHEN r.direction = 'I' THEN r.wh ELSE 0 END), \
@@ -201,7 +191,7 @@ pub async fn revert(
                  FROM readings r JOIN m ON r.pod = m.pod AND r.interval_start >= m.from_ts AND r.interval_start < m.to_ts \
                  WHERE r.interval_start >= {from} AND r.interval_start < {to} \
                  GROUP BY (r.interval_start / 3600) * 3600",
-                rows.join(", ")
+                super::energy::windows_cte(windows)
             ))
             .await?;
         }
