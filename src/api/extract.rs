@@ -85,8 +85,8 @@ fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiErro
     Ok(value)
 }
 
-/// A JSON body that may be left out: an empty body is `None`; anything else is read and
-/// validated as `ValidJson` would.
+/// A JSON body that may be left out: an empty body (or `null`) is `None`; anything else is
+/// read and validated as `ValidJson` would.
 pub struct OptionalJson<T>(pub Option<T>);
 
 impl<T, S> FromRequest<S> for OptionalJson<T>
@@ -99,7 +99,8 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let json = content_type_is(&req, "application/json");
         let bytes = read_body(req, state).await?;
-        if bytes.is_empty() {
+        // No body, or JSON `null` (what the document allows for an optional body).
+        if bytes.is_empty() || (json && bytes.trim_ascii() == b"null") {
             return Ok(OptionalJson(None));
         }
         if !json {
