@@ -1,41 +1,36 @@
-//! Settlement runs: gather a month's inputs, run the pure engine and the sharing-out policy,
-//! store the run; finalise it into the ledger (once, in one transaction), and correct a
-//! finalised month with adjustment rows. Used by the HTTP API and the CLI alike.
+//! Settlement runs: gather a month's inputs in one consistent read, settle them with the pure
+//! engine (`domain::month::settle`), store the run; finalise it into the ledger (once, in one
+//! transaction), and correct a finalised month with adjustment rows. Used by the HTTP API and
+//! the CLI alike.
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, TransactionTrait,
+    AccessMode, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, EntityTrait, IsolationLevel, TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::crud;
 use crate::crud::settlement::{MemberReadings, MemberWindow};
-use crate::domain::community_rules::{
-    gse_effective_from, is_final_customer, plant_incentive_eligible,
+use crate::domain::community_rules::is_final_customer;
+use crate::domain::month::{
+    ConfigurationFacts, HolderEnergy, HourInputs, HourMinutes, MemberInputs, MeterData,
+    MissingParameter, MonthInputs, PlantInputs, PodEnergy, PolicyVersion, PriorMonth, Window,
+    member_windows, needs_holder_withdrawal, plant_specs,
 };
-use crate::domain::coverage;
-use crate::domain::energy_series::local_midnight;
-use crate::domain::market::hourly_prices;
-use crate::domain::settlement::{TariffRules, split_cents};
-use crate::domain::settlement_run::{
-    DayParameters, ExcessBasis, HourData, PeriodEngine, PeriodTotals, PlantResult, PlantSpec,
-    to_cents,
-};
-use crate::domain::sharing::{Distribution, Participant, Policy};
+use crate::domain::sharing::Policy;
 use crate::models::enums::{
-    ConfigurationStatus, HolderType, LineAccount, LineKind, ParameterCode, RunStatus,
-    TransactionKind, TransactionStatus,
+    HolderType, LineAccount, LineKind, ParameterCode, RunStatus, TransactionKind, TransactionStatus,
 };
 use crate::models::{configuration, member, settlement_run, transaction};
 
-/// Incentives end this many years after commissioning.
-const INCENTIVE_YEARS: i32 = 20;
-/// At most this many missing-price hours are listed (all are counted).
-const LISTED_HOURS: usize = 100;
+pub use crate::domain::month::{
+    Coverage, MemberResult, MoneyTotals, ParameterUsed, Period, REPORT_VERSION, Report,
+    SettlementLine,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettleError {
@@ -64,171 +59,13 @@ pub enum SettleError {
     Database(#[from] DbErr),
 }
 
-/// A calendar month.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Period {
-    pub start: NaiveDate,
-    /// The last day (inclusive).
-    pub end: NaiveDate,
-}
-
-impl Period {
-    /// `YYYY-MM`.
-    pub fn parse(text: &str) -> Option<Period> {
-        let (year, month) = text.split_once('-')?;
-        if year.len() != 4 || month.len() != 2 {
-            return None;
-        }
-        let start = NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, 1)?;
-        Some(Period::of(start))
-    }
-
-    pub fn of(start: NaiveDate) -> Period {
-        let next = start
-            .checked_add_months(chrono::Months::new(1))
-            .unwrap_or(start);
-        Period {
-            start,
-            end: next.pred_opt().unwrap_or(start),
+impl From<MissingParameter> for SettleError {
+    fn from(missing: MissingParameter) -> Self {
+        SettleError::MissingParameter {
+            code: missing.code,
+            date: missing.date,
         }
     }
-
-    pub fn label(&self) -> String {
-        self.start.format("%Y-%m").to_string()
-    }
-
-    /// `[from, to)` as UNIX seconds, Italian days.
-    pub fn instants(&self) -> (i64, i64) {
-        (
-            local_midnight(self.start),
-            local_midnight(self.end.succ_opt().unwrap_or(self.end)),
-        )
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct MoneyTotals {
-    /// The month's premium, rounded to cents (excess included).
-    pub premium_cents: i64,
-    /// The part of the premium above the excess thresholds.
-    pub excess_cents: i64,
-    pub valorisation_cents: i64,
-    /// The month's share of the plants' yearly GSE fees (a twelfth, to the cent).
-    pub fees_cents: i64,
-    pub management_cents: i64,
-    pub social_fund_cents: i64,
-    /// What the members receive in all.
-    pub members_cents: i64,
-}
-
-/// How much of the expected meter data a member (or its plants' POD) has in the period.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Coverage {
-    /// Hours of the member's window within the period for which readings are expected.
-    pub expected_hours: i64,
-    /// Expected hours with no reading, or with only part of the hour covered.
-    pub missing_hours: i64,
-    /// Share of the expected time covered by readings, percent, truncated to two decimals
-    /// (so an incomplete month never shows 100.00).
-    #[schema(value_type = String, example = "99.86")]
-    pub coverage_percent: Decimal,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct MemberResult {
-    pub member_id: i32,
-    pub pod: String,
-    /// Report version 1 stored the member's `category`; it is read as the holder type.
-    #[serde(
-        alias = "category",
-        deserialize_with = "crate::models::enums::holder_type_or_category"
-    )]
-    pub holder_type: HolderType,
-    /// "Your withdrawal": energy the point drew from the grid in the month (kWh).
-    #[schema(value_type = String, example = "140.000")]
-    pub withdrawn_kwh: Decimal,
-    /// "Your injection": energy the point fed into the grid in the month (kWh).
-    #[schema(value_type = String, example = "0.000")]
-    pub injected_kwh: Decimal,
-    /// "Shared energy attributed to you": your part of the configuration's shared energy
-    /// (EAC), Σ_h withdrawal_h × EAC_h / With_h, apportioned to the Wh with the largest-remainder
-    /// rule so that the members' parts add up exactly to the configuration's EAC.
-    #[schema(value_type = String, example = "100.000")]
-    pub shared_kwh: Decimal,
-    /// The first day GSE counts the membership (its notification date rules, from 4 Apr 2025);
-    /// absent while GSE has not been notified: the point is then left out of the run.
-    #[serde(default)]
-    pub gse_effective_from: Option<NaiveDate>,
-    /// Withdrawal data coverage (absent for a member that withdraws nothing by its role).
-    #[serde(default)]
-    pub withdrawal: Option<Coverage>,
-    /// Injection data coverage of the member's POD (absent for a member without plants).
-    #[serde(default)]
-    pub injection: Option<Coverage>,
-    pub incentive_cents: i64,
-    pub excess_premium_cents: i64,
-    pub valorisation_cents: i64,
-    pub total_cents: i64,
-}
-
-/// A regulated parameter row the run used.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct ParameterUsed {
-    pub id: i32,
-    pub code: String,
-    #[schema(value_type = String, example = "10.57")]
-    pub value: Decimal,
-    pub unit: String,
-    pub valid_from: NaiveDate,
-    /// Exclusive end; absent while in force.
-    pub valid_to: Option<NaiveDate>,
-}
-
-/// The layout of the stored report; readers upgrade older layouts or refuse unknown ones.
-/// 1: until issue 10 (members' `category`, no coverage, parameters, gaps or blockers).
-pub const REPORT_VERSION: i32 = 2;
-
-/// Everything a run found: stored with the run and returned by the API.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Report {
-    pub period: String,
-    /// The policy version applied; absent when the configuration has none (default policy).
-    pub policy_version: Option<i32>,
-    pub totals: PeriodTotals,
-    pub money: MoneyTotals,
-    /// This month's figures for the excess premium, per plant set.
-    pub excess_basis: ExcessBasis,
-    /// The finalised earlier months of the year that the excess premium counted (year to date).
-    pub excess_months_before: Vec<String>,
-    pub plants: Vec<PlantResult>,
-    pub members: Vec<MemberResult>,
-    pub missing_price_hours: u32,
-    /// The first hours without a zonal price (UTC, RFC 3339).
-    pub missing_price_list: Vec<String>,
-    /// Hours of the month with no reading from any member.
-    pub hours_without_data: u32,
-    /// PODs of members with no reading at all in the month.
-    #[serde(default)]
-    pub members_without_data: Vec<String>,
-    /// Plants whose POD has no injection reading in the month.
-    #[serde(default)]
-    pub plants_without_injection: Vec<i32>,
-    /// Every regulated parameter row the run used.
-    #[serde(default)]
-    pub parameters: Vec<ParameterUsed>,
-    /// The dated rules that shaped the figures (F exemptions…), with their sources.
-    #[serde(default)]
-    pub rules: Vec<String>,
-    /// How the policy had to be applied (a share nobody could receive…).
-    pub notes: Vec<String>,
-    /// Missing data (readings, prices): finalising needs `accept_incomplete` and a reason.
-    #[serde(default)]
-    pub gaps: Vec<String>,
-    /// What no reason can override (a draft configuration, a month not yet over).
-    #[serde(default)]
-    pub blockers: Vec<String>,
-    /// Why the run cannot be finalised as it is: the blockers, then the gaps; empty when it can.
-    pub problems: Vec<String>,
 }
 
 /// Reads a run's stored report, upgrading older layouts; a report that cannot be read is an
@@ -246,94 +83,12 @@ pub fn decode_report(run: &settlement_run::Model) -> Result<Report, SettleError>
     }
 }
 
-/// What a run assigns to one account: `(member, account, kind, Wh, cents)`.
-pub type Line = (Option<i32>, LineAccount, LineKind, Option<i64>, i64);
-
 /// A computed month, ready to be stored.
 pub struct Computation {
     pub report: Report,
-    pub lines: Vec<Line>,
+    pub lines: Vec<SettlementLine>,
     pub fingerprint: String,
     pub policy_id: Option<i32>,
-}
-
-fn rfc3339(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
-        .map(|t| t.to_rfc3339())
-        .unwrap_or_default()
-}
-
-/// The regulated values for each day of the period.
-fn day_parameters(
-    rows: &[crate::models::market_parameter::Model],
-    period: Period,
-) -> Result<Vec<(i64, DayParameters)>, SettleError> {
-    let mut out = Vec::new();
-    let mut day = period.start;
-    while day <= period.end {
-        let value = |code: ParameterCode| {
-            rows.iter()
-                .filter(|r| {
-                    r.code == code.as_str()
-                        && r.valid_from <= day
-                        && r.valid_to.is_none_or(|to| to > day)
-                })
-                .max_by_key(|r| r.valid_from)
-                .map(|r| Decimal::new(r.value_micro, 6).normalize())
-        };
-        let missing = |code: ParameterCode| SettleError::MissingParameter {
-            code: code.as_str(),
-            date: day,
-        };
-        let rules = TariffRules::from_parameters(value).map_err(missing)?;
-        let get = |code| value(code).ok_or_else(|| missing(code));
-        out.push((
-            local_midnight(day),
-            DayParameters {
-                rules,
-                tras_e: get(ParameterCode::TrasE)?,
-                btau: get(ParameterCode::Btau)?,
-                cpr_lv: get(ParameterCode::CprLv)?,
-                cpr_mv: get(ParameterCode::CprMv)?,
-            },
-        ));
-        day = day.succ_opt().unwrap_or(day);
-        if day == period.start {
-            break;
-        }
-    }
-    Ok(out)
-}
-
-/// The configuration's own accounts: management and social-fund shares, and the GSE fee.
-fn configuration_lines(d: &Distribution, fees_cents: i64) -> Vec<Line> {
-    use LineAccount::{Gse, Management, SocialFund};
-    use LineKind::{ExcessPremium, Fee, Incentive, Valorisation};
-    [
-        (Management, Incentive, d.incentive.management),
-        (Management, ExcessPremium, d.excess.management),
-        (Management, Valorisation, d.valorisation.management),
-        (SocialFund, Incentive, d.incentive.social_fund),
-        (SocialFund, ExcessPremium, d.excess.social_fund),
-        (SocialFund, Valorisation, d.valorisation.social_fund),
-        (Gse, Fee, -fees_cents),
-    ]
-    .into_iter()
-    .filter(|(_, _, cents)| *cents != 0)
-    .map(|(account, kind, cents)| (None, account, kind, None, cents))
-    .collect()
-}
-
-/// What no reason can override: a draft configuration, a month that has not ended.
-fn run_blockers(configuration: &configuration::Model, month_ended: bool) -> Vec<String> {
-    let mut blockers = Vec::new();
-    if configuration.status == ConfigurationStatus::Draft {
-        blockers.push("the configuration is still a draft: activate it first".into());
-    }
-    if !month_ended {
-        blockers.push("the month has not ended yet".into());
-    }
-    blockers
 }
 
 /// Whether the period is over (Italian date): a month is finalisable from its next day.
@@ -344,58 +99,458 @@ fn month_ended(period: Period) -> bool {
     period.end < today
 }
 
-/// The coverage of a member's readings in one direction (`W`, `I`) over its window (clipped to
-/// the period); when data are missing, the gap's description goes to `gaps`.
-async fn coverage_of(
+fn parameter_used(row: &crate::models::market_parameter::Model) -> ParameterUsed {
+    ParameterUsed {
+        id: row.id,
+        code: row.code.clone(),
+        value: Decimal::new(row.value_micro, 6).normalize(),
+        unit: row.unit.clone(),
+        valid_from: row.valid_from,
+        valid_to: row.valid_to,
+    }
+}
+
+/// One consistent view of the database for a gather, that parallel queries on other pooled
+/// connections share. PostgreSQL: a read-only repeatable-read transaction whose snapshot the
+/// parallel transactions import (`pg_export_snapshot`, as `pg_dump --jobs` does). SQLite: a
+/// transaction holding the database's single write lock, so nothing is committed until the
+/// gather ends and every connection reads the same state (imports wait, at most the gather's
+/// length, under the busy timeout).
+struct ReadView {
+    txn: DatabaseTransaction,
+    /// PostgreSQL's exported snapshot.
+    snapshot: Option<String>,
+    /// How many other pooled connections the parallel queries may take (0: none, run them on
+    /// the view's own transaction).
+    spare: usize,
+}
+
+impl ReadView {
+    async fn open(db: &DatabaseConnection) -> Result<ReadView, DbErr> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+        match db.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = db
+                    .get_postgres_connection_pool()
+                    .options()
+                    .get_max_connections();
+                let txn = db
+                    .begin_with_config(
+                        Some(IsolationLevel::RepeatableRead),
+                        Some(AccessMode::ReadOnly),
+                    )
+                    .await?;
+                let row = txn
+                    .query_one_raw(sea_orm::Statement::from_string(
+                        DbBackend::Postgres,
+                        "SELECT pg_export_snapshot() AS id",
+                    ))
+                    .await?
+                    .ok_or_else(|| DbErr::Custom("pg_export_snapshot returned no row".into()))?;
+                let id: String = row.try_get("", "id")?;
+                // Snapshot ids are hex digits and dashes; anything else is not put in SQL.
+                if !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+                    return Err(DbErr::Custom(format!("unexpected snapshot id {id:?}")));
+                }
+                Ok(ReadView {
+                    txn,
+                    snapshot: Some(id),
+                    spare: cores.min(pool.saturating_sub(1) as usize),
+                })
+            }
+            _ => {
+                let pool = db
+                    .get_sqlite_connection_pool()
+                    .options()
+                    .get_max_connections();
+                let txn = db.begin().await?;
+                crud::write_lock(&txn, "settlement gather").await?;
+                Ok(ReadView {
+                    txn,
+                    snapshot: None,
+                    spare: cores.min(pool.saturating_sub(1) as usize),
+                })
+            }
+        }
+    }
+
+    /// The members' readings, in chunks on spare connections that see the view's state.
+    async fn member_readings(
+        &self,
+        db: &DatabaseConnection,
+        windows: &[MemberWindow],
+        shared_hours: &[crud::settlement::SharedHour],
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<MemberReadings>, DbErr> {
+        if self.spare == 0 {
+            return crud::settlement::member_readings(&self.txn, windows, shared_hours, from, to)
+                .await;
+        }
+        let chunk = windows.len().div_ceil(self.spare).max(1);
+        let parts = futures_util::future::try_join_all(windows.chunks(chunk).map(|part| async {
+            let started = std::time::Instant::now();
+            let rows = match &self.snapshot {
+                Some(snapshot) => {
+                    let txn = db
+                        .begin_with_config(
+                            Some(IsolationLevel::RepeatableRead),
+                            Some(AccessMode::ReadOnly),
+                        )
+                        .await?;
+                    txn.execute_unprepared(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
+                        .await?;
+                    let rows =
+                        crud::settlement::member_readings(&txn, part, shared_hours, from, to)
+                            .await?;
+                    txn.commit().await?;
+                    rows
+                }
+                None => crud::settlement::member_readings(db, part, shared_hours, from, to).await?,
+            };
+            tracing::debug!(
+                members = part.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "members' readings chunk"
+            );
+            Ok::<_, DbErr>(rows)
+        }))
+        .await?;
+        Ok(parts.concat())
+    }
+
+    async fn close(self) -> Result<(), DbErr> {
+        // Nothing was written (SQLite's lock statement changes no row).
+        self.txn.rollback().await
+    }
+}
+
+/// Reads everything the month's settlement depends on into a [`MonthInputs`], in one
+/// consistent view of the database. Nothing is written.
+pub async fn gather(
     db: &DatabaseConnection,
-    window: &MemberWindow,
-    direction: &'static str,
-    present_minutes: i64,
-    gaps: &mut Vec<String>,
-) -> Result<Coverage, DbErr> {
-    let expected_hours = ((window.to - window.from) / 3600).max(0);
-    let expected_minutes = expected_hours * 60;
-    if expected_hours == 0 || present_minutes >= expected_minutes {
-        return Ok(Coverage {
-            expected_hours,
-            missing_hours: 0,
-            coverage_percent: Decimal::new(10_000, 2),
+    configuration: &configuration::Model,
+    period: Period,
+    progress: &(dyn Fn(&'static str) + Sync),
+) -> Result<MonthInputs, SettleError> {
+    let view = ReadView::open(db).await?;
+    let inputs = gather_in(db, &view, configuration, period, progress).await;
+    view.close().await?;
+    inputs
+}
+
+async fn gather_in(
+    db: &DatabaseConnection,
+    view: &ReadView,
+    configuration: &configuration::Model,
+    period: Period,
+    progress: &(dyn Fn(&'static str) + Sync),
+) -> Result<MonthInputs, SettleError> {
+    let txn = &view.txn;
+    let (from, to) = period.instants();
+
+    progress("policy and parameters");
+    let policy_row = crud::settlement::policy_for(txn, configuration.id, period.start).await?;
+    let policy_document = match &policy_row {
+        Some(row) => serde_json::from_str::<Policy>(&row.document)
+            .map_err(|e| SettleError::BadPolicy(e.to_string()))?,
+        None => Policy::default_document(),
+    };
+    let parameters: Vec<ParameterUsed> =
+        crud::settlement::parameters_overlapping(txn, period.start, period.end)
+            .await?
+            .iter()
+            .map(parameter_used)
+            .collect();
+    let gse_late_days: Vec<ParameterUsed> =
+        crud::settlement::parameters_with_code(txn, ParameterCode::GseLateDays)
+            .await?
+            .iter()
+            .map(parameter_used)
+            .collect();
+
+    progress("members and plants");
+    let mut member_rows: Vec<member::Model> =
+        crud::members::in_configuration(txn, configuration.id, None)
+            .await?
+            .into_iter()
+            .filter(|m| {
+                m.joined_at <= period.end && m.withdrawn_at.is_none_or(|w| w > period.start)
+            })
+            .collect();
+    member_rows.sort_by_key(|m| m.id);
+    let mut members: Vec<MemberInputs> = member_rows
+        .iter()
+        .map(|m| {
+            let windows = member_windows(
+                period,
+                m.joined_at,
+                m.withdrawn_at,
+                m.gse_notified_on,
+                &gse_late_days,
+            );
+            MemberInputs {
+                id: m.id,
+                pod: m.pod.clone(),
+                role: m.role,
+                holder_type: m.holder_type,
+                joined_at: m.joined_at,
+                withdrawn_at: m.withdrawn_at,
+                gse_notified_on: m.gse_notified_on,
+                gse_effective_from: windows.gse_effective_from,
+                membership: windows.membership,
+                counted: windows.counted,
+                withdrawal: MeterData::default(),
+                injection: MeterData::default(),
+            }
+        })
+        .collect();
+    let mut plants: Vec<PlantInputs> = crud::plants::in_configuration(txn, configuration.id)
+        .await?
+        .into_iter()
+        .filter_map(|plant| {
+            let pod = members
+                .iter()
+                .find(|m| m.id == plant.member_id)?
+                .pod
+                .clone();
+            Some(PlantInputs {
+                id: plant.id,
+                member_id: plant.member_id,
+                pod,
+                source: plant.source,
+                power_w: plant.power_w,
+                capital_grant_ppm: plant.capital_grant_ppm,
+                voltage: plant.connection_voltage,
+                commissioned_on: plant.commissioned_on,
+                gse_notified_on: plant.gse_notified_on,
+            })
+        })
+        .collect();
+    plants.sort_by_key(|p| p.id);
+
+    let query_window = |m: &MemberInputs, window: Window| MemberWindow {
+        member_id: m.id,
+        pod: m.pod.clone(),
+        from: window.from,
+        to: window.to,
+    };
+    let counted: Vec<MemberWindow> = members.iter().map(|m| query_window(m, m.counted)).collect();
+    // Parts of memberships in the month that GSE does not count yet: their readings are in the
+    // stored hourly totals, so they are taken out again below.
+    let not_counted: Vec<MemberWindow> = members
+        .iter()
+        .filter(|m| m.counted.from > m.membership.from)
+        .map(|m| {
+            query_window(
+                m,
+                Window {
+                    from: m.membership.from,
+                    to: m.counted.from.min(m.membership.to),
+                },
+            )
+        })
+        .collect();
+    let producing: Vec<MemberWindow> = counted
+        .iter()
+        .filter(|w| plants.iter().any(|p| p.member_id == w.member_id))
+        .cloned()
+        .collect();
+    // Withdrawal by holder type matters only where F is not zero. The F-exempt-capable holder
+    // type with the most members is not read: its hourly withdrawal is the hour's total less
+    // the other members' (in a CER mostly of households, little is read twice).
+    let any_grant = needs_holder_withdrawal(&plant_specs(&plants, &gse_late_days, period));
+    let derived_holder = if any_grant {
+        let count = |h: HolderType| members.iter().filter(|m| m.holder_type == h).count();
+        [
+            HolderType::NaturalPerson,
+            HolderType::PublicBody,
+            HolderType::ReligiousOrThirdSector,
+        ]
+        .into_iter()
+        .filter(|h| count(*h) > 0)
+        .max_by_key(|h| count(*h))
+    } else {
+        None
+    };
+    let by_holder: Vec<(MemberWindow, HolderType)> = if any_grant {
+        members
+            .iter()
+            .zip(&counted)
+            .filter(|(m, _)| Some(m.holder_type) != derived_holder)
+            .map(|(m, w)| (w.clone(), m.holder_type))
+            .collect()
+    } else {
+        Vec::new()
+    };
+
+    progress("hourly data, prices and members' readings");
+    // The hourly totals first (the members' shared withdrawal needs each hour's share); then the
+    // members' readings (the bulk of the work) in chunks on spare connections, while the view's
+    // own transaction reads the rest.
+    let mut totals = crud::settlement::configuration_hours(txn, configuration.id, from, to).await?;
+    if !not_counted.is_empty() {
+        let excluded: HashMap<i64, (i64, i64)> =
+            crud::settlement::hourly_totals_of(txn, &not_counted, from, to)
+                .await?
+                .into_iter()
+                .map(|(hour, injected, withdrawn)| (hour, (injected, withdrawn)))
+                .collect();
+        for (hour, injected, withdrawn) in &mut totals {
+            if let Some((i, w)) = excluded.get(hour) {
+                *injected -= i;
+                *withdrawn -= w;
+            }
+        }
+    }
+    let shared_hours: Vec<crud::settlement::SharedHour> = totals
+        .iter()
+        .map(|(hour, injected, withdrawn)| (*hour, (*injected).min(*withdrawn), *withdrawn))
+        .collect();
+    let (rest, readings) = tokio::try_join!(
+        async {
+            let injection = crud::settlement::hourly_injection(txn, &producing, from, to).await?;
+            let prices =
+                crud::market::zonal_prices(txn, configuration.market_zone, from, to).await?;
+            let exempt =
+                crud::settlement::hourly_withdrawal_by_holder(txn, &by_holder, from, to).await?;
+            Ok::<_, DbErr>((injection, prices, exempt))
+        },
+        view.member_readings(db, &counted, &shared_hours, from, to),
+    )?;
+    let (injection_rows, prices, exempt_rows) = rest;
+    let mut injection: HashMap<i64, Vec<PodEnergy>> = HashMap::new();
+    for (hour, pod, wh) in injection_rows {
+        injection
+            .entry(hour)
+            .or_default()
+            .push(PodEnergy { pod, wh });
+    }
+    let mut exempt: HashMap<i64, Vec<HolderEnergy>> = HashMap::new();
+    for (hour, holder_type, wh) in exempt_rows {
+        exempt
+            .entry(hour)
+            .or_default()
+            .push(HolderEnergy { holder_type, wh });
+    }
+    let hours: Vec<HourInputs> = totals
+        .into_iter()
+        .map(|(start, injected_wh, withdrawn_wh)| {
+            let mut injection = injection.remove(&start).unwrap_or_default();
+            injection.sort();
+            let mut exempt_capable_withdrawal = exempt.remove(&start).unwrap_or_default();
+            if let Some(holder_type) = derived_holder {
+                let others: i64 = exempt_capable_withdrawal.iter().map(|e| e.wh).sum();
+                exempt_capable_withdrawal.push(HolderEnergy {
+                    holder_type,
+                    wh: withdrawn_wh - others,
+                });
+            }
+            exempt_capable_withdrawal.sort_by_key(|e| e.holder_type.as_str());
+            HourInputs {
+                start,
+                injected_wh,
+                withdrawn_wh,
+                injection,
+                exempt_capable_withdrawal,
+            }
+        })
+        .collect();
+
+    progress("coverage");
+    for r in readings {
+        let Some(m) = members.iter_mut().find(|m| m.id == r.member_id) else {
+            continue;
+        };
+        let data = MeterData {
+            wh: r.wh,
+            minutes: r.minutes,
+            shared_mwh: r.shared_mwh,
+            rows: r.rows,
+            revisions: r.revisions,
+            last_import: r.last_import,
+            covered_hours: Vec::new(),
+        };
+        match r.direction.as_str() {
+            "W" => m.withdrawal = data,
+            "I" => m.injection = data,
+            _ => {}
+        }
+    }
+    // Which hours are not fully covered: asked only for the points that have gaps.
+    for m in &mut members {
+        let expected_minutes = m.counted.hours() * 60;
+        let has_plants = plants.iter().any(|p| p.member_id == m.id);
+        for (direction, applies) in [("W", is_final_customer(m.role)), ("I", has_plants)] {
+            let data = if direction == "W" {
+                &mut m.withdrawal
+            } else {
+                &mut m.injection
+            };
+            if applies && expected_minutes > 0 && data.minutes < expected_minutes {
+                data.covered_hours = crud::settlement::covered_hours(
+                    txn,
+                    &m.pod,
+                    direction,
+                    m.counted.from,
+                    m.counted.to,
+                )
+                .await?
+                .into_iter()
+                .map(|(hour, minutes)| HourMinutes { hour, minutes })
+                .collect();
+                data.covered_hours.sort_by_key(|h| h.hour);
+            }
+        }
+    }
+
+    // The year so far, for the excess premium: the finalised earlier months of the same year.
+    let mut year_to_date = Vec::new();
+    for run in crud::settlement::finalized_runs_of_year(txn, configuration.id, period.start).await?
+    {
+        let report = decode_report(&run)?;
+        year_to_date.push(PriorMonth {
+            run_id: run.id,
+            period: report.period,
+            fingerprint: run.fingerprint,
+            excess_basis: report.excess_basis,
         });
     }
-    // Which hours are not fully covered: only for the points that have gaps.
-    let covered =
-        crud::settlement::covered_hours(db, &window.pod, direction, window.from, window.to).await?;
-    let missing = coverage::missing_hours(window.from, window.to, &covered);
-    let percent = (Decimal::from(present_minutes.max(0)) * Decimal::ONE_HUNDRED
-        / Decimal::from(expected_minutes))
-    .trunc_with_scale(2);
-    gaps.push(format!(
-        "{}: no {} data {} ({} hour{})",
-        window.pod,
-        if direction == "W" {
-            "withdrawal"
-        } else {
-            "injection"
+
+    Ok(MonthInputs {
+        configuration: ConfigurationFacts {
+            id: configuration.id,
+            kind: configuration.kind,
+            market_zone: configuration.market_zone,
+            region: configuration.region,
+            status: configuration.status,
         },
-        coverage::describe_hours(&missing),
-        missing.len(),
-        if missing.len() == 1 { "" } else { "s" }
-    ));
-    Ok(Coverage {
-        expected_hours,
-        missing_hours: missing.len() as i64,
-        coverage_percent: percent,
+        period,
+        // The configuration's status and whether the month is over decide the blockers: a
+        // preview made while either was different cannot be finalised without recomputing.
+        month_ended: month_ended(period),
+        policy: policy_row.as_ref().map(|p| PolicyVersion {
+            id: p.id,
+            version: p.version,
+        }),
+        policy_document,
+        parameters,
+        gse_late_days,
+        members,
+        plants,
+        hours,
+        prices,
+        year_to_date,
     })
 }
 
-/// Computes a configuration's month: nothing is written.
+/// Computes a configuration's month: gather, settle, fingerprint. Nothing is written.
 pub async fn compute(
     db: &DatabaseConnection,
     configuration: &configuration::Model,
     period: Period,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Computation, SettleError> {
-    let (from, to) = period.instants();
     // Each step's time goes to the log (RUST_LOG=condivisa::settlement=debug), for benchmarks.
     let started = std::sync::Mutex::new((std::time::Instant::now(), "start"));
     let progress = |step: &'static str| {
@@ -409,550 +564,17 @@ pub async fn compute(
         }
         progress(step);
     };
-    let mut fingerprint = Sha256::new();
-    let mut feed = |text: String| {
-        fingerprint.update(text.as_bytes());
-        fingerprint.update(b"\n");
-    };
-    // The configuration's status and whether the month is over decide the blockers: a preview
-    // made while either was different cannot be finalised without recomputing.
-    let ended = month_ended(period);
-    feed(format!(
-        "v{REPORT_VERSION} {} {} {} {} {} {} {}",
-        configuration.id,
-        configuration.kind.as_str(),
-        configuration.market_zone.as_str(),
-        configuration.region.as_str(),
-        configuration.status.as_str(),
-        ended,
-        period.label()
-    ));
-
-    progress("policy and parameters");
-    let policy_row = crud::settlement::policy_for(db, configuration.id, period.start).await?;
-    let policy = match &policy_row {
-        Some(row) => serde_json::from_str::<Policy>(&row.document)
-            .map_err(|e| SettleError::BadPolicy(e.to_string()))?,
-        None => Policy::default_document(),
-    };
-    feed(format!(
-        "policy {:?} {:?}",
-        policy_row.as_ref().map(|p| (p.id, p.version)),
-        policy
-    ));
-    let parameter_rows =
-        crud::settlement::parameters_overlapping(db, period.start, period.end).await?;
-    for row in &parameter_rows {
-        feed(format!(
-            "parameter {} {} {} {} {:?}",
-            row.id, row.code, row.value_micro, row.valid_from, row.valid_to
-        ));
-    }
-    let days = day_parameters(&parameter_rows, period)?;
-
-    progress("members and plants");
-    let members: Vec<member::Model> = crud::members::in_configuration(db, configuration.id, None)
-        .await?
-        .into_iter()
-        .filter(|m| m.joined_at <= period.end && m.withdrawn_at.is_none_or(|w| w > period.start))
-        .collect();
-    // What GSE counts: each membership from its GSE effective date (the dated lateness rule is
-    // looked up on the notification's day, so all its rows are read).
-    let late_rows = crud::settlement::parameters_with_code(db, ParameterCode::GseLateDays).await?;
-    for row in &late_rows {
-        feed(format!(
-            "parameter {} {} {} {} {:?}",
-            row.id, row.code, row.value_micro, row.valid_from, row.valid_to
-        ));
-    }
-    let late_days_on = |day: NaiveDate| {
-        late_rows
-            .iter()
-            .filter(|r| r.valid_from <= day && r.valid_to.is_none_or(|to| to > day))
-            .max_by_key(|r| r.valid_from)
-            .map(|r| r.value_micro / 1_000_000)
-    };
-    let clipped = |member_id: i32, pod: &str, joined: NaiveDate, withdrawn: Option<NaiveDate>| {
-        let window = crate::imports::window_of(pod, joined, withdrawn);
-        MemberWindow {
-            member_id,
-            pod: pod.to_string(),
-            from: window.from.max(from),
-            to: window.to.min(to).max(window.from.max(from)),
-        }
-    };
-    let mut gaps = Vec::new();
-    let mut effective_dates = Vec::new();
-    let mut windows: Vec<MemberWindow> = Vec::new();
-    // Parts of memberships in the period that GSE does not count yet: their readings are in the
-    // stored hourly totals, so they are taken out again below.
-    let mut not_counted: Vec<MemberWindow> = Vec::new();
-    for m in &members {
-        let membership = clipped(m.id, &m.pod, m.joined_at, m.withdrawn_at);
-        let effective = gse_effective_from(m.joined_at, m.gse_notified_on, late_days_on);
-        let window = match effective {
-            Some(day) => clipped(m.id, &m.pod, day.max(m.joined_at), m.withdrawn_at),
-            None => MemberWindow {
-                from: membership.to,
-                ..membership.clone()
-            },
-        };
-        if effective.is_none() && membership.to > membership.from {
-            gaps.push(format!(
-                "{}: the membership has not been notified to GSE (gse_notified_on): GSE does not count the point, nor does this run",
-                m.pod
-            ));
-        }
-        if window.from > membership.from {
-            not_counted.push(MemberWindow {
-                to: window.from.min(membership.to),
-                ..membership
-            });
-        }
-        feed(format!(
-            "member {} {} {} {} {:?} {} {}",
-            m.id,
-            m.pod,
-            m.role.as_str(),
-            m.holder_type.as_str(),
-            m.gse_notified_on,
-            window.from,
-            window.to
-        ));
-        effective_dates.push(effective);
-        windows.push(window);
-    }
-    let member_ids: Vec<i32> = members.iter().map(|m| m.id).collect();
-    let plants: Vec<_> = crud::plants::in_configuration(db, configuration.id)
-        .await?
-        .into_iter()
-        .filter(|p| member_ids.contains(&p.member_id))
-        .collect();
-    let mut specs = Vec::new();
-    for plant in &plants {
-        feed(format!(
-            "plant {} {} {} {} {} {} {}",
-            plant.id,
-            plant.member_id,
-            plant.source.as_str(),
-            plant.power_w,
-            plant.capital_grant_ppm,
-            plant.connection_voltage.as_str(),
-            plant.commissioned_on
-        ));
-        let pod = members
-            .iter()
-            .find(|m| m.id == plant.member_id)
-            .map(|m| m.pod.clone())
-            .unwrap_or_default();
-        let within_term = plant
-            .commissioned_on
-            .checked_add_months(chrono::Months::new(12 * INCENTIVE_YEARS as u32))
-            .is_some_and(|end| end > period.start);
-        let earns_from =
-            gse_effective_from(plant.commissioned_on, plant.gse_notified_on, late_days_on);
-        if earns_from.is_none() {
-            gaps.push(format!(
-                "plant {} on {pod}: not notified to GSE (gse_notified_on): it earns no tariff",
-                plant.id
-            ));
-        }
-        feed(format!(
-            "plant notified {} {:?}",
-            plant.id, plant.gse_notified_on
-        ));
-        specs.push(PlantSpec {
-            id: plant.id,
-            member_id: plant.member_id,
-            pod,
-            source: plant.source,
-            power_kw: Decimal::new(plant.power_w, 3),
-            grant_share: Decimal::new(plant.capital_grant_ppm as i64, 6),
-            voltage: plant.connection_voltage,
-            commissioned_at: local_midnight(earns_from.unwrap_or(plant.commissioned_on)),
-            incentivised: within_term
-                && earns_from.is_some()
-                && plant_incentive_eligible(plant.power_w, plant.commissioned_on),
-        });
-    }
-    let producing_windows: Vec<MemberWindow> = windows
-        .iter()
-        .filter(|w| plants.iter().any(|p| p.member_id == w.member_id))
-        .cloned()
-        .collect();
-    // Withdrawal by holder type matters only where F is not zero. The F-exempt-capable holder
-    // type with the most members is not read again: its hourly withdrawal is the hour's total
-    // less the other members' (in a CER mostly of households, little is read twice).
-    let any_grant = specs
-        .iter()
-        .any(|p| p.incentivised && !p.grant_share.is_zero());
-    let derived_holder = any_grant
-        .then(|| {
-            let count = |h: HolderType| members.iter().filter(|m| m.holder_type == h).count();
-            [
-                HolderType::NaturalPerson,
-                HolderType::PublicBody,
-                HolderType::ReligiousOrThirdSector,
-            ]
-            .into_iter()
-            .filter(|h| count(*h) > 0)
-            .max_by_key(|h| count(*h))
-        })
-        .flatten();
-    let by_holder: Vec<(MemberWindow, HolderType)> = if any_grant {
-        members
-            .iter()
-            .zip(&windows)
-            .filter(|(m, _)| Some(m.holder_type) != derived_holder)
-            .map(|(m, w)| (w.clone(), m.holder_type))
-            .collect()
-    } else {
-        Vec::new()
-    };
-
-    progress("hourly data, prices and members' readings");
-    // The hourly totals first (the members' shared withdrawal needs each hour's share); then
-    // independent queries side by side, the members' readings (the bulk of the work) in as many
-    // chunks as there are cores, each on its own pooled connection.
-    let mut hours = crud::settlement::configuration_hours(db, configuration.id, from, to).await?;
-    if !not_counted.is_empty() {
-        let excluded: HashMap<i64, (i64, i64)> =
-            crud::settlement::hourly_totals_of(db, &not_counted, from, to)
-                .await?
-                .into_iter()
-                .map(|(hour, injected, withdrawn)| (hour, (injected, withdrawn)))
-                .collect();
-        for (hour, injected, withdrawn) in &mut hours {
-            if let Some((i, w)) = excluded.get(hour) {
-                *injected -= i;
-                *withdrawn -= w;
-            }
-        }
-        feed(format!("not counted {not_counted:?}"));
-    }
-    let shared_hours: Vec<crud::settlement::SharedHour> = hours
-        .iter()
-        .map(|(hour, injected, withdrawn)| (*hour, (*injected).min(*withdrawn), *withdrawn))
-        .collect();
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
-    let chunk = windows.len().div_ceil(cores).max(1);
-    let (injection_rows, points, exempt_rows, readings) = tokio::try_join!(
-        crud::settlement::hourly_injection(db, &producing_windows, from, to),
-        crud::market::zonal_prices(db, configuration.market_zone, from, to),
-        crud::settlement::hourly_withdrawal_by_holder(db, &by_holder, from, to),
-        async {
-            let parts =
-                futures_util::future::try_join_all(windows.chunks(chunk).map(|part| async {
-                    let started = std::time::Instant::now();
-                    let rows =
-                        crud::settlement::member_readings(db, part, &shared_hours, from, to).await;
-                    tracing::debug!(
-                        members = part.len(),
-                        ms = started.elapsed().as_millis() as u64,
-                        "members' readings chunk"
-                    );
-                    rows
-                }))
-                .await?;
-            Ok(parts.concat())
-        },
-    )?;
-    let mut injection: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
-    for (hour, pod, wh) in injection_rows {
-        injection.entry(hour).or_default().push((pod, wh));
-    }
-    let mut exempt_by_hour: HashMap<i64, Vec<(HolderType, i64)>> = HashMap::new();
-    for (hour, holder, wh) in exempt_rows {
-        exempt_by_hour.entry(hour).or_default().push((holder, wh));
-    }
-    let prices: HashMap<i64, Decimal> = hourly_prices(&points)
-        .into_iter()
-        .map(|p| (p.start, p.eur_mwh))
-        .collect();
-    for point in &points {
-        feed(format!(
-            "price {} {} {}",
-            point.start, point.minutes, point.eur_mwh
-        ));
-    }
-
-    progress("hours");
-    let mut engine = PeriodEngine::new(configuration.kind, configuration.region, specs);
-    let by_hour: HashMap<i64, (i64, i64)> = hours.iter().map(|(h, i, w)| (*h, (*i, *w))).collect();
-    let mut hours_without_data = 0u32;
-    let mut day_index = 0;
-    let mut hour = from;
-    while hour < to {
-        while day_index + 1 < days.len() && days[day_index + 1].0 <= hour {
-            day_index += 1;
-        }
-        let (injected_wh, withdrawn_wh) = match by_hour.get(&hour) {
-            Some(totals) => *totals,
-            None => {
-                hours_without_data += 1;
-                (0, 0)
-            }
-        };
-        let mut injection_by_pod = injection.remove(&hour).unwrap_or_default();
-        injection_by_pod.sort();
-        let mut exempt_capable_withdrawn_wh = exempt_by_hour.remove(&hour).unwrap_or_default();
-        if let Some(holder) = derived_holder {
-            let others: i64 = exempt_capable_withdrawn_wh.iter().map(|(_, wh)| wh).sum();
-            exempt_capable_withdrawn_wh.push((holder, withdrawn_wh - others));
-        }
-        exempt_capable_withdrawn_wh.sort_by_key(|(holder, _)| holder.as_str());
-        feed(format!(
-            "hour {hour} {injected_wh} {withdrawn_wh} {injection_by_pod:?} {exempt_capable_withdrawn_wh:?}"
-        ));
-        engine.add_hour(
-            &HourData {
-                start: hour,
-                injected_wh,
-                withdrawn_wh,
-                injection_by_pod,
-                price: prices.get(&hour).copied(),
-                exempt_capable_withdrawn_wh,
-            },
-            &days[day_index].1,
-        );
-        hour += 3600;
-    }
-    // The year so far, for the excess premium: the finalised earlier months of the same year.
-    let mut year_to_date = ExcessBasis::default();
-    let mut months_before = Vec::new();
-    for run in crud::settlement::finalized_runs_of_year(db, configuration.id, period.start).await? {
-        let report = decode_report(&run)?;
-        year_to_date.add(&report.excess_basis);
-        months_before.push(report.period.clone());
-        feed(format!("year to date {} {}", run.id, run.fingerprint));
-    }
-    let (totals, plant_results, missing_prices, excess_basis) =
-        engine.finish(&days[0].1, &year_to_date);
-
-    for r in &readings {
-        feed(format!(
-            "readings {} {} {} {} {} {}",
-            r.member_id, r.direction, r.rows, r.wh, r.revisions, r.last_import
-        ));
-    }
-    let by_member: HashMap<(i32, &str), &MemberReadings> = readings
-        .iter()
-        .map(|r| ((r.member_id, r.direction.as_str()), r))
-        .collect();
-    let of = |member_id: i32, direction: &str| -> MemberReadings {
-        by_member
-            .get(&(member_id, direction))
-            .map(|r| (*r).clone())
-            .unwrap_or_default()
-    };
-
-    progress("coverage");
-    if !missing_prices.is_empty() {
-        gaps.push(format!(
-            "{} hour(s) have no {} zonal price ({}): import them under /api/v1/market/zonal-prices",
-            missing_prices.len(),
-            configuration.market_zone.as_str(),
-            coverage::describe_hours(&missing_prices)
-        ));
-    }
-    let mut coverages: Vec<(Option<Coverage>, Option<Coverage>)> = Vec::new();
-    let mut members_without_data = Vec::new();
-    for (m, window) in members.iter().zip(&windows) {
-        // Withdrawal from final customers, injection from the PODs with plants.
-        let withdrawal = if is_final_customer(m.role) {
-            let present = of(m.id, "W").minutes;
-            Some(coverage_of(db, window, "W", present, &mut gaps).await?)
-        } else {
-            None
-        };
-        let injection = if plants.iter().any(|p| p.member_id == m.id) {
-            let present = of(m.id, "I").minutes;
-            Some(coverage_of(db, window, "I", present, &mut gaps).await?)
-        } else {
-            None
-        };
-        coverages.push((withdrawal, injection));
-        if window.to > window.from && of(m.id, "W").rows == 0 && of(m.id, "I").rows == 0 {
-            members_without_data.push(m.pod.clone());
-        }
-    }
-    let plants_without_injection: Vec<i32> = plants
-        .iter()
-        .filter(|p| of(p.member_id, "I").rows == 0)
-        .map(|p| p.id)
-        .collect();
-
-    progress("sharing out");
-    // Members' shared energy: each one's exact share (milli-Wh, summed per reading) as the
-    // weight, the configuration's EAC in Wh as the total, so the parts add up exactly.
-    let shared_weights: Vec<Decimal> = members
-        .iter()
-        .map(|m| Decimal::from(of(m.id, "W").shared_mwh))
-        .collect();
-    let shared_wh_total: i64 = shared_hours.iter().map(|(_, shared, _)| shared).sum();
-    let shared_wh = if shared_wh_total == 0 {
-        vec![0; members.len()]
-    } else {
-        split_cents(shared_wh_total, &shared_weights)
-    };
-    let participants: Vec<Participant> = members
-        .iter()
-        .zip(&shared_wh)
-        .map(|(m, shared)| {
-            let withdrawal = of(m.id, "W");
-            let own_plants: Vec<&PlantResult> = plant_results
-                .iter()
-                .filter(|p| p.member_id == m.id)
-                .collect();
-            Participant {
-                member_id: m.id,
-                holder_type: m.holder_type,
-                producer: !own_plants.is_empty(),
-                consumer: withdrawal.wh > 0,
-                incentivised_kwh: own_plants.iter().map(|p| p.shared_kwh).sum(),
-                power_kw: own_plants.iter().map(|p| p.power_kw).sum(),
-                shared_withdrawal_kwh: Decimal::new(*shared, 3),
-                withdrawal_kwh: Decimal::new(withdrawal.wh, 3),
-            }
-        })
-        .collect();
-    let premium_cents = to_cents(totals.premium_eur);
-    // Negative when the year's ratio fell: the month gives back excess counted earlier.
-    let excess_cents = to_cents(totals.excess_eur).min(premium_cents);
-    let valorisation_cents = to_cents(totals.valorisation_eur);
-    let distribution = policy.distribute(
-        premium_cents - excess_cents,
-        excess_cents,
-        valorisation_cents,
-        &participants,
-    );
-    let yearly_fees: i64 = plant_results
-        .iter()
-        .map(|p| to_cents(p.yearly_fee_eur))
-        .sum();
-    let fees_cents = split_cents(yearly_fees, &[Decimal::ONE; 12])[period.start.month0() as usize];
-
-    let mut lines = Vec::new();
-    let mut member_results = Vec::new();
-    for (index, m) in members.iter().enumerate() {
-        let withdrawal = of(m.id, "W");
-        let incentive = distribution.incentive.members[index];
-        let excess = distribution.excess.members[index];
-        let valorisation = distribution.valorisation.members[index];
-        let (withdrawal_coverage, injection_coverage) = coverages[index].clone();
-        member_results.push(MemberResult {
-            member_id: m.id,
-            pod: m.pod.clone(),
-            holder_type: m.holder_type,
-            withdrawn_kwh: Decimal::new(withdrawal.wh, 3),
-            injected_kwh: Decimal::new(of(m.id, "I").wh, 3),
-            shared_kwh: Decimal::new(shared_wh[index], 3),
-            gse_effective_from: effective_dates[index],
-            withdrawal: withdrawal_coverage,
-            injection: injection_coverage,
-            incentive_cents: incentive,
-            excess_premium_cents: excess,
-            valorisation_cents: valorisation,
-            total_cents: incentive + excess + valorisation,
-        });
-        if shared_wh[index] != 0 {
-            lines.push((
-                Some(m.id),
-                LineAccount::Member,
-                LineKind::SharedEnergy,
-                Some(shared_wh[index]),
-                0,
-            ));
-        }
-        for (kind, cents) in [
-            (LineKind::Incentive, incentive),
-            (LineKind::ExcessPremium, excess),
-            (LineKind::Valorisation, valorisation),
-        ] {
-            if cents != 0 {
-                lines.push((Some(m.id), LineAccount::Member, kind, None, cents));
-            }
-        }
-    }
-    lines.extend(configuration_lines(&distribution, fees_cents));
-    let blockers = run_blockers(configuration, ended);
-    let problems: Vec<String> = blockers.iter().chain(&gaps).cloned().collect();
-    let mut rules = Vec::new();
-    if any_grant {
-        rules.push(
-            "F (the grant reduction) is not applied to the incentivised energy attributed, pro rata \
-             of their withdrawal in each hour, to withdrawal points held by public bodies and by \
-             religious, third-sector or environmental bodies (GSE Regole operative §2.2.2.1.2)"
-                .to_string(),
-        );
-        let natural_persons_exempt_days = days
-            .iter()
-            .filter(|(_, day)| day.rules.natural_persons_f_exempt)
-            .count();
-        if natural_persons_exempt_days > 0 {
-            rules.push(format!(
-                "… nor to those held by natural persons, on {natural_persons_exempt_days} of the \
-                 month's {} days (DM MASE 16 May 2025 n. 127, in force 26 Jun 2025)",
-                days.len()
-            ));
-        }
-    }
-    let d = &distribution;
-    let members_cents = member_results.iter().map(|m| m.total_cents).sum();
-    let report = Report {
-        period: period.label(),
-        policy_version: policy_row.as_ref().map(|p| p.version),
-        totals,
-        money: MoneyTotals {
-            premium_cents,
-            excess_cents,
-            valorisation_cents,
-            fees_cents,
-            management_cents: d.incentive.management
-                + d.excess.management
-                + d.valorisation.management,
-            social_fund_cents: d.incentive.social_fund
-                + d.excess.social_fund
-                + d.valorisation.social_fund,
-            members_cents,
-        },
-        excess_basis,
-        excess_months_before: months_before,
-        plants: plant_results,
-        members: member_results,
-        missing_price_hours: missing_prices.len() as u32,
-        missing_price_list: missing_prices
-            .iter()
-            .take(LISTED_HOURS)
-            .map(|t| rfc3339(*t))
-            .collect(),
-        hours_without_data,
-        members_without_data,
-        plants_without_injection,
-        parameters: parameter_rows
-            .iter()
-            .map(|row| ParameterUsed {
-                id: row.id,
-                code: row.code.clone(),
-                value: Decimal::new(row.value_micro, 6).normalize(),
-                unit: row.unit.clone(),
-                valid_from: row.valid_from,
-                valid_to: row.valid_to,
-            })
-            .collect(),
-        rules,
-        notes: distribution.notes.clone(),
-        gaps,
-        blockers,
-        problems,
-    };
-    let fingerprint = format!("{:x}", fingerprint.finalize());
+    let inputs = gather(db, configuration, period, &progress).await?;
+    progress("settling");
+    let fingerprint = crate::domain::month::fingerprint(&inputs)
+        .map_err(|e| DbErr::Custom(format!("settlement inputs: {e}")))?;
+    let settlement = crate::domain::month::settle(&inputs)?;
     progress("done");
     Ok(Computation {
-        report,
-        lines,
+        report: settlement.report,
+        lines: settlement.lines,
         fingerprint,
-        policy_id: policy_row.map(|p| p.id),
+        policy_id: inputs.policy.map(|p| p.id),
     })
 }
 

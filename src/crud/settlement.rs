@@ -518,20 +518,25 @@ pub async fn lines_of(
 pub async fn insert_lines(
     db: &impl ConnectionTrait,
     run_id: i32,
-    lines: &[crate::settlement::Line],
+    lines: &[crate::domain::month::SettlementLine],
 ) -> Result<(), DbErr> {
     // Literal rows (integers and our own enum codes only): a run has a few thousand lines, and
     // one statement per 5,000 is several times faster than bound parameters on PostgreSQL.
     for chunk in lines.chunks(5_000) {
         let rows: Vec<String> = chunk
             .iter()
-            .map(|(member_id, account, kind, energy_wh, amount_cents)| {
-                let member = member_id.map_or("NULL".to_string(), |id| id.to_string());
-                let energy = energy_wh.map_or("NULL".to_string(), |wh| wh.to_string());
+            .map(|line| {
+                let member = line
+                    .member_id
+                    .map_or("NULL".to_string(), |id| id.to_string());
+                let energy = line
+                    .energy_wh
+                    .map_or("NULL".to_string(), |wh| wh.to_string());
                 format!(
-                    "({run_id}, {member}, '{}', '{}', {energy}, {amount_cents})",
-                    account.as_str(),
-                    kind.as_str()
+                    "({run_id}, {member}, '{}', '{}', {energy}, {})",
+                    line.account.as_str(),
+                    line.kind.as_str(),
+                    line.amount_cents
                 )
             })
             .collect();

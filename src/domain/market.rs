@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use super::meter_files::{Stamp, parse_timestamp};
 
 /// A zonal price for one interval.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct PricePoint {
     /// UNIX seconds of the interval's start.
     pub start: i64,

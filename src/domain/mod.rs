@@ -5,6 +5,7 @@ pub mod coverage;
 pub mod energy_series;
 pub mod market;
 pub mod meter_files;
+pub mod month;
 pub mod plausibility;
 pub mod pod;
 pub mod quantities;
