@@ -936,3 +936,643 @@ pub fn settle(inputs: &MonthInputs) -> Result<Settlement, MissingParameter> {
     };
     Ok(Settlement { report, lines })
 }
+
+#[cfg(test)]
+mod tests {
+    //! `settle` on hand-built months. `Month` plays the part of `gather`: it turns a table of
+    //! readings (member × hour) into the aggregates gather reads in SQL, by the same formulas.
+    use proptest::prelude::*;
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn row(
+        id: i32,
+        code: &str,
+        micro: i64,
+        from: NaiveDate,
+        to: Option<NaiveDate>,
+    ) -> ParameterUsed {
+        ParameterUsed {
+            id,
+            code: code.into(),
+            value: Decimal::new(micro, 6).normalize(),
+            unit: String::new(),
+            valid_from: from,
+            valid_to: to,
+        }
+    }
+
+    /// The regulated values as the migrations seed them.
+    fn parameters() -> Vec<ParameterUsed> {
+        let since = d(2024, 1, 1);
+        let mut rows: Vec<ParameterUsed> = [
+            ("TRAS_E", 10_570_000),
+            ("BTAU", 650_000),
+            ("CPR_MV", 12_000),
+            ("CPR_LV", 26_000),
+            ("TIP_REF_PRICE", 180_000_000),
+            ("TIP_BAND1_KW", 200_000_000),
+            ("TIP_BAND1_BASE", 80_000_000),
+            ("TIP_BAND1_CAP", 120_000_000),
+            ("TIP_BAND2_KW", 600_000_000),
+            ("TIP_BAND2_BASE", 70_000_000),
+            ("TIP_BAND2_CAP", 110_000_000),
+            ("TIP_BAND3_KW", 1_000_000_000),
+            ("TIP_BAND3_BASE", 60_000_000),
+            ("TIP_BAND3_CAP", 100_000_000),
+            ("TIP_FC_NORTH", 10_000_000),
+            ("TIP_FC_CENTRE", 4_000_000),
+            ("TIP_GRANT_MAX_F", 500_000),
+            ("TIP_GRANT_FULL", 400_000),
+            ("EXCESS_TARIFF", 550_000),
+            ("EXCESS_GRANT", 450_000),
+            ("ADVANCE_SHARE", 700_000),
+            ("ADVANCE_PREMIUM", 60_000_000),
+            ("FEE_FREE_KW", 3_000_000),
+            ("FEE_FLAT_KW", 20_000_000),
+            ("FEE_FLAT", 30_000_000),
+            ("FEE_PER_KW", 1_000_000),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (code, micro))| row(i as i32 + 1, code, *micro, since, None))
+        .collect();
+        rows.push(row(100, "F_EXEMPT_PERSONS", 0, since, Some(d(2025, 6, 26))));
+        rows.push(row(
+            101,
+            "F_EXEMPT_PERSONS",
+            1_000_000,
+            d(2025, 6, 26),
+            None,
+        ));
+        rows
+    }
+
+    fn late_days() -> Vec<ParameterUsed> {
+        vec![row(200, "GSE_LATE_DAYS", 120_000_000, d(2025, 4, 4), None)]
+    }
+
+    struct Who {
+        id: i32,
+        role: MemberRole,
+        holder_type: HolderType,
+        notified: Option<NaiveDate>,
+    }
+
+    fn consumer(id: i32, holder_type: HolderType) -> Who {
+        Who {
+            id,
+            role: MemberRole::Consumer,
+            holder_type,
+            notified: Some(d(2024, 1, 10)),
+        }
+    }
+
+    fn producer(id: i32) -> Who {
+        Who {
+            id,
+            role: MemberRole::Producer,
+            holder_type: HolderType::Sme,
+            notified: Some(d(2024, 1, 10)),
+        }
+    }
+
+    fn pod(id: i32) -> String {
+        format!("IT001E{id:08}")
+    }
+
+    fn plant(id: i32, member_id: i32, power_w: i64, grant_ppm: i32) -> PlantInputs {
+        PlantInputs {
+            id,
+            member_id,
+            pod: pod(member_id),
+            source: PlantSource::Pv,
+            power_w,
+            capital_grant_ppm: grant_ppm,
+            voltage: ConnectionVoltage::Lv,
+            commissioned_on: d(2024, 3, 1),
+            gse_notified_on: Some(d(2024, 3, 5)),
+        }
+    }
+
+    /// `reading(hour index, member index)` → `(withdrawn Wh, injected Wh)`; `None`: no reading.
+    fn month(
+        label: &str,
+        who: &[Who],
+        plants: Vec<PlantInputs>,
+        reading: impl Fn(usize, usize) -> Option<(i64, i64)>,
+    ) -> MonthInputs {
+        let period = Period::parse(label).unwrap();
+        let (from, to) = period.instants();
+        let late = late_days();
+        let mut members: Vec<MemberInputs> = who
+            .iter()
+            .map(|w| {
+                let windows = member_windows(period, d(2024, 1, 1), None, w.notified, &late);
+                MemberInputs {
+                    id: w.id,
+                    pod: pod(w.id),
+                    role: w.role,
+                    holder_type: w.holder_type,
+                    joined_at: d(2024, 1, 1),
+                    withdrawn_at: None,
+                    gse_notified_on: w.notified,
+                    gse_effective_from: windows.gse_effective_from,
+                    membership: windows.membership,
+                    counted: windows.counted,
+                    withdrawal: MeterData::default(),
+                    injection: MeterData::default(),
+                }
+            })
+            .collect();
+        let any_grant = needs_holder_withdrawal(&plant_specs(&plants, &late, period));
+        let mut hours = Vec::new();
+        let mut covered: Vec<(Vec<HourMinutes>, Vec<HourMinutes>)> =
+            vec![(Vec::new(), Vec::new()); who.len()];
+        let mut start = from;
+        let mut index = 0;
+        while start < to {
+            let values: Vec<Option<(i64, i64)>> = (0..who.len())
+                .map(|m| {
+                    let counted = members[m].counted;
+                    (start >= counted.from && start < counted.to)
+                        .then(|| reading(index, m))
+                        .flatten()
+                })
+                .collect();
+            if values.iter().any(Option::is_some) {
+                let withdrawn: i64 = values.iter().flatten().map(|v| v.0).sum();
+                let injected: i64 = values.iter().flatten().map(|v| v.1).sum();
+                let shared = injected.min(withdrawn);
+                let mut injection = Vec::new();
+                let mut exempt: Vec<HolderEnergy> = Vec::new();
+                for (m, value) in values.iter().enumerate() {
+                    let Some((w, i)) = value else { continue };
+                    let member = &mut members[m];
+                    let has_plants = plants.iter().any(|p| p.member_id == member.id);
+                    let (covered_w, covered_i) = &mut covered[m];
+                    for (data, wh, hours) in [
+                        (&mut member.withdrawal, *w, covered_w),
+                        (&mut member.injection, *i, covered_i),
+                    ] {
+                        data.wh += wh;
+                        data.minutes += 60;
+                        data.rows += 1;
+                        data.revisions += 1;
+                        hours.push(HourMinutes {
+                            hour: start,
+                            minutes: 60,
+                        });
+                    }
+                    if withdrawn > 0 {
+                        member.withdrawal.shared_mwh += w * 1000 * shared / withdrawn;
+                    }
+                    if has_plants {
+                        injection.push(PodEnergy {
+                            pod: member.pod.clone(),
+                            wh: *i,
+                        });
+                    }
+                    if any_grant
+                        && matches!(
+                            member.holder_type,
+                            HolderType::NaturalPerson
+                                | HolderType::PublicBody
+                                | HolderType::ReligiousOrThirdSector
+                        )
+                    {
+                        match exempt
+                            .iter_mut()
+                            .find(|e| e.holder_type == member.holder_type)
+                        {
+                            Some(e) => e.wh += w,
+                            None => exempt.push(HolderEnergy {
+                                holder_type: member.holder_type,
+                                wh: *w,
+                            }),
+                        }
+                    }
+                }
+                hours.push(HourInputs {
+                    start,
+                    injected_wh: injected,
+                    withdrawn_wh: withdrawn,
+                    injection,
+                    exempt_capable_withdrawal: exempt,
+                });
+            }
+            start += 3600;
+            index += 1;
+        }
+        for (member, (w, i)) in members.iter_mut().zip(covered) {
+            let expected = member.counted.hours() * 60;
+            if member.withdrawal.minutes < expected {
+                member.withdrawal.covered_hours = w;
+            }
+            if member.injection.minutes < expected {
+                member.injection.covered_hours = i;
+            }
+        }
+        let prices = (0..)
+            .map(|h| from + h * 3600)
+            .take_while(|t| *t < to)
+            .map(|start| PricePoint {
+                start,
+                minutes: 60,
+                eur_mwh: dec!(100),
+            })
+            .collect();
+        MonthInputs {
+            configuration: ConfigurationFacts {
+                id: 1,
+                kind: ConfigurationType::Cer,
+                market_zone: MarketZone::Nord,
+                region: Region::Lombardia,
+                status: ConfigurationStatus::Active,
+            },
+            period,
+            month_ended: true,
+            policy: None,
+            policy_document: Policy::default_document(),
+            parameters: parameters(),
+            gse_late_days: late,
+            members,
+            plants,
+            hours,
+            prices,
+            year_to_date: Vec::new(),
+        }
+    }
+
+    /// Daytime: the plant injects, the consumers withdraw.
+    fn sunny(hour: usize, member: usize) -> Option<(i64, i64)> {
+        let daytime = (8..16).contains(&(hour % 24));
+        Some(match member {
+            0 => (0, if daytime { 60_000 } else { 0 }),
+            m => (20_000 + m as i64 * 7, 0),
+        })
+    }
+
+    fn community() -> Vec<Who> {
+        vec![
+            producer(1),
+            consumer(2, HolderType::NaturalPerson),
+            consumer(3, HolderType::NaturalPerson),
+            consumer(4, HolderType::NaturalPerson),
+        ]
+    }
+
+    fn shared_wh(report: &Report) -> i64 {
+        report
+            .members
+            .iter()
+            .map(|m| (m.shared_kwh * dec!(1000)).to_i64().unwrap())
+            .sum()
+    }
+
+    #[test]
+    fn a_complete_month_is_finalizable_and_its_splits_are_exact() {
+        let inputs = month(
+            "2025-03",
+            &community(),
+            vec![plant(1, 1, 100_000, 0)],
+            sunny,
+        );
+        let s = settle(&inputs).unwrap();
+        let r = &s.report;
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert_eq!(r.totals.hours, 743, "March has the spring-forward day");
+        assert!(r.totals.shared_kwh > Decimal::ZERO);
+        assert_eq!(Decimal::new(shared_wh(r), 3), r.totals.shared_kwh);
+        let shared_lines: i64 = s
+            .lines
+            .iter()
+            .filter(|l| l.kind == LineKind::SharedEnergy)
+            .map(|l| l.energy_wh.unwrap())
+            .sum();
+        assert_eq!(shared_lines, shared_wh(r));
+        let m = &r.money;
+        assert!(m.premium_cents > 0);
+        assert_eq!(
+            m.members_cents + m.management_cents + m.social_fund_cents,
+            m.premium_cents + m.valorisation_cents
+        );
+        for member in &r.members[1..] {
+            let coverage = member.withdrawal.as_ref().unwrap();
+            assert_eq!(coverage.missing_hours, 0);
+            assert_eq!(coverage.coverage_percent, dec!(100.00));
+        }
+        assert!(
+            r.members[0].withdrawal.is_none(),
+            "a producer withdraws nothing by its role"
+        );
+        assert_eq!(r.members[0].injection.as_ref().unwrap().expected_hours, 743);
+    }
+
+    #[test]
+    fn three_equal_members_share_an_hour_to_the_wh() {
+        // 160 kWh shared among three equal withdrawals: 53.334 + 53.333 + 53.333, not 159.999.
+        let inputs = month(
+            "2025-03",
+            &community(),
+            vec![plant(1, 1, 200_000, 0)],
+            |h, m| (h == 12).then_some(if m == 0 { (0, 160_000) } else { (60_000, 0) }),
+        );
+        let r = settle(&inputs).unwrap().report;
+        let parts: Vec<Decimal> = r.members[1..].iter().map(|m| m.shared_kwh).collect();
+        assert_eq!(parts, vec![dec!(53.334), dec!(53.333), dec!(53.333)]);
+        assert_eq!(r.totals.shared_kwh, dec!(160));
+    }
+
+    #[test]
+    fn a_member_without_data_is_a_gap_that_names_it() {
+        let inputs = month(
+            "2025-03",
+            &community(),
+            vec![plant(1, 1, 100_000, 0)],
+            |h, m| (m != 3).then(|| sunny(h, m)).flatten(),
+        );
+        let r = settle(&inputs).unwrap().report;
+        assert_eq!(r.members_without_data, vec![pod(4)]);
+        assert!(
+            r.gaps.iter().any(
+                |g| g.starts_with(&format!("{}: no withdrawal data", pod(4)))
+                    && g.ends_with("(743 hours)")
+            ),
+            "{:?}",
+            r.gaps
+        );
+        assert_eq!(r.problems, r.gaps);
+        assert_eq!(r.members[3].shared_kwh, Decimal::ZERO);
+    }
+
+    #[test]
+    fn missing_hours_are_counted_and_the_coverage_is_never_rounded_up() {
+        let inputs = month(
+            "2025-03",
+            &community(),
+            vec![plant(1, 1, 100_000, 0)],
+            |h, m| (m != 2 || h != 100).then(|| sunny(h, m)).flatten(),
+        );
+        let r = settle(&inputs).unwrap().report;
+        let coverage = r.members[2].withdrawal.as_ref().unwrap();
+        assert_eq!(coverage.missing_hours, 1);
+        assert_eq!(coverage.coverage_percent, dec!(99.86));
+        assert!(
+            r.gaps.iter().any(|g| g.ends_with("(1 hour)")),
+            "{:?}",
+            r.gaps
+        );
+    }
+
+    #[test]
+    fn a_membership_gse_was_not_told_of_counts_nowhere() {
+        let mut who = community();
+        who[3].notified = None;
+        let inputs = month("2025-07", &who, vec![plant(1, 1, 100_000, 0)], sunny);
+        let r = settle(&inputs).unwrap().report;
+        assert!(
+            r.gaps
+                .iter()
+                .any(|g| g.contains("has not been notified to GSE"))
+        );
+        assert_eq!(r.members[3].gse_effective_from, None);
+        assert_eq!(r.members[3].withdrawn_kwh, Decimal::ZERO);
+        assert_eq!(r.members[3].total_cents, 0);
+        assert_eq!(Decimal::new(shared_wh(&r), 3), r.totals.shared_kwh);
+    }
+
+    #[test]
+    fn a_plant_gse_was_not_told_of_earns_no_tariff() {
+        let mut unnotified = plant(1, 1, 100_000, 0);
+        unnotified.gse_notified_on = None;
+        let inputs = month("2025-03", &community(), vec![unnotified], sunny);
+        let r = settle(&inputs).unwrap().report;
+        assert!(
+            r.gaps.iter().any(|g| g.starts_with("plant 1 on")),
+            "{:?}",
+            r.gaps
+        );
+        assert!(!r.plants[0].incentivised);
+        assert_eq!(r.money.premium_cents, 0);
+        assert!(
+            r.money.valorisation_cents > 0,
+            "shared energy is still valorised"
+        );
+    }
+
+    #[test]
+    fn hours_without_prices_are_a_gap_pointing_to_the_import_route() {
+        let mut inputs = month(
+            "2025-03",
+            &community(),
+            vec![plant(1, 1, 100_000, 0)],
+            sunny,
+        );
+        inputs.prices.truncate(700);
+        let r = settle(&inputs).unwrap().report;
+        assert_eq!(r.missing_price_hours, 43);
+        assert!(
+            r.gaps
+                .iter()
+                .any(|g| g.starts_with("43 hour(s) have no NORD zonal price")
+                    && g.contains("/api/v1/market/zonal-prices")),
+            "{:?}",
+            r.gaps
+        );
+    }
+
+    #[test]
+    fn drafts_and_months_not_over_are_blockers_not_gaps() {
+        let mut inputs = month(
+            "2025-03",
+            &community(),
+            vec![plant(1, 1, 100_000, 0)],
+            sunny,
+        );
+        inputs.configuration.status = ConfigurationStatus::Draft;
+        inputs.month_ended = false;
+        let r = settle(&inputs).unwrap().report;
+        assert_eq!(r.blockers.len(), 2);
+        assert!(r.gaps.is_empty());
+        assert_eq!(r.problems, r.blockers);
+    }
+
+    #[test]
+    fn a_missing_parameter_names_its_code_and_day() {
+        let mut inputs = month(
+            "2025-03",
+            &community(),
+            vec![plant(1, 1, 100_000, 0)],
+            sunny,
+        );
+        inputs.parameters.retain(|p| p.code != "BTAU");
+        assert_eq!(
+            settle(&inputs).unwrap_err(),
+            MissingParameter {
+                code: "BTAU",
+                date: d(2025, 3, 1)
+            }
+        );
+    }
+
+    #[test]
+    fn natural_persons_lose_f_from_26_june_2025() {
+        // A plant with a 40% grant (F at its largest), households only.
+        let f_exempt = |label: &str| {
+            let inputs = month(
+                label,
+                &community(),
+                vec![plant(1, 1, 100_000, 400_000)],
+                sunny,
+            );
+            let r = settle(&inputs).unwrap().report;
+            (r.plants[0].f_exempt_kwh, r.plants[0].shared_kwh, r.rules)
+        };
+        let (may, may_shared, may_rules) = f_exempt("2025-05");
+        assert_eq!(may, Decimal::ZERO);
+        assert!(may_shared > Decimal::ZERO);
+        assert_eq!(may_rules.len(), 1, "{may_rules:?}");
+        let (june, june_shared, june_rules) = f_exempt("2025-06");
+        // 26–30 June: five of the month's thirty days, each as sunny as the others.
+        assert_eq!(june, (june_shared * dec!(5) / dec!(30)).round_dp(3));
+        assert!(june_rules[1].contains("on 5 of the month's 30 days"));
+        let (july, july_shared, _) = f_exempt("2025-07");
+        assert_eq!(july, july_shared);
+    }
+
+    #[test]
+    fn public_bodies_are_exempt_from_f_before_the_2025_decree_too() {
+        let who = vec![
+            producer(1),
+            consumer(2, HolderType::PublicBody),
+            consumer(3, HolderType::Sme),
+        ];
+        let inputs = month("2025-03", &who, vec![plant(1, 1, 100_000, 400_000)], sunny);
+        let r = settle(&inputs).unwrap().report;
+        let plant = &r.plants[0];
+        assert!(plant.f_exempt_kwh > Decimal::ZERO);
+        assert!(plant.f_exempt_kwh < plant.shared_kwh);
+        assert_eq!(plant.f_exempt[0].holder_type, HolderType::PublicBody);
+    }
+
+    #[test]
+    fn the_fingerprint_follows_every_input() {
+        let inputs = month(
+            "2025-03",
+            &community(),
+            vec![plant(1, 1, 100_000, 0)],
+            sunny,
+        );
+        let same = month(
+            "2025-03",
+            &community(),
+            vec![plant(1, 1, 100_000, 0)],
+            sunny,
+        );
+        assert_eq!(fingerprint(&inputs).unwrap(), fingerprint(&same).unwrap());
+        let mut revised = inputs.clone();
+        revised.members[2].withdrawal.revisions += 1;
+        let mut ended = inputs.clone();
+        ended.month_ended = false;
+        let mut parameter = inputs.clone();
+        parameter.parameters[0].value += dec!(0.000001);
+        let mut policy = inputs.clone();
+        policy.policy = Some(PolicyVersion { id: 1, version: 1 });
+        for changed in [revised, ended, parameter, policy] {
+            assert_ne!(
+                fingerprint(&inputs).unwrap(),
+                fingerprint(&changed).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn a_late_notification_counts_from_its_own_day() {
+        let period = Period::parse("2025-09").unwrap();
+        let late = late_days();
+        // Joined 1 May, told GSE 1 Sep: 123 days late, so GSE counts it from 1 Sep.
+        let w = member_windows(period, d(2025, 5, 1), None, Some(d(2025, 9, 10)), &late);
+        assert_eq!(w.gse_effective_from, Some(d(2025, 9, 10)));
+        assert_eq!(w.counted.from, local_midnight(d(2025, 9, 10)));
+        assert_eq!(w.membership.from, local_midnight(d(2025, 9, 1)));
+        // Joined 15 Sep, told on 20 Sep: counts from the later date.
+        let w = member_windows(period, d(2025, 9, 15), None, Some(d(2025, 9, 20)), &late);
+        assert_eq!(w.gse_effective_from, Some(d(2025, 9, 20)));
+        // Not told: nothing counted, an empty window at the membership's end.
+        let w = member_windows(period, d(2025, 5, 1), None, None, &late);
+        assert!(w.counted.is_empty());
+        assert!(!w.membership.is_empty());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Any month: the members' shared energy adds up to the configuration's exactly, so do
+        /// the money splits, F-exempt energy stays within each plant's, and nothing is negative
+        /// but the GSE fee.
+        #[test]
+        fn splits_are_exact_and_nothing_is_negative(
+            daily in proptest::collection::vec(
+                proptest::collection::vec(proptest::option::weighted(0.95, (0i64..40_000, 0i64..90_000)), 24),
+                2..6,
+            ),
+            holders in proptest::collection::vec(0usize..4, 6),
+            grant in prop_oneof![Just(0), Just(200_000), Just(400_000)],
+            label in prop_oneof![Just("2025-03"), Just("2025-06"), Just("2025-10")],
+        ) {
+            let kinds = [
+                HolderType::NaturalPerson,
+                HolderType::PublicBody,
+                HolderType::Sme,
+                HolderType::ReligiousOrThirdSector,
+            ];
+            let mut who = vec![producer(1)];
+            for (index, _) in daily.iter().enumerate().skip(1) {
+                let mut member = consumer(index as i32 + 1, kinds[holders[index]]);
+                member.role = if index % 2 == 0 { MemberRole::Prosumer } else { MemberRole::Consumer };
+                who.push(member);
+            }
+            let plants = vec![plant(1, 1, 150_000, grant), plant(2, 1, 30_000, 0)];
+            let inputs = month(label, &who, plants, |h, m| {
+                daily[m][h % 24].map(|(w, i)| match m {
+                    0 => (0, i),
+                    m if m % 2 == 0 => (w, i / 10),
+                    _ => (w, 0),
+                })
+            });
+            let s = settle(&inputs).unwrap();
+            let r = &s.report;
+            prop_assert_eq!(Decimal::new(shared_wh(r), 3), r.totals.shared_kwh);
+            let m = &r.money;
+            prop_assert_eq!(
+                m.members_cents + m.management_cents + m.social_fund_cents,
+                m.premium_cents + m.valorisation_cents
+            );
+            for plant in &r.plants {
+                prop_assert!(plant.f_exempt_kwh >= Decimal::ZERO);
+                // The report rounds F-exempt energy to the Wh (the plant's shared energy is kept
+                // exact and rounded the same way when written out).
+                let shared = plant.shared_kwh.round_dp_with_strategy(3, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+                prop_assert!(plant.f_exempt_kwh <= shared, "{:?}", plant);
+                prop_assert!(plant.premium_eur >= Decimal::ZERO);
+            }
+            for member in &r.members {
+                prop_assert!(member.shared_kwh >= Decimal::ZERO);
+                prop_assert!(member.incentive_cents >= 0 && member.valorisation_cents >= 0);
+            }
+            for line in &s.lines {
+                if line.account == LineAccount::Gse {
+                    prop_assert!(line.amount_cents <= 0);
+                } else {
+                    prop_assert!(line.amount_cents >= 0, "{:?}", line);
+                    prop_assert!(line.energy_wh.is_none_or(|wh| wh > 0));
+                }
+            }
+        }
+    }
+}
