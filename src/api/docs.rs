@@ -91,7 +91,8 @@ use super::{ops, v1};
         FieldError,
         crate::domain::energy_series::Granularity,
         crate::schemas::energy::ImportKind,
-        crate::models::enums::RunStatus
+        crate::models::enums::RunStatus,
+        crate::schemas::market::PriceResolution
     )),
     modifiers(&SecurityAddon, &AuthAliases),
     tags(
@@ -126,33 +127,39 @@ impl Modify for SecurityAddon {
     }
 }
 
-/// Documents the `/api/v1/auth/…` aliases of the login routes, with their own operation ids.
+/// Lists, in each login operation's description, the other paths that serve it: documented
+/// once, so that clients generated from the document get one method per operation.
 struct AuthAliases;
+
+/// The other paths of a login route (`/api/v1/login/…` or `/api/v1/logout`).
+pub fn login_aliases(path: &str) -> Vec<String> {
+    if let Some(rest) = path.strip_prefix("/api/v1/login/") {
+        vec![
+            format!("/api/v1/auth/login/{rest}"),
+            format!("/api/v1/auth/{rest}"),
+        ]
+    } else if path == "/api/v1/logout" {
+        vec!["/api/v1/auth/logout".to_string()]
+    } else {
+        Vec::new()
+    }
+}
 
 impl Modify for AuthAliases {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let aliases: Vec<_> = openapi
-            .paths
-            .paths
-            .iter()
-            .filter_map(|(path, item)| {
-                let alias = if let Some(rest) = path.strip_prefix("/api/v1/login/") {
-                    format!("/api/v1/auth/{rest}")
-                } else if path == "/api/v1/logout" {
-                    "/api/v1/auth/logout".to_string()
-                } else {
-                    return None;
-                };
-                let mut item = item.clone();
-                if let Some(operation) = item.post.as_mut() {
-                    operation.operation_id = operation
-                        .operation_id
-                        .as_ref()
-                        .map(|id| format!("{id}_auth"));
-                }
-                Some((alias, item))
-            })
-            .collect();
-        openapi.paths.paths.extend(aliases);
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let aliases = login_aliases(path);
+            if aliases.is_empty() {
+                continue;
+            }
+            if let Some(operation) = item.post.as_mut() {
+                let listed: Vec<String> = aliases.iter().map(|a| format!("`{a}`")).collect();
+                let note = format!("Also served, identically, at {}.", listed.join(" and "));
+                operation.description = Some(match operation.description.take() {
+                    Some(text) if !text.is_empty() => format!("{text}\n\n{note}"),
+                    _ => note,
+                });
+            }
+        }
     }
 }

@@ -14,12 +14,25 @@ pub const UNAVAILABLE_DETAIL: &str = "Service unavailable";
 /// One entry of a 422 response, as FastAPI/pydantic write it.
 #[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
 pub struct FieldError {
-    /// Where the bad value is: `["body", "email"]`, `["query", "limit"]`, `["path", "id"]`.
-    #[schema(value_type = Vec<Object>)]
+    /// Where the bad value is: `["body", "email"]`, `["query", "limit"]`, `["path", "id"]`;
+    /// list positions are integers (`["body", "rows", 3, "pod"]`).
+    #[schema(schema_with = location_schema)]
     pub loc: Vec<Value>,
     pub msg: String,
     #[serde(rename = "type")]
     pub kind: String,
+}
+
+/// `loc` items are strings (names) or integers (list positions), as in FastAPI.
+fn location_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            OneOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(Type::String))
+                .item(ObjectBuilder::new().schema_type(Type::Integer)),
+        )
+        .build()
 }
 
 impl FieldError {

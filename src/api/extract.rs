@@ -236,6 +236,24 @@ fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> FieldErro
     }
 }
 
+/// What `str::parse` says of a bad integer.
+const INTEGER_ERRORS: &[&str] = &[
+    "invalid digit found in string",
+    "cannot parse integer from empty string",
+    "number too large to fit in target type",
+    "number too small to fit in target type",
+];
+
+/// What chrono says of a bad date (`NaiveDate` fields).
+const DATE_ERRORS: &[&str] = &[
+    "input contains invalid characters",
+    "premature end of input",
+    "trailing input",
+    "input is out of range",
+    "input is not enough for unique date and time",
+    "no possible date and time matching input",
+];
+
 /// Turns a serde message into pydantic's vocabulary: missing field → `missing`, unknown field →
 /// `extra_forbidden`, anything else → the serde message under the field's `loc`.
 fn describe_serde_error(location: &str, path: &str, message: &str) -> FieldError {
@@ -277,6 +295,17 @@ fn describe_serde_error(location: &str, path: &str, message: &str) -> FieldError
         )
     } else if message.starts_with("invalid type") {
         (message.to_string(), "type_error")
+    } else if INTEGER_ERRORS.contains(&message) {
+        // `str::parse` speaks of digits; say what the field takes.
+        let field = loc.last().and_then(Value::as_str).unwrap_or_default();
+        let msg = match field {
+            "skip" => "must be a whole number ≥ 0 (at most 10^12)".to_string(),
+            "limit" => "must be a whole number from 1 to 1000".to_string(),
+            _ => "Input should be a valid integer".to_string(),
+        };
+        (msg, "int_parsing")
+    } else if DATE_ERRORS.contains(&message) {
+        ("expected a date YYYY-MM-DD".to_string(), "date_parsing")
     } else {
         (message.to_string(), "value_error")
     };

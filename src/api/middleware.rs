@@ -29,6 +29,8 @@ pub async fn complete_internal_errors(request: Request, next: Next) -> Response 
     }
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
+    // The inner body may have been compressed; this one is not.
+    parts.headers.remove(header::CONTENT_ENCODING);
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -105,4 +107,42 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         set("cache-control", "no-store");
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::to_bytes;
+    use axum::http::Request as HttpRequest;
+    use axum::middleware::from_fn;
+    use axum::routing::get;
+    use tower::ServiceExt;
+    use tower_http::compression::CompressionLayer;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_500_goes_out_as_plain_json_even_when_the_inner_body_was_compressed() {
+        let app = Router::new()
+            .route(
+                "/",
+                get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "x".repeat(4096)) }),
+            )
+            .layer(CompressionLayer::new())
+            .layer(from_fn(complete_internal_errors));
+        let response = app
+            .oneshot(
+                HttpRequest::get("/")
+                    .header(header::ACCEPT_ENCODING, "gzip")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers().get(header::CONTENT_ENCODING), None);
+        let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["detail"], INTERNAL_DETAIL);
+    }
 }

@@ -7,7 +7,7 @@ use sea_orm::{
 use super::scope::{self, CommunityScope};
 use super::{contains_case_insensitive, paginate};
 use crate::models::configuration::{Column, Entity, Model};
-use crate::models::{member, transaction};
+use crate::models::{member, reading_import, settlement_run, transaction};
 use crate::schemas::configuration::ConfigurationListParams;
 
 pub async fn find_in_scope(
@@ -65,16 +65,41 @@ pub async fn list(
 }
 
 /// How many members and ledger rows hang off the configuration.
-pub async fn dependents(db: &impl ConnectionTrait, id: i32) -> Result<(u64, u64), DbErr> {
-    let members = member::Entity::find()
-        .filter(member::Column::ConfigurationId.eq(id))
-        .count(db)
-        .await?;
-    let transactions = transaction::Entity::find()
-        .filter(transaction::Column::ConfigurationId.eq(id))
-        .count(db)
-        .await?;
-    Ok((members, transactions))
+/// What a configuration holds that a deletion would lose: members, ledger rows, settlement runs
+/// and meter-data imports (its policies and hourly totals go with it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Dependents {
+    pub members: u64,
+    pub transactions: u64,
+    pub settlement_runs: u64,
+    pub imports: u64,
+}
+
+impl Dependents {
+    pub fn any(&self) -> bool {
+        self.members + self.transactions + self.settlement_runs + self.imports > 0
+    }
+}
+
+pub async fn dependents(db: &impl ConnectionTrait, id: i32) -> Result<Dependents, DbErr> {
+    Ok(Dependents {
+        members: member::Entity::find()
+            .filter(member::Column::ConfigurationId.eq(id))
+            .count(db)
+            .await?,
+        transactions: transaction::Entity::find()
+            .filter(transaction::Column::ConfigurationId.eq(id))
+            .count(db)
+            .await?,
+        settlement_runs: settlement_run::Entity::find()
+            .filter(settlement_run::Column::ConfigurationId.eq(id))
+            .count(db)
+            .await?,
+        imports: reading_import::Entity::find()
+            .filter(reading_import::Column::ConfigurationId.eq(id))
+            .count(db)
+            .await?,
+    })
 }
 
 pub async fn delete(db: &impl ConnectionTrait, model: Model) -> Result<(), DbErr> {

@@ -4,10 +4,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:literal),+ $(,)? }) => {
-        $(#[$meta])*
+    ($(#[doc = $doc:literal])* $name:ident { $($variant:ident = $value:literal),+ $(,)? }) => {
+        $(#[doc = $doc])*
         #[derive(
-            Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+            Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
         )]
         #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
         pub enum $name {
@@ -17,6 +17,22 @@ macro_rules! string_enum {
                 $variant,
             )+
         }
+
+        // Written out rather than derived: the derive does not see `serde(rename)` through this
+        // macro's literals and published the Rust variant names, not the values on the wire.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let docs: &[&str] = &[$($doc),*];
+                let description = docs.iter().map(|line| line.trim()).collect::<Vec<_>>().join(" ");
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($value),+]))
+                    .description((!description.is_empty()).then_some(description))
+                    .into()
+            }
+        }
+
+        impl ToSchema for $name {}
 
         impl $name {
             pub fn as_str(self) -> &'static str {
@@ -105,11 +121,19 @@ pub fn holder_type_or_category<'de, D: serde::Deserializer<'de>>(
     })
 }
 
-/// `holder_type_or_category` for optional fields (`#[serde(default, deserialize_with = …)]`).
+/// `holder_type_or_category` for optional fields (`#[serde(default, deserialize_with = …)]`):
+/// `null` is the same as leaving the field out, as for the other optional enums.
 pub fn optional_holder_type_or_category<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<HolderType>, D::Error> {
-    holder_type_or_category(deserializer).map(Some)
+    use serde::de::IntoDeserializer;
+    match Option::<String>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(code) => {
+            let code: serde::de::value::StringDeserializer<D::Error> = code.into_deserializer();
+            holder_type_or_category(code).map(Some)
+        }
+    }
 }
 
 impl HolderType {

@@ -5,12 +5,16 @@ use validator::{Validate, ValidationError};
 /// The OAuth2 password flow form (`application/x-www-form-urlencoded`).
 #[derive(Deserialize, Validate, ToSchema)]
 pub struct PasswordForm {
+    /// `password`, or left out.
     #[validate(custom(function = "only_password_grant"))]
+    #[schema(pattern = "^password$")]
     pub grant_type: Option<String>,
     /// The email or the username.
     #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
     pub username: String,
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub password: String,
     #[serde(default)]
     pub scope: String,
@@ -41,5 +45,6 @@ pub struct Token {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
     pub refresh_token: String,
 }

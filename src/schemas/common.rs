@@ -25,6 +25,8 @@ impl<T: ToSchema> Page<T> {
 
 pub const DEFAULT_LIMIT: u64 = 100;
 pub const MAX_LIMIT: u64 = 1000;
+/// The largest `skip` (beyond what a database offset takes, and far beyond any real list).
+pub const MAX_SKIP: u64 = 1_000_000_000_000;
 
 pub fn default_limit() -> u64 {
     DEFAULT_LIMIT
@@ -160,6 +162,24 @@ pub fn exact_decimal_map<'de, D: Deserializer<'de>>(
     struct Exact(#[serde(deserialize_with = "exact_decimal")] rust_decimal::Decimal);
     let map = Option::<std::collections::BTreeMap<i32, Exact>>::deserialize(deserializer)?;
     Ok(map.map(|m| m.into_iter().map(|(k, Exact(v))| (k, v)).collect()))
+}
+
+/// An interval's length in minutes: 15 or 60.
+pub fn fifteen_or_sixty(minutes: u8) -> Result<(), validator::ValidationError> {
+    if minutes == 15 || minutes == 60 {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("interval_minutes")
+            .with_message("must be 15 or 60".into()))
+    }
+}
+
+/// The schema of an interval's minutes: the integers 15 and 60.
+pub fn interval_minutes_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .enum_values(Some([15, 60]))
+        .build()
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::common::{MAX_LIMIT, default_limit, nullable, trimmed};
+use super::common::{MAX_LIMIT, MAX_SKIP, default_limit, nullable, trimmed};
 use crate::models::community_user;
 use crate::models::enums::{CommunityUserRole, CommunityUserStatus};
 
@@ -12,8 +12,10 @@ use crate::models::enums::{CommunityUserRole, CommunityUserStatus};
 pub struct CommunityUserCreate {
     #[serde(deserialize_with = "trimmed")]
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254, format = Email)]
     pub email: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
     pub role: Option<CommunityUserRole>,
     pub status: Option<CommunityUserStatus>,
@@ -28,10 +30,12 @@ pub struct CommunityUserCreate {
 pub struct CommunityUserUpdate {
     #[serde(default, deserialize_with = "super::common::trimmed_option")]
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254, format = Email)]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<Option<String>>,
     pub role: Option<CommunityUserRole>,
     pub status: Option<CommunityUserStatus>,
@@ -72,13 +76,20 @@ impl From<community_user::Model> for CommunityUserPublic {
 #[derive(Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CommunityUserListParams {
+    /// How many items to leave out before the page (0 to 10^12).
     #[serde(default)]
+    #[validate(range(max = MAX_SKIP))]
+    #[param(minimum = 0, maximum = 1_000_000_000_000_u64)]
     pub skip: u64,
+    /// Page size, 1 to 1000.
     #[serde(default = "default_limit")]
     #[validate(range(min = 1, max = MAX_LIMIT))]
+    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     pub limit: u64,
     /// Case-insensitive substring of the email or name.
     #[validate(length(max = 200))]
+    #[param(max_length = 200)]
     pub search: Option<String>,
 }
 
@@ -86,6 +97,7 @@ pub struct CommunityUserListParams {
 #[into_params(parameter_in = Query)]
 pub struct EmailCheckParams {
     #[validate(length(min = 1, max = 254))]
+    #[param(min_length = 1, max_length = 254)]
     pub email: String,
 }
 

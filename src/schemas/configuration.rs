@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
-use super::common::{MAX_LIMIT, default_limit, nullable};
+use super::common::{MAX_LIMIT, MAX_SKIP, default_limit, nullable};
 use crate::models::configuration;
 use crate::models::enums::{ConfigurationStatus, ConfigurationType, MarketZone, Region};
 
@@ -22,10 +22,12 @@ pub fn primary_substation_code(code: &str) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct ConfigurationCreate {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(rename = "type")]
     pub kind: ConfigurationType,
     #[validate(custom(function = "primary_substation_code"))]
+    #[schema(pattern = r"^[A-Za-z0-9]{11}$", example = "AC001E00123")]
     pub primary_substation: String,
     pub market_zone: MarketZone,
     pub region: Region,
@@ -34,12 +36,14 @@ pub struct ConfigurationCreate {
     /// A `referent` account of the same organization.
     pub referent_id: Option<i32>,
     #[validate(length(max = 5000))]
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
     /// When the legal entity (the CER) was constituted.
     pub constituted_on: Option<NaiveDate>,
     /// Inhabitants of the municipality where the plants are: a plant with a PNRR capital grant
     /// needs it under the threshold in force (50,000 since DM 127/2025).
     #[validate(range(min = 1, max = 10_000_000))]
+    #[schema(minimum = 1, maximum = 10_000_000)]
     pub municipality_population: Option<i32>,
 }
 
@@ -47,10 +51,12 @@ pub struct ConfigurationCreate {
 #[serde(deny_unknown_fields)]
 pub struct ConfigurationUpdate {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Moves along draft → active → suspended ⇄ active → closed.
     pub status: Option<ConfigurationStatus>,
     #[validate(custom(function = "primary_substation_code"))]
+    #[schema(pattern = r"^[A-Za-z0-9]{11}$", example = "AC001E00123")]
     pub primary_substation: Option<String>,
     pub market_zone: Option<MarketZone>,
     pub region: Option<Region>,
@@ -63,6 +69,7 @@ pub struct ConfigurationUpdate {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     #[validate(length(max = 5000))]
+    #[schema(max_length = 5000)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -73,6 +80,7 @@ pub struct ConfigurationUpdate {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i32>, minimum = 1, maximum = 10_000_000)]
     #[validate(range(min = 1, max = 10_000_000))]
+    #[schema(minimum = 1, maximum = 10_000_000)]
     pub municipality_population: Option<Option<i32>>,
 }
 
@@ -121,10 +129,16 @@ impl From<configuration::Model> for ConfigurationPublic {
 #[derive(Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ConfigurationListParams {
+    /// How many items to leave out before the page (0 to 10^12).
     #[serde(default)]
+    #[validate(range(max = MAX_SKIP))]
+    #[param(minimum = 0, maximum = 1_000_000_000_000_u64)]
     pub skip: u64,
+    /// Page size, 1 to 1000.
     #[serde(default = "default_limit")]
     #[validate(range(min = 1, max = MAX_LIMIT))]
+    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     pub limit: u64,
     pub status: Option<ConfigurationStatus>,
     #[serde(rename = "type")]
@@ -133,5 +147,6 @@ pub struct ConfigurationListParams {
     pub organization_id: Option<i32>,
     /// Case-insensitive substring of the name, description or primary-substation code.
     #[validate(length(max = 200))]
+    #[param(max_length = 200)]
     pub search: Option<String>,
 }

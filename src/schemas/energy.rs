@@ -18,24 +18,17 @@ pub struct ImportParams {
     /// `injection` or `withdrawal` (also IMMISSIONE/PRELIEVO), for e-distribuzione files.
     pub direction: Option<String>,
     /// 15 or 60, for long-format files without an `interval_minutes` column (default 15).
-    #[validate(custom(function = "fifteen_or_sixty"))]
+    #[validate(custom(function = "crate::schemas::common::fifteen_or_sixty"))]
+    #[param(schema_with = crate::schemas::common::interval_minutes_schema)]
     pub interval_minutes: Option<u8>,
     /// The original file name, when the body is raw CSV (its POD/direction hints are used).
     #[validate(length(max = 255))]
+    #[param(max_length = 255)]
     pub file_name: Option<String>,
     /// Store values beyond their POD's physical bound (plants' power, available power, +10%)
     /// or that look like the wrong unit, instead of rejecting the file; each is recorded as a
     /// warning on the import. Injection on a POD without a plant is refused regardless.
     pub allow_outliers: Option<bool>,
-}
-
-fn fifteen_or_sixty(minutes: u8) -> Result<(), validator::ValidationError> {
-    if minutes == 15 || minutes == 60 {
-        Ok(())
-    } else {
-        Err(validator::ValidationError::new("interval_minutes")
-            .with_message("must be 15 or 60".into()))
-    }
 }
 
 /// A period in Italian dates: `from` included, `to` included (whole local days).

@@ -18,12 +18,13 @@ pub struct ParameterCreate {
     pub code: ParameterCode,
     /// €/MWh for TRAS_E and BTAU, a ratio for CPR_MV/CPR_LV (0.012 = 1.2%); up to 6 decimals.
     #[serde(deserialize_with = "exact_decimal")]
-    #[schema(value_type = String, example = "10.57")]
+    #[schema(pattern = r"^[-+]?[0-9]{1,12}(\.[0-9]{1,6}0{0,9})?$", value_type = String, example = "10.57")]
     pub value: Decimal,
     pub valid_from: NaiveDate,
     /// Exclusive; open-ended when absent.
     pub valid_to: Option<NaiveDate>,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub note: Option<String>,
 }
 
@@ -31,7 +32,7 @@ pub struct ParameterCreate {
 #[serde(deny_unknown_fields)]
 pub struct ParameterUpdate {
     #[serde(default, deserialize_with = "exact_decimal_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(pattern = r"^[-+]?[0-9]{1,12}(\.[0-9]{1,6}0{0,9})?$", value_type = Option<String>)]
     pub value: Option<Decimal>,
     pub valid_from: Option<NaiveDate>,
     #[serde(default, deserialize_with = "nullable")]
@@ -40,6 +41,7 @@ pub struct ParameterUpdate {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub note: Option<Option<String>>,
 }
 
@@ -89,13 +91,23 @@ pub struct PriceParams {
     pub from: NaiveDate,
     pub to: NaiveDate,
     /// `raw` (as stored, default) or `hourly` (the tariff's Pz_h: quarter-hours averaged).
-    pub resolution: Option<String>,
+    pub resolution: Option<PriceResolution>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceResolution {
+    #[default]
+    Raw,
+    Hourly,
 }
 
 #[derive(Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PriceImportParams {
     /// 15 or 60, for files without an `interval_minutes` column (default 60).
+    #[validate(custom(function = "crate::schemas::common::fifteen_or_sixty"))]
+    #[param(schema_with = crate::schemas::common::interval_minutes_schema)]
     pub interval_minutes: Option<u8>,
 }
 

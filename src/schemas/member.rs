@@ -6,7 +6,7 @@ use validator::Validate;
 use rust_decimal::Decimal;
 
 use super::common::{
-    MAX_LIMIT, default_limit, exact_decimal_option, nullable, nullable_exact_decimal,
+    MAX_LIMIT, MAX_SKIP, default_limit, exact_decimal_option, nullable, nullable_exact_decimal,
 };
 use crate::domain::quantities::{KW_MILLI, from_fixed};
 use crate::models::enums::{HolderType, MemberRole, MemberStatus};
@@ -36,7 +36,7 @@ pub struct MemberCreate {
     /// The point's available power (kW, up to 3 decimals), if known: withdrawal readings above
     /// it (plus 10%) are refused as implausible.
     #[serde(default, deserialize_with = "exact_decimal_option")]
-    #[schema(value_type = Option<String>, example = "4.500")]
+    #[schema(pattern = r"^\+?0*([1-9][0-9]{0,11}(\.[0-9]{1,3}0{0,9})?|0\.[0-9]{0,2}[1-9]0{0,9})$", value_type = Option<String>, example = "4.500")]
     pub available_power_kw: Option<Decimal>,
     /// When GSE was notified of the membership (its request on GSE's portal). Absent: not yet —
     /// GSE does not count the point, and settlements say so. From 4 Apr 2025 a membership
@@ -67,7 +67,7 @@ pub struct MemberUpdate {
     #[schema(value_type = Option<HolderType>)]
     pub holder_type: Option<HolderType>,
     #[serde(default, deserialize_with = "nullable_exact_decimal")]
-    #[schema(value_type = Option<String>)]
+    #[schema(pattern = r"^\+?0*([1-9][0-9]{0,11}(\.[0-9]{1,3}0{0,9})?|0\.[0-9]{0,2}[1-9]0{0,9})$", value_type = Option<String>)]
     pub available_power_kw: Option<Option<Decimal>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -124,10 +124,16 @@ impl From<member::Model> for MemberPublic {
 #[derive(Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MemberListParams {
+    /// How many items to leave out before the page (0 to 10^12).
     #[serde(default)]
+    #[validate(range(max = MAX_SKIP))]
+    #[param(minimum = 0, maximum = 1_000_000_000_000_u64)]
     pub skip: u64,
+    /// Page size, 1 to 1000.
     #[serde(default = "default_limit")]
     #[validate(range(min = 1, max = MAX_LIMIT))]
+    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     pub limit: u64,
     pub configuration_id: Option<i32>,
     pub role: Option<MemberRole>,
@@ -135,5 +141,6 @@ pub struct MemberListParams {
     pub holder_type: Option<HolderType>,
     /// Case-insensitive substring of the POD or of the linked user's name or email.
     #[validate(length(max = 200))]
+    #[param(max_length = 200)]
     pub search: Option<String>,
 }

@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::common::{MAX_LIMIT, default_limit, exact_decimal, exact_decimal_option, nullable};
+use super::common::{
+    MAX_LIMIT, MAX_SKIP, default_limit, exact_decimal, exact_decimal_option, nullable,
+};
 use crate::domain::community_rules::{is_existing_plant, plant_incentive_eligible};
 use crate::domain::quantities::{KW_MILLI, SHARE_MICRO, from_fixed};
 use crate::models::enums::{ConnectionVoltage, PlantSource};
@@ -15,20 +17,22 @@ use crate::models::plant;
 pub struct PlantCreate {
     pub member_id: i32,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub source: PlantSource,
     /// kW, up to 3 decimals, as a string or a number.
     #[serde(deserialize_with = "exact_decimal")]
-    #[schema(value_type = String, example = "150.000")]
+    #[schema(pattern = r"^\+?0*([1-9][0-9]{0,11}(\.[0-9]{1,3}0{0,9})?|0\.[0-9]{0,2}[1-9]0{0,9})$", value_type = String, example = "150.000")]
     pub power_kw: Decimal,
     pub commissioned_on: NaiveDate,
     /// The PNRR capital grant as a share of the eligible cost, 0 to 0.40.
     #[serde(default, deserialize_with = "exact_decimal_option")]
-    #[schema(value_type = Option<String>, example = "0.20")]
+    #[schema(pattern = r"^\+?0+(\.(0{1,15}|[0-3][0-9]{0,5}0{0,9}|40{0,9}))?$", value_type = Option<String>, example = "0.20")]
     pub capital_grant_share: Option<Decimal>,
     pub connection_voltage: Option<ConnectionVoltage>,
     /// Terna GAUDÌ CENSIMP code.
     #[validate(length(min = 1, max = 32))]
+    #[schema(min_length = 1, max_length = 32)]
     pub censimp_code: Option<String>,
     /// When GSE was notified of the plant. Absent: not yet — it earns no tariff, and
     /// settlements say so. From 4 Apr 2025 it earns from the later of commissioning and this date.
@@ -39,19 +43,21 @@ pub struct PlantCreate {
 #[serde(deny_unknown_fields)]
 pub struct PlantUpdate {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub source: Option<PlantSource>,
     #[serde(default, deserialize_with = "exact_decimal_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(pattern = r"^\+?0*([1-9][0-9]{0,11}(\.[0-9]{1,3}0{0,9})?|0\.[0-9]{0,2}[1-9]0{0,9})$", value_type = Option<String>)]
     pub power_kw: Option<Decimal>,
     pub commissioned_on: Option<NaiveDate>,
     #[serde(default, deserialize_with = "exact_decimal_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(pattern = r"^\+?0+(\.(0{1,15}|[0-3][0-9]{0,5}0{0,9}|40{0,9}))?$", value_type = Option<String>)]
     pub capital_grant_share: Option<Decimal>,
     pub connection_voltage: Option<ConnectionVoltage>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     #[validate(length(min = 1, max = 32))]
+    #[schema(min_length = 1, max_length = 32)]
     pub censimp_code: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -104,10 +110,16 @@ impl From<plant::Model> for PlantPublic {
 #[derive(Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PlantListParams {
+    /// How many items to leave out before the page (0 to 10^12).
     #[serde(default)]
+    #[validate(range(max = MAX_SKIP))]
+    #[param(minimum = 0, maximum = 1_000_000_000_000_u64)]
     pub skip: u64,
+    /// Page size, 1 to 1000.
     #[serde(default = "default_limit")]
     #[validate(range(min = 1, max = MAX_LIMIT))]
+    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     pub limit: u64,
     pub member_id: Option<i32>,
     pub configuration_id: Option<i32>,

@@ -15,6 +15,7 @@ pub struct PolicyCreate {
     pub valid_from: NaiveDate,
     pub document: Policy,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub note: Option<String>,
 }
 
@@ -56,6 +57,7 @@ impl PolicyPublic {
 
 #[derive(Deserialize, IntoParams, Validate)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PolicyParams {
     /// The month whose policy to show (`YYYY-MM`); the current month when absent.
     pub period: Option<String>,
@@ -79,6 +81,7 @@ pub struct FinalizeRequest {
     pub accept_incomplete: bool,
     /// Why the month is finalised with data missing; stored on the run and in the ledger rows.
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
     pub reason: Option<String>,
 }
 
@@ -161,7 +164,9 @@ pub struct FinalizeResponse {
 
 #[derive(Deserialize, IntoParams, Validate)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StatementParams {
     #[validate(range(min = 2000, max = 2100))]
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: i32,
 }

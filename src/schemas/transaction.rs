@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::common::{MAX_LIMIT, default_limit, exact_decimal, exact_decimal_option};
+use super::common::{MAX_LIMIT, MAX_SKIP, default_limit, exact_decimal, exact_decimal_option};
 use crate::domain::quantities::{CENTS, KWH_MILLI, from_fixed};
 use crate::models::enums::{TransactionKind, TransactionStatus};
 use crate::models::transaction;
@@ -21,15 +21,17 @@ pub struct TransactionCreate {
     pub period_end: NaiveDate,
     /// kWh with up to 3 decimals, as a string or a number.
     #[serde(default, deserialize_with = "exact_decimal_option")]
-    #[schema(value_type = Option<String>, example = "123.456")]
+    #[schema(pattern = r"^[-+]?[0-9]{1,15}(\.[0-9]{1,3}0{0,9})?$", value_type = Option<String>, example = "123.456")]
     pub energy_kwh: Option<Decimal>,
     /// € with up to 2 decimals, as a string or a number.
     #[serde(deserialize_with = "exact_decimal")]
-    #[schema(value_type = String, example = "12.50")]
+    #[schema(pattern = r"^[-+]?[0-9]{1,15}(\.[0-9]{1,2}0{0,9})?$", value_type = String, example = "12.50")]
     pub amount_eur: Decimal,
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub reference: Option<String>,
 }
 
@@ -77,10 +79,16 @@ impl From<transaction::Model> for TransactionPublic {
 #[derive(Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TransactionListParams {
+    /// How many items to leave out before the page (0 to 10^12).
     #[serde(default)]
+    #[validate(range(max = MAX_SKIP))]
+    #[param(minimum = 0, maximum = 1_000_000_000_000_u64)]
     pub skip: u64,
+    /// Page size, 1 to 1000.
     #[serde(default = "default_limit")]
     #[validate(range(min = 1, max = MAX_LIMIT))]
+    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     pub limit: u64,
     pub configuration_id: Option<i32>,
     pub member_id: Option<i32>,

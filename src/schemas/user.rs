@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
-use super::common::{MAX_LIMIT, default_limit, nullable, trimmed, trimmed_option};
+use super::common::{MAX_LIMIT, MAX_SKIP, default_limit, nullable, trimmed, trimmed_option};
 use crate::models::enums::{Role, UserKind, UserStatus, UserType};
 use crate::models::user;
 
@@ -38,10 +38,13 @@ fn username_characters(username: &str) -> Result<(), ValidationError> {
 pub struct UserCreate {
     #[serde(deserialize_with = "trimmed")]
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254, format = Email)]
     pub email: String,
     #[validate(length(min = 3, max = 64), custom(function = "username_characters"))]
+    #[schema(min_length = 3, max_length = 64)]
     pub username: Option<String>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
     /// Codice fiscale (16 characters) for a person, partita IVA (11 digits) for a company.
     pub fiscal_code: Option<String>,
@@ -51,12 +54,14 @@ pub struct UserCreate {
     #[serde(default = "consumer")]
     pub user_type: UserType,
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub address: Option<String>,
     #[serde(default = "plain_user")]
     pub role: Role,
     #[serde(default = "active")]
     pub status: UserStatus,
     #[validate(length(min = 8, max = 128))]
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
     /// Required for vendors; a vendor's new users always join the vendor's own organization.
     pub organization_id: Option<i32>,
@@ -68,14 +73,17 @@ pub struct UserCreate {
 pub struct UserUpdate {
     #[serde(default, deserialize_with = "trimmed_option")]
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254, format = Email)]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     #[validate(length(min = 3, max = 64), custom(function = "username_characters"))]
+    #[schema(min_length = 3, max_length = 64)]
     pub username: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -86,10 +94,12 @@ pub struct UserUpdate {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub address: Option<Option<String>>,
     pub role: Option<Role>,
     pub status: Option<UserStatus>,
     #[validate(length(min = 8, max = 128))]
+    #[schema(min_length = 8, max_length = 128)]
     pub password: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i32>)]
@@ -103,22 +113,28 @@ pub struct UserUpdate {
 pub struct UserUpdateMe {
     #[serde(default, deserialize_with = "trimmed_option")]
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254, format = Email)]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     #[validate(length(min = 3, max = 64), custom(function = "username_characters"))]
+    #[schema(min_length = 3, max_length = 64)]
     pub username: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub address: Option<Option<String>>,
     #[validate(length(min = 8, max = 128))]
+    #[schema(min_length = 8, max_length = 128)]
     pub password: Option<String>,
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub current_password: Option<String>,
 }
 
@@ -165,10 +181,16 @@ impl From<user::Model> for UserPublic {
 #[derive(Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserListParams {
+    /// How many items to leave out before the page (0 to 10^12).
     #[serde(default)]
+    #[validate(range(max = MAX_SKIP))]
+    #[param(minimum = 0, maximum = 1_000_000_000_000_u64)]
     pub skip: u64,
+    /// Page size, 1 to 1000.
     #[serde(default = "default_limit")]
     #[validate(range(min = 1, max = MAX_LIMIT))]
+    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     pub limit: u64,
     /// Filter on the account type: `person` or `company`.
     pub type_filter: Option<UserKind>,
@@ -178,5 +200,6 @@ pub struct UserListParams {
     pub organization_id: Option<i32>,
     /// Case-insensitive substring of email, username, full name or fiscal code.
     #[validate(length(max = 200))]
+    #[param(max_length = 200)]
     pub search: Option<String>,
 }

@@ -331,3 +331,51 @@ async fn changing_the_password_ends_other_sessions() {
     assert_unauthorized(refresh(&app, pair["refresh_token"].as_str().unwrap()).await).await;
     app.login(ADMIN_EMAIL, "a-brand-new-password").await;
 }
+
+#[tokio::test]
+async fn the_designs_auth_login_paths_answer_and_are_documented_once() {
+    let app = spawn_app().await;
+    let pair = token_pair(&app, "/api/v1/auth/login").await;
+    let test = app
+        .client
+        .post(app.url("/api/v1/auth/login/test-token"))
+        .bearer_auth(pair["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(test.status(), StatusCode::OK);
+    let refreshed = app
+        .client
+        .post(app.url("/api/v1/auth/login/refresh-token"))
+        .json(&json!({ "refresh_token": pair["refresh_token"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), StatusCode::OK);
+
+    let document: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = document["paths"].as_object().unwrap();
+    assert!(
+        !paths.keys().any(|p| p.starts_with("/api/v1/auth/")),
+        "aliases are not separate operations"
+    );
+    let description = document["paths"]["/api/v1/login/access-token"]["post"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(
+        description.contains("`/api/v1/auth/login/access-token`"),
+        "{description}"
+    );
+    assert!(
+        description.contains("`/api/v1/auth/access-token`"),
+        "{description}"
+    );
+}

@@ -1307,3 +1307,33 @@ async fn previews_are_listed_by_status_marked_stale_and_deleted() {
         vec![(two, json!("finalized"), json!(false))]
     );
 }
+
+#[tokio::test]
+async fn a_configuration_with_a_settlement_run_is_not_deleted_and_says_why() {
+    let app = spawn_app().await;
+    let org = app.create_organization("CER vuota").await;
+    let configuration = created(
+        app.post(
+            &app.admin_token,
+            "/api/v1/configurations/",
+            &json!({ "name": "CER senza membri", "type": "CER", "primary_substation": "AC001E00998",
+                     "market_zone": "NORD", "region": "veneto", "organization_id": org }),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    preview(&app, configuration).await;
+    let path = format!("/api/v1/configurations/{configuration}");
+    let response = app.delete(&app.admin_token, &path).await;
+    // A plain JSON error body, never a compressed body under a mislabelled encoding.
+    assert_eq!(response.headers().get("content-encoding"), None);
+    let detail = assert_detail(response, StatusCode::CONFLICT).await;
+    assert!(detail.contains("1 settlement run(s)"), "{detail}");
+    assert!(detail.contains("close it instead"), "{detail}");
+    assert_eq!(
+        app.get(&app.admin_token, &path).await.status(),
+        StatusCode::OK
+    );
+}

@@ -703,3 +703,39 @@ async fn a_vendor_needs_an_organization_that_exists() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn list_queries_out_of_range_or_mistyped_are_422s_a_person_can_act_on() {
+    let app = spawn_app().await;
+    let message = |body: Value| body["detail"][0]["msg"].as_str().unwrap().to_string();
+    // Beyond what a database offset holds: a 422, not the 500 SQLite answered.
+    for path in [
+        "/api/v1/users/?skip=9223372036854775808",
+        "/api/v1/configurations/?skip=1000000000001",
+        "/api/v1/transactions/?skip=18446744073709551616",
+    ] {
+        assert_validation_error(app.get(&app.admin_token, path).await, &["query", "skip"]).await;
+    }
+    let negative = assert_validation_error(
+        app.get(&app.admin_token, "/api/v1/members/?skip=-1").await,
+        &["query", "skip"],
+    )
+    .await;
+    assert_eq!(
+        message(negative),
+        "must be a whole number ≥ 0 (at most 10^12)"
+    );
+    let limit = assert_validation_error(
+        app.get(&app.admin_token, "/api/v1/plants/?limit=abc").await,
+        &["query", "limit"],
+    )
+    .await;
+    assert_eq!(message(limit), "must be a whole number from 1 to 1000");
+    let date = assert_validation_error(
+        app.get(&app.admin_token, "/api/v1/transactions/?from=01/03/2025")
+            .await,
+        &["query", "from"],
+    )
+    .await;
+    assert_eq!(message(date), "expected a date YYYY-MM-DD");
+}

@@ -253,13 +253,15 @@ pub async fn delete_configuration(
 ) -> Result<StatusCode, ApiError> {
     let existing = visible_configuration(&state, &current, id).await?;
     current.require(Permission::ConfigurationsDelete)?;
-    let (members, transactions) = crud::configurations::dependents(&state.db, id).await?;
-    if members > 0 || transactions > 0 {
+    let held = crud::configurations::dependents(&state.db, id).await?;
+    if held.any() {
         return Err(ApiError::Conflict(format!(
-            "The configuration has {members} member(s) and {transactions} transaction(s): close it instead"
+            "The configuration has {} member(s), {} transaction(s), {} settlement run(s) and {} \
+             meter-data import(s): close it instead (PATCH its status to `closed`)",
+            held.members, held.transactions, held.settlement_runs, held.imports
         )));
     }
-    // A member or transaction added meanwhile makes the foreign key refuse: also a 409.
+    // A member, run or import added meanwhile makes the foreign key refuse: also a 409.
     crud::configurations::delete(&state.db, existing).await?;
     Ok(StatusCode::NO_CONTENT)
 }

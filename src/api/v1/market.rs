@@ -21,7 +21,7 @@ use crate::models::enums::Role;
 use crate::models::market_parameter;
 use crate::schemas::market::{
     PARAMETER_SCALE, ParameterCreate, ParameterListParams, ParameterPublic, ParameterUpdate,
-    PriceImportParams, PriceImportSummary, PriceParams, PricePublic,
+    PriceImportParams, PriceImportSummary, PriceParams, PricePublic, PriceResolution,
 };
 
 const ZONES: [&str; 7] = ["NORD", "CNOR", "CSUD", "SUD", "CALA", "SICI", "SARD"];
@@ -425,17 +425,7 @@ pub async fn list_prices(
     _current: CurrentUser,
     ValidQuery(params): ValidQuery<PriceParams>,
 ) -> Result<Json<Vec<PricePublic>>, ApiError> {
-    let hourly = match params.resolution.as_deref() {
-        None | Some("raw") => false,
-        Some("hourly") => true,
-        Some(_) => {
-            return Err(ApiError::invalid(FieldError::new(
-                &["query", "resolution"],
-                "`raw` or `hourly`",
-                "enum",
-            )));
-        }
-    };
+    let hourly = params.resolution.unwrap_or_default() == PriceResolution::Hourly;
     if params.to < params.from {
         return Err(ApiError::invalid(FieldError::new(
             &["query", "to"],

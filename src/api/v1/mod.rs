@@ -1,5 +1,5 @@
 //! The `/api/v1` router. Collection routes answer with and without the trailing slash (FastAPI's
-//! canonical form is `/users/`), and the login routes also answer under `/auth`.
+//! canonical form is `/users/`), and the login routes also answer under `/auth` and `/auth/login`.
 use axum::Router;
 use axum::routing::{MethodRouter, get, patch, post};
 
@@ -22,7 +22,12 @@ pub fn router() -> Router<AppState> {
         .route("/access-token", post(login::access_token))
         .route("/test-token", post(login::test_token))
         .route("/refresh-token", post(login::refresh_token));
-    let auth = login.clone().route("/logout", post(login::logout));
+    // The design's form is `/auth/login/access-token`; `/auth/access-token` and `/login/…` are
+    // served too (one handler each, documented once with the aliases listed).
+    let auth = login
+        .clone()
+        .route("/logout", post(login::logout))
+        .nest("/login", login.clone());
 
     Router::new()
         .nest("/login", login)
