@@ -94,7 +94,7 @@ use super::{ops, v1};
         crate::models::enums::RunStatus,
         crate::schemas::market::PriceResolution
     )),
-    modifiers(&SecurityAddon, &AuthAliases),
+    modifiers(&SecurityAddon, &AuthAliases, &InactiveUser),
     tags(
         (name = "login", description = "OAuth2 password flow and refresh tokens"),
         (name = "users", description = "Accounts and roles"),
@@ -159,6 +159,42 @@ impl Modify for AuthAliases {
                     Some(text) if !text.is_empty() => format!("{text}\n\n{note}"),
                     _ => note,
                 });
+            }
+        }
+    }
+}
+
+/// Every authenticated operation (those that answer 401) also answers 400 "Inactive user" when
+/// the caller's account was deactivated after its token was issued, as FastAPI's template does.
+struct InactiveUser;
+
+impl Modify for InactiveUser {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let response = ResponseBuilder::new()
+            .description("Inactive user: the account was deactivated")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorDetail")))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                item.get.as_mut(),
+                item.post.as_mut(),
+                item.put.as_mut(),
+                item.patch.as_mut(),
+                item.delete.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let responses = &mut operation.responses.responses;
+                if responses.contains_key("401") && !responses.contains_key("400") {
+                    responses.insert("400".into(), RefOr::T(response.clone()));
+                }
             }
         }
     }

@@ -71,6 +71,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("forbidden")]
     Forbidden,
+    /// A 403 that says why (the role may act, but not on this object).
+    #[error("{0}")]
+    ForbiddenBecause(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -97,7 +100,7 @@ impl ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -138,6 +141,7 @@ impl IntoResponse for ApiError {
             ApiError::PayloadTooLarge => "Request body too large".to_string(),
             ApiError::Unavailable => UNAVAILABLE_DETAIL.to_string(),
             ApiError::BadRequest(detail)
+            | ApiError::ForbiddenBecause(detail)
             | ApiError::NotFound(detail)
             | ApiError::Conflict(detail) => detail,
         };

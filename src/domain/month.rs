@@ -383,6 +383,7 @@ pub struct MoneyTotals {
 
 /// How much of the expected meter data a member (or its plants' POD) has in the period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = SettlementCoverage)]
 pub struct Coverage {
     /// Hours of the member's window within the period for which readings are expected.
     pub expected_hours: i64,

@@ -182,6 +182,83 @@ pub fn interval_minutes_schema() -> utoipa::openapi::schema::Object {
         .build()
 }
 
+/// The schema of an exact decimal in a request: a string of digits (the documented form, up to
+/// the field's scale) or a JSON integer within the field's range. (JSON numbers with decimals
+/// are read exactly too, but are not advertised: generated clients would send floats.)
+fn decimal_schema(
+    pattern: &str,
+    integers: (i64, i64),
+    nullable: bool,
+    description: &str,
+    example: &str,
+) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    let mut one_of = OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(pattern))
+                .examples([example]),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(integers.0))
+                .maximum(Some(integers.1)),
+        );
+    if nullable {
+        one_of = one_of.item(ObjectBuilder::new().schema_type(Type::Null));
+    }
+    one_of.description(Some(description)).into()
+}
+
+const POSITIVE_KW: &str =
+    r"^\+?0*([1-9][0-9]{0,11}(\.[0-9]{1,3}0{0,9})?|0\.[0-9]{0,2}[1-9]0{0,9})$";
+const GRANT_SHARE: &str = r"^\+?0+(\.(0{1,15}|[0-3][0-9]{0,5}0{0,9}|40{0,9}))?$";
+const EUR: &str = r"^[-+]?[0-9]{1,15}(\.[0-9]{1,2}0{0,9})?$";
+const KWH: &str = r"^[-+]?[0-9]{1,15}(\.[0-9]{1,3}0{0,9})?$";
+const PARAMETER: &str = r"^[-+]?[0-9]{1,12}(\.[0-9]{1,6}0{0,9})?$";
+const KW_TEXT: &str = "kW, greater than 0, up to 3 decimals";
+const SHARE_TEXT: &str = "share of the eligible cost, 0 to 0.40, up to 6 decimals";
+
+pub fn kw_schema() -> utoipa::openapi::schema::Schema {
+    decimal_schema(POSITIVE_KW, (1, 999_999_999_999), false, KW_TEXT, "150.000")
+}
+pub fn kw_nullable_schema() -> utoipa::openapi::schema::Schema {
+    decimal_schema(POSITIVE_KW, (1, 999_999_999_999), true, KW_TEXT, "4.500")
+}
+pub fn grant_share_nullable_schema() -> utoipa::openapi::schema::Schema {
+    decimal_schema(GRANT_SHARE, (0, 0), true, SHARE_TEXT, "0.20")
+}
+pub fn eur_schema() -> utoipa::openapi::schema::Schema {
+    let range = (-999_999_999_999_999, 999_999_999_999_999);
+    decimal_schema(EUR, range, false, "€, up to 2 decimals", "12.50")
+}
+pub fn kwh_nullable_schema() -> utoipa::openapi::schema::Schema {
+    let range = (-999_999_999_999_999, 999_999_999_999_999);
+    decimal_schema(KWH, range, true, "kWh, up to 3 decimals", "123.456")
+}
+pub fn parameter_value_schema() -> utoipa::openapi::schema::Schema {
+    let range = (-999_999_999_999, 999_999_999_999);
+    decimal_schema(
+        PARAMETER,
+        range,
+        false,
+        "up to 6 decimals, in the code's unit",
+        "10.57",
+    )
+}
+pub fn parameter_value_nullable_schema() -> utoipa::openapi::schema::Schema {
+    let range = (-999_999_999_999, 999_999_999_999);
+    decimal_schema(
+        PARAMETER,
+        range,
+        true,
+        "up to 6 decimals, in the code's unit",
+        "10.57",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,10 +12,17 @@ use crate::domain::quantities::{KWH_MILLI, from_fixed};
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
     /// `long` or `edistribuzione`; detected from the header when absent.
+    #[param(
+        pattern = r"^(long|edistribuzione|e-distribuzione|curve_di_carico|LONG|EDISTRIBUZIONE)$"
+    )]
     pub format: Option<String>,
     /// For e-distribuzione files, when the file name does not carry it.
+    #[param(pattern = r"^[Ii][Tt][0-9]{3}[Ee][0-9]{8}[A-Za-z0-9]?$")]
     pub pod: Option<String>,
     /// `injection` or `withdrawal` (also IMMISSIONE/PRELIEVO), for e-distribuzione files.
+    #[param(
+        pattern = r"^(injection|withdrawal|immissione|prelievo|immessa|prelevata|a1|a2|INJECTION|WITHDRAWAL|IMMISSIONE|PRELIEVO|A1|A2)$"
+    )]
     pub direction: Option<String>,
     /// 15 or 60, for long-format files without an `interval_minutes` column (default 15).
     #[validate(custom(function = "crate::schemas::common::fifteen_or_sixty"))]

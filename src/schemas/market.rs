@@ -18,7 +18,7 @@ pub struct ParameterCreate {
     pub code: ParameterCode,
     /// €/MWh for TRAS_E and BTAU, a ratio for CPR_MV/CPR_LV (0.012 = 1.2%); up to 6 decimals.
     #[serde(deserialize_with = "exact_decimal")]
-    #[schema(pattern = r"^[-+]?[0-9]{1,12}(\.[0-9]{1,6}0{0,9})?$", value_type = String, example = "10.57")]
+    #[schema(schema_with = crate::schemas::common::parameter_value_schema)]
     pub value: Decimal,
     pub valid_from: NaiveDate,
     /// Exclusive; open-ended when absent.
@@ -32,7 +32,7 @@ pub struct ParameterCreate {
 #[serde(deny_unknown_fields)]
 pub struct ParameterUpdate {
     #[serde(default, deserialize_with = "exact_decimal_option")]
-    #[schema(pattern = r"^[-+]?[0-9]{1,12}(\.[0-9]{1,6}0{0,9})?$", value_type = Option<String>)]
+    #[schema(schema_with = crate::schemas::common::parameter_value_nullable_schema)]
     pub value: Option<Decimal>,
     pub valid_from: Option<NaiveDate>,
     #[serde(default, deserialize_with = "nullable")]

@@ -19,6 +19,10 @@ pub struct MemberCreate {
     /// The member's own account, if it has one (same organization as the configuration).
     pub user_id: Option<i32>,
     /// `IT` + 3-digit distributor + `E` + 8 digits (+ optional check character).
+    #[schema(
+        pattern = r"^[Ii][Tt][0-9]{3}[Ee][0-9]{8}[A-Za-z0-9]?$",
+        example = "IT001E00012345"
+    )]
     pub pod: String,
     pub role: MemberRole,
     /// Who holds the point: `natural_person`, `sme`, `public_body`,
@@ -36,7 +40,7 @@ pub struct MemberCreate {
     /// The point's available power (kW, up to 3 decimals), if known: withdrawal readings above
     /// it (plus 10%) are refused as implausible.
     #[serde(default, deserialize_with = "exact_decimal_option")]
-    #[schema(pattern = r"^\+?0*([1-9][0-9]{0,11}(\.[0-9]{1,3}0{0,9})?|0\.[0-9]{0,2}[1-9]0{0,9})$", value_type = Option<String>, example = "4.500")]
+    #[schema(schema_with = crate::schemas::common::kw_nullable_schema)]
     pub available_power_kw: Option<Decimal>,
     /// When GSE was notified of the membership (its request on GSE's portal). Absent: not yet —
     /// GSE does not count the point, and settlements say so. From 4 Apr 2025 a membership
@@ -67,7 +71,7 @@ pub struct MemberUpdate {
     #[schema(value_type = Option<HolderType>)]
     pub holder_type: Option<HolderType>,
     #[serde(default, deserialize_with = "nullable_exact_decimal")]
-    #[schema(pattern = r"^\+?0*([1-9][0-9]{0,11}(\.[0-9]{1,3}0{0,9})?|0\.[0-9]{0,2}[1-9]0{0,9})$", value_type = Option<String>)]
+    #[schema(schema_with = crate::schemas::common::kw_nullable_schema)]
     pub available_power_kw: Option<Option<Decimal>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<NaiveDate>)]

@@ -22,12 +22,12 @@ pub struct PlantCreate {
     pub source: PlantSource,
     /// kW, up to 3 decimals, as a string or a number.
     #[serde(deserialize_with = "exact_decimal")]
-    #[schema(pattern = r"^\+?0*([1-9][0-9]{0,11}(\.[0-9]{1,3}0{0,9})?|0\.[0-9]{0,2}[1-9]0{0,9})$", value_type = String, example = "150.000")]
+    #[schema(schema_with = crate::schemas::common::kw_schema)]
     pub power_kw: Decimal,
     pub commissioned_on: NaiveDate,
     /// The PNRR capital grant as a share of the eligible cost, 0 to 0.40.
     #[serde(default, deserialize_with = "exact_decimal_option")]
-    #[schema(pattern = r"^\+?0+(\.(0{1,15}|[0-3][0-9]{0,5}0{0,9}|40{0,9}))?$", value_type = Option<String>, example = "0.20")]
+    #[schema(schema_with = crate::schemas::common::grant_share_nullable_schema)]
     pub capital_grant_share: Option<Decimal>,
     pub connection_voltage: Option<ConnectionVoltage>,
     /// Terna GAUDÌ CENSIMP code.
@@ -47,11 +47,11 @@ pub struct PlantUpdate {
     pub name: Option<String>,
     pub source: Option<PlantSource>,
     #[serde(default, deserialize_with = "exact_decimal_option")]
-    #[schema(pattern = r"^\+?0*([1-9][0-9]{0,11}(\.[0-9]{1,3}0{0,9})?|0\.[0-9]{0,2}[1-9]0{0,9})$", value_type = Option<String>)]
+    #[schema(schema_with = crate::schemas::common::kw_nullable_schema)]
     pub power_kw: Option<Decimal>,
     pub commissioned_on: Option<NaiveDate>,
     #[serde(default, deserialize_with = "exact_decimal_option")]
-    #[schema(pattern = r"^\+?0+(\.(0{1,15}|[0-3][0-9]{0,5}0{0,9}|40{0,9}))?$", value_type = Option<String>)]
+    #[schema(schema_with = crate::schemas::common::grant_share_nullable_schema)]
     pub capital_grant_share: Option<Decimal>,
     pub connection_voltage: Option<ConnectionVoltage>,
     #[serde(default, deserialize_with = "nullable")]

@@ -60,6 +60,7 @@ impl PolicyPublic {
 #[into_params(parameter_in = Query)]
 pub struct PolicyParams {
     /// The month whose policy to show (`YYYY-MM`); the current month when absent.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2025-03")]
     pub period: Option<String>,
 }
 
@@ -68,6 +69,7 @@ pub struct PolicyParams {
 pub struct SettlementCreate {
     /// The calendar month to settle, `YYYY-MM`.
     #[schema(example = "2025-03")]
+    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2025-03")]
     pub period: String,
 }
 

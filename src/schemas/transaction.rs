@@ -21,11 +21,11 @@ pub struct TransactionCreate {
     pub period_end: NaiveDate,
     /// kWh with up to 3 decimals, as a string or a number.
     #[serde(default, deserialize_with = "exact_decimal_option")]
-    #[schema(pattern = r"^[-+]?[0-9]{1,15}(\.[0-9]{1,3}0{0,9})?$", value_type = Option<String>, example = "123.456")]
+    #[schema(schema_with = crate::schemas::common::kwh_nullable_schema)]
     pub energy_kwh: Option<Decimal>,
     /// € with up to 2 decimals, as a string or a number.
     #[serde(deserialize_with = "exact_decimal")]
-    #[schema(pattern = r"^[-+]?[0-9]{1,15}(\.[0-9]{1,2}0{0,9})?$", value_type = String, example = "12.50")]
+    #[schema(schema_with = crate::schemas::common::eur_schema)]
     pub amount_eur: Decimal,
     #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]

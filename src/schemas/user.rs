@@ -41,7 +41,7 @@ pub struct UserCreate {
     #[schema(max_length = 254, format = Email)]
     pub email: String,
     #[validate(length(min = 3, max = 64), custom(function = "username_characters"))]
-    #[schema(min_length = 3, max_length = 64)]
+    #[schema(min_length = 3, max_length = 64, pattern = r"^[A-Za-z0-9._-]*$")]
     pub username: Option<String>,
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
@@ -78,7 +78,7 @@ pub struct UserUpdate {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     #[validate(length(min = 3, max = 64), custom(function = "username_characters"))]
-    #[schema(min_length = 3, max_length = 64)]
+    #[schema(min_length = 3, max_length = 64, pattern = r"^[A-Za-z0-9._-]*$")]
     pub username: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -118,7 +118,7 @@ pub struct UserUpdateMe {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     #[validate(length(min = 3, max = 64), custom(function = "username_characters"))]
-    #[schema(min_length = 3, max_length = 64)]
+    #[schema(min_length = 3, max_length = 64, pattern = r"^[A-Za-z0-9._-]*$")]
     pub username: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]

@@ -592,12 +592,13 @@ async fn the_last_active_admin_cannot_be_deactivated_or_demoted() {
         .await
         .unwrap();
     let first = format!("/api/v1/users/{}", me["id"]);
+    // Deactivating oneself is refused before the last-admin rule is even asked.
     let detail = assert_detail(
         app.delete(&app.admin_token, &first).await,
-        StatusCode::CONFLICT,
+        StatusCode::FORBIDDEN,
     )
     .await;
-    assert!(detail.contains("last active admin"), "{detail}");
+    assert!(detail.contains("your own account"), "{detail}");
 
     let (second_id, second_token) = app.create_user("admin2@example.com", "admin", None).await;
     let second = format!("/api/v1/users/{second_id}");
@@ -609,7 +610,7 @@ async fn the_last_active_admin_cannot_be_deactivated_or_demoted() {
     // ...but the remaining one is the last: not deletable by itself, nor demotable by anyone.
     assert_eq!(
         app.delete(&second_token, &second).await.status(),
-        StatusCode::CONFLICT
+        StatusCode::FORBIDDEN
     );
     let reactivated = app
         .patch(&second_token, &first, &json!({ "status": "active" }))
@@ -621,7 +622,7 @@ async fn the_last_active_admin_cannot_be_deactivated_or_demoted() {
     assert_eq!(demote.status(), StatusCode::OK);
     assert_eq!(
         app.delete(&app.admin_token, &first).await.status(),
-        StatusCode::CONFLICT
+        StatusCode::FORBIDDEN
     );
 }
 
@@ -738,4 +739,31 @@ async fn list_queries_out_of_range_or_mistyped_are_422s_a_person_can_act_on() {
     )
     .await;
     assert_eq!(message(date), "expected a date YYYY-MM-DD");
+}
+
+#[tokio::test]
+async fn nobody_deactivates_their_own_account() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Comunità Gamma").await;
+    let (vendor, token) = app
+        .create_user("vendor@gamma.it", "vendor", Some(org))
+        .await;
+    let refused = assert_detail(
+        app.delete(&token, &format!("/api/v1/users/{vendor}")).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(
+        refused,
+        "You cannot deactivate your own account: ask an admin"
+    );
+    assert_eq!(
+        app.get(&token, "/api/v1/users/me").await.status(),
+        StatusCode::OK
+    );
+    // An admin still can.
+    let deactivated = app
+        .delete(&app.admin_token, &format!("/api/v1/users/{vendor}"))
+        .await;
+    assert_eq!(deactivated.status(), StatusCode::NO_CONTENT);
 }

@@ -436,6 +436,7 @@ fn csv_response(filename: &str, lines: Vec<String>) -> Response {
     responses(
         (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 200, description = "CSV", content_type = "text/csv", body = String),
+        (status = 403, description = "The role may not read settlement runs", body = ErrorDetail),
         (status = 404, description = "Not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Invalid id or query", body = ValidationErrorBody),
     )

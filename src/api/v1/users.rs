@@ -303,7 +303,7 @@ pub async fn update_user(
     responses(
         (status = 204, description = "Deactivated"),
         (status = 401, description = "Could not validate credentials", body = ErrorDetail),
-        (status = 403, description = "The role may not deactivate this account", body = ErrorDetail),
+        (status = 403, description = "The role may not deactivate this account, or it is the caller's own", body = ErrorDetail),
         (status = 404, description = "User not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 409, description = "The last active admin cannot be deactivated", body = ErrorDetail),
         (status = 422, description = "Bad id", body = ValidationErrorBody),
@@ -317,6 +317,12 @@ pub async fn delete_user(
     let target = visible_user(&state, &current, id).await?;
     current.require(Permission::UsersWrite)?;
     check_may_manage(&current, &target)?;
+    if target.id == current.id() {
+        // As FastAPI's template refuses it to superusers: nobody locks themselves out.
+        return Err(ApiError::ForbiddenBecause(
+            "You cannot deactivate your own account: ask an admin".into(),
+        ));
+    }
     if target.status != UserStatus::Inactive {
         let mut model = target.clone().into_active_model();
         model.status = Set(UserStatus::Inactive);
