@@ -198,7 +198,9 @@ def run(st, config, base, token, role, args, report_dir):
                "--checks", "all",
                "--max-examples", str(args.max_examples),
                "--seed", str(args.seed),
-               "--workers", "2",
+               # One worker: with two, CPython 3.11's compiler raised "AST constructor recursion
+               # depth mismatch" inside schemathesis now and then (a tool error, not ours).
+               "--workers", "1",
                "--continue-on-failure",
                "--report", "junit", "--report-junit-path", str(report_dir / f"{role}.xml")]
     started = time.monotonic()

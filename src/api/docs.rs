@@ -94,7 +94,7 @@ use super::{ops, v1};
         crate::models::enums::RunStatus,
         crate::schemas::market::PriceResolution
     )),
-    modifiers(&SecurityAddon, &AuthAliases, &InactiveUser),
+    modifiers(&SecurityAddon, &AuthAliases, &InactiveUser, &CreateLinks),
     tags(
         (name = "login", description = "OAuth2 password flow and refresh tokens"),
         (name = "users", description = "Accounts and roles"),
@@ -194,6 +194,104 @@ impl Modify for InactiveUser {
                 let responses = &mut operation.responses.responses;
                 if responses.contains_key("401") && !responses.contains_key("400") {
                     responses.insert("400".into(), RefOr::T(response.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// OpenAPI links from each create operation to the operations that take the created id, so that
+/// clients and stateful testers can follow them (`$response.body#/id`).
+struct CreateLinks;
+
+/// `(create path, the prefix of the paths whose first `{id}` is the created object, the
+/// response field carrying the id)`: most creates answer the object under its own collection;
+/// settlement runs and imports are created under their configuration.
+const CREATED_UNDER: &[(&str, &str, &str)] = &[
+    (
+        "/api/v1/configurations/{id}/settlements",
+        "/api/v1/settlements/",
+        "id",
+    ),
+    (
+        "/api/v1/configurations/{id}/readings",
+        "/api/v1/imports/",
+        "import_id",
+    ),
+    (
+        "/api/v1/market/zonal-prices",
+        "/api/v1/imports/",
+        "import_id",
+    ),
+];
+
+impl Modify for CreateLinks {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::link::LinkBuilder;
+        // Every operation taking an `{id}` right after a prefix, by prefix.
+        let targets = |prefix: &str| -> Vec<String> {
+            openapi
+                .paths
+                .paths
+                .iter()
+                .filter(|(path, _)| {
+                    path.strip_prefix(prefix)
+                        .is_some_and(|rest| rest.starts_with("{id}"))
+                })
+                .flat_map(|(_, item)| {
+                    [&item.get, &item.put, &item.post, &item.patch, &item.delete]
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|operation| operation.operation_id.clone())
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let mut plans: Vec<(String, Vec<String>, &str)> = Vec::new();
+        for (path, item) in &openapi.paths.paths {
+            if item.post.is_none() {
+                continue;
+            }
+            if let Some((_, prefix, field)) = CREATED_UNDER.iter().find(|(p, _, _)| p == path) {
+                plans.push((path.clone(), targets(prefix), field));
+            } else if path.ends_with('/')
+                || openapi.paths.paths.contains_key(&format!("{path}/{{id}}"))
+            {
+                let prefix = if path.ends_with('/') {
+                    path.clone()
+                } else {
+                    format!("{path}/")
+                };
+                plans.push((path.clone(), targets(&prefix), "id"));
+            }
+        }
+        for (path, operation_ids, field) in plans {
+            let Some(operation) = openapi
+                .paths
+                .paths
+                .get_mut(&path)
+                .and_then(|item| item.post.as_mut())
+            else {
+                continue;
+            };
+            for (status, response) in operation.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                if !matches!(status.as_str(), "200" | "201") {
+                    continue;
+                }
+                for operation_id in &operation_ids {
+                    response.links.insert(
+                        operation_id.clone(),
+                        RefOr::T(
+                            LinkBuilder::new()
+                                .operation_id(operation_id.clone())
+                                .parameter("id", format!("$response.body#/{field}"))
+                                .build(),
+                        ),
+                    );
                 }
             }
         }

@@ -381,6 +381,36 @@ fn describe_rule(error: &validator::ValidationError) -> String {
     }
 }
 
+/// Whether a request carries a `multipart/form-data` body.
+pub fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+/// The bytes of a form's first part (for small files; large ones are streamed by their
+/// handler): a form without parts is a 422 on `body`.
+pub async fn first_file<S: Send + Sync>(request: Request, state: &S) -> Result<Vec<u8>, ApiError> {
+    let bad = |text: String| ApiError::invalid(FieldError::new(&["body"], text, "multipart"));
+    let mut multipart = axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|e| bad(e.body_text()))?;
+    let field = multipart
+        .next_field()
+        .await
+        .map_err(|e| bad(e.body_text()))?
+        .ok_or_else(|| {
+            ApiError::invalid(FieldError::new(
+                &["body"],
+                "The form has no file",
+                "missing",
+            ))
+        })?;
+    let bytes = field.bytes().await.map_err(|e| bad(e.body_text()))?;
+    Ok(bytes.to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -275,3 +275,171 @@ string_enum!(
     /// How the user takes part in energy sharing.
     UserType { Consumer = "consumer", Producer = "producer", Prosumer = "prosumer" }
 );
+
+/// Values a person types for a closed set: names in any case, with or without accents and
+/// punctuation ("Emilia-Romagna", "Valle d'Aosta", "Trentino-Alto Adige/Südtirol"), codes in
+/// any case ("nord", "cer"), ISTAT region numbers ("08"). Responses always carry the canonical
+/// code.
+pub trait TypedByPeople: Sized + Copy + sea_orm::Iterable {
+    fn code(self) -> &'static str;
+    fn from_typed(text: &str) -> Option<Self>;
+}
+
+/// Lower case, accents dropped, each run of other characters a single `_`.
+fn fold(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.trim().chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'à' | 'á' | 'â' | 'ä' => 'a',
+            'è' | 'é' | 'ê' | 'ë' => 'e',
+            'ì' | 'í' | 'î' | 'ï' => 'i',
+            'ò' | 'ó' | 'ô' | 'ö' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' => 'u',
+            other => other,
+        };
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_matches('_').to_string()
+}
+
+/// ISTAT region codes 01–20, in order.
+const ISTAT_REGIONS: [Region; 20] = [
+    Region::Piemonte,
+    Region::ValleDAosta,
+    Region::Lombardia,
+    Region::TrentinoAltoAdige,
+    Region::Veneto,
+    Region::FriuliVeneziaGiulia,
+    Region::Liguria,
+    Region::EmiliaRomagna,
+    Region::Toscana,
+    Region::Umbria,
+    Region::Marche,
+    Region::Lazio,
+    Region::Abruzzo,
+    Region::Molise,
+    Region::Campania,
+    Region::Puglia,
+    Region::Basilicata,
+    Region::Calabria,
+    Region::Sicilia,
+    Region::Sardegna,
+];
+
+impl TypedByPeople for Region {
+    fn code(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_typed(text: &str) -> Option<Self> {
+        let folded = fold(text);
+        if let Ok(number) = folded.parse::<usize>() {
+            return number
+                .checked_sub(1)
+                .and_then(|i| ISTAT_REGIONS.get(i))
+                .copied();
+        }
+        let folded = match folded.as_str() {
+            "trentino_alto_adige_sudtirol"
+            | "trentino_alto_adige_suedtirol"
+            | "trentino_sudtirol" => "trentino_alto_adige",
+            "valle_d_aosta_vallee_d_aoste" | "vallee_d_aoste" | "valle_daosta" => "valle_d_aosta",
+            other => other,
+        };
+        <Region as sea_orm::Iterable>::iter().find(|r| r.as_str() == folded)
+    }
+}
+
+impl TypedByPeople for MarketZone {
+    fn code(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_typed(text: &str) -> Option<Self> {
+        let upper = text.trim().to_ascii_uppercase();
+        <MarketZone as sea_orm::Iterable>::iter().find(|z| z.as_str() == upper)
+    }
+}
+
+impl TypedByPeople for ConfigurationType {
+    fn code(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_typed(text: &str) -> Option<Self> {
+        let upper = text.trim().to_ascii_uppercase();
+        <ConfigurationType as sea_orm::Iterable>::iter().find(|t| t.as_str() == upper)
+    }
+}
+
+fn typed_error<T: TypedByPeople, E: serde::de::Error>(text: &str) -> E {
+    let codes: Vec<String> = T::iter().map(|v| format!("`{}`", v.code())).collect();
+    E::custom(format!(
+        "Input should be one of the allowed values, got `{text}`, expected one of {}",
+        codes.join(", ")
+    ))
+}
+
+/// `#[serde(deserialize_with = "crate::models::enums::typed")]` for a [`TypedByPeople`] field.
+pub fn typed<'de, D: serde::Deserializer<'de>, T: TypedByPeople>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    T::from_typed(&text).ok_or_else(|| typed_error::<T, D::Error>(&text))
+}
+
+/// [`typed`] for optional fields (with `#[serde(default)]`): `null` is leaving it out.
+pub fn typed_option<'de, D: serde::Deserializer<'de>, T: TypedByPeople>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    match Option::<String>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(text) => T::from_typed(&text)
+            .map(Some)
+            .ok_or_else(|| typed_error::<T, D::Error>(&text)),
+    }
+}
+
+#[cfg(test)]
+mod typed_tests {
+    use super::*;
+
+    #[test]
+    fn regions_as_italians_write_them() {
+        for (typed, region) in [
+            ("Lombardia", Region::Lombardia),
+            ("Emilia-Romagna", Region::EmiliaRomagna),
+            ("emilia romagna", Region::EmiliaRomagna),
+            ("Friuli Venezia Giulia", Region::FriuliVeneziaGiulia),
+            ("Friuli-Venezia Giulia", Region::FriuliVeneziaGiulia),
+            ("Valle d'Aosta", Region::ValleDAosta),
+            ("Vallée d'Aoste", Region::ValleDAosta),
+            ("Trentino-Alto Adige/Südtirol", Region::TrentinoAltoAdige),
+            ("  VENETO ", Region::Veneto),
+            ("valle_d_aosta", Region::ValleDAosta),
+            ("08", Region::EmiliaRomagna),
+            ("3", Region::Lombardia),
+            ("20", Region::Sardegna),
+        ] {
+            assert_eq!(Region::from_typed(typed), Some(region), "{typed}");
+        }
+        for wrong in ["", "0", "21", "Padania", "Emilia"] {
+            assert_eq!(Region::from_typed(wrong), None, "{wrong}");
+        }
+    }
+
+    #[test]
+    fn zones_and_types_in_any_case() {
+        assert_eq!(MarketZone::from_typed("nord"), Some(MarketZone::Nord));
+        assert_eq!(MarketZone::from_typed("Csud"), Some(MarketZone::Csud));
+        assert_eq!(
+            ConfigurationType::from_typed("cer"),
+            Some(ConfigurationType::Cer)
+        );
+        assert_eq!(MarketZone::from_typed("north"), None);
+    }
+}

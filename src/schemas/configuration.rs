@@ -24,12 +24,18 @@ pub struct ConfigurationCreate {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
-    #[serde(rename = "type")]
+    /// `CER`, `AUC` or `AID`, in any case.
+    #[serde(rename = "type", deserialize_with = "crate::models::enums::typed")]
     pub kind: ConfigurationType,
     #[validate(custom(function = "primary_substation_code"))]
     #[schema(pattern = r"^[A-Za-z0-9]{11}$", example = "AC001E00123")]
     pub primary_substation: String,
+    /// The market zone's code, in any case.
+    #[serde(deserialize_with = "crate::models::enums::typed")]
     pub market_zone: MarketZone,
+    /// An Italian region: its code, or its name as written in Italian in any case, with or
+    /// without accents and punctuation ("Emilia-Romagna"), or its ISTAT number (01–20).
+    #[serde(deserialize_with = "crate::models::enums::typed")]
     pub region: Region,
     /// Required for admins; a vendor's configurations always belong to its organization.
     pub organization_id: Option<i32>,
@@ -58,7 +64,12 @@ pub struct ConfigurationUpdate {
     #[validate(custom(function = "primary_substation_code"))]
     #[schema(pattern = r"^[A-Za-z0-9]{11}$", example = "AC001E00123")]
     pub primary_substation: Option<String>,
+    /// The market zone's code, in any case.
+    #[serde(default, deserialize_with = "crate::models::enums::typed_option")]
     pub market_zone: Option<MarketZone>,
+    /// An Italian region: its code, or its name as written in Italian in any case, with or
+    /// without accents and punctuation ("Emilia-Romagna"), or its ISTAT number (01–20).
+    #[serde(default, deserialize_with = "crate::models::enums::typed_option")]
     pub region: Option<Region>,
     /// Admins only.
     pub organization_id: Option<i32>,
@@ -141,7 +152,12 @@ pub struct ConfigurationListParams {
     #[param(minimum = 1, maximum = 1000, default = 100)]
     pub limit: u64,
     pub status: Option<ConfigurationStatus>,
-    #[serde(rename = "type")]
+    /// `CER`, `AUC` or `AID`, in any case.
+    #[serde(
+        rename = "type",
+        default,
+        deserialize_with = "crate::models::enums::typed_option"
+    )]
     #[param(rename = "type")]
     pub kind: Option<ConfigurationType>,
     pub organization_id: Option<i32>,

@@ -182,3 +182,11 @@ impl ImportPublic {
         })
     }
 }
+
+/// A file sent as `multipart/form-data`: the first part is read, whatever its name (`file` by
+/// convention); its file name gives the POD and direction hints of e-distribuzione exports.
+#[derive(ToSchema)]
+pub struct FileUpload {
+    #[schema(value_type = String, format = Binary, content_media_type = "text/csv")]
+    pub file: Vec<u8>,
+}

@@ -86,6 +86,8 @@ pub struct ParameterListParams {
 #[derive(Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PriceParams {
+    /// The market zone's code, in any case.
+    #[serde(deserialize_with = "crate::models::enums::typed")]
     pub zone: MarketZone,
     /// Italian dates, both included.
     pub from: NaiveDate,

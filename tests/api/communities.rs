@@ -1131,3 +1131,69 @@ async fn the_earlier_category_field_is_read_as_the_holder_type() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn regions_zones_and_types_are_accepted_as_people_type_them() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Comunità Emilia").await;
+    for (typed_region, region, zone, kind) in [
+        ("Emilia-Romagna", "emilia_romagna", "nord", "cer"),
+        (
+            "Trentino-Alto Adige/Südtirol",
+            "trentino_alto_adige",
+            "Nord",
+            "Auc",
+        ),
+        ("Valle d'Aosta", "valle_d_aosta", "NORD", "aid"),
+        ("08", "emilia_romagna", "csud", "CER"),
+    ] {
+        let mut body = configuration_body(&format!("CER {typed_region}"), kind, org);
+        body["region"] = json!(typed_region);
+        body["market_zone"] = json!(zone);
+        let response = app
+            .post(&app.admin_token, "/api/v1/configurations/", &body)
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{typed_region}");
+        let created: Value = response.json().await.unwrap();
+        assert_eq!(created["region"], region);
+        assert_eq!(created["market_zone"], zone.to_ascii_uppercase());
+        assert_eq!(created["type"], kind.to_ascii_uppercase());
+        let moved = app
+            .patch(
+                &app.admin_token,
+                &format!("/api/v1/configurations/{}", created["id"]),
+                &json!({ "region": "Friuli Venezia Giulia", "market_zone": "sud" }),
+            )
+            .await;
+        let moved: Value = moved.json().await.unwrap();
+        assert_eq!(moved["region"], "friuli_venezia_giulia");
+        assert_eq!(moved["market_zone"], "SUD");
+    }
+    let listed = app
+        .get(&app.admin_token, "/api/v1/configurations/?type=auc")
+        .await;
+    assert_eq!(
+        listed
+            .json::<Value>()
+            .await
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let mut body = configuration_body("CER Padania", "CER", org);
+    body["region"] = json!("Padania");
+    let refused = assert_validation_error(
+        app.post(&app.admin_token, "/api/v1/configurations/", &body)
+            .await,
+        &["body", "region"],
+    )
+    .await;
+    let message = refused["detail"][0]["msg"].as_str().unwrap();
+    assert!(
+        message.contains("got `Padania`") && message.contains("`emilia_romagna`"),
+        "{message}"
+    );
+}

@@ -1459,3 +1459,45 @@ async fn an_import_is_reverted_to_the_values_before_it() {
         .collect();
     assert_eq!(kinds, vec!["revert", "revert", "readings", "readings"]);
 }
+
+#[tokio::test]
+async fn a_price_file_can_be_sent_as_a_form_as_generated_clients_do() {
+    let app = spawn_app().await;
+    let csv = "timestamp;zone;eur_mwh\n2025-03-01T00:00:00+01:00;NORD;101.5\n2025-03-01T01:00:00+01:00;NORD;99\n";
+    let part = reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("prezzi.csv");
+    let response = app
+        .client
+        .post(app.url("/api/v1/market/zonal-prices"))
+        .bearer_auth(&app.admin_token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let prices: Value = app
+        .get(
+            &app.admin_token,
+            "/api/v1/market/zonal-prices?zone=nord&from=2025-03-01&to=2025-03-01",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let values: Vec<&str> = prices
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["eur_mwh"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["101.5", "99"]);
+
+    let empty = app
+        .client
+        .post(app.url("/api/v1/market/zonal-prices"))
+        .bearer_auth(&app.admin_token)
+        .multipart(reqwest::multipart::Form::new())
+        .send()
+        .await
+        .unwrap();
+    assert_validation_error(empty, &["body"]).await;
+}

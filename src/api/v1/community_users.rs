@@ -233,7 +233,7 @@ async fn writable_organization(
                 (None, _) => Err(invalid_field(
                     "organization_id",
                     "You run configurations in several organizations: say which",
-                    "missing",
+                    "conditionally_required",
                 )),
             }
         }

@@ -78,7 +78,7 @@ pub async fn create_configuration(
             return Err(invalid_field(
                 "organization_id",
                 "Field required",
-                "missing",
+                "conditionally_required",
             ));
         }
         (_, requested) => {

@@ -29,8 +29,8 @@ use crate::imports::{
 use crate::models::configuration;
 use crate::models::enums::Role;
 use crate::schemas::energy::{
-    EnergyPoint, EnergySeries, ImportKind, ImportListParams, ImportParams, ImportPublic,
-    PeriodParams, SeriesParams,
+    EnergyPoint, EnergySeries, FileUpload, ImportKind, ImportListParams, ImportParams,
+    ImportPublic, PeriodParams, SeriesParams,
 };
 
 /// Imports a meter-data file (long format or e-distribuzione "Curve di carico"), streamed:
@@ -41,7 +41,10 @@ use crate::schemas::energy::{
     path = "/api/v1/configurations/{id}/readings",
     tag = "meter data",
     params(("id" = i32, Path, description = "Configuration id"), ImportParams),
-    request_body(content = String, content_type = "text/csv", description = "The file (or multipart/form-data with a `file` part)"),
+    request_body(
+        description = "The file, as the body (`text/csv`) or as the first part of a form",
+        content((String = "text/csv"), (FileUpload = "multipart/form-data"))
+    ),
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 201, description = "Imported", body = ImportSummary),

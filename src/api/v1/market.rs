@@ -248,7 +248,10 @@ const MAX_PLAUSIBLE_PRICE: rust_decimal::Decimal =
     path = "/api/v1/market/zonal-prices",
     tag = "market",
     params(PriceImportParams),
-    request_body(content = String, content_type = "text/csv"),
+    request_body(
+        description = "The file, as the body (`text/csv`) or as the first part of a form",
+        content((String = "text/csv"), (crate::schemas::energy::FileUpload = "multipart/form-data"))
+    ),
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 201, description = "Imported", body = PriceImportSummary),
@@ -264,11 +267,19 @@ pub async fn import_prices(
     request: Request,
 ) -> Result<(StatusCode, Json<PriceImportSummary>), ApiError> {
     require_admin(&current)?;
-    let stream = request
-        .into_body()
-        .into_data_stream()
-        .map_err(std::io::Error::other);
-    let mut reader = BufReader::new(StreamReader::new(stream));
+    // A price file is small (a year of quarter-hours is about a megabyte): a form's file part
+    // is read whole, a plain body streamed.
+    let mut reader: Box<dyn tokio::io::AsyncBufRead + Unpin + Send> =
+        if crate::api::extract::is_multipart(request.headers()) {
+            let bytes = crate::api::extract::first_file(request, &state).await?;
+            Box::new(BufReader::new(std::io::Cursor::new(bytes)))
+        } else {
+            let stream = request
+                .into_body()
+                .into_data_stream()
+                .map_err(std::io::Error::other);
+            Box::new(BufReader::new(StreamReader::new(stream)))
+        };
     let mut text = String::new();
     let mut problems: Vec<FieldError> = Vec::new();
     let problem = |line: u64, msg: String| FieldError {

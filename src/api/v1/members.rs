@@ -261,7 +261,7 @@ async fn save(
         return Err(invalid_field(
             "withdrawn_at",
             "A withdrawn member needs withdrawn_at",
-            "missing",
+            "conditionally_required",
         ));
     }
     if let Some(user_id) = draft.user_id {
@@ -283,7 +283,7 @@ async fn save(
         return Err(invalid_field(
             "user_id",
             "In an AID every consumer POD must be linked to the final customer's account",
-            "missing",
+            "conditionally_required",
         ));
     }
 

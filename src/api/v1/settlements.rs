@@ -374,7 +374,7 @@ pub async fn finalize_settlement(
             invalid_field(
                 "reason",
                 "Say why the month is finalised with data missing (accept_incomplete needs a reason)",
-                "missing",
+                "conditionally_required",
             )
         })?),
         _ => None,

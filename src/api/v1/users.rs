@@ -145,7 +145,7 @@ pub async fn update_me(
             return Err(ApiError::invalid(FieldError::body(
                 "current_password",
                 "The current password is required to change the email or the password",
-                "missing",
+                "conditionally_required",
             )));
         };
         if !state
@@ -400,7 +400,7 @@ async fn check_organization(
             return Err(ApiError::invalid(FieldError::body(
                 "organization_id",
                 "A vendor must belong to an organization",
-                "missing",
+                "conditionally_required",
             )));
         }
         None => {}
