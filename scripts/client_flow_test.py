@@ -19,16 +19,13 @@ import datetime as dt
 import importlib
 import io
 import json
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from contract_test import ADMIN, free_port, start_server  # noqa: E402
+from contract_test import ADMIN, free_port, fresh_database, start_server  # noqa: E402
 
 GENERATOR = "openapi-python-client==0.29.1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,32 +148,22 @@ def main():
     python = ensure_venv()
     databases = [("sqlite", None)] + ([("postgres", args.postgres)] if args.postgres else [])
     for name, admin_url in databases:
-        workdir = Path(tempfile.mkdtemp(prefix=f"condivisa-client-{name}-"))
-        if admin_url is None:
-            database_url = f"sqlite://{workdir / 'client.db'}?mode=rwc"
-        else:
-            db = f"condivisa_client_{os.getpid()}"
-            subprocess.run(["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'], check=True)
-            subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{db}"'], check=True)
-            database_url = admin_url.rsplit("/", 1)[0] + "/" + db
-        print(f"== generated client on {name}", flush=True)
-        process, base = start_server(Path(args.binary), database_url, free_port(), workdir)
-        try:
-            document = workdir / "openapi.json"
-            document.write_bytes(urllib.request.urlopen(base + "/api/v1/openapi.json").read())
-            generated = subprocess.run(
-                [str(VENV / "bin" / "openapi-python-client"), "generate", "--path", str(document),
-                 "--meta", "none", "--output-path", str(workdir / "client" / "condivisa_client")],
-                capture_output=True, text=True)
-            if generated.returncode != 0:
-                raise SystemExit(generated.stdout + generated.stderr)
-            subprocess.run([str(python), __file__, "--inside", base, str(workdir / "client")], check=True)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-            if admin_url is not None:
-                subprocess.run(["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'])
-            shutil.rmtree(workdir, ignore_errors=True)
+        with fresh_database(name, admin_url, "client") as (workdir, database_url):
+            print(f"== generated client on {name}", flush=True)
+            process, base = start_server(Path(args.binary), database_url, free_port(), workdir)
+            try:
+                document = workdir / "openapi.json"
+                document.write_bytes(urllib.request.urlopen(base + "/api/v1/openapi.json").read())
+                generated = subprocess.run(
+                    [str(VENV / "bin" / "openapi-python-client"), "generate", "--path", str(document),
+                     "--meta", "none", "--output-path", str(workdir / "client" / "condivisa_client")],
+                    capture_output=True, text=True)
+                if generated.returncode != 0:
+                    raise SystemExit(generated.stdout + generated.stderr)
+                subprocess.run([str(python), __file__, "--inside", base, str(workdir / "client")], check=True)
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
     print("== generated client: passed")
 
 

@@ -13,6 +13,7 @@ tests/contract/schemathesis.toml.
     python3 scripts/contract_test.py [--postgres URL] [--max-examples N] [--seed S]
 """
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -67,6 +68,25 @@ def request(base, method, path, token=None, body=None, form=None):
 def login(base, email, password):
     return request(base, "POST", "/api/v1/login/access-token",
                    form={"username": email, "password": password})["access_token"]
+
+
+@contextlib.contextmanager
+def fresh_database(name, admin_url, purpose):
+    """A scratch directory and a new database in it (SQLite) or on the server (PostgreSQL),
+    removed afterwards: yields `(directory, database URL)`."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"condivisa-{purpose}-{name}-"))
+    db = f"condivisa_{purpose}_{os.getpid()}"
+    try:
+        if admin_url is None:
+            yield workdir, f"sqlite://{workdir / (purpose + '.db')}?mode=rwc"
+        else:
+            subprocess.run(["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'], check=True)
+            subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{db}"'], check=True)
+            yield workdir, admin_url.rsplit("/", 1)[0] + "/" + db
+    finally:
+        if admin_url is not None:
+            subprocess.run(["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'])
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def start_server(binary, database_url, port, workdir):
@@ -234,34 +254,24 @@ def main():
         databases.append(("postgres", args.postgres))
     ok = True
     for name, admin_url in databases:
-        workdir = Path(tempfile.mkdtemp(prefix=f"condivisa-contract-{name}-"))
-        if admin_url is None:
-            database_url = f"sqlite://{workdir / 'contract.db'}?mode=rwc"
-        else:
-            db = f"condivisa_contract_{os.getpid()}"
-            subprocess.run(["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'], check=True)
-            subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{db}"'], check=True)
-            database_url = admin_url.rsplit("/", 1)[0] + "/" + db
-        print(f"== contract test on {name}", flush=True)
-        process, base = start_server(Path(args.binary), database_url, free_port(), workdir)
-        try:
-            tokens, ids = world(base)
-            report_dir = report_root / name
-            report_dir.mkdir(parents=True, exist_ok=True)
-            config = run_config(ids, workdir)
-            # The plain user first and the admin last: the admin's run deletes and deactivates.
-            for role in args.roles.split(","):
-                ok &= run(st, config, base, tokens[role], role, args, report_dir)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-            if admin_url is not None:
-                subprocess.run(["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'])
-            log = (workdir / "server.log").read_text()
-            if "panicked" in log:
-                print(log[-5000:])
-                ok = False
-            shutil.rmtree(workdir, ignore_errors=True)
+        with fresh_database(name, admin_url, "contract") as (workdir, database_url):
+            print(f"== contract test on {name}", flush=True)
+            process, base = start_server(Path(args.binary), database_url, free_port(), workdir)
+            try:
+                tokens, ids = world(base)
+                report_dir = report_root / name
+                report_dir.mkdir(parents=True, exist_ok=True)
+                config = run_config(ids, workdir)
+                # The plain user first and the admin last: the admin's run deletes and deactivates.
+                for role in args.roles.split(","):
+                    ok &= run(st, config, base, tokens[role], role, args, report_dir)
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+                log = (workdir / "server.log").read_text()
+                if "panicked" in log:
+                    print(log[-5000:])
+                    ok = False
     print("== contract test:", "passed" if ok else "FAILED (reports in target/contract/)")
     sys.exit(0 if ok else 1)
 

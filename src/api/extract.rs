@@ -392,23 +392,47 @@ pub fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
 /// The bytes of a form's first part (for small files; large ones are streamed by their
 /// handler): a form without parts is a 422 on `body`.
 pub async fn first_file<S: Send + Sync>(request: Request, state: &S) -> Result<Vec<u8>, ApiError> {
-    let bad = |text: String| ApiError::invalid(FieldError::new(&["body"], text, "multipart"));
     let mut multipart = axum::extract::Multipart::from_request(request, state)
         .await
-        .map_err(|e| bad(e.body_text()))?;
+        .map_err(multipart_error)?;
     let field = multipart
         .next_field()
         .await
-        .map_err(|e| bad(e.body_text()))?
-        .ok_or_else(|| {
-            ApiError::invalid(FieldError::new(
-                &["body"],
-                "The form has no file",
-                "missing",
-            ))
-        })?;
-    let bytes = field.bytes().await.map_err(|e| bad(e.body_text()))?;
+        .map_err(multipart_error)?
+        .ok_or_else(no_file)?;
+    let bytes = field.bytes().await.map_err(multipart_error)?;
     Ok(bytes.to_vec())
+}
+
+/// A form that cannot be read: a 422 on `body` with the reason.
+pub fn multipart_error(error: impl MultipartRejection) -> ApiError {
+    ApiError::invalid(FieldError::new(&["body"], error.text(), "multipart"))
+}
+
+/// A form without any part.
+pub fn no_file() -> ApiError {
+    ApiError::invalid(FieldError::new(
+        &["body"],
+        "The form has no file",
+        "missing",
+    ))
+}
+
+/// The two errors a form can fail with, by their text.
+pub trait MultipartRejection {
+    fn text(&self) -> String;
+}
+
+impl MultipartRejection for axum::extract::multipart::MultipartRejection {
+    fn text(&self) -> String {
+        self.body_text()
+    }
+}
+
+impl MultipartRejection for axum::extract::multipart::MultipartError {
+    fn text(&self) -> String {
+        self.body_text()
+    }
 }
 
 #[cfg(test)]

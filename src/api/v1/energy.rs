@@ -13,7 +13,7 @@ use super::configurations::visible_configuration;
 use super::members::visible_member;
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody};
-use crate::api::extract::{ValidPath, ValidQuery};
+use crate::api::extract::{ValidPath, ValidQuery, is_multipart, multipart_error, no_file};
 use crate::app::AppState;
 use crate::core::permissions::Permission;
 use crate::crud;
@@ -65,28 +65,15 @@ pub async fn import(
     current.require(Permission::MembersWrite)?;
     let mut options = parse_options(&params)?;
     let allow_outliers = params.allow_outliers.unwrap_or(false);
-    let is_multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let result = if is_multipart {
+    let result = if is_multipart(request.headers()) {
         let mut multipart = Multipart::from_request(request, &state)
             .await
-            .map_err(|e| {
-                ApiError::invalid(FieldError::new(&["body"], e.body_text(), "multipart"))
-            })?;
+            .map_err(multipart_error)?;
         let field = multipart
             .next_field()
             .await
-            .map_err(|e| ApiError::invalid(FieldError::new(&["body"], e.body_text(), "multipart")))?
-            .ok_or_else(|| {
-                ApiError::invalid(FieldError::new(
-                    &["body"],
-                    "The form has no file",
-                    "missing",
-                ))
-            })?;
+            .map_err(multipart_error)?
+            .ok_or_else(no_file)?;
         if options.file_name.is_none() {
             options.file_name = field.file_name().map(str::to_string);
         }
