@@ -7,6 +7,7 @@ mod meter_data;
 mod migrations;
 mod operations;
 mod organizations;
+mod readme;
 mod settlement;
 mod startup;
 mod users;
