@@ -212,20 +212,19 @@ fn decimal_schema(
     one_of.description(Some(description)).into()
 }
 
-const POSITIVE_KW: &str =
-    r"^\+?0*([1-9][0-9]{0,11}(\.[0-9]{1,3}0{0,9})?|0\.[0-9]{0,2}[1-9]0{0,9})$";
+const POSITIVE_KW: &str = r"^\+?0*([1-9][0-9]{0,5}(\.[0-9]{1,3}0{0,9})?|0\.[0-9]{0,2}[1-9]0{0,9})$";
 const GRANT_SHARE: &str = r"^\+?0+(\.(0{1,15}|[0-3][0-9]{0,5}0{0,9}|40{0,9}))?$";
 const EUR: &str = r"^[-+]?[0-9]{1,15}(\.[0-9]{1,2}0{0,9})?$";
 const KWH: &str = r"^[-+]?[0-9]{1,15}(\.[0-9]{1,3}0{0,9})?$";
 const PARAMETER: &str = r"^[-+]?[0-9]{1,12}(\.[0-9]{1,6}0{0,9})?$";
-const KW_TEXT: &str = "kW, greater than 0, up to 3 decimals";
+const KW_TEXT: &str = "kW, greater than 0 and less than 1,000,000, up to 3 decimals";
 const SHARE_TEXT: &str = "share of the eligible cost, 0 to 0.40, up to 6 decimals";
 
 pub fn kw_schema() -> utoipa::openapi::schema::Schema {
-    decimal_schema(POSITIVE_KW, (1, 999_999_999_999), false, KW_TEXT, "150.000")
+    decimal_schema(POSITIVE_KW, (1, 999_999), false, KW_TEXT, "150.000")
 }
 pub fn kw_nullable_schema() -> utoipa::openapi::schema::Schema {
-    decimal_schema(POSITIVE_KW, (1, 999_999_999_999), true, KW_TEXT, "4.500")
+    decimal_schema(POSITIVE_KW, (1, 999_999), true, KW_TEXT, "4.500")
 }
 pub fn grant_share_nullable_schema() -> utoipa::openapi::schema::Schema {
     decimal_schema(GRANT_SHARE, (0, 0), true, SHARE_TEXT, "0.20")

@@ -9,6 +9,7 @@ use crate::models::enums::{CommunityUserRole, CommunityUserStatus};
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "mario.bianchi@example.com", "full_name": "Mario Bianchi", "organization_id": 1}))]
 pub struct CommunityUserCreate {
     #[serde(deserialize_with = "trimmed")]
     #[validate(email, length(max = 254))]
@@ -27,6 +28,7 @@ pub struct CommunityUserCreate {
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"full_name": "Mario Bianchi"}))]
 pub struct CommunityUserUpdate {
     #[serde(default, deserialize_with = "super::common::trimmed_option")]
     #[validate(email, length(max = 254))]

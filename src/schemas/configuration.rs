@@ -20,6 +20,7 @@ pub fn primary_substation_code(code: &str) -> Result<(), ValidationError> {
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "CER del Sole", "type": "CER", "primary_substation": "AC001E00555", "market_zone": "NORD", "region": "emilia_romagna", "organization_id": 1, "constituted_on": "2024-01-10", "municipality_population": 17000}))]
 pub struct ConfigurationCreate {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
@@ -55,6 +56,7 @@ pub struct ConfigurationCreate {
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"description": "Cabina primaria di Fiorano"}))]
 pub struct ConfigurationUpdate {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]

@@ -14,6 +14,7 @@ pub const PARAMETER_SCALE: u32 = 6;
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "TRAS_E", "value": "10.68", "valid_from": "2031-01-01", "note": "ARERA, tariffe 2031"}))]
 pub struct ParameterCreate {
     pub code: ParameterCode,
     /// €/MWh for TRAS_E and BTAU, a ratio for CPR_MV/CPR_LV (0.012 = 1.2%); up to 6 decimals.
@@ -30,6 +31,7 @@ pub struct ParameterCreate {
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"note": "ARERA, tariffe di trasmissione"}))]
 pub struct ParameterUpdate {
     #[serde(default, deserialize_with = "exact_decimal_option")]
     #[schema(schema_with = crate::schemas::common::parameter_value_nullable_schema)]

@@ -14,6 +14,7 @@ use crate::models::member;
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"configuration_id": 1, "pod": "IT001E00000082", "role": "prosumer", "holder_type": "natural_person", "joined_at": "2024-02-01", "gse_notified_on": "2024-02-01", "available_power_kw": "4.5"}))]
 pub struct MemberCreate {
     pub configuration_id: i32,
     /// The member's own account, if it has one (same organization as the configuration).
@@ -58,6 +59,7 @@ pub struct MemberCreate {
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"available_power_kw": "6"}))]
 pub struct MemberUpdate {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i32>)]

@@ -8,6 +8,7 @@ use crate::models::organization;
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Comunità Energetica del Sole", "description": "Comune di Fiorano"}))]
 pub struct OrganizationCreate {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
@@ -19,6 +20,7 @@ pub struct OrganizationCreate {
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"description": "Comune di Fiorano Modenese"}))]
 pub struct OrganizationUpdate {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]

@@ -14,6 +14,7 @@ use crate::models::plant;
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"member_id": 1, "name": "Tetto del municipio", "source": "pv", "power_kw": "50", "commissioned_on": "2024-03-01", "gse_notified_on": "2024-03-01"}))]
 pub struct PlantCreate {
     pub member_id: i32,
     #[validate(length(min = 1, max = 200))]
@@ -41,6 +42,7 @@ pub struct PlantCreate {
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Tetto della scuola"}))]
 pub struct PlantUpdate {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]

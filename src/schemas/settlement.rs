@@ -10,6 +10,7 @@ use crate::settlement::{Finalization, MoneyTotals, Report, SettleError, decode_r
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"valid_from": "2025-01-01", "note": "Statuto art. 12", "document": {"shares": {"management": "10", "social_fund": "0", "producers": "40", "consumers": "50"}, "producers_split": "by_incentivised_energy", "consumers_split": "by_shared_withdrawal", "excess_to": "non_business_consumers"}}))]
 pub struct PolicyCreate {
     /// The first day of the month from which this version applies.
     pub valid_from: NaiveDate,
@@ -66,6 +67,7 @@ pub struct PolicyParams {
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"period": "2025-03"}))]
 pub struct SettlementCreate {
     /// The calendar month to settle, `YYYY-MM`.
     #[schema(example = "2025-03")]
@@ -76,6 +78,7 @@ pub struct SettlementCreate {
 /// Optional body of `POST /settlements/{id}/finalize`.
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"accept_incomplete": true, "reason": "Letture di marzo parziali: acconto, conguaglio ad aprile"}))]
 pub struct FinalizeRequest {
     /// Finalise although readings or prices are missing (the run's `gaps`): the figures are
     /// then provisional, and `reason` is required.

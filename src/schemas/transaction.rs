@@ -12,6 +12,7 @@ use crate::models::transaction;
 /// Serialised too, so that an `Idempotency-Key` retry can be compared with the first request.
 #[derive(Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"configuration_id": 1, "member_id": 1, "kind": "payment", "amount_eur": "-2.30", "period_start": "2025-03-01", "period_end": "2025-03-31", "description": "Bonifico quota marzo"}))]
 pub struct TransactionCreate {
     pub configuration_id: i32,
     /// `null` for configuration-level rows (e.g. GSE fees).

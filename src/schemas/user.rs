@@ -35,6 +35,7 @@ fn username_characters(username: &str) -> Result<(), ValidationError> {
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "anna.rossi@example.com", "password": "una-password-sicura", "full_name": "Anna Rossi", "type": "person", "user_type": "consumer", "role": "user", "status": "active", "organization_id": 1}))]
 pub struct UserCreate {
     #[serde(deserialize_with = "trimmed")]
     #[validate(email, length(max = 254))]
@@ -70,6 +71,7 @@ pub struct UserCreate {
 /// What an admin or vendor may change on another account.
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"full_name": "Anna Maria Rossi"}))]
 pub struct UserUpdate {
     #[serde(default, deserialize_with = "trimmed_option")]
     #[validate(email, length(max = 254))]
@@ -110,6 +112,7 @@ pub struct UserUpdate {
 /// the current password, so a stolen access token cannot take the account over.
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"full_name": "Amministratore della piattaforma"}))]
 pub struct UserUpdateMe {
     #[serde(default, deserialize_with = "trimmed_option")]
     #[validate(email, length(max = 254))]

@@ -1197,3 +1197,28 @@ async fn regions_zones_and_types_are_accepted_as_people_type_them() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_power_beyond_a_gigawatt_is_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let org = app.create_organization("Comunità Potenza").await;
+    let configuration = create_configuration(&app, "CER Potenza", "CER", org).await;
+    let producer = create_member(&app, configuration, "IT001E00000091", "producer").await;
+    for power in [json!("1000000"), json!(1_000_000), json!("0"), json!("-5")] {
+        let mut body = plant_body(producer, "1", "2024-03-01");
+        body["power_kw"] = power.clone();
+        assert_validation_error(
+            app.post(&app.admin_token, "/api/v1/plants/", &body).await,
+            &["body", "power_kw"],
+        )
+        .await;
+    }
+    let mut body = plant_body(producer, "999999.999", "2024-03-01");
+    body["name"] = json!("La più grande");
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/plants/", &body)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+}

@@ -1,6 +1,7 @@
 //! One integration-test binary (fast to link), one module per area.
 mod auth;
 mod communities;
+mod examples;
 mod helpers;
 mod ledger;
 mod meter_data;

@@ -225,7 +225,10 @@ struct Draft {
     gse_notified_on: Option<NaiveDate>,
 }
 
-/// A power in kW (up to three decimals, > 0) as watts; an error names `field`.
+/// The largest power accepted: 999,999.999 kW.
+pub const MAX_POWER_W: i64 = 999_999_999;
+
+/// A power in kW (up to three decimals, > 0, < 1,000,000) as watts; an error names `field`.
 pub(crate) fn power_w(field: &str, power_kw: Decimal) -> Result<i64, ApiError> {
     let watts = fixed_point(field, power_kw, KW_MILLI)?;
     if watts <= 0 {
@@ -233,6 +236,14 @@ pub(crate) fn power_w(field: &str, power_kw: Decimal) -> Result<i64, ApiError> {
             field,
             "The power must be greater than 0",
             "greater_than",
+        ));
+    }
+    // A sanity bound (a gigawatt), far above any connection point of a community.
+    if watts > MAX_POWER_W {
+        return Err(invalid_field(
+            field,
+            "The power must be less than 1,000,000 kW",
+            "less_than",
         ));
     }
     Ok(watts)
