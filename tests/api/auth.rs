@@ -353,15 +353,7 @@ async fn the_designs_auth_login_paths_answer_and_are_documented_once() {
         .unwrap();
     assert_eq!(refreshed.status(), StatusCode::OK);
 
-    let document: Value = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = app.openapi().await;
     let paths = document["paths"].as_object().unwrap();
     assert!(
         !paths.keys().any(|p| p.starts_with("/api/v1/auth/")),

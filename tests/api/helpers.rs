@@ -135,6 +135,18 @@ pub async fn spawn_app_with(overrides: HashMap<&str, &str>) -> TestApp {
 }
 
 impl TestApp {
+    /// The server's OpenAPI document.
+    pub async fn openapi(&self) -> Value {
+        let response = self
+            .client
+            .get(self.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -275,15 +275,7 @@ async fn swagger_ui_is_served_without_a_cdn() {
 async fn openapi_documents_every_route_and_the_password_flow() {
     let app = spawn_app().await;
 
-    let response = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap();
-
-    assert_eq!(response.status(), StatusCode::OK);
-    let spec: Value = response.json().await.unwrap();
+    let spec = app.openapi().await;
     assert!(
         spec["openapi"]
             .as_str()
