@@ -1557,9 +1557,11 @@ mod tests {
             for plant in &r.plants {
                 prop_assert!(plant.f_exempt_kwh >= Decimal::ZERO);
                 // The report rounds F-exempt energy to the Wh (the plant's shared energy is kept
-                // exact and rounded the same way when written out).
+                // exact and rounded the same way when written out); the holders' parts add up.
                 let shared = plant.shared_kwh.round_dp_with_strategy(3, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
                 prop_assert!(plant.f_exempt_kwh <= shared, "{:?}", plant);
+                let by_holder: Decimal = plant.f_exempt.iter().map(|s| s.shared_kwh).sum();
+                prop_assert_eq!(by_holder, plant.f_exempt_kwh);
                 prop_assert!(plant.premium_eur >= Decimal::ZERO);
             }
             for member in &r.members {
