@@ -91,6 +91,17 @@ enum ImportCommand {
         #[arg(long)]
         allow_outliers: bool,
     },
+    /// Import a zonal-price file (`timestamp;zone;eur_mwh[;interval_minutes]`, €/MWh): all or
+    /// nothing, the same use case as `POST /api/v1/market/zonal-prices`.
+    Prices {
+        file: std::path::PathBuf,
+        /// 15 or 60, for files without an `interval_minutes` column (default 60).
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["15", "60"]))]
+        interval_minutes: Option<String>,
+        /// Who imports (an admin's email); the first admin when absent.
+        #[arg(long)]
+        by: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -491,15 +502,31 @@ impl From<std::io::Error> for CliError {
 }
 
 async fn import(settings: Settings, command: ImportCommand) -> Result<(), CliError> {
-    let ImportCommand::Readings {
-        file,
-        configuration,
-        format,
-        pod,
-        direction,
-        interval_minutes,
-        allow_outliers,
-    } = command;
+    let (file, configuration, format, pod, direction, interval_minutes, allow_outliers) =
+        match command {
+            ImportCommand::Readings {
+                file,
+                configuration,
+                format,
+                pod,
+                direction,
+                interval_minutes,
+                allow_outliers,
+            } => (
+                file,
+                configuration,
+                format,
+                pod,
+                direction,
+                interval_minutes,
+                allow_outliers,
+            ),
+            ImportCommand::Prices {
+                file,
+                interval_minutes,
+                by,
+            } => return import_prices(settings, file, interval_minutes, by).await,
+        };
     let params = crate::schemas::energy::ImportParams {
         format,
         pod,
@@ -596,6 +623,87 @@ async fn open_configuration(
     Ok((db, configuration))
 }
 
+/// Who a command acts as: `--by EMAIL` (an admin, vendor or referent), else the first admin.
+async fn acting_user(
+    db: &sea_orm::DatabaseConnection,
+    by: Option<&str>,
+) -> Result<crate::models::user::Model, CliError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+    use crate::models::{enums::Role, user};
+    Ok(match by {
+        Some(email) => user::Entity::find()
+            .filter(user::Column::Email.eq(email.to_lowercase()))
+            .filter(user::Column::Role.ne(Role::User))
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                CliError::Usage(format!("--by: no admin, vendor or referent {email}"))
+            })?,
+        None => user::Entity::find()
+            .filter(user::Column::Role.eq(Role::Admin))
+            .order_by_asc(user::Column::Id)
+            .one(db)
+            .await?
+            .ok_or_else(|| CliError::Usage("no admin account: pass --by EMAIL".into()))?,
+    })
+}
+
+async fn import_prices(
+    settings: Settings,
+    file: std::path::PathBuf,
+    interval_minutes: Option<String>,
+    by: Option<String>,
+) -> Result<(), CliError> {
+    use crate::service::ServiceError;
+    let db = db::connect(&settings).await?;
+    if settings.auto_migrate {
+        db::migrate_to_head(&db).await?;
+    }
+    let user = acting_user(&db, by.as_deref()).await?;
+    let actor = crate::service::Actor {
+        user_id: user.id,
+        role: user.role,
+        organization_id: user.organization_id,
+    };
+    let minutes = interval_minutes.map_or(60, |m| if m == "15" { 15 } else { 60 });
+    let reader = tokio::io::BufReader::new(tokio::fs::File::open(&file).await?);
+    match crate::service::prices::import(&actor, &db, reader, minutes).await {
+        Ok(s) => {
+            println!(
+                "imported {} (import {}): {} prices in {} zone(s) — {} new, {} changed, {} unchanged",
+                file.display(),
+                s.import_id,
+                s.rows,
+                s.zones,
+                s.new_values,
+                s.changed_values,
+                s.unchanged
+            );
+            Ok(())
+        }
+        Err(ServiceError::Invalid(problems)) => {
+            eprintln!("{} was rejected, nothing was written:", file.display());
+            for problem in &problems {
+                let line = problem.place.iter().find_map(|p| match p {
+                    crate::service::Place::Line(line) => Some(*line),
+                    _ => None,
+                });
+                match line {
+                    Some(line) => eprintln!("  line {line}: {}", problem.message),
+                    None => eprintln!("  {}", problem.message),
+                }
+            }
+            Err(CliError::Refused(format!("{} problem(s)", problems.len())))
+        }
+        Err(ServiceError::Forbidden) => Err(CliError::Usage(format!(
+            "--by: {} may not import prices (admins only)",
+            user.email
+        ))),
+        Err(other) => Err(CliError::Other(other.into())),
+    }
+}
+
 async fn settle(
     settings: Settings,
     configuration: i32,
@@ -604,9 +712,6 @@ async fn settle(
     accept_incomplete: Option<String>,
     by: Option<String>,
 ) -> Result<(), CliError> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-
-    use crate::models::{enums::Role, user};
     use crate::settlement::Period;
     let periods: Vec<Period> = match Period::parse(&period) {
         Some(month) => vec![month],
@@ -623,22 +728,7 @@ async fn settle(
         }
     };
     let (db, configuration) = open_configuration(&settings, configuration).await?;
-    let user = match &by {
-        Some(email) => user::Entity::find()
-            .filter(user::Column::Email.eq(email.to_lowercase()))
-            .filter(user::Column::Role.ne(Role::User))
-            .one(&db)
-            .await?
-            .ok_or_else(|| {
-                CliError::Usage(format!("--by: no admin, vendor or referent {email}"))
-            })?,
-        None => user::Entity::find()
-            .filter(user::Column::Role.eq(Role::Admin))
-            .order_by_asc(user::Column::Id)
-            .one(&db)
-            .await?
-            .ok_or_else(|| CliError::Usage("no admin account: pass --by EMAIL".into()))?,
-    };
+    let user = acting_user(&db, by.as_deref()).await?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(periods.len() as u64);
         bar.set_style(

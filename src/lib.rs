@@ -10,5 +10,6 @@ pub mod domain;
 pub mod imports;
 pub mod models;
 pub mod schemas;
+pub mod service;
 pub mod settlement;
 pub mod telemetry;

@@ -16,6 +16,15 @@ use crate::models::user;
 pub struct CurrentUser(pub user::Model);
 
 impl CurrentUser {
+    /// The caller as the use cases see it.
+    pub fn actor(&self) -> crate::service::Actor {
+        crate::service::Actor {
+            user_id: self.0.id,
+            role: self.0.role,
+            organization_id: self.0.organization_id,
+        }
+    }
+
     pub fn id(&self) -> i32 {
         self.0.id
     }

@@ -242,6 +242,39 @@ impl From<crate::settlement::SettleError> for ApiError {
     }
 }
 
+/// The one place where the use cases' errors become HTTP answers.
+impl From<crate::service::ServiceError> for ApiError {
+    fn from(error: crate::service::ServiceError) -> Self {
+        use crate::service::{Place, ServiceError};
+        match error {
+            ServiceError::NotFound(what) => ApiError::not_found(what),
+            ServiceError::Forbidden => ApiError::Forbidden,
+            ServiceError::Conflict(detail) => ApiError::Conflict(detail),
+            ServiceError::Unreadable(detail) => ApiError::BadRequest(detail),
+            ServiceError::Database(error) => error.into(),
+            ServiceError::Invalid(problems) => ApiError::Validation(
+                problems
+                    .into_iter()
+                    .map(|problem| FieldError {
+                        loc: problem
+                            .place
+                            .into_iter()
+                            .map(|place| match place {
+                                Place::Body => Value::from("body"),
+                                Place::Query => Value::from("query"),
+                                Place::Field(name) => Value::from(name),
+                                Place::Line(line) => Value::from(line),
+                            })
+                            .collect(),
+                        msg: problem.message,
+                        kind: problem.kind,
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,10 +27,12 @@ pub enum Permission {
     SettlementsRead,
     /// Sharing-out policies, settlement previews and finalisation.
     SettlementsWrite,
+    /// The market data every configuration shares: zonal prices and regulated parameters.
+    MarketWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Permission::UsersRead,
         Permission::UsersWrite,
         Permission::OrganizationsRead,
@@ -45,6 +47,7 @@ impl Permission {
         Permission::TransactionsWrite,
         Permission::SettlementsRead,
         Permission::SettlementsWrite,
+        Permission::MarketWrite,
     ];
 
     pub fn code(self) -> &'static str {
@@ -63,6 +66,7 @@ impl Permission {
             Permission::TransactionsWrite => "transactions:write",
             Permission::SettlementsRead => "settlements:read",
             Permission::SettlementsWrite => "settlements:write",
+            Permission::MarketWrite => "market:write",
         }
     }
 }

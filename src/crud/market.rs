@@ -79,3 +79,70 @@ pub async fn complete_price_import(
     .await
     .map(|_| ())
 }
+
+/// A price to store: `zone` from the closed list of market zones (checked by the parser),
+/// integers otherwise, so each is safe as a SQL literal.
+pub struct PriceValue {
+    pub zone: String,
+    pub start: i64,
+    pub minutes: u32,
+    pub eur_mwh_micro: i64,
+}
+
+/// Writes prices that are new or changed, marked with `import_id`: `(new, changed)`.
+pub async fn upsert_prices(
+    db: &impl sea_orm::ConnectionTrait,
+    import_id: i32,
+    prices: &[PriceValue],
+) -> Result<(u64, u64), sea_orm::DbErr> {
+    let (mut new_values, mut changed) = (0u64, 0u64);
+    let backend = db.get_database_backend();
+    for chunk in prices.chunks(500) {
+        let keys: Vec<String> = chunk
+            .iter()
+            .map(|p| format!("('{}', {})", p.zone, p.start))
+            .collect();
+        let stored = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                backend,
+                format!(
+                    "SELECT zone, interval_start, eur_mwh_micro FROM zonal_prices WHERE (zone, interval_start) IN ({})",
+                    keys.join(", ")
+                ),
+            ))
+            .await?;
+        let mut known = std::collections::HashMap::new();
+        for r in stored {
+            known.insert(
+                (
+                    r.try_get::<String>("", "zone")?,
+                    r.try_get::<i64>("", "interval_start")?,
+                ),
+                r.try_get::<i64>("", "eur_mwh_micro")?,
+            );
+        }
+        let mut upserts = Vec::new();
+        for p in chunk {
+            match known.get(&(p.zone.clone(), p.start)) {
+                Some(old) if *old == p.eur_mwh_micro => continue,
+                Some(_) => changed += 1,
+                None => new_values += 1,
+            }
+            upserts.push(format!(
+                "('{}', {}, {}, {}, {import_id})",
+                p.zone, p.start, p.minutes, p.eur_mwh_micro
+            ));
+        }
+        if !upserts.is_empty() {
+            db.execute_unprepared(&format!(
+                "INSERT INTO zonal_prices (zone, interval_start, interval_minutes, eur_mwh_micro, import_id) VALUES {} \
+                 ON CONFLICT (zone, interval_start) DO UPDATE \
+                 SET eur_mwh_micro = excluded.eur_mwh_micro, interval_minutes = excluded.interval_minutes, \
+                 import_id = excluded.import_id",
+                upserts.join(", ")
+            ))
+            .await?;
+        }
+    }
+    Ok((new_values, changed))
+}

@@ -1501,3 +1501,56 @@ async fn a_price_file_can_be_sent_as_a_form_as_generated_clients_do() {
         .unwrap();
     assert_validation_error(empty, &["body"]).await;
 }
+
+#[tokio::test]
+async fn the_cli_imports_prices_through_the_same_use_case_as_the_api() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("prezzi.csv");
+    std::fs::write(&file, "timestamp;zone;eur_mwh\n2025-03-01T00:00:00+01:00;SUD;88.8\n2025-03-01T01:00:00+01:00;SUD;90\n").unwrap();
+    let output = app.cli(&["import", "prices", file.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("2 prices in 1 zone(s) — 2 new, 0 changed, 0 unchanged"),
+        "{stdout}"
+    );
+    let prices: Value = app
+        .get(
+            &app.admin_token,
+            "/api/v1/market/zonal-prices?zone=SUD&from=2025-03-01&to=2025-03-01",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(prices.as_array().unwrap().len(), 2);
+
+    // A bad file: refused line by line, exit code non-zero, nothing written.
+    std::fs::write(&file, "timestamp;zone;eur_mwh\n2025-03-02T00:00:00+01:00;SUD;0.09\n2025-03-02T01:00:00+01:00;SUD;0.1\n").unwrap();
+    let output = app.cli(&["import", "prices", file.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("line 2: every price is below 1 €/MWh"),
+        "{stderr}"
+    );
+
+    // Only admins import prices, whoever asks.
+    let org = app.create_organization("Comunità Prezzi").await;
+    app.create_user("vendor@prezzi.it", "vendor", Some(org))
+        .await;
+    let output = app.cli(&[
+        "import",
+        "prices",
+        file.to_str().unwrap(),
+        "--by",
+        "vendor@prezzi.it",
+    ]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("may not import prices"));
+}
