@@ -502,31 +502,29 @@ impl From<std::io::Error> for CliError {
 }
 
 async fn import(settings: Settings, command: ImportCommand) -> Result<(), CliError> {
-    let (file, configuration, format, pod, direction, interval_minutes, allow_outliers) =
-        match command {
-            ImportCommand::Readings {
-                file,
-                configuration,
-                format,
-                pod,
-                direction,
-                interval_minutes,
-                allow_outliers,
-            } => (
-                file,
-                configuration,
-                format,
-                pod,
-                direction,
-                interval_minutes,
-                allow_outliers,
-            ),
-            ImportCommand::Prices {
-                file,
-                interval_minutes,
-                by,
-            } => return import_prices(settings, file, interval_minutes, by).await,
-        };
+    match command {
+        ImportCommand::Prices {
+            file,
+            interval_minutes,
+            by,
+        } => import_prices(settings, file, interval_minutes, by).await,
+        readings => import_readings(settings, readings).await,
+    }
+}
+
+async fn import_readings(settings: Settings, command: ImportCommand) -> Result<(), CliError> {
+    let ImportCommand::Readings {
+        file,
+        configuration,
+        format,
+        pod,
+        direction,
+        interval_minutes,
+        allow_outliers,
+    } = command
+    else {
+        return Err(CliError::Usage("not a readings import".into()));
+    };
     let params = crate::schemas::energy::ImportParams {
         format,
         pod,
