@@ -110,10 +110,6 @@ impl ApiError {
     }
 }
 
-/// Marks a 500 produced by our code; `middleware::complete_error_bodies` adds the request id.
-#[derive(Clone, Copy)]
-pub struct InternalErrorMarker;
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -124,10 +120,8 @@ impl IntoResponse for ApiError {
             ApiError::Internal(error) => {
                 // The cause goes to the log only: database texts can reveal schema and data.
                 tracing::error!(error = format!("{error:#}"), "internal error");
-                let mut response =
-                    (status, axum::Json(json!({ "detail": INTERNAL_DETAIL }))).into_response();
-                response.extensions_mut().insert(InternalErrorMarker);
-                return response;
+                // `middleware::complete_internal_errors` adds the request id.
+                return (status, axum::Json(json!({ "detail": INTERNAL_DETAIL }))).into_response();
             }
             ApiError::Unauthorized => {
                 let mut response =

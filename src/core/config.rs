@@ -39,7 +39,7 @@ pub enum DatabaseKind {
 pub struct Settings {
     pub database_url: String,
     pub bind_address: SocketAddr,
-    /// `None` until resolved at start-up (see `startup::resolve_secret_key`).
+    /// `None` until resolved at start-up (see `bootstrap::resolve_secret_key`).
     pub secret_key: Option<String>,
     pub access_token_expire_minutes: i64,
     pub refresh_token_expire_days: i64,

@@ -115,7 +115,7 @@ impl ImportSession {
             // The merge hashes millions of staged rows: keep that in memory, for this transaction only.
             session.execute("SET LOCAL work_mem = '256MB'").await?;
         }
-        session.import_id = session.insert_import(import, 0, 0).await?;
+        session.import_id = session.insert_import(import).await?;
         let temp = match session.txn {
             Txn::Postgres(_) => "CREATE TEMPORARY TABLE {} ({}) ON COMMIT DROP",
             Txn::Sqlite(_) => "CREATE TEMPORARY TABLE {} ({})",
@@ -506,17 +506,13 @@ impl ImportSession {
         Ok(Outcome::Imported(import_id, counts))
     }
 
-    async fn insert_import(
-        &mut self,
-        import: &ImportRecord,
-        intervals: u64,
-        pods: u64,
-    ) -> Result<i32, DbErr> {
+    /// Opens the import's record (its counts are completed when the import ends).
+    async fn insert_import(&mut self, import: &ImportRecord) -> Result<i32, DbErr> {
         use sqlx::Row;
         let now = chrono::Utc::now();
         let sql = "INSERT INTO reading_imports (configuration_id, kind, source, format, uploaded_by, rows, intervals, pods, \
                    new_values, revised_values, unchanged, created_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, 0, $9) RETURNING id";
+                   VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, 0, 0, $7) RETURNING id";
         macro_rules! insert {
             ($txn:expr) => {
                 sqlx::query(sql)
@@ -526,8 +522,6 @@ impl ImportSession {
                     .bind(import.format.as_str())
                     .bind(import.uploaded_by)
                     .bind(import.rows as i64)
-                    .bind(intervals as i64)
-                    .bind(pods as i64)
                     .bind(now)
                     .fetch_one(&mut **$txn)
                     .await
