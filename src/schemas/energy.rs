@@ -42,14 +42,20 @@ pub struct ImportParams {
 #[derive(Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PeriodParams {
+    /// The first Italian day, included (YYYY-MM-DD).
     pub from: NaiveDate,
+    /// The last Italian day, **included** (YYYY-MM-DD): not before `from`, at most three years
+    /// (1,098 days) after it.
     pub to: NaiveDate,
 }
 
 #[derive(Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SeriesParams {
+    /// The first Italian day, included (YYYY-MM-DD).
     pub from: NaiveDate,
+    /// The last Italian day, **included** (YYYY-MM-DD): not before `from`, at most three years
+    /// (1,098 days) after it.
     pub to: NaiveDate,
     /// `hour`, `day` (default) or `month`, in Italian local time.
     pub granularity: Option<Granularity>,

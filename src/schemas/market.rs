@@ -91,8 +91,9 @@ pub struct PriceParams {
     /// The market zone's code, in any case.
     #[serde(deserialize_with = "crate::models::enums::typed")]
     pub zone: MarketZone,
-    /// Italian dates, both included.
+    /// The first Italian day, included (YYYY-MM-DD).
     pub from: NaiveDate,
+    /// The last Italian day, **included** (YYYY-MM-DD).
     pub to: NaiveDate,
     /// `raw` (as stored, default) or `hourly` (the tariff's Pz_h: quarter-hours averaged).
     pub resolution: Option<PriceResolution>,
