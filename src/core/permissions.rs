@@ -29,10 +29,17 @@ pub enum Permission {
     SettlementsWrite,
     /// The market data every configuration shares: zonal prices and regulated parameters.
     MarketWrite,
+    /// Move a configuration to another organization.
+    ConfigurationsMove,
+    /// Choose a configuration's referent.
+    ConfigurationsAssignReferent,
+    /// Configuration-wide meter data (coverage, energy series, imports): those who run the
+    /// configuration; members see only their own POD.
+    ConfigurationDataRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 18] = [
         Permission::UsersRead,
         Permission::UsersWrite,
         Permission::OrganizationsRead,
@@ -48,6 +55,9 @@ impl Permission {
         Permission::SettlementsRead,
         Permission::SettlementsWrite,
         Permission::MarketWrite,
+        Permission::ConfigurationsMove,
+        Permission::ConfigurationsAssignReferent,
+        Permission::ConfigurationDataRead,
     ];
 
     pub fn code(self) -> &'static str {
@@ -67,6 +77,9 @@ impl Permission {
             Permission::SettlementsRead => "settlements:read",
             Permission::SettlementsWrite => "settlements:write",
             Permission::MarketWrite => "market:write",
+            Permission::ConfigurationsMove => "configurations:move",
+            Permission::ConfigurationsAssignReferent => "configurations:assign_referent",
+            Permission::ConfigurationDataRead => "configuration_data:read",
         }
     }
 }
@@ -84,6 +97,8 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             ConfigurationsCreate,
             ConfigurationsUpdate,
             ConfigurationsDelete,
+            ConfigurationsAssignReferent,
+            ConfigurationDataRead,
             MembersWrite,
             CommunityUsersRead,
             CommunityUsersWrite,
@@ -94,6 +109,7 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
         Role::Referent => &[
             ConfigurationsRead,
             ConfigurationsUpdate,
+            ConfigurationDataRead,
             MembersWrite,
             CommunityUsersRead,
             CommunityUsersWrite,
@@ -117,6 +133,27 @@ pub fn vendor_may_assign(role: Role) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configuration_wide_rights_by_role() {
+        use Permission::*;
+        let allowed = |permission: Permission| {
+            [Role::Admin, Role::Vendor, Role::Referent, Role::User]
+                .into_iter()
+                .filter(|role| has_permission(*role, permission))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(allowed(ConfigurationsMove), [Role::Admin]);
+        assert_eq!(
+            allowed(ConfigurationsAssignReferent),
+            [Role::Admin, Role::Vendor]
+        );
+        assert_eq!(
+            allowed(ConfigurationDataRead),
+            [Role::Admin, Role::Vendor, Role::Referent]
+        );
+        assert_eq!(allowed(MarketWrite), [Role::Admin]);
+    }
 
     #[test]
     fn admin_is_the_superuser() {

@@ -169,10 +169,11 @@ pub async fn update_configuration(
     let changes_referent = body
         .referent_id
         .is_some_and(|referent| referent != existing.referent_id);
-    if (moves_organization && current.role() != Role::Admin)
-        || (changes_referent && !matches!(current.role(), Role::Admin | Role::Vendor))
-    {
-        return Err(ApiError::Forbidden);
+    if moves_organization {
+        current.require(Permission::ConfigurationsMove)?;
+    }
+    if changes_referent {
+        current.require(Permission::ConfigurationsAssignReferent)?;
     }
     let organization_id = body.organization_id.unwrap_or(existing.organization_id);
     if moves_organization {

@@ -27,7 +27,6 @@ use crate::imports::{
     ImportError, ImportSummary, import_options, import_readings, membership_windows,
 };
 use crate::models::configuration;
-use crate::models::enums::Role;
 use crate::schemas::energy::{
     EnergyPoint, EnergySeries, FileUpload, ImportKind, ImportListParams, ImportParams,
     ImportPublic, PeriodParams, SeriesParams,
@@ -215,9 +214,7 @@ async fn configuration_data_scope(
     id: i32,
 ) -> Result<configuration::Model, ApiError> {
     let configuration = visible_configuration(state, current, id).await?;
-    if current.role() == Role::User {
-        return Err(ApiError::Forbidden);
-    }
+    current.require(Permission::ConfigurationDataRead)?;
     Ok(configuration)
 }
 
