@@ -271,6 +271,15 @@ impl From<crate::service::ServiceError> for ApiError {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_pool_timeout_in_the_readings_store_is_a_503() {
+        let error = crate::crud::readings::db_err(sea_orm::sqlx::Error::PoolTimedOut);
+        assert_eq!(
+            ApiError::from(error).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -41,8 +41,10 @@ enum Txn {
     Sqlite(Transaction<'static, Sqlite>),
 }
 
-fn db_err(error: sqlx::Error) -> DbErr {
-    DbErr::Custom(format!("readings store: {error}"))
+/// Keeps sqlx's error as it is (not a `DbErr::Custom` string), so that a pool timeout during an
+/// import is a 503 like anywhere else, and a constraint violation is recognised.
+pub(crate) fn db_err(error: sqlx::Error) -> DbErr {
+    DbErr::Query(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(error)))
 }
 
 /// Rows per multi-row INSERT on SQLite: 6 values each, under SQLite's 32 766 variables.
