@@ -49,9 +49,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def request(base, method, path, token=None, body=None, form=None):
+def request(base, method, path, token=None, body=None, form=None, csv=None):
     headers = {}
     data = None
+    if csv is not None:
+        data = csv.encode()
+        headers["Content-Type"] = "text/csv"
     if body is not None:
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
@@ -111,13 +114,6 @@ def start_server(binary, database_url, port, workdir):
     raise SystemExit("the server did not start")
 
 
-def post_csv(base, path, token, text):
-    req = urllib.request.Request(base + path, data=text.encode(), method="POST",
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"})
-    with urllib.request.urlopen(req) as response:
-        return json.loads(response.read())
-
-
 def world(base):
     """A small community, created over the API as an operator would: an organization with a
     vendor and a plain user, a configuration with a producer (and its plant) and a consumer, a
@@ -159,9 +155,9 @@ def world(base):
     readings = "timestamp;pod;direction;kwh;interval_minutes\n" + "".join(
         f"{t};{pod};{d};{kwh};60\n" for t in hours
         for pod, d, kwh in [(pods[0], "injection", "3"), (pods[1], "withdrawal", "1.5")])
-    reading_import = post_csv(base, f"/api/v1/configurations/{configuration}/readings", admin, readings)
+    reading_import = request(base, "POST", f"/api/v1/configurations/{configuration}/readings", admin, csv=readings)
     prices = "timestamp;zone;eur_mwh;interval_minutes\n" + "".join(f"{t};NORD;110;60\n" for t in hours)
-    post_csv(base, "/api/v1/market/zonal-prices", admin, prices)
+    request(base, "POST", "/api/v1/market/zonal-prices", admin, csv=prices)
     run = request(base, "POST", f"/api/v1/configurations/{configuration}/settlements/", admin,
                   {"period": "2025-03"})["id"]
     parameter = request(base, "GET", "/api/v1/market/parameters", admin)[0]["id"]

@@ -659,11 +659,7 @@ async fn import_prices(
         db::migrate_to_head(&db).await?;
     }
     let user = acting_user(&db, by.as_deref()).await?;
-    let actor = crate::service::Actor {
-        user_id: user.id,
-        role: user.role,
-        organization_id: user.organization_id,
-    };
+    let actor = crate::service::Actor::of(&user);
     let minutes = interval_minutes.map_or(60, |m| if m == "15" { 15 } else { 60 });
     let reader = tokio::io::BufReader::new(tokio::fs::File::open(&file).await?);
     match crate::service::prices::import(&actor, &db, reader, minutes).await {

@@ -18,11 +18,7 @@ pub struct CurrentUser(pub user::Model);
 impl CurrentUser {
     /// The caller as the use cases see it.
     pub fn actor(&self) -> crate::service::Actor {
-        crate::service::Actor {
-            user_id: self.0.id,
-            role: self.0.role,
-            organization_id: self.0.organization_id,
-        }
+        crate::service::Actor::of(&self.0)
     }
 
     pub fn id(&self) -> i32 {

@@ -246,22 +246,10 @@ pub struct MonthInputs {
 
 /// The SHA-256 of the inputs (hex): equal inputs, equal fingerprints.
 pub fn fingerprint(inputs: &MonthInputs) -> Result<String, serde_json::Error> {
-    struct Hasher(Sha256);
-    impl std::io::Write for Hasher {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.update(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut hasher = Hasher(Sha256::new());
-    hasher
-        .0
-        .update(format!("month inputs v{INPUTS_VERSION}, report v{REPORT_VERSION}\n").as_bytes());
+    let mut hasher = Sha256::new();
+    hasher.update(format!("month inputs v{INPUTS_VERSION}, report v{REPORT_VERSION}\n").as_bytes());
     serde_json::to_writer(&mut hasher, inputs)?;
-    Ok(format!("{:x}", hasher.0.finalize()))
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 /// A member's windows in the month.
@@ -272,12 +260,18 @@ pub struct MemberWindows {
     pub counted: Window,
 }
 
+/// The row of `code` in force on `day`: valid then, the latest to start.
+fn in_force(rows: &[ParameterUsed], code: ParameterCode, day: NaiveDate) -> Option<&ParameterUsed> {
+    rows.iter()
+        .filter(|r| {
+            r.code == code.as_str() && r.valid_from <= day && r.valid_to.is_none_or(|to| to > day)
+        })
+        .max_by_key(|r| r.valid_from)
+}
+
 /// The lateness limit (`GSE_LATE_DAYS`) in force on `day`, from its dated rows.
 fn late_days_on(rows: &[ParameterUsed], day: NaiveDate) -> Option<i64> {
-    rows.iter()
-        .filter(|r| r.valid_from <= day && r.valid_to.is_none_or(|to| to > day))
-        .max_by_key(|r| r.valid_from)
-        .and_then(|r| r.value.trunc().to_i64())
+    in_force(rows, ParameterCode::GseLateDays, day).and_then(|r| r.value.trunc().to_i64())
 }
 
 /// The membership clipped to the month, and the part of it GSE counts: from its GSE effective
@@ -529,16 +523,7 @@ pub fn day_parameters(
     let mut out = Vec::new();
     let mut day = period.start;
     while day <= period.end {
-        let value = |code: ParameterCode| {
-            rows.iter()
-                .filter(|r| {
-                    r.code == code.as_str()
-                        && r.valid_from <= day
-                        && r.valid_to.is_none_or(|to| to > day)
-                })
-                .max_by_key(|r| r.valid_from)
-                .map(|r| r.value)
-        };
+        let value = |code: ParameterCode| in_force(rows, code, day).map(|r| r.value);
         let missing = |code: ParameterCode| MissingParameter {
             code: code.as_str(),
             date: day,

@@ -282,7 +282,12 @@ string_enum!(
 /// code.
 pub trait TypedByPeople: Sized + Copy + sea_orm::Iterable {
     fn code(self) -> &'static str;
-    fn from_typed(text: &str) -> Option<Self>;
+
+    /// The value whose code this is, in any case.
+    fn from_typed(text: &str) -> Option<Self> {
+        let text = text.trim();
+        Self::iter().find(|value| value.code().eq_ignore_ascii_case(text))
+    }
 }
 
 /// Lower case, accents dropped, each run of other characters a single `_`.
@@ -358,21 +363,11 @@ impl TypedByPeople for MarketZone {
     fn code(self) -> &'static str {
         self.as_str()
     }
-
-    fn from_typed(text: &str) -> Option<Self> {
-        let upper = text.trim().to_ascii_uppercase();
-        <MarketZone as sea_orm::Iterable>::iter().find(|z| z.as_str() == upper)
-    }
 }
 
 impl TypedByPeople for ConfigurationType {
     fn code(self) -> &'static str {
         self.as_str()
-    }
-
-    fn from_typed(text: &str) -> Option<Self> {
-        let upper = text.trim().to_ascii_uppercase();
-        <ConfigurationType as sea_orm::Iterable>::iter().find(|t| t.as_str() == upper)
     }
 }
 

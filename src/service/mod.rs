@@ -20,6 +20,14 @@ pub struct Actor {
 }
 
 impl Actor {
+    pub fn of(user: &crate::models::user::Model) -> Actor {
+        Actor {
+            user_id: user.id,
+            role: user.role,
+            organization_id: user.organization_id,
+        }
+    }
+
     pub fn require(&self, permission: Permission) -> Result<(), ServiceError> {
         if has_permission(self.role, permission) {
             Ok(())

@@ -12,9 +12,8 @@ use crate::crud;
 use crate::crud::market::{PRICE_SCALE, PriceValue};
 use crate::domain::market::PriceFileParser;
 use crate::domain::quantities::to_fixed;
+use crate::models::enums::MarketZone;
 use crate::schemas::market::PriceImportSummary;
-
-const ZONES: [&str; 7] = ["NORD", "CNOR", "CSUD", "SUD", "CALA", "SICI", "SARD"];
 
 /// Zonal prices outside these bounds (€/MWh) are refused as implausible: the day-ahead
 /// market's harmonised minimum and maximum clearing prices are −500 and 4,000 €/MWh.
@@ -38,6 +37,9 @@ pub async fn import(
     let problem = |line: u64, message: String| Problem::at_line(line, message, "price");
     let mut text = String::new();
     reader.read_line(&mut text).await.map_err(unreadable)?;
+    let zones: Vec<&str> = <MarketZone as sea_orm::Iterable>::iter()
+        .map(MarketZone::as_str)
+        .collect();
     let mut parser = PriceFileParser::new(text.trim_end(), default_minutes)
         .map_err(|message| ServiceError::Invalid(vec![problem(1, message)]))?;
     let mut rows = Vec::new();
@@ -56,7 +58,7 @@ pub async fn import(
         if content.is_empty() {
             continue;
         }
-        match parser.parse_line(content, &ZONES) {
+        match parser.parse_line(content, &zones) {
             Ok(row) => {
                 let price = row.point.eur_mwh;
                 if !(MIN_PLAUSIBLE_PRICE..=MAX_PLAUSIBLE_PRICE).contains(&price) {
