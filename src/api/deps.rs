@@ -39,31 +39,16 @@ impl CurrentUser {
     }
 
     pub fn user_scope(&self) -> UserScope {
-        match (self.0.role, self.0.organization_id) {
-            (Role::Admin, _) => UserScope::All,
-            (Role::Vendor, Some(organization)) => UserScope::Organization(organization),
-            (Role::Vendor, None) => UserScope::Only(self.0.id),
-            _ => UserScope::Only(self.0.id),
-        }
+        self.actor().user_scope()
     }
 
     /// Which configurations — and so members, plants, transactions — the caller can see.
     pub fn community_scope(&self) -> CommunityScope {
-        match (self.0.role, self.0.organization_id) {
-            (Role::Admin, _) => CommunityScope::All,
-            (Role::Vendor, Some(organization)) => CommunityScope::Organization(organization),
-            (Role::Vendor, None) => CommunityScope::Nobody,
-            (Role::Referent, _) => CommunityScope::Referent(self.0.id),
-            (Role::User, _) => CommunityScope::MemberUser(self.0.id),
-        }
+        self.actor().community_scope()
     }
 
     pub fn organization_scope(&self) -> OrganizationScope {
-        match (self.0.role, self.0.organization_id) {
-            (Role::Admin, _) => OrganizationScope::All,
-            (_, Some(organization)) => OrganizationScope::Only(organization),
-            (_, None) => OrganizationScope::Nobody,
-        }
+        self.actor().organization_scope()
     }
 }
 

@@ -243,9 +243,11 @@ impl From<crate::service::ServiceError> for ApiError {
         match error {
             ServiceError::NotFound(what) => ApiError::not_found(what),
             ServiceError::Forbidden => ApiError::Forbidden,
+            ServiceError::ForbiddenBecause(reason) => ApiError::ForbiddenBecause(reason),
             ServiceError::Conflict(detail) => ApiError::Conflict(detail),
             ServiceError::Unreadable(detail) => ApiError::BadRequest(detail),
             ServiceError::Database(error) => error.into(),
+            ServiceError::Internal(error) => ApiError::Internal(error),
             ServiceError::Invalid(problems) => ApiError::Validation(
                 problems
                     .into_iter()
@@ -256,6 +258,7 @@ impl From<crate::service::ServiceError> for ApiError {
                             .map(|place| match place {
                                 Place::Body => Value::from("body"),
                                 Place::Query => Value::from("query"),
+                                Place::Header => Value::from("header"),
                                 Place::Field(name) => Value::from(name),
                                 Place::Line(line) => Value::from(line),
                             })

@@ -6,9 +6,16 @@
 use sea_orm::DbErr;
 
 use crate::core::permissions::{Permission, has_permission};
+use crate::crud::organizations::OrganizationScope;
+use crate::crud::scope::CommunityScope;
+use crate::crud::users::UserScope;
 use crate::models::enums::Role;
 
+pub mod configurations;
+pub mod members;
+pub mod plants;
 pub mod prices;
+pub mod transactions;
 
 /// Who acts: built once per request (from the bearer token), per CLI run (`--by EMAIL` or the
 /// first admin), per console session.
@@ -35,6 +42,38 @@ impl Actor {
             Err(ServiceError::Forbidden)
         }
     }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Which user accounts the actor can see.
+    pub fn user_scope(&self) -> UserScope {
+        match (self.role, self.organization_id) {
+            (Role::Admin, _) => UserScope::All,
+            (Role::Vendor, Some(organization)) => UserScope::Organization(organization),
+            _ => UserScope::Only(self.user_id),
+        }
+    }
+
+    /// Which configurations — and so members, plants, transactions — the actor can see.
+    pub fn community_scope(&self) -> CommunityScope {
+        match (self.role, self.organization_id) {
+            (Role::Admin, _) => CommunityScope::All,
+            (Role::Vendor, Some(organization)) => CommunityScope::Organization(organization),
+            (Role::Vendor, None) => CommunityScope::Nobody,
+            (Role::Referent, _) => CommunityScope::Referent(self.user_id),
+            (Role::User, _) => CommunityScope::MemberUser(self.user_id),
+        }
+    }
+
+    pub fn organization_scope(&self) -> OrganizationScope {
+        match (self.role, self.organization_id) {
+            (Role::Admin, _) => OrganizationScope::All,
+            (_, Some(organization)) => OrganizationScope::Only(organization),
+            (_, None) => OrganizationScope::Nobody,
+        }
+    }
 }
 
 /// Where a problem is: in the body (a field, or a line of an uploaded file) or the query.
@@ -42,6 +81,7 @@ impl Actor {
 pub enum Place {
     Body,
     Query,
+    Header,
     Field(String),
     /// A line of an uploaded file, counted from 1 (the header).
     Line(u64),
@@ -56,6 +96,15 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// A field of the body.
+    pub fn at_field(field: &str, message: impl Into<String>, kind: &str) -> Problem {
+        Problem {
+            place: vec![Place::Body, Place::Field(field.into())],
+            message: message.into(),
+            kind: kind.into(),
+        }
+    }
+
     pub fn at_line(line: u64, message: impl Into<String>, kind: &str) -> Problem {
         Problem {
             place: vec![Place::Body, Place::Line(line)],
@@ -71,6 +120,9 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("the role may not do this")]
     Forbidden,
+    /// The role may act, but not on this object: the reason says why.
+    #[error("{0}")]
+    ForbiddenBecause(String),
     #[error("{0}")]
     Conflict(String),
     /// The input breaks a rule: each problem says where and why.
@@ -81,4 +133,27 @@ pub enum ServiceError {
     Unreadable(String),
     #[error(transparent)]
     Database(#[from] DbErr),
+    /// A bug, not an input: answered as an internal error.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
 }
+
+impl ServiceError {
+    /// One field of the input breaks a rule.
+    pub fn invalid(field: &str, message: impl Into<String>, kind: &str) -> ServiceError {
+        ServiceError::Invalid(vec![Problem::at_field(field, message, kind)])
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> ServiceError {
+        ServiceError::Conflict(detail.into())
+    }
+}
+
+/// A decimal from an input as an integer of `scale` decimals, or an invalid `field`.
+pub fn fixed_point(field: &str, value: rust_decimal::Decimal, scale: u32) -> Outcome<i64> {
+    crate::domain::quantities::to_fixed(value, scale)
+        .map_err(|error| ServiceError::invalid(field, error.to_string(), "decimal"))
+}
+
+/// What a use case returns.
+pub type Outcome<T> = Result<T, ServiceError>;

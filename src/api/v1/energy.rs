@@ -9,8 +9,6 @@ use futures_util::TryStreamExt;
 use tokio::io::BufReader;
 use tokio_util::io::StreamReader;
 
-use super::configurations::visible_configuration;
-use super::members::visible_member;
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody};
 use crate::api::extract::{ValidPath, ValidQuery, is_multipart, multipart_error, no_file};
@@ -31,6 +29,7 @@ use crate::schemas::energy::{
     EnergyPoint, EnergySeries, FileUpload, ImportKind, ImportListParams, ImportParams,
     ImportPublic, PeriodParams, SeriesParams,
 };
+use crate::service;
 
 /// Imports a meter-data file (long format or e-distribuzione "Curve di carico"), streamed:
 /// send it as `text/csv` or as the first file of a `multipart/form-data` body. All or nothing:
@@ -60,7 +59,7 @@ pub async fn import(
     ValidQuery(params): ValidQuery<ImportParams>,
     request: Request,
 ) -> Result<(StatusCode, Json<ImportSummary>), ApiError> {
-    let configuration = visible_configuration(&state, &current, id).await?;
+    let configuration = service::configurations::visible(&current.actor(), &state.db, id).await?;
     current.require(Permission::MembersWrite)?;
     let mut options = parse_options(&params)?;
     let allow_outliers = params.allow_outliers.unwrap_or(false);
@@ -213,7 +212,7 @@ async fn configuration_data_scope(
     current: &CurrentUser,
     id: i32,
 ) -> Result<configuration::Model, ApiError> {
-    let configuration = visible_configuration(state, current, id).await?;
+    let configuration = service::configurations::visible(&current.actor(), &state.db, id).await?;
     current.require(Permission::ConfigurationDataRead)?;
     Ok(configuration)
 }
@@ -350,7 +349,7 @@ async fn member_windows(
     current: &CurrentUser,
     id: i32,
 ) -> Result<(String, i32, Vec<MembershipWindow>), ApiError> {
-    let member = visible_member(state, current, id).await?;
+    let member = service::members::visible(&current.actor(), &state.db, id).await?;
     let windows = membership_windows(&state.db, member.configuration_id)
         .await?
         .into_iter()
@@ -443,7 +442,7 @@ pub async fn list_imports(
     ValidPath(id): ValidPath<i32>,
     ValidQuery(params): ValidQuery<ImportListParams>,
 ) -> Result<Json<Vec<ImportPublic>>, ApiError> {
-    let configuration = visible_configuration(&state, &current, id).await?;
+    let configuration = service::configurations::visible(&current.actor(), &state.db, id).await?;
     current.require(Permission::SettlementsRead)?;
     let rows = crud::imports::list(
         &state.db,

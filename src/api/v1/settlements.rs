@@ -5,8 +5,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
 
-use super::configurations::visible_configuration;
-use super::members::visible_member;
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody, invalid_field};
 use crate::api::extract::{OptionalJson, ValidJson, ValidPath, ValidQuery};
@@ -18,6 +16,7 @@ use crate::schemas::settlement::{
     FinalizeRequest, FinalizeResponse, PolicyCreate, PolicyParams, PolicyPublic, SettlementCreate,
     SettlementListParams, SettlementPublic, SettlementSummary, StatementParams,
 };
+use crate::service;
 use crate::settlement::{self, Period, Statement};
 
 fn parse_period(loc: &[&str], text: &str) -> Result<Period, ApiError> {
@@ -58,7 +57,7 @@ pub async fn read_policy(
     ValidPath(id): ValidPath<i32>,
     ValidQuery(params): ValidQuery<PolicyParams>,
 ) -> Result<Json<PolicyPublic>, ApiError> {
-    let configuration = visible_configuration(&state, &current, id).await?;
+    let configuration = service::configurations::visible(&current.actor(), &state.db, id).await?;
     let period = match &params.period {
         Some(text) => parse_period(&["query", "period"], text)?,
         None => current_month(),
@@ -89,7 +88,7 @@ pub async fn policy_versions(
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Json<Vec<PolicyPublic>>, ApiError> {
-    let configuration = visible_configuration(&state, &current, id).await?;
+    let configuration = service::configurations::visible(&current.actor(), &state.db, id).await?;
     let versions = crud::settlement::policies(&state.db, configuration.id).await?;
     Ok(Json(
         versions.into_iter().map(PolicyPublic::from_model).collect(),
@@ -120,7 +119,7 @@ pub async fn write_policy(
     ValidPath(id): ValidPath<i32>,
     ValidJson(body): ValidJson<PolicyCreate>,
 ) -> Result<(StatusCode, Json<PolicyPublic>), ApiError> {
-    let configuration = visible_configuration(&state, &current, id).await?;
+    let configuration = service::configurations::visible(&current.actor(), &state.db, id).await?;
     current.require(Permission::SettlementsWrite)?;
     if chrono::Datelike::day(&body.valid_from) != 1 {
         return Err(invalid_field(
@@ -163,7 +162,7 @@ async fn settleable_configuration(
     current: &CurrentUser,
     id: i32,
 ) -> Result<configuration::Model, ApiError> {
-    let configuration = visible_configuration(state, current, id).await?;
+    let configuration = service::configurations::visible(&current.actor(), &state.db, id).await?;
     current.require(Permission::SettlementsRead)?;
     Ok(configuration)
 }
@@ -487,7 +486,7 @@ async fn member_statement(
     id: i32,
     year: i32,
 ) -> Result<Statement, ApiError> {
-    let member = visible_member(state, current, id).await?;
+    let member = service::members::visible(&current.actor(), &state.db, id).await?;
     Ok(settlement::statement(&state.db, &member, year).await?)
 }
 

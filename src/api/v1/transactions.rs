@@ -5,23 +5,17 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sea_orm::{Set, TransactionTrait};
-use sha2::{Digest, Sha256};
 
-use super::configurations::configuration_for_write;
 use crate::api::deps::CurrentUser;
-use crate::api::error::{
-    ApiError, ErrorDetail, FieldError, ValidationErrorBody, fixed_point, invalid_field,
-};
+use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody};
 use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
 use crate::app::AppState;
 use crate::core::permissions::Permission;
-use crate::crud;
-use crate::domain::quantities::{CENTS, KWH_MILLI};
-use crate::models::enums::{ConfigurationStatus, TransactionStatus};
-use crate::models::transaction;
-use crate::schemas::common::{Page, clean};
+use crate::models::enums::TransactionStatus;
+use crate::schemas::common::Page;
 use crate::schemas::transaction::{TransactionCreate, TransactionListParams, TransactionPublic};
+use crate::service;
+use crate::service::transactions::Recorded;
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
@@ -42,18 +36,7 @@ pub async fn list_transactions(
     current: CurrentUser,
     ValidQuery(params): ValidQuery<TransactionListParams>,
 ) -> Result<Json<Page<TransactionPublic>>, ApiError> {
-    current.require(Permission::ConfigurationsRead)?;
-    if let (Some(from), Some(to)) = (params.from, params.to)
-        && from > to
-    {
-        return Err(ApiError::invalid(FieldError::new(
-            &["query", "to"],
-            "`to` cannot be before `from`",
-            "date_order",
-        )));
-    }
-    let (rows, total) =
-        crud::transactions::list(&state.db, current.community_scope(), &params).await?;
+    let (rows, total) = service::transactions::list(&current.actor(), &state.db, &params).await?;
     let items = rows.into_iter().map(Into::into).collect();
     Ok(Json(Page::new(items, total, params.skip, params.limit)))
 }
@@ -83,81 +66,14 @@ pub async fn create_transaction(
 ) -> Result<Response, ApiError> {
     current.require(Permission::TransactionsWrite)?;
     let key = idempotency_key(&headers)?;
-    let request_hash = hash_request(&body);
-    if let Some(key) = &key
-        && let Some(stored) = crud::idempotency::find(&state.db, current.id(), key).await?
-    {
-        return replay(stored, &request_hash);
-    }
-
-    let configuration = configuration_for_write(&state, &current, body.configuration_id).await?;
-    if configuration.status == ConfigurationStatus::Closed {
-        return Err(ApiError::Conflict("The configuration is closed".into()));
-    }
-    if let Some(member_id) = body.member_id {
-        let belongs = crud::members::find_in_scope(&state.db, current.community_scope(), member_id)
-            .await?
-            .is_some_and(|member| member.configuration_id == configuration.id);
-        if !belongs {
-            return Err(invalid_field(
-                "member_id",
-                "Member not found in the configuration",
-                "not_found",
-            ));
+    let recorded =
+        service::transactions::record(&current.actor(), &state.db, body, key.as_deref()).await?;
+    Ok(match recorded {
+        Recorded::Created(body) => json_response(StatusCode::CREATED, body),
+        Recorded::Replayed { status, body } => {
+            json_response(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body)
         }
-    }
-    if body.period_start > body.period_end {
-        return Err(invalid_field(
-            "period_end",
-            "period_end cannot be before period_start",
-            "date_order",
-        ));
-    }
-    let model = transaction::ActiveModel {
-        configuration_id: Set(configuration.id),
-        member_id: Set(body.member_id),
-        kind: Set(body.kind),
-        period_start: Set(body.period_start),
-        period_end: Set(body.period_end),
-        energy_wh: Set(body
-            .energy_kwh
-            .map(|kwh| fixed_point("energy_kwh", kwh, KWH_MILLI))
-            .transpose()?),
-        amount_cents: Set(fixed_point("amount_eur", body.amount_eur, CENTS)?),
-        status: Set(TransactionStatus::Pending),
-        description: Set(clean(body.description.as_deref())),
-        reference: Set(clean(body.reference.as_deref())),
-        created_by: Set(current.id()),
-        settled_at: Set(None),
-        ..Default::default()
-    };
-
-    let txn = state.db.begin().await?;
-    let created = crud::transactions::insert(&txn, model).await?;
-    let response_body = serde_json::to_string(&TransactionPublic::from(created))
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    if let Some(key) = &key {
-        let stored = crud::idempotency::insert(
-            &txn,
-            current.id(),
-            key,
-            request_hash.clone(),
-            StatusCode::CREATED.as_u16(),
-            response_body.clone(),
-        )
-        .await;
-        if let Err(error) = stored {
-            // A concurrent request with the same key committed first: ours is rolled back and
-            // the caller gets the winner's response.
-            drop(txn);
-            if let Some(stored) = crud::idempotency::find(&state.db, current.id(), key).await? {
-                return replay(stored, &request_hash);
-            }
-            return Err(error.into());
-        }
-    }
-    txn.commit().await?;
-    Ok(json_response(StatusCode::CREATED, response_body))
+    })
 }
 
 #[utoipa::path(
@@ -178,7 +94,8 @@ pub async fn read_transaction(
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Json<TransactionPublic>, ApiError> {
-    Ok(Json(visible(&state, &current, id).await?.into()))
+    let row = service::transactions::visible(&current.actor(), &state.db, id).await?;
+    Ok(Json(row.into()))
 }
 
 #[utoipa::path(
@@ -201,7 +118,10 @@ pub async fn settle_transaction(
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Json<TransactionPublic>, ApiError> {
-    close(&state, &current, id, TransactionStatus::Settled).await
+    let row =
+        service::transactions::close(&current.actor(), &state.db, id, TransactionStatus::Settled)
+            .await?;
+    Ok(Json(row.into()))
 }
 
 #[utoipa::path(
@@ -224,40 +144,14 @@ pub async fn cancel_transaction(
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Json<TransactionPublic>, ApiError> {
-    close(&state, &current, id, TransactionStatus::Cancelled).await
-}
-
-async fn close(
-    state: &AppState,
-    current: &CurrentUser,
-    id: i32,
-    status: TransactionStatus,
-) -> Result<Json<TransactionPublic>, ApiError> {
-    let existing = visible(state, current, id).await?;
-    current.require(Permission::TransactionsWrite)?;
-    // Conditional update: of two concurrent settle/cancel calls exactly one wins.
-    if !crud::transactions::close_pending(&state.db, existing.id, status).await? {
-        return Err(ApiError::Conflict(format!(
-            "Only a pending transaction can be {}",
-            if status == TransactionStatus::Settled {
-                "settled"
-            } else {
-                "cancelled"
-            }
-        )));
-    }
-    Ok(Json(visible(state, current, id).await?.into()))
-}
-
-async fn visible(
-    state: &AppState,
-    current: &CurrentUser,
-    id: i32,
-) -> Result<transaction::Model, ApiError> {
-    current.require(Permission::ConfigurationsRead)?;
-    crud::transactions::find_in_scope(&state.db, current.community_scope(), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Transaction"))
+    let row = service::transactions::close(
+        &current.actor(),
+        &state.db,
+        id,
+        TransactionStatus::Cancelled,
+    )
+    .await?;
+    Ok(Json(row.into()))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -276,34 +170,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         return Err(invalid());
     }
     Ok(Some(key.to_string()))
-}
-
-/// The request as parsed, not as sent: whitespace, key order or `12.5` vs `"12.50"` do not make
-/// it "another" request.
-fn hash_request(body: &TransactionCreate) -> String {
-    let mut value = serde_json::to_value(body).unwrap_or_default();
-    value["amount_eur"] = serde_json::Value::from(body.amount_eur.normalize().to_string());
-    value["energy_kwh"] = body.energy_kwh.map(|e| e.normalize().to_string()).into();
-    let canonical = value.to_string();
-    Sha256::digest(canonical.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn replay(
-    stored: crate::models::idempotency_key::Model,
-    request_hash: &str,
-) -> Result<Response, ApiError> {
-    if stored.request_hash != request_hash {
-        return Err(ApiError::invalid(FieldError::new(
-            &["header", "Idempotency-Key"],
-            "This Idempotency-Key was already used with a different request",
-            "idempotency_key_reused",
-        )));
-    }
-    let status = StatusCode::from_u16(stored.status_code as u16).unwrap_or(StatusCode::OK);
-    Ok(json_response(status, stored.response_body))
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {

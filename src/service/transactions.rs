@@ -1,0 +1,188 @@
+//! The append-only ledger: rows are recorded `pending`, then settled or cancelled, never edited
+//! or deleted. Recording with an idempotency key makes retries safe.
+use sea_orm::{DatabaseConnection, Set, TransactionTrait};
+use sha2::{Digest, Sha256};
+
+use super::{Actor, Outcome, Place, Problem, ServiceError, configurations, fixed_point};
+use crate::core::permissions::Permission;
+use crate::crud;
+use crate::domain::quantities::{CENTS, KWH_MILLI};
+use crate::models::enums::{ConfigurationStatus, TransactionStatus};
+use crate::models::transaction;
+use crate::schemas::common::clean;
+use crate::schemas::transaction::{TransactionCreate, TransactionListParams, TransactionPublic};
+
+/// What recording answered: the new row, or — for a retry with the same key — the first answer
+/// as it was stored (HTTP status and JSON body).
+pub enum Recorded {
+    Created(String),
+    Replayed { status: u16, body: String },
+}
+
+pub async fn list(
+    actor: &Actor,
+    db: &DatabaseConnection,
+    params: &TransactionListParams,
+) -> Outcome<(Vec<transaction::Model>, u64)> {
+    actor.require(Permission::ConfigurationsRead)?;
+    if let (Some(from), Some(to)) = (params.from, params.to)
+        && from > to
+    {
+        return Err(ServiceError::Invalid(vec![Problem {
+            place: vec![Place::Query, Place::Field("to".into())],
+            message: "`to` cannot be before `from`".into(),
+            kind: "date_order".into(),
+        }]));
+    }
+    Ok(crud::transactions::list(db, actor.community_scope(), params).await?)
+}
+
+/// A ledger row in the actor's scope; any other is "not found".
+pub async fn visible(
+    actor: &Actor,
+    db: &DatabaseConnection,
+    id: i32,
+) -> Outcome<transaction::Model> {
+    actor.require(Permission::ConfigurationsRead)?;
+    crud::transactions::find_in_scope(db, actor.community_scope(), id)
+        .await?
+        .ok_or(ServiceError::NotFound("Transaction"))
+}
+
+/// Records a `pending` row. With an idempotency key, the first answer is stored in the same
+/// transaction as the row, and a retry with the same key and input gets it back unchanged.
+pub async fn record(
+    actor: &Actor,
+    db: &DatabaseConnection,
+    input: TransactionCreate,
+    idempotency_key: Option<&str>,
+) -> Outcome<Recorded> {
+    actor.require(Permission::TransactionsWrite)?;
+    let request_hash = hash_request(&input);
+    if let Some(key) = idempotency_key
+        && let Some(stored) = crud::idempotency::find(db, actor.user_id, key).await?
+    {
+        return replay(stored, &request_hash);
+    }
+
+    let configuration = configurations::referenced(actor, db, input.configuration_id).await?;
+    if configuration.status == ConfigurationStatus::Closed {
+        return Err(ServiceError::conflict("The configuration is closed"));
+    }
+    if let Some(member_id) = input.member_id {
+        let belongs = crud::members::find_in_scope(db, actor.community_scope(), member_id)
+            .await?
+            .is_some_and(|member| member.configuration_id == configuration.id);
+        if !belongs {
+            return Err(ServiceError::invalid(
+                "member_id",
+                "Member not found in the configuration",
+                "not_found",
+            ));
+        }
+    }
+    if input.period_start > input.period_end {
+        return Err(ServiceError::invalid(
+            "period_end",
+            "period_end cannot be before period_start",
+            "date_order",
+        ));
+    }
+    let model = transaction::ActiveModel {
+        configuration_id: Set(configuration.id),
+        member_id: Set(input.member_id),
+        kind: Set(input.kind),
+        period_start: Set(input.period_start),
+        period_end: Set(input.period_end),
+        energy_wh: Set(input
+            .energy_kwh
+            .map(|kwh| fixed_point("energy_kwh", kwh, KWH_MILLI))
+            .transpose()?),
+        amount_cents: Set(fixed_point("amount_eur", input.amount_eur, CENTS)?),
+        status: Set(TransactionStatus::Pending),
+        description: Set(clean(input.description.as_deref())),
+        reference: Set(clean(input.reference.as_deref())),
+        created_by: Set(actor.user_id),
+        settled_at: Set(None),
+        ..Default::default()
+    };
+
+    let txn = db.begin().await?;
+    let created = crud::transactions::insert(&txn, model).await?;
+    let response_body =
+        serde_json::to_string(&TransactionPublic::from(created)).map_err(anyhow::Error::from)?;
+    if let Some(key) = idempotency_key {
+        let stored = crud::idempotency::insert(
+            &txn,
+            actor.user_id,
+            key,
+            request_hash.clone(),
+            CREATED,
+            response_body.clone(),
+        )
+        .await;
+        if let Err(error) = stored {
+            // A concurrent request with the same key committed first: ours is rolled back and
+            // the caller gets the winner's answer.
+            drop(txn);
+            if let Some(stored) = crud::idempotency::find(db, actor.user_id, key).await? {
+                return replay(stored, &request_hash);
+            }
+            return Err(error.into());
+        }
+    }
+    txn.commit().await?;
+    Ok(Recorded::Created(response_body))
+}
+
+/// Settles or cancels a pending row: of two concurrent calls exactly one wins.
+pub async fn close(
+    actor: &Actor,
+    db: &DatabaseConnection,
+    id: i32,
+    status: TransactionStatus,
+) -> Outcome<transaction::Model> {
+    let existing = visible(actor, db, id).await?;
+    actor.require(Permission::TransactionsWrite)?;
+    if !crud::transactions::close_pending(db, existing.id, status).await? {
+        return Err(ServiceError::conflict(format!(
+            "Only a pending transaction can be {}",
+            if status == TransactionStatus::Settled {
+                "settled"
+            } else {
+                "cancelled"
+            }
+        )));
+    }
+    visible(actor, db, id).await
+}
+
+/// The HTTP status stored with a first answer.
+const CREATED: u16 = 201;
+
+/// The request as parsed, not as sent: whitespace, key order or `12.5` vs `"12.50"` do not make
+/// it "another" request.
+fn hash_request(input: &TransactionCreate) -> String {
+    let mut value = serde_json::to_value(input).unwrap_or_default();
+    value["amount_eur"] = serde_json::Value::from(input.amount_eur.normalize().to_string());
+    value["energy_kwh"] = input.energy_kwh.map(|e| e.normalize().to_string()).into();
+    let canonical = value.to_string();
+    Sha256::digest(canonical.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn replay(stored: crate::models::idempotency_key::Model, request_hash: &str) -> Outcome<Recorded> {
+    if stored.request_hash != request_hash {
+        return Err(ServiceError::Invalid(vec![Problem {
+            place: vec![Place::Header, Place::Field("Idempotency-Key".into())],
+            message: "This Idempotency-Key was already used with a different request".into(),
+            kind: "idempotency_key_reused".into(),
+        }]));
+    }
+    Ok(Recorded::Replayed {
+        status: stored.status_code as u16,
+        body: stored.response_body,
+    })
+}
