@@ -90,6 +90,10 @@ enum ImportCommand {
         /// rejecting the file; each is recorded as a warning on the import.
         #[arg(long)]
         allow_outliers: bool,
+        /// Who imports (an admin, vendor or referent's email, recorded as the uploader); the
+        /// first admin when absent.
+        #[arg(long)]
+        by: Option<String>,
     },
     /// Import a zonal-price file (`timestamp;zone;eur_mwh[;interval_minutes]`, €/MWh): all or
     /// nothing, the same use case as `POST /api/v1/market/zonal-prices`.
@@ -521,6 +525,7 @@ async fn import_readings(settings: Settings, command: ImportCommand) -> Result<(
         direction,
         interval_minutes,
         allow_outliers,
+        by,
     } = command
     else {
         return Err(CliError::Usage("not a readings import".into()));
@@ -535,7 +540,8 @@ async fn import_readings(settings: Settings, command: ImportCommand) -> Result<(
     };
     let options = crate::imports::import_options(&params)
         .map_err(|(option, message)| CliError::Usage(format!("--{option}: {message}")))?;
-    let (db, configuration) = open_configuration(&settings, configuration).await?;
+    let db = open(&settings).await?;
+    let actor = crate::service::Actor::of(&acting_user(&db, by.as_deref()).await?);
     let size = std::fs::metadata(&file)?.len();
     let reader =
         tokio::io::BufReader::with_capacity(256 * 1024, tokio::fs::File::open(&file).await?);
@@ -552,13 +558,13 @@ async fn import_readings(settings: Settings, command: ImportCommand) -> Result<(
         None
     };
     let started = std::time::Instant::now();
-    let result = crate::imports::import_readings(
+    let result = crate::service::readings::import(
+        &actor,
         &db,
-        &configuration,
+        configuration,
         reader,
         options,
         allow_outliers,
-        None,
         |bytes| {
             if let Some(bar) = &bar {
                 bar.set_position(bytes);
@@ -587,38 +593,47 @@ async fn import_readings(settings: Settings, command: ImportCommand) -> Result<(
             );
             Ok(())
         }
-        Err(crate::imports::ImportError::Rejected(problems)) => {
-            eprintln!("{} was rejected, nothing was written:", file.display());
-            for (line, message) in &problems {
-                eprintln!("  line {line}: {message}");
-            }
-            Err(CliError::Refused(format!("{} problem(s)", problems.len())))
-        }
-        Err(other) => Err(CliError::Other(other.into())),
+        Err(error) => Err(refused(&file.display().to_string(), error)),
     }
 }
 
-/// Connects (migrating if configured) and loads the configuration a command works on.
-async fn open_configuration(
-    settings: &Settings,
-    id: i32,
-) -> Result<
-    (
-        sea_orm::DatabaseConnection,
-        crate::models::configuration::Model,
-    ),
-    CliError,
-> {
-    use sea_orm::EntityTrait;
+/// A use case's refusal as the CLI says it: the problems by line, or why.
+fn refused(what: &str, error: crate::service::ServiceError) -> CliError {
+    use crate::service::{Place, ServiceError};
+    match error {
+        ServiceError::Invalid(problems) => {
+            eprintln!("{what} was rejected, nothing was written:");
+            for problem in &problems {
+                let line = problem.place.iter().find_map(|p| match p {
+                    Place::Line(line) => Some(*line),
+                    _ => None,
+                });
+                match line {
+                    Some(line) => eprintln!("  line {line}: {}", problem.message),
+                    None => eprintln!("  {}", problem.message),
+                }
+            }
+            CliError::Refused(format!("{} problem(s)", problems.len()))
+        }
+        ServiceError::Forbidden | ServiceError::ForbiddenBecause(_) => {
+            CliError::Usage("--by: that account may not do this".into())
+        }
+        ServiceError::NotFound(what) => {
+            CliError::Usage(format!("{what} not found (or not in --by's scope)"))
+        }
+        ServiceError::Database(error) => CliError::Other(error.into()),
+        ServiceError::Internal(error) => CliError::Other(error),
+        other => CliError::Refused(format!("{what}: {other}")),
+    }
+}
+
+/// Connects, migrating first if configured.
+async fn open(settings: &Settings) -> Result<sea_orm::DatabaseConnection, CliError> {
     let db = db::connect(settings).await?;
     if settings.auto_migrate {
         db::migrate_to_head(&db).await?;
     }
-    let configuration = crate::models::configuration::Entity::find_by_id(id)
-        .one(&db)
-        .await?
-        .ok_or_else(|| CliError::Usage(format!("configuration {id} does not exist")))?;
-    Ok((db, configuration))
+    Ok(db)
 }
 
 /// Who a command acts as: `--by EMAIL` (an admin, vendor or referent), else the first admin.
@@ -654,10 +669,7 @@ async fn import_prices(
     by: Option<String>,
 ) -> Result<(), CliError> {
     use crate::service::ServiceError;
-    let db = db::connect(&settings).await?;
-    if settings.auto_migrate {
-        db::migrate_to_head(&db).await?;
-    }
+    let db = open(&settings).await?;
     let user = acting_user(&db, by.as_deref()).await?;
     let actor = crate::service::Actor::of(&user);
     let minutes = interval_minutes.map_or(60, |m| if m == "15" { 15 } else { 60 });
@@ -676,25 +688,11 @@ async fn import_prices(
             );
             Ok(())
         }
-        Err(ServiceError::Invalid(problems)) => {
-            eprintln!("{} was rejected, nothing was written:", file.display());
-            for problem in &problems {
-                let line = problem.place.iter().find_map(|p| match p {
-                    crate::service::Place::Line(line) => Some(*line),
-                    _ => None,
-                });
-                match line {
-                    Some(line) => eprintln!("  line {line}: {}", problem.message),
-                    None => eprintln!("  {}", problem.message),
-                }
-            }
-            Err(CliError::Refused(format!("{} problem(s)", problems.len())))
-        }
         Err(ServiceError::Forbidden) => Err(CliError::Usage(format!(
             "--by: {} may not import prices (admins only)",
             user.email
         ))),
-        Err(other) => Err(CliError::Other(other.into())),
+        Err(error) => Err(refused(&file.display().to_string(), error)),
     }
 }
 
@@ -721,8 +719,8 @@ async fn settle(
                 .collect()
         }
     };
-    let (db, configuration) = open_configuration(&settings, configuration).await?;
-    let user = acting_user(&db, by.as_deref()).await?;
+    let db = open(&settings).await?;
+    let actor = crate::service::Actor::of(&acting_user(&db, by.as_deref()).await?);
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(periods.len() as u64);
         bar.set_style(
@@ -741,9 +739,10 @@ async fn settle(
             }
         };
         let month_started = std::time::Instant::now();
-        let run = crate::settlement::preview(&db, &configuration, period, Some(user.id), &progress)
-            .await
-            .map_err(|e| CliError::Refused(e.to_string()))?;
+        let run =
+            crate::service::settlements::preview(&actor, &db, configuration, period, &progress)
+                .await
+                .map_err(|e| refused(&label, e))?;
         let public = crate::schemas::settlement::SettlementPublic::from_model(run.clone(), run.id)
             .map_err(|e| CliError::Refused(e.to_string()))?;
         let (totals, money) = (&public.report.totals, &public.report.money);
@@ -765,15 +764,14 @@ async fn settle(
             eprintln!("  {label}: {problem}");
         }
         if finalize {
-            let outcome = crate::settlement::finalize(
+            let (outcome, _, _) = crate::service::settlements::finalize(
+                &actor,
                 &db,
-                &run,
-                &configuration,
-                user.id,
-                accept_incomplete.as_deref(),
+                run.id,
+                accept_incomplete.clone().map(Some),
             )
             .await
-            .map_err(|e| CliError::Refused(format!("{label}: {e}")))?;
+            .map_err(|e| refused(&label, e))?;
             println!(
                 "  finalised: {} ledger row(s){}",
                 outcome.transactions_written,

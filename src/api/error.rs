@@ -246,6 +246,7 @@ impl From<crate::service::ServiceError> for ApiError {
             ServiceError::ForbiddenBecause(reason) => ApiError::ForbiddenBecause(reason),
             ServiceError::Conflict(detail) => ApiError::Conflict(detail),
             ServiceError::Unreadable(detail) => ApiError::BadRequest(detail),
+            ServiceError::IncorrectPassword => ApiError::BadRequest(error.to_string()),
             ServiceError::Database(error) => error.into(),
             ServiceError::Internal(error) => ApiError::Internal(error),
             ServiceError::Invalid(problems) => ApiError::Validation(

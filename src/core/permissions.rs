@@ -36,10 +36,13 @@ pub enum Permission {
     /// Configuration-wide meter data (coverage, energy series, imports): those who run the
     /// configuration; members see only their own POD.
     ConfigurationDataRead,
+    /// Act across organizations: create configurations and accounts in any organization and
+    /// move accounts between them.
+    AnyOrganization,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 19] = [
         Permission::UsersRead,
         Permission::UsersWrite,
         Permission::OrganizationsRead,
@@ -58,6 +61,7 @@ impl Permission {
         Permission::ConfigurationsMove,
         Permission::ConfigurationsAssignReferent,
         Permission::ConfigurationDataRead,
+        Permission::AnyOrganization,
     ];
 
     pub fn code(self) -> &'static str {
@@ -80,6 +84,7 @@ impl Permission {
             Permission::ConfigurationsMove => "configurations:move",
             Permission::ConfigurationsAssignReferent => "configurations:assign_referent",
             Permission::ConfigurationDataRead => "configuration_data:read",
+            Permission::AnyOrganization => "organizations:any",
         }
     }
 }
@@ -125,9 +130,18 @@ pub fn has_permission(role: Role, permission: Permission) -> bool {
     role_permissions(role).contains(&permission)
 }
 
-/// Roles a vendor may hand out inside its own organization.
-pub fn vendor_may_assign(role: Role) -> bool {
-    matches!(role, Role::Referent | Role::User)
+/// The roles each role may hand out (and manage accounts of): admins any, vendors the
+/// referents and users of their own organization, others none.
+pub fn assignable_roles(role: Role) -> &'static [Role] {
+    match role {
+        Role::Admin => &[Role::Admin, Role::Vendor, Role::Referent, Role::User],
+        Role::Vendor => &[Role::Referent, Role::User],
+        Role::Referent | Role::User => &[],
+    }
+}
+
+pub fn may_assign(role: Role, assigned: Role) -> bool {
+    assignable_roles(role).contains(&assigned)
 }
 
 #[cfg(test)]
@@ -153,6 +167,7 @@ mod tests {
             [Role::Admin, Role::Vendor, Role::Referent]
         );
         assert_eq!(allowed(MarketWrite), [Role::Admin]);
+        assert_eq!(allowed(AnyOrganization), [Role::Admin]);
     }
 
     #[test]
@@ -204,9 +219,11 @@ mod tests {
 
     #[test]
     fn vendors_hand_out_only_referent_and_user() {
-        assert!(vendor_may_assign(Role::Referent));
-        assert!(vendor_may_assign(Role::User));
-        assert!(!vendor_may_assign(Role::Vendor));
-        assert!(!vendor_may_assign(Role::Admin));
+        assert!(may_assign(Role::Vendor, Role::Referent));
+        assert!(may_assign(Role::Vendor, Role::User));
+        assert!(!may_assign(Role::Vendor, Role::Vendor));
+        assert!(!may_assign(Role::Vendor, Role::Admin));
+        assert!(may_assign(Role::Admin, Role::Admin));
+        assert!(!may_assign(Role::Referent, Role::User));
     }
 }

@@ -1,7 +1,7 @@
 use sea_orm::sea_query::Condition;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 
 use super::scope::{self, CommunityScope};
@@ -104,4 +104,19 @@ pub async fn dependents(db: &impl ConnectionTrait, id: i32) -> Result<Dependents
 
 pub async fn delete(db: &impl ConnectionTrait, model: Model) -> Result<(), DbErr> {
     model.delete(db).await.map(|_| ())
+}
+
+/// The organizations in which a referent runs configurations.
+pub async fn organizations_of_referent(
+    db: &impl ConnectionTrait,
+    referent_id: i32,
+) -> Result<Vec<i32>, DbErr> {
+    Entity::find()
+        .select_only()
+        .column(Column::OrganizationId)
+        .distinct()
+        .filter(Column::ReferentId.eq(referent_id))
+        .into_tuple()
+        .all(db)
+        .await
 }

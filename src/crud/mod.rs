@@ -8,6 +8,7 @@ pub mod imports;
 pub mod market;
 pub mod members;
 pub mod organizations;
+pub mod parameters;
 pub mod plants;
 pub mod readings;
 pub mod refresh_tokens;

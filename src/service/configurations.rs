@@ -54,7 +54,10 @@ pub async fn create(
     input: ConfigurationCreate,
 ) -> Outcome<configuration::Model> {
     actor.require(Permission::ConfigurationsCreate)?;
-    let organization_id = match (actor.is_admin(), input.organization_id) {
+    let organization_id = match (
+        actor.may(Permission::AnyOrganization),
+        input.organization_id,
+    ) {
         (true, Some(id)) => id,
         (true, None) => {
             return Err(ServiceError::invalid(

@@ -11,11 +11,17 @@ use crate::crud::scope::CommunityScope;
 use crate::crud::users::UserScope;
 use crate::models::enums::Role;
 
+pub mod community_users;
 pub mod configurations;
 pub mod members;
+pub mod organizations;
+pub mod parameters;
 pub mod plants;
 pub mod prices;
+pub mod readings;
+pub mod settlements;
 pub mod transactions;
+pub mod users;
 
 /// Who acts: built once per request (from the bearer token), per CLI run (`--by EMAIL` or the
 /// first admin), per console session.
@@ -43,8 +49,14 @@ impl Actor {
         }
     }
 
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
+    /// Whether the permission table grants the actor's role this permission.
+    pub fn may(&self, permission: Permission) -> bool {
+        has_permission(self.role, permission)
+    }
+
+    /// Whether the actor may hand out `role` (and manage accounts that have it).
+    pub fn may_assign(&self, role: Role) -> bool {
+        crate::core::permissions::may_assign(self.role, role)
     }
 
     /// Which user accounts the actor can see.
@@ -128,6 +140,9 @@ pub enum ServiceError {
     /// The input breaks a rule: each problem says where and why.
     #[error("{}", .0.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<Problem>),
+    /// A password given to confirm a change is not the account's.
+    #[error("Incorrect password")]
+    IncorrectPassword,
     /// The input could not be read at all (a broken upload).
     #[error("{0}")]
     Unreadable(String),

@@ -120,3 +120,28 @@ pub async fn import(
         unchanged: count - new_values - changed_values,
     })
 }
+
+/// The stored prices of a zone over local days `from`..=`to`, at their own interval or
+/// averaged to hours.
+pub async fn list(
+    db: &DatabaseConnection,
+    params: &crate::schemas::market::PriceParams,
+) -> Result<Vec<crate::domain::market::PricePoint>, ServiceError> {
+    use crate::schemas::market::PriceResolution;
+    if params.to < params.from {
+        return Err(ServiceError::Invalid(vec![Problem {
+            place: vec![super::Place::Query, super::Place::Field("to".into())],
+            message: "`to` cannot be before `from`".into(),
+            kind: "date_order".into(),
+        }]));
+    }
+    let (from, to) = crate::domain::energy_series::local_days(params.from, params.to);
+    let points = crud::market::zonal_prices(db, params.zone, from, to).await?;
+    Ok(
+        if params.resolution.unwrap_or_default() == PriceResolution::Hourly {
+            crate::domain::market::hourly_prices(&points)
+        } else {
+            points
+        },
+    )
+}

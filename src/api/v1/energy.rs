@@ -21,9 +21,7 @@ use crate::domain::charts::{EnergyBucket, energy_chart_svg};
 use crate::domain::energy_series::{Granularity, attributed_to_member, bucketize, local_days};
 use crate::domain::meter_files::ParseOptions;
 use crate::domain::quantities::{KWH_MILLI, from_fixed};
-use crate::imports::{
-    ImportError, ImportSummary, import_options, import_readings, membership_windows,
-};
+use crate::imports::{ImportSummary, import_options, membership_windows};
 use crate::models::configuration;
 use crate::schemas::energy::{
     EnergyPoint, EnergySeries, FileUpload, ImportKind, ImportListParams, ImportParams,
@@ -59,11 +57,10 @@ pub async fn import(
     ValidQuery(params): ValidQuery<ImportParams>,
     request: Request,
 ) -> Result<(StatusCode, Json<ImportSummary>), ApiError> {
-    let configuration = service::configurations::visible(&current.actor(), &state.db, id).await?;
-    current.require(Permission::MembersWrite)?;
     let mut options = parse_options(&params)?;
     let allow_outliers = params.allow_outliers.unwrap_or(false);
-    let result = if is_multipart(request.headers()) {
+    let actor = current.actor();
+    let summary = if is_multipart(request.headers()) {
         let mut multipart = Multipart::from_request(request, &state)
             .await
             .map_err(multipart_error)?;
@@ -75,80 +72,35 @@ pub async fn import(
         if options.file_name.is_none() {
             options.file_name = field.file_name().map(str::to_string);
         }
-        let stream = field.map_err(std::io::Error::other);
-        run_import(
-            &state,
-            &current,
-            &configuration,
-            BufReader::new(StreamReader::new(stream)),
+        let reader = BufReader::new(StreamReader::new(field.map_err(std::io::Error::other)));
+        service::readings::import(
+            &actor,
+            &state.db,
+            id,
+            reader,
             options,
             allow_outliers,
+            |_| {},
         )
-        .await
+        .await?
     } else {
         let stream = request
             .into_body()
             .into_data_stream()
             .map_err(std::io::Error::other);
-        run_import(
-            &state,
-            &current,
-            &configuration,
-            BufReader::new(StreamReader::new(stream)),
+        let reader = BufReader::new(StreamReader::new(stream));
+        service::readings::import(
+            &actor,
+            &state.db,
+            id,
+            reader,
             options,
             allow_outliers,
+            |_| {},
         )
-        .await
+        .await?
     };
-    Ok((StatusCode::CREATED, Json(result?)))
-}
-
-async fn run_import<R: tokio::io::AsyncBufRead + Unpin>(
-    state: &AppState,
-    current: &CurrentUser,
-    configuration: &configuration::Model,
-    reader: R,
-    options: ParseOptions,
-    allow_outliers: bool,
-) -> Result<ImportSummary, ApiError> {
-    match import_readings(
-        &state.db,
-        configuration,
-        reader,
-        options,
-        allow_outliers,
-        Some(current.id()),
-        |_| {},
-    )
-    .await
-    {
-        Ok(summary) => {
-            tracing::info!(
-                configuration_id = configuration.id,
-                import_id = summary.import_id,
-                intervals = summary.intervals,
-                "readings imported"
-            );
-            Ok(summary)
-        }
-        Err(ImportError::Rejected(problems)) => Err(ApiError::Validation(
-            problems
-                .into_iter()
-                .map(|(line, message)| FieldError {
-                    loc: vec![
-                        serde_json::Value::from("body"),
-                        serde_json::Value::from(line),
-                    ],
-                    msg: message,
-                    kind: "reading".into(),
-                })
-                .collect(),
-        )),
-        Err(ImportError::Io(error)) => Err(ApiError::BadRequest(format!(
-            "Could not read the upload: {error}"
-        ))),
-        Err(ImportError::Database(error)) => Err(error.into()),
-    }
+    Ok((StatusCode::CREATED, Json(summary)))
 }
 
 fn parse_options(params: &ImportParams) -> Result<ParseOptions, ApiError> {
@@ -442,11 +394,10 @@ pub async fn list_imports(
     ValidPath(id): ValidPath<i32>,
     ValidQuery(params): ValidQuery<ImportListParams>,
 ) -> Result<Json<Vec<ImportPublic>>, ApiError> {
-    let configuration = service::configurations::visible(&current.actor(), &state.db, id).await?;
-    current.require(Permission::SettlementsRead)?;
-    let rows = crud::imports::list(
+    let rows = service::readings::imports_of(
+        &current.actor(),
         &state.db,
-        configuration.id,
+        id,
         params.kind.map(ImportKind::as_str),
     )
     .await?;
@@ -472,10 +423,7 @@ pub async fn read_import(
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Json<ImportPublic>, ApiError> {
-    current.require(Permission::SettlementsRead)?;
-    let row = crud::imports::find_in_scope(&state.db, current.community_scope(), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Import"))?;
+    let row = service::readings::visible_import(&current.actor(), &state.db, id).await?;
     Ok(Json(public_imports(vec![row])?.remove(0)))
 }
 
@@ -505,33 +453,7 @@ pub async fn revert_import(
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Json<crate::crud::imports::RevertSummary>, ApiError> {
-    use crate::crud::imports::RevertError;
-    current.require(Permission::SettlementsRead)?;
-    let import = crud::imports::find_in_scope(&state.db, current.community_scope(), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Import"))?;
-    current.require(Permission::MembersWrite)?;
-    let Some(configuration_id) = import.configuration_id else {
-        return Err(ApiError::Conflict(RevertError::NotReadings(id).to_string()));
-    };
-    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    // The lock imports and membership changes take: nothing moves the values or the windows
-    // while they are put back.
-    crud::write_lock(&txn, &format!("configuration:{configuration_id}")).await?;
-    let import = crud::imports::find_in_scope(&txn, crud::scope::CommunityScope::All, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Import"))?;
-    let windows = membership_windows(&txn, configuration_id).await?;
-    let summary = match crud::imports::revert(&txn, &import, &windows, current.id()).await {
-        Ok(summary) => summary,
-        Err(RevertError::Database(error)) => return Err(error.into()),
-        Err(refused) => return Err(ApiError::Conflict(refused.to_string())),
-    };
-    txn.commit().await?;
-    tracing::info!(
-        import_id = id,
-        revert_import_id = summary.revert_import_id,
-        "import reverted"
-    );
-    Ok(Json(summary))
+    Ok(Json(
+        service::readings::revert(&current.actor(), &state.db, id).await?,
+    ))
 }

@@ -3,25 +3,18 @@ use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use futures_util::TryStreamExt;
-use sea_orm::{
-    ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
 use tokio::io::BufReader;
 use tokio_util::io::StreamReader;
 
 use crate::api::deps::CurrentUser;
-use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody, fixed_point};
+use crate::api::error::{ApiError, ErrorDetail, ValidationErrorBody};
 use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
 use crate::app::AppState;
-use crate::core::permissions::Permission;
-use crate::crud;
-use crate::domain::energy_series::local_days;
-use crate::domain::market::{hourly_prices, validity_overlaps};
-use crate::models::market_parameter;
 use crate::schemas::market::{
-    PARAMETER_SCALE, ParameterCreate, ParameterListParams, ParameterPublic, ParameterUpdate,
-    PriceImportParams, PriceImportSummary, PriceParams, PricePublic, PriceResolution,
+    ParameterCreate, ParameterListParams, ParameterPublic, ParameterUpdate, PriceImportParams,
+    PriceImportSummary, PriceParams, PricePublic,
 };
+use crate::service;
 
 #[utoipa::path(
     get,
@@ -40,24 +33,7 @@ pub async fn list_parameters(
     _current: CurrentUser,
     ValidQuery(params): ValidQuery<ParameterListParams>,
 ) -> Result<Json<Vec<ParameterPublic>>, ApiError> {
-    let mut query = market_parameter::Entity::find();
-    if let Some(code) = params.code {
-        query = query.filter(market_parameter::Column::Code.eq(code.as_str()));
-    }
-    if let Some(at) = params.at {
-        query = query
-            .filter(market_parameter::Column::ValidFrom.lte(at))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(market_parameter::Column::ValidTo.is_null())
-                    .add(market_parameter::Column::ValidTo.gt(at)),
-            );
-    }
-    let rows = query
-        .order_by_asc(market_parameter::Column::Code)
-        .order_by_asc(market_parameter::Column::ValidFrom)
-        .all(&state.db)
-        .await?;
+    let rows = service::parameters::list(&state.db, &params).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -80,25 +56,7 @@ pub async fn create_parameter(
     current: CurrentUser,
     ValidJson(body): ValidJson<ParameterCreate>,
 ) -> Result<(StatusCode, Json<ParameterPublic>), ApiError> {
-    current.require(Permission::MarketWrite)?;
-    let value_micro = fixed_point("value", body.value, PARAMETER_SCALE)?;
-    let model = market_parameter::ActiveModel {
-        code: Set(body.code.as_str().to_string()),
-        value_micro: Set(value_micro),
-        unit: Set(body.code.unit().to_string()),
-        valid_from: Set(body.valid_from),
-        valid_to: Set(body.valid_to),
-        note: Set(body.note.clone()),
-        ..Default::default()
-    };
-    let saved = save_parameter(
-        &state,
-        body.code.as_str(),
-        None,
-        (body.valid_from, body.valid_to),
-        model,
-    )
-    .await?;
+    let saved = service::parameters::create(&current.actor(), &state.db, body).await?;
     Ok((StatusCode::CREATED, Json(saved.into())))
 }
 
@@ -124,28 +82,8 @@ pub async fn update_parameter(
     ValidPath(id): ValidPath<i32>,
     ValidJson(body): ValidJson<ParameterUpdate>,
 ) -> Result<Json<ParameterPublic>, ApiError> {
-    current.require(Permission::MarketWrite)?;
-    let existing = market_parameter::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Parameter"))?;
-    let valid_from = body.valid_from.unwrap_or(existing.valid_from);
-    let valid_to = body.valid_to.unwrap_or(existing.valid_to);
-    let code = existing.code.clone();
-    let mut model = existing.into_active_model();
-    if let Some(value) = body.value {
-        model.value_micro = Set(fixed_point("value", value, PARAMETER_SCALE)?);
-    }
-    if let Some(note) = &body.note {
-        model.note = Set(note.clone());
-    }
-    model.valid_from = Set(valid_from);
-    model.valid_to = Set(valid_to);
-    Ok(Json(
-        save_parameter(&state, &code, Some(id), (valid_from, valid_to), model)
-            .await?
-            .into(),
-    ))
+    let saved = service::parameters::update(&current.actor(), &state.db, id, body).await?;
+    Ok(Json(saved.into()))
 }
 
 #[utoipa::path(
@@ -167,57 +105,8 @@ pub async fn delete_parameter(
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
 ) -> Result<StatusCode, ApiError> {
-    current.require(Permission::MarketWrite)?;
-    let result = market_parameter::Entity::delete_by_id(id)
-        .exec(&state.db)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::not_found("Parameter"));
-    }
+    service::parameters::delete(&current.actor(), &state.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Checks the validity period against the parameter's others and saves, serialised per code.
-async fn save_parameter(
-    state: &AppState,
-    code: &str,
-    id: Option<i32>,
-    period: (chrono::NaiveDate, Option<chrono::NaiveDate>),
-    model: market_parameter::ActiveModel,
-) -> Result<market_parameter::Model, ApiError> {
-    if period.1.is_some_and(|to| to <= period.0) {
-        return Err(ApiError::invalid(FieldError::body(
-            "valid_to",
-            "valid_to must be after valid_from",
-            "date_order",
-        )));
-    }
-    let txn = state.db.begin().await?;
-    crud::write_lock(&txn, &format!("parameter:{code}")).await?;
-    let others = market_parameter::Entity::find()
-        .filter(market_parameter::Column::Code.eq(code))
-        .all(&txn)
-        .await?;
-    if let Some(clash) = others
-        .iter()
-        .find(|o| Some(o.id) != id && validity_overlaps(period, (o.valid_from, o.valid_to)))
-    {
-        return Err(ApiError::Conflict(format!(
-            "{code} already has a value valid from {} {}: close that period first",
-            clash.valid_from,
-            clash
-                .valid_to
-                .map(|d| format!("to {d}"))
-                .unwrap_or_else(|| "onwards".into())
-        )));
-    }
-    let saved = if id.is_some() {
-        crud::update(&txn, model).await?
-    } else {
-        crud::insert(&txn, model).await?
-    };
-    txn.commit().await?;
-    Ok(saved)
 }
 
 /// Imports zonal prices (`timestamp;zone;eur_mwh`), streamed; all or nothing. Values already
@@ -261,8 +150,7 @@ pub async fn import_prices(
             Box::new(BufReader::new(StreamReader::new(stream)))
         };
     let minutes = u32::from(params.interval_minutes.unwrap_or(60));
-    let summary =
-        crate::service::prices::import(&current.actor(), &state.db, reader, minutes).await?;
+    let summary = service::prices::import(&current.actor(), &state.db, reader, minutes).await?;
     Ok((StatusCode::CREATED, Json(summary)))
 }
 
@@ -283,21 +171,7 @@ pub async fn list_prices(
     _current: CurrentUser,
     ValidQuery(params): ValidQuery<PriceParams>,
 ) -> Result<Json<Vec<PricePublic>>, ApiError> {
-    let hourly = params.resolution.unwrap_or_default() == PriceResolution::Hourly;
-    if params.to < params.from {
-        return Err(ApiError::invalid(FieldError::new(
-            &["query", "to"],
-            "`to` cannot be before `from`",
-            "date_order",
-        )));
-    }
-    let (from, to) = local_days(params.from, params.to);
-    let points = crud::market::zonal_prices(&state.db, params.zone, from, to).await?;
-    let points = if hourly {
-        hourly_prices(&points)
-    } else {
-        points
-    };
+    let points = service::prices::list(&state.db, &params).await?;
     Ok(Json(
         points
             .into_iter()

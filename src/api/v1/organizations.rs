@@ -2,19 +2,16 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use sea_orm::{IntoActiveModel, Set};
 
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, ValidationErrorBody};
 use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
 use crate::app::AppState;
-use crate::core::permissions::Permission;
-use crate::crud;
-use crate::models::organization;
-use crate::schemas::common::{Page, clean};
+use crate::schemas::common::Page;
 use crate::schemas::organization::{
     OrganizationCreate, OrganizationListParams, OrganizationPublic, OrganizationUpdate,
 };
+use crate::service;
 
 #[utoipa::path(
     get,
@@ -34,9 +31,7 @@ pub async fn list_organizations(
     current: CurrentUser,
     ValidQuery(params): ValidQuery<OrganizationListParams>,
 ) -> Result<Json<Page<OrganizationPublic>>, ApiError> {
-    current.require(Permission::OrganizationsRead)?;
-    let (rows, total) =
-        crud::organizations::list(&state.db, current.organization_scope(), &params).await?;
+    let (rows, total) = service::organizations::list(&current.actor(), &state.db, &params).await?;
     let items = rows.into_iter().map(OrganizationPublic::from).collect();
     Ok(Json(Page::new(items, total, params.skip, params.limit)))
 }
@@ -60,14 +55,7 @@ pub async fn create_organization(
     current: CurrentUser,
     ValidJson(body): ValidJson<OrganizationCreate>,
 ) -> Result<(StatusCode, Json<OrganizationPublic>), ApiError> {
-    current.require(Permission::OrganizationsWrite)?;
-    let model = organization::ActiveModel {
-        name: Set(body.name.trim().to_string()),
-        description: Set(clean(body.description.as_deref())),
-        is_active: Set(true),
-        ..Default::default()
-    };
-    let created = crud::insert(&state.db, model).await?;
+    let created = service::organizations::create(&current.actor(), &state.db, body).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -90,10 +78,8 @@ pub async fn read_organization(
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Json<OrganizationPublic>, ApiError> {
-    current.require(Permission::OrganizationsRead)?;
-    Ok(Json(
-        visible_organization(&state, &current, id).await?.into(),
-    ))
+    let organization = service::organizations::visible(&current.actor(), &state.db, id).await?;
+    Ok(Json(organization.into()))
 }
 
 #[utoipa::path(
@@ -118,28 +104,6 @@ pub async fn update_organization(
     ValidPath(id): ValidPath<i32>,
     ValidJson(body): ValidJson<OrganizationUpdate>,
 ) -> Result<Json<OrganizationPublic>, ApiError> {
-    current.require(Permission::OrganizationsRead)?;
-    let existing = visible_organization(&state, &current, id).await?;
-    current.require(Permission::OrganizationsWrite)?;
-    let mut model = existing.into_active_model();
-    if let Some(name) = &body.name {
-        model.name = Set(name.trim().to_string());
-    }
-    if let Some(description) = &body.description {
-        model.description = Set(clean(description.as_deref()));
-    }
-    if let Some(is_active) = body.is_active {
-        model.is_active = Set(is_active);
-    }
-    Ok(Json(crud::update(&state.db, model).await?.into()))
-}
-
-async fn visible_organization(
-    state: &AppState,
-    current: &CurrentUser,
-    id: i32,
-) -> Result<organization::Model, ApiError> {
-    crud::organizations::find_in_scope(&state.db, current.organization_scope(), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Organization"))
+    let updated = service::organizations::update(&current.actor(), &state.db, id, body).await?;
+    Ok(Json(updated.into()))
 }

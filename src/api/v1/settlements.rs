@@ -6,12 +6,9 @@ use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
 
 use crate::api::deps::CurrentUser;
-use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody, invalid_field};
+use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody};
 use crate::api::extract::{OptionalJson, ValidJson, ValidPath, ValidQuery};
 use crate::app::AppState;
-use crate::core::permissions::Permission;
-use crate::crud;
-use crate::models::configuration;
 use crate::schemas::settlement::{
     FinalizeRequest, FinalizeResponse, PolicyCreate, PolicyParams, PolicyPublic, SettlementCreate,
     SettlementListParams, SettlementPublic, SettlementSummary, StatementParams,
@@ -57,12 +54,11 @@ pub async fn read_policy(
     ValidPath(id): ValidPath<i32>,
     ValidQuery(params): ValidQuery<PolicyParams>,
 ) -> Result<Json<PolicyPublic>, ApiError> {
-    let configuration = service::configurations::visible(&current.actor(), &state.db, id).await?;
     let period = match &params.period {
         Some(text) => parse_period(&["query", "period"], text)?,
         None => current_month(),
     };
-    let policy = crud::settlement::policy_for(&state.db, configuration.id, period.start).await?;
+    let policy = service::settlements::policy(&current.actor(), &state.db, id, period).await?;
     Ok(Json(policy.map_or_else(
         PolicyPublic::default_policy,
         PolicyPublic::from_model,
@@ -88,8 +84,7 @@ pub async fn policy_versions(
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Json<Vec<PolicyPublic>>, ApiError> {
-    let configuration = service::configurations::visible(&current.actor(), &state.db, id).await?;
-    let versions = crud::settlement::policies(&state.db, configuration.id).await?;
+    let versions = service::settlements::policy_versions(&current.actor(), &state.db, id).await?;
     Ok(Json(
         versions.into_iter().map(PolicyPublic::from_model).collect(),
     ))
@@ -119,52 +114,8 @@ pub async fn write_policy(
     ValidPath(id): ValidPath<i32>,
     ValidJson(body): ValidJson<PolicyCreate>,
 ) -> Result<(StatusCode, Json<PolicyPublic>), ApiError> {
-    let configuration = service::configurations::visible(&current.actor(), &state.db, id).await?;
-    current.require(Permission::SettlementsWrite)?;
-    if chrono::Datelike::day(&body.valid_from) != 1 {
-        return Err(invalid_field(
-            "valid_from",
-            "must be the first day of a month",
-            "value_error",
-        ));
-    }
-    let problems: Vec<FieldError> = body
-        .document
-        .problems()
-        .into_iter()
-        .map(|(field, message)| {
-            let mut loc = vec!["body", "document"];
-            loc.extend(field.split('.'));
-            FieldError::new(&loc, message, "value_error")
-        })
-        .collect();
-    if !problems.is_empty() {
-        return Err(ApiError::Validation(problems));
-    }
-    let document = serde_json::to_string(&body.document).map_err(anyhow::Error::from)?;
-    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    crud::write_lock(&txn, &format!("policy:{}", configuration.id)).await?;
-    let policy = crud::settlement::insert_policy(
-        &txn,
-        configuration.id,
-        body.valid_from,
-        document,
-        body.note,
-        current.id(),
-    )
-    .await?;
-    txn.commit().await?;
+    let policy = service::settlements::adopt_policy(&current.actor(), &state.db, id, body).await?;
     Ok((StatusCode::CREATED, Json(PolicyPublic::from_model(policy))))
-}
-
-async fn settleable_configuration(
-    state: &AppState,
-    current: &CurrentUser,
-    id: i32,
-) -> Result<configuration::Model, ApiError> {
-    let configuration = service::configurations::visible(&current.actor(), &state.db, id).await?;
-    current.require(Permission::SettlementsRead)?;
-    Ok(configuration)
 }
 
 /// Computes a month and stores it as a **preview**: totals, per plant and per member, hours
@@ -192,17 +143,9 @@ pub async fn create_settlement(
     ValidPath(id): ValidPath<i32>,
     ValidJson(body): ValidJson<SettlementCreate>,
 ) -> Result<(StatusCode, Json<SettlementPublic>), ApiError> {
-    let configuration = settleable_configuration(&state, &current, id).await?;
-    current.require(Permission::SettlementsWrite)?;
     let period = parse_period(&["body", "period"], &body.period)?;
-    let run = settlement::preview(
-        &state.db,
-        &configuration,
-        period,
-        Some(current.id()),
-        &|_| {},
-    )
-    .await?;
+    let run =
+        service::settlements::preview(&current.actor(), &state.db, id, period, &|_| {}).await?;
     let latest = run.id;
     Ok((
         StatusCode::CREATED,
@@ -232,33 +175,13 @@ pub async fn list_settlements(
     ValidPath(id): ValidPath<i32>,
     ValidQuery(params): ValidQuery<SettlementListParams>,
 ) -> Result<Json<Vec<SettlementSummary>>, ApiError> {
-    let configuration = settleable_configuration(&state, &current, id).await?;
-    let runs = crud::settlement::runs_of(&state.db, configuration.id).await?;
-    let mut latest: std::collections::HashMap<chrono::NaiveDate, i32> = Default::default();
-    for run in &runs {
-        let id = latest.entry(run.period_start).or_insert(run.id);
-        *id = (*id).max(run.id);
-    }
+    let runs = service::settlements::runs(&current.actor(), &state.db, id).await?;
     let summaries = runs
         .into_iter()
-        .filter(|r| params.status.is_none_or(|status| r.status == status))
-        .map(|r| {
-            let newest = latest[&r.period_start];
-            SettlementPublic::from_model(r, newest).map(|p| p.summary)
-        })
+        .filter(|(run, _)| params.status.is_none_or(|status| run.status == status))
+        .map(|(run, latest)| SettlementPublic::from_model(run, latest).map(|p| p.summary))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(summaries))
-}
-
-/// The run with its report, stale or not.
-async fn public_run(
-    state: &AppState,
-    run: crate::models::settlement_run::Model,
-) -> Result<SettlementPublic, ApiError> {
-    let latest = crud::settlement::latest_run_id(&state.db, run.configuration_id, run.period_start)
-        .await?
-        .unwrap_or(run.id);
-    Ok(SettlementPublic::from_model(run, latest)?)
 }
 
 /// Deletes a preview (and its lines). Finalised and superseded runs are kept: the ledger and
@@ -283,30 +206,8 @@ pub async fn delete_settlement(
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
 ) -> Result<StatusCode, ApiError> {
-    let run = visible_run(&state, &current, id).await?;
-    current.require(Permission::SettlementsWrite)?;
-    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    crud::write_lock(&txn, &format!("settlement:{}", run.configuration_id)).await?;
-    if !crud::settlement::delete_preview(&txn, run.id).await? {
-        return Err(ApiError::Conflict(format!(
-            "Settlement run {} is {}: only previews are deleted (the ledger refers to finalised runs)",
-            run.id,
-            run.status.as_str()
-        )));
-    }
-    txn.commit().await?;
+    service::settlements::delete_preview(&current.actor(), &state.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-async fn visible_run(
-    state: &AppState,
-    current: &CurrentUser,
-    id: i32,
-) -> Result<crate::models::settlement_run::Model, ApiError> {
-    current.require(Permission::SettlementsRead)?;
-    crud::settlement::find_run_in_scope(&state.db, current.community_scope(), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Settlement"))
 }
 
 #[utoipa::path(
@@ -328,8 +229,7 @@ pub async fn read_settlement(
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Json<SettlementPublic>, ApiError> {
-    let run = visible_run(&state, &current, id).await?;
-    Ok(Json(public_run(&state, run).await?))
+    Ok(Json(public_run(&state, &current, id).await?))
 }
 
 /// Writes the run into the ledger in one database transaction: per member `shared_energy`
@@ -363,40 +263,14 @@ pub async fn finalize_settlement(
     ValidPath(id): ValidPath<i32>,
     OptionalJson(body): OptionalJson<FinalizeRequest>,
 ) -> Result<Json<FinalizeResponse>, ApiError> {
-    let run = visible_run(&state, &current, id).await?;
-    current.require(Permission::SettlementsWrite)?;
-    let reason = match body {
-        Some(FinalizeRequest {
-            accept_incomplete: true,
-            reason,
-        }) => Some(reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).ok_or_else(|| {
-            invalid_field(
-                "reason",
-                "Say why the month is finalised with data missing (accept_incomplete needs a reason)",
-                "conditionally_required",
-            )
-        })?),
-        _ => None,
-    };
-    let configuration = crud::configurations::find_in_scope(
-        &state.db,
-        crud::scope::CommunityScope::All,
-        run.configuration_id,
-    )
-    .await?
-    .ok_or_else(|| ApiError::not_found("Configuration"))?;
-    let finalization = settlement::finalize(
-        &state.db,
-        &run,
-        &configuration,
-        current.id(),
-        reason.as_deref(),
-    )
-    .await?;
-    let run = visible_run(&state, &current, id).await?;
+    let accept_incomplete = body
+        .filter(|request| request.accept_incomplete)
+        .map(|request| request.reason);
+    let (finalization, run, latest) =
+        service::settlements::finalize(&current.actor(), &state.db, id, accept_incomplete).await?;
     Ok(Json(FinalizeResponse {
         finalization,
-        settlement: public_run(&state, run).await?.summary,
+        settlement: SettlementPublic::from_model(run, latest)?.summary,
     }))
 }
 
@@ -445,8 +319,7 @@ pub async fn settlement_members_csv(
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Response, ApiError> {
-    let run = visible_run(&state, &current, id).await?;
-    let public = public_run(&state, run).await?;
+    let public = public_run(&state, &current, id).await?;
     let mut lines = vec![
         "member_id;pod;holder_type;withdrawn_kwh;injected_kwh;shared_kwh;withdrawal_missing_hours;injection_missing_hours;incentive_eur;excess_premium_eur;valorisation_eur;total_eur".to_string(),
     ];
@@ -486,8 +359,17 @@ async fn member_statement(
     id: i32,
     year: i32,
 ) -> Result<Statement, ApiError> {
-    let member = service::members::visible(&current.actor(), &state.db, id).await?;
-    Ok(settlement::statement(&state.db, &member, year).await?)
+    Ok(service::settlements::statement(&current.actor(), &state.db, id, year).await?)
+}
+
+/// A run in the caller's scope with its report, stale or not.
+async fn public_run(
+    state: &AppState,
+    current: &CurrentUser,
+    id: i32,
+) -> Result<SettlementPublic, ApiError> {
+    let (run, latest) = service::settlements::visible_run(&current.actor(), &state.db, id).await?;
+    Ok(SettlementPublic::from_model(run, latest)?)
 }
 
 /// A member's year, month by month: shared energy, incentive, excess premium, valorisation and
