@@ -215,17 +215,6 @@ fn singular(table: &str) -> String {
     table.strip_suffix('s').unwrap_or(table).replace('_', " ")
 }
 
-/// A decimal from a request as an integer of `scale` decimals, or a 422 naming `field`.
-pub fn fixed_point(field: &str, value: rust_decimal::Decimal, scale: u32) -> Result<i64, ApiError> {
-    crate::domain::quantities::to_fixed(value, scale)
-        .map_err(|error| ApiError::invalid(FieldError::body(field, error.to_string(), "decimal")))
-}
-
-/// A 422 naming a body field.
-pub fn invalid_field(field: &str, message: impl Into<String>, kind: &str) -> ApiError {
-    ApiError::invalid(FieldError::body(field, message, kind))
-}
-
 impl From<crate::settlement::SettleError> for ApiError {
     fn from(error: crate::settlement::SettleError) -> Self {
         use crate::settlement::SettleError;
@@ -246,7 +235,10 @@ impl From<crate::service::ServiceError> for ApiError {
             ServiceError::ForbiddenBecause(reason) => ApiError::ForbiddenBecause(reason),
             ServiceError::Conflict(detail) => ApiError::Conflict(detail),
             ServiceError::Unreadable(detail) => ApiError::BadRequest(detail),
-            ServiceError::IncorrectPassword => ApiError::BadRequest(error.to_string()),
+            ServiceError::Unauthenticated => ApiError::Unauthorized,
+            ServiceError::IncorrectPassword
+            | ServiceError::BadCredentials
+            | ServiceError::InactiveUser => ApiError::BadRequest(error.to_string()),
             ServiceError::Database(error) => error.into(),
             ServiceError::Internal(error) => ApiError::Internal(error),
             ServiceError::Invalid(problems) => ApiError::Validation(

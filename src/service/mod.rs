@@ -11,8 +11,10 @@ use crate::crud::scope::CommunityScope;
 use crate::crud::users::UserScope;
 use crate::models::enums::Role;
 
+pub mod auth;
 pub mod community_users;
 pub mod configurations;
+pub mod energy;
 pub mod members;
 pub mod organizations;
 pub mod parameters;
@@ -140,6 +142,13 @@ pub enum ServiceError {
     /// The input breaks a rule: each problem says where and why.
     #[error("{}", .0.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<Problem>),
+    /// No valid credentials (a bad, expired or spent token).
+    #[error("Could not validate credentials")]
+    Unauthenticated,
+    #[error("Incorrect email or password")]
+    BadCredentials,
+    #[error("Inactive user")]
+    InactiveUser,
     /// A password given to confirm a change is not the account's.
     #[error("Incorrect password")]
     IncorrectPassword,

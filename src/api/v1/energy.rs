@@ -13,19 +13,13 @@ use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody};
 use crate::api::extract::{ValidPath, ValidQuery, is_multipart, multipart_error, no_file};
 use crate::app::AppState;
-use crate::core::permissions::Permission;
-use crate::crud;
 use crate::crud::energy::Coverage;
-use crate::crud::readings::MembershipWindow;
 use crate::domain::charts::{EnergyBucket, energy_chart_svg};
-use crate::domain::energy_series::{Granularity, attributed_to_member, bucketize, local_days};
 use crate::domain::meter_files::ParseOptions;
-use crate::domain::quantities::{KWH_MILLI, from_fixed};
-use crate::imports::{ImportSummary, import_options, membership_windows};
-use crate::models::configuration;
+use crate::imports::{ImportSummary, import_options};
 use crate::schemas::energy::{
-    EnergyPoint, EnergySeries, FileUpload, ImportKind, ImportListParams, ImportParams,
-    ImportPublic, PeriodParams, SeriesParams,
+    EnergySeries, FileUpload, ImportKind, ImportListParams, ImportParams, ImportPublic,
+    PeriodParams, SeriesParams,
 };
 use crate::service;
 
@@ -109,25 +103,6 @@ fn parse_options(params: &ImportParams) -> Result<ParseOptions, ApiError> {
     })
 }
 
-/// `[local midnight of from, local midnight after to)`, or 422.
-fn period(from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<(i64, i64), ApiError> {
-    if to < from {
-        return Err(ApiError::invalid(FieldError::new(
-            &["query", "to"],
-            "`to` cannot be before `from`",
-            "date_order",
-        )));
-    }
-    if (to - from).num_days() > 3 * 366 {
-        return Err(ApiError::invalid(FieldError::new(
-            &["query", "to"],
-            "At most three years at a time",
-            "range",
-        )));
-    }
-    Ok(local_days(from, to))
-}
-
 /// Lists, per member POD and direction, the intervals with no reading in the period.
 #[utoipa::path(
     get,
@@ -149,71 +124,9 @@ pub async fn coverage(
     ValidPath(id): ValidPath<i32>,
     ValidQuery(params): ValidQuery<PeriodParams>,
 ) -> Result<Json<Vec<Coverage>>, ApiError> {
-    let configuration = configuration_data_scope(&state, &current, id).await?;
-    let (from, to) = period(params.from, params.to)?;
-    let windows = membership_windows(&state.db, configuration.id).await?;
     Ok(Json(
-        crud::energy::coverage(&state.db, &windows, from, to).await?,
+        service::energy::coverage(&current.actor(), &state.db, id, &params).await?,
     ))
-}
-
-/// Configuration-wide data is for those who run the configuration, not for its members, who
-/// see only their own POD.
-async fn configuration_data_scope(
-    state: &AppState,
-    current: &CurrentUser,
-    id: i32,
-) -> Result<configuration::Model, ApiError> {
-    let configuration = service::configurations::visible(&current.actor(), &state.db, id).await?;
-    current.require(Permission::ConfigurationDataRead)?;
-    Ok(configuration)
-}
-
-/// Whose hours a series sums: a whole configuration (its maintained hourly totals) or the
-/// membership windows of one POD (its readings).
-enum Source<'a> {
-    Configuration(i32),
-    /// A member's POD: its windows in its configuration.
-    Member(i32, &'a [MembershipWindow]),
-}
-
-async fn series(
-    state: &AppState,
-    source: Source<'_>,
-    params: &SeriesParams,
-) -> Result<EnergySeries, ApiError> {
-    let (from, to) = period(params.from, params.to)?;
-    let granularity = params.granularity.unwrap_or(Granularity::Day);
-    let hours = match source {
-        Source::Configuration(id) => {
-            crud::energy::configuration_hourly_totals(&state.db, id, from, to).await?
-        }
-        Source::Member(configuration_id, windows) => {
-            let own = crud::energy::hourly_totals(&state.db, windows, from, to).await?;
-            let all =
-                crud::energy::configuration_hourly_totals(&state.db, configuration_id, from, to)
-                    .await?;
-            attributed_to_member(&own, &all)
-        }
-    };
-    let buckets = bucketize(hours, granularity);
-    let total = |f: fn(&crate::domain::energy_series::Bucket) -> i64| {
-        from_fixed(buckets.iter().map(f).sum(), KWH_MILLI)
-    };
-    Ok(EnergySeries {
-        from: params.from,
-        to: params.to,
-        granularity: match granularity {
-            Granularity::Hour => "hour",
-            Granularity::Day => "day",
-            Granularity::Month => "month",
-        }
-        .into(),
-        total_injected_kwh: total(|b| b.injected_wh),
-        total_withdrawn_kwh: total(|b| b.withdrawn_wh),
-        total_shared_kwh: total(|b| b.shared_wh),
-        points: buckets.iter().map(EnergyPoint::from).collect(),
-    })
 }
 
 fn svg_response(title: &str, series: &EnergySeries) -> Response {
@@ -264,10 +177,9 @@ pub async fn configuration_energy(
     ValidPath(id): ValidPath<i32>,
     ValidQuery(params): ValidQuery<SeriesParams>,
 ) -> Result<Json<EnergySeries>, ApiError> {
-    let configuration = configuration_data_scope(&state, &current, id).await?;
-    Ok(Json(
-        series(&state, Source::Configuration(configuration.id), &params).await?,
-    ))
+    let (_, series) =
+        service::energy::configuration_series(&current.actor(), &state.db, id, &params).await?;
+    Ok(Json(series))
 }
 
 /// The same as a chart.
@@ -291,23 +203,9 @@ pub async fn configuration_energy_svg(
     ValidPath(id): ValidPath<i32>,
     ValidQuery(params): ValidQuery<SeriesParams>,
 ) -> Result<Response, ApiError> {
-    let configuration = configuration_data_scope(&state, &current, id).await?;
-    let series = series(&state, Source::Configuration(configuration.id), &params).await?;
+    let (configuration, series) =
+        service::energy::configuration_series(&current.actor(), &state.db, id, &params).await?;
     Ok(svg_response(&configuration.name, &series))
-}
-
-async fn member_windows(
-    state: &AppState,
-    current: &CurrentUser,
-    id: i32,
-) -> Result<(String, i32, Vec<MembershipWindow>), ApiError> {
-    let member = service::members::visible(&current.actor(), &state.db, id).await?;
-    let windows = membership_windows(&state.db, member.configuration_id)
-        .await?
-        .into_iter()
-        .filter(|w| w.pod == member.pod)
-        .collect();
-    Ok((member.pod, member.configuration_id, windows))
 }
 
 /// One member's POD: "your injection", "your withdrawal", and "shared energy attributed to
@@ -333,10 +231,9 @@ pub async fn member_energy(
     ValidPath(id): ValidPath<i32>,
     ValidQuery(params): ValidQuery<SeriesParams>,
 ) -> Result<Json<EnergySeries>, ApiError> {
-    let (_, configuration_id, windows) = member_windows(&state, &current, id).await?;
-    Ok(Json(
-        series(&state, Source::Member(configuration_id, &windows), &params).await?,
-    ))
+    let (_, series) =
+        service::energy::member_series(&current.actor(), &state.db, id, &params).await?;
+    Ok(Json(series))
 }
 
 #[utoipa::path(
@@ -358,8 +255,8 @@ pub async fn member_energy_svg(
     ValidPath(id): ValidPath<i32>,
     ValidQuery(params): ValidQuery<SeriesParams>,
 ) -> Result<Response, ApiError> {
-    let (pod, configuration_id, windows) = member_windows(&state, &current, id).await?;
-    let series = series(&state, Source::Member(configuration_id, &windows), &params).await?;
+    let (pod, series) =
+        service::energy::member_series(&current.actor(), &state.db, id, &params).await?;
     Ok(svg_response(&format!("POD {pod}"), &series))
 }
 

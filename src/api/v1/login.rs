@@ -2,18 +2,14 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{Duration, Utc};
 
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, ValidationErrorBody};
 use crate::api::extract::{ValidForm, ValidJson};
 use crate::app::AppState;
-use crate::core::security::{hash_refresh_token, new_refresh_token};
-use crate::crud;
 use crate::schemas::auth::{PasswordForm, RefreshRequest, Token};
 use crate::schemas::user::UserPublic;
-
-const INCORRECT_CREDENTIALS: &str = "Incorrect email or password";
+use crate::service::auth::Authority;
 
 /// OAuth2 password flow: exchange an email (or username) and password for tokens.
 #[utoipa::path(
@@ -31,18 +27,11 @@ pub async fn access_token(
     State(state): State<AppState>,
     ValidForm(form): ValidForm<PasswordForm>,
 ) -> Result<Json<Token>, ApiError> {
-    let user = crud::users::find_by_login(&state.db, &form.username).await?;
-    let hash = user.as_ref().map(|user| user.hashed_password.as_str());
-    let verified = state.passwords.verify(&form.password, hash).await;
-    let user = match user {
-        Some(user) if verified => user,
-        _ => return Err(ApiError::BadRequest(INCORRECT_CREDENTIALS.into())),
-    };
-    if !user.is_active() {
-        return Err(ApiError::BadRequest("Inactive user".into()));
-    }
-    let family = uuid::Uuid::new_v4().to_string();
-    Ok(Json(issue_tokens(&state, user.id, &family).await?))
+    Ok(Json(
+        authority(&state)
+            .login(&form.username, &form.password)
+            .await?,
+    ))
 }
 
 /// Returns the user the bearer token belongs to.
@@ -78,32 +67,7 @@ pub async fn refresh_token(
     State(state): State<AppState>,
     ValidJson(body): ValidJson<RefreshRequest>,
 ) -> Result<Json<Token>, ApiError> {
-    let stored =
-        crud::refresh_tokens::find_by_hash(&state.db, &hash_refresh_token(&body.refresh_token))
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-    if stored.used_at.is_some() || stored.revoked_at.is_some() {
-        tracing::warn!(
-            user_id = stored.user_id,
-            "spent refresh token presented: revoking its family"
-        );
-        crud::refresh_tokens::revoke_family(&state.db, &stored.family_id).await?;
-        return Err(ApiError::Unauthorized);
-    }
-    if stored.expires_at <= Utc::now() {
-        return Err(ApiError::Unauthorized);
-    }
-    if !crud::refresh_tokens::claim(&state.db, stored.id).await? {
-        // Someone spent it between our read and our write: the same theft signal.
-        crud::refresh_tokens::revoke_family(&state.db, &stored.family_id).await?;
-        return Err(ApiError::Unauthorized);
-    }
-    match crud::users::find(&state.db, stored.user_id).await? {
-        Some(user) if user.is_active() => Ok(Json(
-            issue_tokens(&state, user.id, &stored.family_id).await?,
-        )),
-        _ => Err(ApiError::Unauthorized),
-    }
+    Ok(Json(authority(&state).refresh(&body.refresh_token).await?))
 }
 
 /// Revokes the refresh token (and the tokens of the same login). Answers 204 whether or not the
@@ -122,24 +86,15 @@ pub async fn logout(
     State(state): State<AppState>,
     ValidJson(body): ValidJson<RefreshRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let hash = hash_refresh_token(&body.refresh_token);
-    if let Some(stored) = crud::refresh_tokens::find_by_hash(&state.db, &hash).await? {
-        crud::refresh_tokens::revoke_family(&state.db, &stored.family_id).await?;
-    }
+    authority(&state).logout(&body.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn issue_tokens(state: &AppState, user_id: i32, family: &str) -> Result<Token, ApiError> {
-    let now = Utc::now();
-    let ttl = state.settings.access_token_expire_minutes * 60;
-    let access_token = state.keys.create_access_token(user_id, now, ttl);
-    let (refresh_token, refresh_hash) = new_refresh_token();
-    let expires_at = now + Duration::days(state.settings.refresh_token_expire_days);
-    crud::refresh_tokens::insert(&state.db, user_id, family, refresh_hash, expires_at).await?;
-    Ok(Token {
-        access_token,
-        token_type: "bearer".into(),
-        expires_in: ttl,
-        refresh_token,
-    })
+fn authority(state: &AppState) -> Authority<'_> {
+    Authority {
+        db: &state.db,
+        passwords: &state.passwords,
+        keys: &state.keys,
+        settings: &state.settings,
+    }
 }

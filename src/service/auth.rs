@@ -1,0 +1,90 @@
+//! Signing in and staying signed in: password login, refresh-token rotation with reuse
+//! detection, logout. The API's OAuth2 endpoints call these; a browser session would too.
+use chrono::{Duration, Utc};
+use sea_orm::DatabaseConnection;
+
+use super::{Outcome, ServiceError};
+use crate::core::config::Settings;
+use crate::core::security::{JwtKeys, PasswordService, hash_refresh_token, new_refresh_token};
+use crate::crud;
+use crate::schemas::auth::Token;
+
+/// What signing in needs: the accounts, the password hasher, the token keys and lifetimes.
+pub struct Authority<'a> {
+    pub db: &'a DatabaseConnection,
+    pub passwords: &'a PasswordService,
+    pub keys: &'a JwtKeys,
+    pub settings: &'a Settings,
+}
+
+impl Authority<'_> {
+    /// Exchanges an email (or username) and password for a new token family. Unknown logins
+    /// cost the same hashing time as wrong passwords.
+    pub async fn login(&self, login: &str, password: &str) -> Outcome<Token> {
+        let user = crud::users::find_by_login(self.db, login).await?;
+        let hash = user.as_ref().map(|user| user.hashed_password.as_str());
+        let verified = self.passwords.verify(password, hash).await;
+        let user = match user {
+            Some(user) if verified => user,
+            _ => return Err(ServiceError::BadCredentials),
+        };
+        if !user.is_active() {
+            return Err(ServiceError::InactiveUser);
+        }
+        let family = uuid::Uuid::new_v4().to_string();
+        self.issue(user.id, &family).await
+    }
+
+    /// Spends a refresh token for a new pair; a spent token presented again revokes its whole
+    /// family (the theft signal).
+    pub async fn refresh(&self, refresh_token: &str) -> Outcome<Token> {
+        let stored =
+            crud::refresh_tokens::find_by_hash(self.db, &hash_refresh_token(refresh_token))
+                .await?
+                .ok_or(ServiceError::Unauthenticated)?;
+        if stored.used_at.is_some() || stored.revoked_at.is_some() {
+            tracing::warn!(
+                user_id = stored.user_id,
+                "spent refresh token presented: revoking its family"
+            );
+            crud::refresh_tokens::revoke_family(self.db, &stored.family_id).await?;
+            return Err(ServiceError::Unauthenticated);
+        }
+        if stored.expires_at <= Utc::now() {
+            return Err(ServiceError::Unauthenticated);
+        }
+        if !crud::refresh_tokens::claim(self.db, stored.id).await? {
+            // Someone spent it between our read and our write: the same theft signal.
+            crud::refresh_tokens::revoke_family(self.db, &stored.family_id).await?;
+            return Err(ServiceError::Unauthenticated);
+        }
+        match crud::users::find(self.db, stored.user_id).await? {
+            Some(user) if user.is_active() => self.issue(user.id, &stored.family_id).await,
+            _ => Err(ServiceError::Unauthenticated),
+        }
+    }
+
+    /// Revokes the token's family; silent whether or not the token was known.
+    pub async fn logout(&self, refresh_token: &str) -> Outcome<()> {
+        let hash = hash_refresh_token(refresh_token);
+        if let Some(stored) = crud::refresh_tokens::find_by_hash(self.db, &hash).await? {
+            crud::refresh_tokens::revoke_family(self.db, &stored.family_id).await?;
+        }
+        Ok(())
+    }
+
+    async fn issue(&self, user_id: i32, family: &str) -> Outcome<Token> {
+        let now = Utc::now();
+        let ttl = self.settings.access_token_expire_minutes * 60;
+        let access_token = self.keys.create_access_token(user_id, now, ttl);
+        let (refresh_token, refresh_hash) = new_refresh_token();
+        let expires_at = now + Duration::days(self.settings.refresh_token_expire_days);
+        crud::refresh_tokens::insert(self.db, user_id, family, refresh_hash, expires_at).await?;
+        Ok(Token {
+            access_token,
+            token_type: "bearer".into(),
+            expires_in: ttl,
+            refresh_token,
+        })
+    }
+}
