@@ -8,6 +8,7 @@ mod meter_data;
 mod migrations;
 mod operations;
 mod organizations;
+mod permissions;
 mod readme;
 mod settlement;
 mod startup;

@@ -1,0 +1,251 @@
+//! Every permission of the table, for every role, against the use case that needs it: a role
+//! without the permission is refused, a role with it is not. The use cases are called directly
+//! (as the CLI and the web console call them), on a world built through the API.
+use condivisa::core::permissions::{Permission, has_permission};
+use condivisa::core::security::PasswordService;
+use condivisa::models::enums::Role;
+use condivisa::service::{self, Actor, ServiceError};
+use condivisa::settlement::Period;
+use reqwest::StatusCode;
+use sea_orm::DatabaseConnection;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_EMAIL, TestApp, spawn_app};
+
+struct World {
+    organization: i32,
+    other_organization: i32,
+    /// Run by the referent, with one member linked to the user account.
+    configuration: i32,
+    /// For the writes that change who runs a configuration or where it belongs.
+    spare: i32,
+    other_referent: i32,
+    member: i32,
+}
+
+async fn created(app: &TestApp, path: &str, body: Value) -> i32 {
+    let response = app.post(&app.admin_token, path, &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "{path}");
+    response.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap() as i32
+}
+
+fn input<T: DeserializeOwned>(value: Value) -> T {
+    serde_json::from_value(value).expect("a valid input")
+}
+
+/// Calls the use case that `permission` guards, as `actor`.
+async fn attempt(
+    db: &DatabaseConnection,
+    world: &World,
+    actor: &Actor,
+    permission: Permission,
+    attempt: usize,
+) -> Result<(), ServiceError> {
+    let passwords = PasswordService::new();
+    let email = format!("probe{attempt}@example.com");
+    let c = world.configuration;
+    match permission {
+        Permission::UsersRead => service::users::list(actor, db, &input(json!({})))
+            .await
+            .map(drop),
+        Permission::UsersWrite => {
+            service::users::update(actor, db, &passwords, actor.user_id, input(json!({})))
+                .await
+                .map(drop)
+        }
+        Permission::OrganizationsRead => service::organizations::list(actor, db, &input(json!({})))
+            .await
+            .map(drop),
+        Permission::OrganizationsWrite => {
+            service::organizations::update(actor, db, world.organization, input(json!({})))
+                .await
+                .map(drop)
+        }
+        Permission::ConfigurationsRead => {
+            service::configurations::list(actor, db, &input(json!({})))
+                .await
+                .map(drop)
+        }
+        Permission::ConfigurationsCreate => service::configurations::create(
+            actor,
+            db,
+            input(
+                json!({ "name": "Nuova", "type": "CER", "primary_substation": "AC001E00123",
+                          "market_zone": "NORD", "region": "piemonte",
+                          "organization_id": world.organization }),
+            ),
+        )
+        .await
+        .map(drop),
+        Permission::ConfigurationsUpdate => {
+            service::configurations::update(actor, db, c, input(json!({})))
+                .await
+                .map(drop)
+        }
+        // It has a member: a permitted role gets a conflict, nothing is deleted.
+        Permission::ConfigurationsDelete => service::configurations::delete(actor, db, c).await,
+        Permission::ConfigurationsMove => service::configurations::update(
+            actor,
+            db,
+            world.spare,
+            input(json!({ "organization_id": world.other_organization })),
+        )
+        .await
+        .map(drop),
+        Permission::ConfigurationsAssignReferent => service::configurations::update(
+            actor,
+            db,
+            c,
+            input(json!({ "referent_id": world.other_referent })),
+        )
+        .await
+        .map(drop),
+        Permission::MembersWrite => {
+            service::members::update(actor, db, world.member, input(json!({})))
+                .await
+                .map(drop)
+        }
+        Permission::CommunityUsersRead => {
+            service::community_users::list(actor, db, &input(json!({})))
+                .await
+                .map(drop)
+        }
+        Permission::CommunityUsersWrite => service::community_users::create(
+            actor,
+            db,
+            input(json!({ "email": email, "organization_id": world.organization })),
+        )
+        .await
+        .map(drop),
+        Permission::TransactionsWrite => service::transactions::record(
+            actor,
+            db,
+            input(
+                json!({ "configuration_id": c, "kind": "adjustment", "amount_eur": "1.00",
+                          "period_start": "2025-01-01", "period_end": "2025-01-31" }),
+            ),
+            None,
+        )
+        .await
+        .map(drop),
+        Permission::SettlementsRead => service::settlements::runs(actor, db, c).await.map(drop),
+        Permission::SettlementsWrite => {
+            let january = Period::parse("2025-01").unwrap();
+            service::settlements::preview(actor, db, c, january, &|_| {})
+                .await
+                .map(drop)
+        }
+        Permission::MarketWrite => service::parameters::delete(actor, db, i32::MAX).await,
+        Permission::ConfigurationDataRead => service::energy::coverage(
+            actor,
+            db,
+            c,
+            &input(json!({ "from": "2025-01-01", "to": "2025-01-31" })),
+        )
+        .await
+        .map(drop),
+        Permission::AnyOrganization => service::users::create(
+            actor,
+            db,
+            &passwords,
+            input(
+                json!({ "email": email, "password": "a long enough password",
+                          "organization_id": world.other_organization }),
+            ),
+        )
+        .await
+        .map(drop),
+    }
+}
+
+#[tokio::test]
+async fn every_use_case_enforces_the_permission_table_for_every_role() {
+    let app = spawn_app().await;
+    let organization = app.create_organization("Sole Comune").await as i32;
+    let other_organization = app.create_organization("Altrove").await as i32;
+    let org = Some(i64::from(organization));
+    let mut ids = std::collections::HashMap::new();
+    for role in ["vendor", "referent", "user"] {
+        let (id, _) = app
+            .create_user(&format!("{role}@sole.example"), role, org)
+            .await;
+        ids.insert(role, id as i32);
+    }
+    let (other_referent, _) = app.create_user("altro@sole.example", "referent", org).await;
+    let configuration_body = |name: &str| {
+        json!({ "name": name, "type": "CER", "primary_substation": "AC001E00123",
+                "market_zone": "NORD", "region": "piemonte", "organization_id": organization,
+                "referent_id": ids["referent"] })
+    };
+    let configuration = created(&app, "/api/v1/configurations/", configuration_body("CER")).await;
+    let spare = created(&app, "/api/v1/configurations/", configuration_body("Spare")).await;
+    let member = created(
+        &app,
+        "/api/v1/members/",
+        json!({ "configuration_id": configuration, "pod": "IT001E00112233", "role": "consumer",
+                "holder_type": "natural_person", "joined_at": "2024-02-01",
+                "user_id": ids["user"] }),
+    )
+    .await;
+    // The user takes part in the spare one too, so that it sees both.
+    created(
+        &app,
+        "/api/v1/members/",
+        json!({ "configuration_id": spare, "pod": "IT001E04455667A", "role": "consumer",
+                "holder_type": "natural_person", "joined_at": "2024-02-01",
+                "user_id": ids["user"] }),
+    )
+    .await;
+    let world = World {
+        organization,
+        other_organization,
+        configuration,
+        spare,
+        other_referent: other_referent as i32,
+        member,
+    };
+    let admin = condivisa::crud::users::find_by_login(&app.db, ADMIN_EMAIL)
+        .await
+        .unwrap()
+        .expect("the first superuser");
+    let mut actors = Vec::new();
+    // Who may not act goes first: refusals change nothing, so every role finds the same world.
+    for role in ["user", "referent", "vendor"] {
+        let user = condivisa::crud::users::find(&app.db, ids[role])
+            .await
+            .unwrap()
+            .unwrap();
+        actors.push(Actor::of(&user));
+    }
+    actors.push(Actor::of(&admin));
+
+    let mut attempts = 0;
+    for actor in &actors {
+        for permission in Permission::ALL {
+            attempts += 1;
+            let outcome = attempt(&app.db, &world, actor, permission, attempts).await;
+            let role = actor.role.as_str();
+            let code = permission.code();
+            if has_permission(actor.role, permission) {
+                assert!(
+                    !matches!(outcome, Err(ServiceError::Forbidden)),
+                    "{role} has {code} but was refused"
+                );
+            } else if permission == Permission::AnyOrganization && actor.role == Role::Vendor {
+                // A vendor may create accounts, only not in another organization.
+                assert!(
+                    matches!(&outcome, Err(ServiceError::Invalid(_))),
+                    "{role} lacks {code}: {outcome:?}"
+                );
+            } else {
+                assert!(
+                    matches!(outcome, Err(ServiceError::Forbidden)),
+                    "{role} lacks {code} but was not refused: {outcome:?}"
+                );
+            }
+        }
+    }
+}
