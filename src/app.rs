@@ -26,19 +26,11 @@ use crate::api::middleware::{
     REQUEST_ID, complete_internal_errors, enforce_timeout, record_metrics, security_headers,
 };
 use crate::api::ops::{self, Metrics};
+use crate::api::state::AppState;
 use crate::bootstrap;
 use crate::core::config::Settings;
 use crate::core::security::{JwtKeys, PasswordService};
 use crate::db;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub settings: Arc<Settings>,
-    pub keys: Arc<JwtKeys>,
-    pub passwords: PasswordService,
-    pub metrics: Arc<Metrics>,
-}
 
 pub fn build_router(state: AppState) -> Router {
     let settings = state.settings.clone();

@@ -4,7 +4,7 @@ use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 
 use super::error::ApiError;
-use crate::app::AppState;
+use crate::api::state::AppState;
 use crate::core::permissions::{Permission, has_permission};
 use crate::crud;
 use crate::crud::organizations::OrganizationScope;

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::error::INTERNAL_DETAIL;
 use super::ops::RequestLabels;
-use crate::app::AppState;
+use crate::api::state::AppState;
 
 pub const REQUEST_ID: &str = "x-request-id";
 

@@ -4,4 +4,5 @@ pub mod error;
 pub mod extract;
 pub mod middleware;
 pub mod ops;
+pub mod state;
 pub mod v1;

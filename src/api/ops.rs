@@ -14,7 +14,7 @@ use prometheus_client::registry::Registry;
 use sea_orm::DbBackend;
 use serde_json::json;
 
-use crate::app::AppState;
+use crate::api::state::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {

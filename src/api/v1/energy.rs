@@ -12,7 +12,7 @@ use tokio_util::io::StreamReader;
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody};
 use crate::api::extract::{ValidPath, ValidQuery, is_multipart, multipart_error, no_file};
-use crate::app::AppState;
+use crate::api::state::AppState;
 use crate::crud::energy::Coverage;
 use crate::domain::charts::{EnergyBucket, energy_chart_svg};
 use crate::domain::meter_files::ParseOptions;

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, ValidationErrorBody};
 use crate::api::extract::{ValidForm, ValidJson};
-use crate::app::AppState;
+use crate::api::state::AppState;
 use crate::schemas::auth::{PasswordForm, RefreshRequest, Token};
 use crate::schemas::user::UserPublic;
 use crate::service::auth::Authority;

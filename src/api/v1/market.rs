@@ -9,7 +9,7 @@ use tokio_util::io::StreamReader;
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, ValidationErrorBody};
 use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
-use crate::app::AppState;
+use crate::api::state::AppState;
 use crate::schemas::market::{
     ParameterCreate, ParameterListParams, ParameterPublic, ParameterUpdate, PriceImportParams,
     PriceImportSummary, PriceParams, PricePublic,

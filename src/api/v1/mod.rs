@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::routing::{MethodRouter, get, patch, post};
 
-use crate::app::AppState;
+use crate::api::state::AppState;
 
 pub mod community_users;
 pub mod configurations;

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, ValidationErrorBody};
 use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
-use crate::app::AppState;
+use crate::api::state::AppState;
 use crate::schemas::common::Page;
 use crate::schemas::organization::{
     OrganizationCreate, OrganizationListParams, OrganizationPublic, OrganizationUpdate,

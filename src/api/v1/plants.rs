@@ -7,7 +7,7 @@ use super::configurations::total_count_header;
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, ValidationErrorBody};
 use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
-use crate::app::AppState;
+use crate::api::state::AppState;
 use crate::schemas::plant::{PlantCreate, PlantListParams, PlantPublic, PlantUpdate};
 use crate::service;
 

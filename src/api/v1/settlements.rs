@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody};
 use crate::api::extract::{OptionalJson, ValidJson, ValidPath, ValidQuery};
-use crate::app::AppState;
+use crate::api::state::AppState;
 use crate::schemas::settlement::{
     FinalizeRequest, FinalizeResponse, PolicyCreate, PolicyParams, PolicyPublic, SettlementCreate,
     SettlementListParams, SettlementPublic, SettlementSummary, StatementParams,

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody};
 use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
-use crate::app::AppState;
+use crate::api::state::AppState;
 use crate::core::permissions::Permission;
 use crate::models::enums::TransactionStatus;
 use crate::schemas::common::Page;
