@@ -60,7 +60,7 @@ pub async fn membership_windows(
         .await?;
     Ok(members
         .iter()
-        .map(|m| window_of(&m.pod, m.joined_at, m.withdrawn_at))
+        .map(|m| window_of(m.id, &m.pod, m.joined_at, m.withdrawn_at))
         .collect())
 }
 
@@ -132,7 +132,7 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
     let (members, plant_power) = session.configuration_members().await?;
     let windows: Vec<MembershipWindow> = members
         .iter()
-        .map(|m| window_of(&m.pod, m.joined_at, m.withdrawn_at))
+        .map(|m| window_of(m.id, &m.pod, m.joined_at, m.withdrawn_at))
         .collect();
     let limits: std::collections::HashMap<String, PodLimits> = members
         .iter()
@@ -340,11 +340,13 @@ fn note_ranges(
 /// A membership as instants: from local midnight of `joined_at` to local midnight of
 /// `withdrawn_at` (Italian time), open-ended without one.
 pub fn window_of(
+    member_id: i32,
     pod: &str,
     joined_at: chrono::NaiveDate,
     withdrawn_at: Option<chrono::NaiveDate>,
 ) -> MembershipWindow {
     MembershipWindow {
+        member_id,
         pod: pod.to_string(),
         from: rome_to_utc(joined_at, 0, 0, false).unwrap_or(i64::MIN),
         to: withdrawn_at

@@ -14,7 +14,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::crud;
-use crate::crud::settlement::{MemberReadings, MemberWindow};
+use crate::crud::readings::MembershipWindow;
+use crate::crud::settlement::MemberReadings;
 use crate::domain::community_rules::is_final_customer;
 use crate::domain::month::{
     ConfigurationFacts, HolderEnergy, HourInputs, HourMinutes, MemberInputs, MeterData,
@@ -178,7 +179,7 @@ impl ReadView {
     async fn member_readings(
         &self,
         db: &DatabaseConnection,
-        windows: &[MemberWindow],
+        windows: &[MembershipWindow],
         shared_hours: &[crud::settlement::SharedHour],
         from: i64,
         to: i64,
@@ -329,16 +330,17 @@ async fn gather_in(
         .collect();
     plants.sort_by_key(|p| p.id);
 
-    let query_window = |m: &MemberInputs, window: Window| MemberWindow {
+    let query_window = |m: &MemberInputs, window: Window| MembershipWindow {
         member_id: m.id,
         pod: m.pod.clone(),
         from: window.from,
         to: window.to,
     };
-    let counted: Vec<MemberWindow> = members.iter().map(|m| query_window(m, m.counted)).collect();
+    let counted: Vec<MembershipWindow> =
+        members.iter().map(|m| query_window(m, m.counted)).collect();
     // Parts of memberships in the month that GSE does not count yet: their readings are in the
     // stored hourly totals, so they are taken out again below.
-    let not_counted: Vec<MemberWindow> = members
+    let not_counted: Vec<MembershipWindow> = members
         .iter()
         .filter(|m| m.counted.from > m.membership.from)
         .map(|m| {
@@ -351,7 +353,7 @@ async fn gather_in(
             )
         })
         .collect();
-    let producing: Vec<MemberWindow> = counted
+    let producing: Vec<MembershipWindow> = counted
         .iter()
         .filter(|w| plants.iter().any(|p| p.member_id == w.member_id))
         .cloned()
@@ -373,7 +375,7 @@ async fn gather_in(
     } else {
         None
     };
-    let by_holder: Vec<(MemberWindow, HolderType)> = if any_grant {
+    let by_holder: Vec<(MembershipWindow, HolderType)> = if any_grant {
         members
             .iter()
             .zip(&counted)

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, StreamTrait};
 
-use super::readings::MembershipWindow;
+use super::readings::{MembershipWindow, windows_cte};
 use crate::domain::energy_series::HourTotals;
 
 /// The configuration's hourly totals in `[from, to)` (kept up to date by imports and
@@ -14,40 +14,12 @@ pub async fn configuration_hourly_totals(
     from: i64,
     to: i64,
 ) -> Result<Vec<HourTotals>, DbErr> {
-    let sql = format!(
-        "SELECT hour_start, injected_wh, withdrawn_wh FROM configuration_hours \
-         WHERE configuration_id = {configuration_id} AND hour_start >= {from} AND hour_start < {to} \
-         ORDER BY hour_start"
-    );
-    let rows = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(HourTotals::configuration(
-                row.try_get("", "hour_start")?,
-                row.try_get("", "injected_wh")?,
-                row.try_get("", "withdrawn_wh")?,
-            ))
-        })
-        .collect()
-}
-
-/// `WITH m(pod, from_ts, to_ts) AS (VALUES …)`: the windows as a literal table. PODs are
-/// validated codes (letters and digits), so they are safe as literals.
-pub(crate) fn windows_cte(windows: &[MembershipWindow]) -> String {
-    let rows: Vec<String> = windows
-        .iter()
-        .map(|w| {
-            format!(
-                "('{}', CAST({} AS BIGINT), CAST({} AS BIGINT))",
-                w.pod, w.from, w.to
-            )
-        })
-        .collect();
-    format!(
-        "WITH m(pod, from_ts, to_ts) AS (VALUES {})",
-        rows.join(", ")
+    Ok(
+        super::settlement::configuration_hours(db, configuration_id, from, to)
+            .await?
+            .into_iter()
+            .map(|(hour, injected, withdrawn)| HourTotals::configuration(hour, injected, withdrawn))
+            .collect(),
     )
 }
 

@@ -191,7 +191,7 @@ pub async fn revert(
                  FROM readings r JOIN m ON r.pod = m.pod AND r.interval_start >= m.from_ts AND r.interval_start < m.to_ts \
                  WHERE r.interval_start >= {from} AND r.interval_start < {to} \
                  GROUP BY (r.interval_start / 3600) * 3600",
-                super::energy::windows_cte(windows)
+                super::readings::windows_cte(windows)
             ))
             .await?;
         }

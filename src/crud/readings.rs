@@ -11,12 +11,33 @@ use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 
 use crate::domain::meter_files::{Direction, Reading};
 
-/// A POD's membership of the configuration as UNIX seconds `[from, to)`.
+/// A member's POD over its membership (or the part of it a query looks at), as UNIX seconds
+/// `[from, to)`: the one window type of imports, series and settlement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MembershipWindow {
+    pub member_id: i32,
     pub pod: String,
     pub from: i64,
     pub to: i64,
+}
+
+/// `WITH m(member_id, pod, from_ts, to_ts) AS (VALUES …)`: the windows as a literal table, for
+/// queries that join readings to memberships. PODs are validated codes (letters and digits),
+/// so they are safe as literals.
+pub(crate) fn windows_cte(windows: &[MembershipWindow]) -> String {
+    let rows: Vec<String> = windows
+        .iter()
+        .map(|w| {
+            format!(
+                "(CAST({} AS INTEGER), '{}', CAST({} AS BIGINT), CAST({} AS BIGINT))",
+                w.member_id, w.pod, w.from, w.to
+            )
+        })
+        .collect();
+    format!(
+        "WITH m(member_id, pod, from_ts, to_ts) AS (VALUES {})",
+        rows.join(", ")
+    )
 }
 
 /// What a merge did.
@@ -553,7 +574,7 @@ impl ImportSession {
             .await?;
         }
         let members_sql = format!(
-            "SELECT pod, CAST(joined_at AS TEXT), CAST(withdrawn_at AS TEXT), holder_type, available_power_w \
+            "SELECT id, pod, CAST(joined_at AS TEXT), CAST(withdrawn_at AS TEXT), holder_type, available_power_w \
              FROM members WHERE configuration_id = {configuration}"
         );
         let plants_sql = format!(
@@ -574,11 +595,12 @@ impl ImportSession {
                 .iter()
                 .map(|row| {
                     Ok((
-                        row.try_get::<String, _>(0).map_err(db_err)?,
-                        row.try_get::<Option<String>, _>(1).map_err(db_err)?,
+                        row.try_get::<i32, _>(0).map_err(db_err)?,
+                        row.try_get::<String, _>(1).map_err(db_err)?,
                         row.try_get::<Option<String>, _>(2).map_err(db_err)?,
-                        row.try_get::<String, _>(3).map_err(db_err)?,
-                        row.try_get::<Option<i64>, _>(4).map_err(db_err)?,
+                        row.try_get::<Option<String>, _>(3).map_err(db_err)?,
+                        row.try_get::<String, _>(4).map_err(db_err)?,
+                        row.try_get::<Option<i64>, _>(5).map_err(db_err)?,
                     ))
                 })
                 .collect::<Result<Vec<_>, DbErr>>()?;
@@ -590,17 +612,20 @@ impl ImportSession {
         });
         let members = members
             .into_iter()
-            .map(|(pod, joined, withdrawn, holder_type, available_power_w)| {
-                Ok(ImportMember {
-                    joined_at: date(joined)?.ok_or_else(|| {
-                        DbErr::Custom(format!("readings store: member {pod} has no joined_at"))
-                    })?,
-                    withdrawn_at: date(withdrawn)?,
-                    pod,
-                    holder_type,
-                    available_power_w,
-                })
-            })
+            .map(
+                |(id, pod, joined, withdrawn, holder_type, available_power_w)| {
+                    Ok(ImportMember {
+                        id,
+                        joined_at: date(joined)?.ok_or_else(|| {
+                            DbErr::Custom(format!("readings store: member {pod} has no joined_at"))
+                        })?,
+                        withdrawn_at: date(withdrawn)?,
+                        pod,
+                        holder_type,
+                        available_power_w,
+                    })
+                },
+            )
             .collect::<Result<Vec<_>, DbErr>>()?;
         Ok((members, plants))
     }
@@ -614,6 +639,7 @@ impl ImportSession {
 /// A member of the configuration, as the import reads it (inside its transaction).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportMember {
+    pub id: i32,
     pub pod: String,
     pub joined_at: chrono::NaiveDate,
     pub withdrawn_at: Option<chrono::NaiveDate>,

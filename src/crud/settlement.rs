@@ -7,36 +7,10 @@ use sea_orm::{
     Set, Statement,
 };
 
+use super::readings::{MembershipWindow, windows_cte};
 use super::scope::{self, CommunityScope};
 use crate::models::enums::{HolderType, ParameterCode, RunStatus};
 use crate::models::{market_parameter, settlement_line, settlement_policy, settlement_run};
-
-/// A membership clipped to the period, as instants.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MemberWindow {
-    pub member_id: i32,
-    pub pod: String,
-    pub from: i64,
-    pub to: i64,
-}
-
-/// `WITH m(member_id, pod, from_ts, to_ts) AS (VALUES …)`. PODs are validated codes (letters and
-/// digits), so they are safe as literals.
-fn windows_cte(windows: &[MemberWindow]) -> String {
-    let rows: Vec<String> = windows
-        .iter()
-        .map(|w| {
-            format!(
-                "(CAST({} AS INTEGER), '{}', CAST({} AS BIGINT), CAST({} AS BIGINT))",
-                w.member_id, w.pod, w.from, w.to
-            )
-        })
-        .collect();
-    format!(
-        "WITH m(member_id, pod, from_ts, to_ts) AS (VALUES {})",
-        rows.join(", ")
-    )
-}
 
 /// The policy version in force for a period starting on `period_start`.
 pub async fn policy_for(
@@ -141,7 +115,7 @@ pub async fn parameter_on(
 /// `[from_ts, to_ts)`), in `[from, to)`.
 pub async fn hourly_totals_of(
     db: &impl ConnectionTrait,
-    spans: &[MemberWindow],
+    spans: &[MembershipWindow],
     from: i64,
     to: i64,
 ) -> Result<Vec<(i64, i64, i64)>, DbErr> {
@@ -201,7 +175,7 @@ pub async fn configuration_hours(
 /// while its membership covers the instant, in `[from, to)`.
 pub async fn hourly_injection(
     db: &impl ConnectionTrait,
-    windows: &[MemberWindow],
+    windows: &[MembershipWindow],
     from: i64,
     to: i64,
 ) -> Result<Vec<(i64, String, i64)>, DbErr> {
@@ -233,7 +207,7 @@ pub async fn hourly_injection(
 /// holder type, each only while its window covers the instant, in `[from, to)`.
 pub async fn hourly_withdrawal_by_holder(
     db: &impl ConnectionTrait,
-    windows: &[(MemberWindow, HolderType)],
+    windows: &[(MembershipWindow, HolderType)],
     from: i64,
     to: i64,
 ) -> Result<Vec<(i64, HolderType, i64)>, DbErr> {
@@ -327,7 +301,7 @@ pub type SharedHour = (i64, i64, i64);
 /// (measured on the settlement benchmark), and the readings are the whole cost of a run.
 pub async fn member_readings(
     db: &impl ConnectionTrait,
-    windows: &[MemberWindow],
+    windows: &[MembershipWindow],
     shared_hours: &[SharedHour],
     from: i64,
     to: i64,

@@ -108,7 +108,12 @@ pub async fn delete(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outcome<
         ));
     }
     let txn = db.begin().await?;
-    let window = window_of(&existing.pod, existing.joined_at, existing.withdrawn_at);
+    let window = window_of(
+        existing.id,
+        &existing.pod,
+        existing.joined_at,
+        existing.withdrawn_at,
+    );
     apply_window_to_hours(&txn, existing.configuration_id, &window, -1).await?;
     crud::members::delete(&txn, existing).await?;
     txn.commit().await?;
@@ -187,8 +192,7 @@ async fn save(
     let existing_id = existing.as_ref().map(|m| m.id);
     let old_window = existing
         .as_ref()
-        .map(|m| window_of(&m.pod, m.joined_at, m.withdrawn_at));
-    let new_window = window_of(&draft.pod, draft.joined_at, draft.withdrawn_at);
+        .map(|m| window_of(m.id, &m.pod, m.joined_at, m.withdrawn_at));
     let txn = db.begin().await?;
     crud::write_lock(&txn, &format!("pod:{}", draft.pod)).await?;
     crud::write_lock(&txn, &format!("configuration:{}", configuration.id)).await?;
@@ -248,6 +252,7 @@ async fn save(
         crud::insert(&txn, model).await?
     };
     // The configuration's hourly totals follow the membership's dates.
+    let new_window = window_of(saved.id, &saved.pod, saved.joined_at, saved.withdrawn_at);
     if old_window.as_ref() != Some(&new_window) {
         if let Some(old) = &old_window {
             apply_window_to_hours(&txn, configuration.id, old, -1).await?;
