@@ -104,15 +104,12 @@ pub async fn update_me(
     if let Some(email) = new_email {
         model.email = Set(email);
     }
-    if let Some(username) = &input.username {
-        model.username = Set(clean(username.as_deref()).map(|u| u.to_lowercase()));
-    }
-    if let Some(full_name) = &input.full_name {
-        model.full_name = Set(clean(full_name.as_deref()));
-    }
-    if let Some(address) = &input.address {
-        model.address = Set(clean(address.as_deref()));
-    }
+    set_profile(
+        &mut model,
+        &input.username,
+        &input.full_name,
+        &input.address,
+    );
     if let Some(password) = &input.password {
         model.hashed_password = Set(passwords.hash(password).await);
     }
@@ -169,15 +166,12 @@ pub async fn update(
     if let Some(email) = &input.email {
         model.email = Set(normalize_email(email));
     }
-    if let Some(username) = &input.username {
-        model.username = Set(clean(username.as_deref()).map(|u| u.to_lowercase()));
-    }
-    if let Some(full_name) = &input.full_name {
-        model.full_name = Set(clean(full_name.as_deref()));
-    }
-    if let Some(address) = &input.address {
-        model.address = Set(clean(address.as_deref()));
-    }
+    set_profile(
+        &mut model,
+        &input.username,
+        &input.full_name,
+        &input.address,
+    );
     if let Some(user_type) = input.user_type {
         model.user_type = Set(user_type);
     }
@@ -216,6 +210,25 @@ pub async fn deactivate(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outc
     crud::refresh_tokens::revoke_all_for_user(db, target.id).await?;
     tracing::info!(user_id = target.id, by = actor.user_id, "user deactivated");
     Ok(())
+}
+
+/// The profile fields both the account's owner and its managers change: each given one is
+/// set (`null` clears it), the username lower-cased.
+fn set_profile(
+    model: &mut user::ActiveModel,
+    username: &Option<Option<String>>,
+    full_name: &Option<Option<String>>,
+    address: &Option<Option<String>>,
+) {
+    if let Some(username) = username {
+        model.username = Set(clean(username.as_deref()).map(|u| u.to_lowercase()));
+    }
+    if let Some(full_name) = full_name {
+        model.full_name = Set(clean(full_name.as_deref()));
+    }
+    if let Some(address) = address {
+        model.address = Set(clean(address.as_deref()));
+    }
 }
 
 /// One manages oneself and the accounts whose role one may hand out (vendors: the referents
