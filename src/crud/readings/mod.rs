@@ -6,8 +6,11 @@
 //! `readings` with set-based statements. A value that changes moves the old one, with its
 //! revision, to `reading_revisions`; a value that does not change is left alone, so importing
 //! the same file twice writes nothing new.
-use sea_orm::sqlx::{self, Postgres, Sqlite, Transaction};
+use sea_orm::sqlx;
 use sea_orm::{DatabaseConnection, DbBackend, DbErr};
+
+mod postgres;
+mod sqlite;
 
 use crate::domain::meter_files::{Direction, Reading};
 
@@ -57,9 +60,61 @@ pub fn direction_code(direction: Direction) -> &'static str {
     }
 }
 
-enum Txn {
-    Postgres(Transaction<'static, Postgres>),
-    Sqlite(Transaction<'static, Sqlite>),
+/// The meter-data store of one kind of database: the single place that picks PostgreSQL's
+/// or SQLite's implementation.
+#[async_trait::async_trait]
+trait Store: Sync {
+    /// Opens an import's transaction.
+    async fn begin_import(
+        &self,
+        db: &DatabaseConnection,
+    ) -> Result<Box<dyn ImportTxn>, sqlx::Error>;
+    /// Planner statistics after bulk loads.
+    async fn refresh_statistics(&self, db: &DatabaseConnection) -> Result<(), sqlx::Error>;
+}
+
+fn store(db: &DatabaseConnection) -> &'static dyn Store {
+    match db.get_database_backend() {
+        DbBackend::Postgres => &postgres::PgStore,
+        _ => &sqlite::SqliteStore,
+    }
+}
+
+/// What an import needs from its transaction; the SQL it runs through `execute` and the
+/// fetches is the same on both databases.
+#[async_trait::async_trait]
+trait ImportTxn: Send {
+    /// Runs a statement; the rows it affected.
+    async fn execute(&mut self, sql: &str) -> Result<u64, sqlx::Error>;
+    /// Rows whose columns are all BIGINT.
+    async fn fetch_i64s(&mut self, sql: &str) -> Result<Vec<Vec<i64>>, sqlx::Error>;
+    /// Rows whose columns are all (nullable) text.
+    async fn fetch_texts(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, sqlx::Error>;
+    /// Inserts the import's record with `sql` (`$1…$7` bound from `import` and `now`): its id.
+    async fn insert_import(
+        &mut self,
+        sql: &str,
+        import: &ImportRecord,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i32, sqlx::Error>;
+    /// Records the warnings (a JSON list) the import was accepted with.
+    async fn set_warnings(&mut self, import_id: i32, warnings: &str) -> Result<(), sqlx::Error>;
+    /// The DDL of a temporary table for this transaction.
+    fn temporary_table(&self, name: &str, columns: &str) -> String;
+    /// Whether rows of PODs with no stored readings are written straight into `readings`,
+    /// skipping the staging table and the merge.
+    fn writes_directly(&self) -> bool;
+    /// Writes rows as new values of `readings` (revision 1, this import's).
+    async fn write_readings(
+        &mut self,
+        rows: &[&Reading],
+        import_id: i32,
+    ) -> Result<(), sqlx::Error>;
+    /// Adds rows to the staging table.
+    async fn stage(&mut self, rows: &[&Reading]) -> Result<(), sqlx::Error>;
+    /// Takes the configuration's write lock (the one membership changes take) until commit.
+    async fn lock_configuration(&mut self, configuration_id: i32) -> Result<(), sqlx::Error>;
+    async fn commit(self: Box<Self>) -> Result<(), sqlx::Error>;
 }
 
 /// Keeps sqlx's error as it is (not a `DbErr::Custom` string), so that a pool timeout during an
@@ -68,14 +123,11 @@ pub(crate) fn db_err(error: sqlx::Error) -> DbErr {
     DbErr::Query(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(error)))
 }
 
-/// Rows per multi-row INSERT on SQLite: 6 values each, under SQLite's 32 766 variables.
-const SQLITE_BATCH: usize = 5000;
-
 const STAGING_COLUMNS: &str = "pod, direction, interval_start, interval_minutes, wh, line";
 
 /// One import in progress.
 pub struct ImportSession {
-    txn: Txn,
+    txn: Box<dyn ImportTxn>,
     staged: u64,
     configuration_id: i32,
     import_id: i32,
@@ -94,15 +146,6 @@ pub enum Outcome {
     Rejected(Vec<(u64, String)>),
 }
 
-macro_rules! on_txn {
-    ($self:expr, $txn:ident => $body:expr) => {
-        match &mut $self.txn {
-            Txn::Postgres($txn) => $body,
-            Txn::Sqlite($txn) => $body,
-        }
-    };
-}
-
 impl ImportSession {
     /// Opens the transaction (on SQLite taking the write lock at once, so a concurrent writer
     /// waits instead of failing half-way) and creates the staging tables.
@@ -111,20 +154,7 @@ impl ImportSession {
         configuration_id: i32,
         import: &ImportRecord,
     ) -> Result<ImportSession, DbErr> {
-        let txn = match db.get_database_backend() {
-            DbBackend::Postgres => Txn::Postgres(
-                db.get_postgres_connection_pool()
-                    .begin()
-                    .await
-                    .map_err(db_err)?,
-            ),
-            _ => Txn::Sqlite(
-                db.get_sqlite_connection_pool()
-                    .begin_with("BEGIN IMMEDIATE")
-                    .await
-                    .map_err(db_err)?,
-            ),
-        };
+        let txn = store(db).begin_import(db).await.map_err(db_err)?;
         let mut session = ImportSession {
             txn,
             staged: 0,
@@ -134,22 +164,12 @@ impl ImportSession {
             direct: 0,
             direct_hours: Default::default(),
         };
-        if let Txn::Postgres(_) = session.txn {
-            // The merge hashes millions of staged rows: keep that in memory, for this transaction only.
-            session.execute("SET LOCAL work_mem = '256MB'").await?;
-        }
         session.import_id = session.insert_import(import).await?;
-        let temp = match session.txn {
-            Txn::Postgres(_) => "CREATE TEMPORARY TABLE {} ({}) ON COMMIT DROP",
-            Txn::Sqlite(_) => "CREATE TEMPORARY TABLE {} ({})",
-        };
-        let create =
-            |name: &str, columns: &str| temp.replacen("{}", name, 1).replacen("{}", columns, 1);
         session
             .execute("DROP TABLE IF EXISTS import_staging")
             .await?;
         session
-            .execute(&create(
+            .execute(&session.txn.temporary_table(
                 "import_staging",
                 "pod VARCHAR(15) NOT NULL, direction CHAR(1) NOT NULL, interval_start BIGINT NOT NULL, \
                  interval_minutes SMALLINT NOT NULL, wh BIGINT NOT NULL, line BIGINT NOT NULL",
@@ -159,27 +179,20 @@ impl ImportSession {
     }
 
     async fn execute(&mut self, sql: &str) -> Result<u64, DbErr> {
-        on_txn!(self, txn => sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut **txn).await.map(|r| r.rows_affected()).map_err(db_err))
+        self.txn.execute(sql).await.map_err(db_err)
     }
 
     async fn fetch_i64s(&mut self, sql: &str) -> Result<Vec<Vec<i64>>, DbErr> {
-        use sqlx::Row;
-        on_txn!(self, txn => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_all(&mut **txn).await.map_err(db_err)?;
-            rows.iter()
-                .map(|row| (0..row.len()).map(|i| row.try_get::<i64, _>(i).map_err(db_err)).collect())
-                .collect()
-        })
+        self.txn.fetch_i64s(sql).await.map_err(db_err)
     }
 
-    /// Adds parsed readings to the staging table.
     /// Adds parsed readings: straight into `readings` for PODs that had none (PostgreSQL), to
     /// the staging table for the others (their values may revise stored ones).
     pub async fn stage(&mut self, readings: &[Reading]) -> Result<(), DbErr> {
         if readings.is_empty() {
             return Ok(());
         }
-        if let Txn::Postgres(_) = self.txn {
+        if self.txn.writes_directly() {
             for r in readings {
                 if !self.clean.contains_key(&r.pod) {
                     let stored = self
@@ -197,7 +210,7 @@ impl ImportSession {
             let mut staged = staged;
             if !direct.is_empty() {
                 self.execute("SAVEPOINT import_direct").await?;
-                match self.copy_into_readings(&direct).await {
+                match self.txn.write_readings(&direct, self.import_id).await {
                     Ok(()) => {
                         self.execute("RELEASE SAVEPOINT import_direct").await?;
                         self.direct += direct.len() as u64;
@@ -228,105 +241,22 @@ impl ImportSession {
                     Err(error) => return Err(db_err(error)),
                 }
             }
-            return self.copy_into_staging(&staged).await;
+            return self.stage_rows(&staged).await;
         }
         let all: Vec<&Reading> = readings.iter().collect();
-        self.insert_into_staging(&all).await
+        self.stage_rows(&all).await
     }
 
-    async fn copy_into_readings(&mut self, readings: &[&Reading]) -> Result<(), sqlx::Error> {
-        let Txn::Postgres(txn) = &mut self.txn else {
-            return Ok(());
-        };
-        let mut copy = txn
-            .copy_in_raw("COPY readings (pod, direction, interval_start, interval_minutes, wh, revision, import_id) FROM STDIN")
-            .await?;
-        let mut buffer = String::with_capacity(readings.len() * 48);
-        for r in readings {
-            use std::fmt::Write;
-            let _ = writeln!(
-                buffer,
-                "{}\t{}\t{}\t{}\t{}\t1\t{}",
-                r.pod,
-                direction_code(r.direction),
-                r.interval_start,
-                r.interval_minutes,
-                r.wh,
-                self.import_id
-            );
-        }
-        copy.send(buffer.as_bytes()).await?;
-        copy.finish().await?;
-        Ok(())
-    }
-
-    async fn copy_into_staging(&mut self, readings: &[&Reading]) -> Result<(), DbErr> {
+    async fn stage_rows(&mut self, readings: &[&Reading]) -> Result<(), DbErr> {
         if readings.is_empty() {
             return Ok(());
         }
         self.staged += readings.len() as u64;
-        let Txn::Postgres(txn) = &mut self.txn else {
-            return Ok(());
-        };
-        let mut copy = txn
-            .copy_in_raw(&format!(
-                "COPY import_staging ({STAGING_COLUMNS}) FROM STDIN"
-            ))
-            .await
-            .map_err(db_err)?;
-        let mut buffer = String::with_capacity(readings.len() * 48);
-        for r in readings {
-            use std::fmt::Write;
-            let _ = writeln!(
-                buffer,
-                "{}\t{}\t{}\t{}\t{}\t{}",
-                r.pod,
-                direction_code(r.direction),
-                r.interval_start,
-                r.interval_minutes,
-                r.wh,
-                r.line
-            );
-        }
-        copy.send(buffer.as_bytes()).await.map_err(db_err)?;
-        copy.finish().await.map_err(db_err)?;
-        Ok(())
-    }
-
-    async fn insert_into_staging(&mut self, readings: &[&Reading]) -> Result<(), DbErr> {
-        self.staged += readings.len() as u64;
-        let Txn::Sqlite(txn) = &mut self.txn else {
-            return Ok(());
-        };
-        for chunk in readings.chunks(SQLITE_BATCH) {
-            let mut sql = String::with_capacity(40 + chunk.len() * 14);
-            sql.push_str("INSERT INTO import_staging (");
-            sql.push_str(STAGING_COLUMNS);
-            sql.push_str(") VALUES ");
-            for i in 0..chunk.len() {
-                sql.push_str(if i == 0 {
-                    "(?,?,?,?,?,?)"
-                } else {
-                    ",(?,?,?,?,?,?)"
-                });
-            }
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for r in chunk {
-                query = query
-                    .bind(r.pod.as_str())
-                    .bind(direction_code(r.direction))
-                    .bind(r.interval_start)
-                    .bind(i64::from(r.interval_minutes))
-                    .bind(r.wh)
-                    .bind(r.line as i64);
-            }
-            query.execute(&mut **txn).await.map_err(db_err)?;
-        }
-        Ok(())
+        self.txn.stage(readings).await.map_err(db_err)
     }
 
     async fn try_execute(&mut self, sql: &str) -> Result<u64, sqlx::Error> {
-        on_txn!(self, txn => sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut **txn).await.map(|r| r.rows_affected()))
+        self.txn.execute(sql).await
     }
 
     /// Up to `limit` rows that repeat an earlier row's POD, direction and interval, by line.
@@ -511,122 +441,98 @@ impl ImportSession {
         if !import.warnings.is_empty() {
             let warnings = serde_json::to_string(&import.warnings)
                 .map_err(|e| DbErr::Custom(format!("readings store: warnings: {e}")))?;
-            on_txn!(self, txn => sqlx::query("UPDATE reading_imports SET warnings = $1 WHERE id = $2")
-                .bind(warnings)
-                .bind(import_id)
-                .execute(&mut **txn)
+            self.txn
+                .set_warnings(import_id, &warnings)
                 .await
-                .map(|_| ())
-                .map_err(db_err)?);
+                .map_err(db_err)?;
         }
-        if let Txn::Sqlite(_) = self.txn {
-            self.execute("DROP TABLE import_staging").await?;
-        }
-        match self.txn {
-            Txn::Postgres(txn) => txn.commit().await.map_err(db_err)?,
-            Txn::Sqlite(txn) => txn.commit().await.map_err(db_err)?,
-        }
+        self.txn.commit().await.map_err(db_err)?;
         Ok(Outcome::Imported(import_id, counts))
     }
 
     /// Opens the import's record (its counts are completed when the import ends).
     async fn insert_import(&mut self, import: &ImportRecord) -> Result<i32, DbErr> {
-        use sqlx::Row;
-        let now = chrono::Utc::now();
         let sql = "INSERT INTO reading_imports (configuration_id, kind, source, format, uploaded_by, rows, intervals, pods, \
                    new_values, revised_values, unchanged, created_at) \
                    VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, 0, 0, $7) RETURNING id";
-        macro_rules! insert {
-            ($txn:expr) => {
-                sqlx::query(sql)
-                    .bind(import.configuration_id)
-                    .bind(import.kind)
-                    .bind(import.source.as_str())
-                    .bind(import.format.as_str())
-                    .bind(import.uploaded_by)
-                    .bind(import.rows as i64)
-                    .bind(now)
-                    .fetch_one(&mut **$txn)
-                    .await
-                    .and_then(|row| row.try_get::<i32, _>(0))
-                    .map_err(db_err)
-            };
-        }
-        match &mut self.txn {
-            Txn::Postgres(txn) => insert!(txn),
-            Txn::Sqlite(txn) => insert!(txn),
-        }
+        self.txn
+            .insert_import(sql, import, chrono::Utc::now())
+            .await
+            .map_err(db_err)
     }
 
     /// Takes the configuration's write lock for the rest of the import (the one membership
     /// changes take), then reads its members and their plants' power inside the import's
     /// transaction: a membership change can no longer slip between the checks and the merge.
-    /// (On SQLite the import's `BEGIN IMMEDIATE` already holds the database's write lock.)
     pub async fn configuration_members(
         &mut self,
     ) -> Result<(Vec<ImportMember>, std::collections::HashMap<String, i64>), DbErr> {
-        use sqlx::Row;
         let configuration = self.configuration_id;
-        if let Txn::Postgres(_) = self.txn {
-            self.execute(&format!(
-                "SELECT pg_advisory_xact_lock(hashtext('configuration:{configuration}'))"
+        self.txn
+            .lock_configuration(configuration)
+            .await
+            .map_err(db_err)?;
+        // Everything as text, read alike on both databases and parsed here.
+        let members = self
+            .txn
+            .fetch_texts(&format!(
+                "SELECT CAST(id AS TEXT), pod, CAST(joined_at AS TEXT), CAST(withdrawn_at AS TEXT), holder_type, \
+                 CAST(available_power_w AS TEXT) FROM members WHERE configuration_id = {configuration}"
             ))
-            .await?;
-        }
-        let members_sql = format!(
-            "SELECT id, pod, CAST(joined_at AS TEXT), CAST(withdrawn_at AS TEXT), holder_type, available_power_w \
-             FROM members WHERE configuration_id = {configuration}"
-        );
-        let plants_sql = format!(
-            "SELECT m.pod, CAST(SUM(p.power_w) AS BIGINT) FROM plants p JOIN members m ON m.id = p.member_id \
-             WHERE m.configuration_id = {configuration} GROUP BY m.pod"
-        );
-        let date = |text: Option<String>| -> Result<Option<chrono::NaiveDate>, DbErr> {
-            text.map(|t| {
-                chrono::NaiveDate::parse_from_str(&t[..t.len().min(10)], "%Y-%m-%d")
-                    .map_err(|e| DbErr::Custom(format!("readings store: member date {t}: {e}")))
-            })
-            .transpose()
+            .await
+            .map_err(db_err)?;
+        let plants = self
+            .txn
+            .fetch_texts(&format!(
+                "SELECT m.pod, CAST(SUM(p.power_w) AS TEXT) FROM plants p JOIN members m ON m.id = p.member_id \
+                 WHERE m.configuration_id = {configuration} GROUP BY m.pod"
+            ))
+            .await
+            .map_err(db_err)?;
+        let unreadable = |what: &str, text: &Option<String>| {
+            DbErr::Custom(format!("readings store: unreadable {what} {text:?}"))
         };
-        let (members, plants) = on_txn!(self, txn => {
-            let members = sqlx::query(sqlx::AssertSqlSafe(members_sql)).fetch_all(&mut **txn).await.map_err(db_err)?;
-            let plants = sqlx::query(sqlx::AssertSqlSafe(plants_sql)).fetch_all(&mut **txn).await.map_err(db_err)?;
-            let members = members
-                .iter()
-                .map(|row| {
-                    Ok((
-                        row.try_get::<i32, _>(0).map_err(db_err)?,
-                        row.try_get::<String, _>(1).map_err(db_err)?,
-                        row.try_get::<Option<String>, _>(2).map_err(db_err)?,
-                        row.try_get::<Option<String>, _>(3).map_err(db_err)?,
-                        row.try_get::<String, _>(4).map_err(db_err)?,
-                        row.try_get::<Option<i64>, _>(5).map_err(db_err)?,
-                    ))
-                })
-                .collect::<Result<Vec<_>, DbErr>>()?;
-            let plants = plants
-                .iter()
-                .map(|row| Ok((row.try_get::<String, _>(0).map_err(db_err)?, row.try_get::<i64, _>(1).map_err(db_err)?)))
-                .collect::<Result<std::collections::HashMap<_, _>, DbErr>>()?;
-            (members, plants)
-        });
-        let members = members
-            .into_iter()
-            .map(
-                |(id, pod, joined, withdrawn, holder_type, available_power_w)| {
-                    Ok(ImportMember {
-                        id,
-                        joined_at: date(joined)?.ok_or_else(|| {
-                            DbErr::Custom(format!("readings store: member {pod} has no joined_at"))
-                        })?,
-                        withdrawn_at: date(withdrawn)?,
-                        pod,
-                        holder_type,
-                        available_power_w,
+        let required = |what: &str, text: &Option<String>| -> Result<String, DbErr> {
+            text.clone().ok_or_else(|| unreadable(what, text))
+        };
+        let number = |what: &str, text: &Option<String>| -> Result<Option<i64>, DbErr> {
+            text.as_deref()
+                .map(|t| t.parse::<i64>().map_err(|_| unreadable(what, text)))
+                .transpose()
+        };
+        let date =
+            |what: &str, text: &Option<String>| -> Result<Option<chrono::NaiveDate>, DbErr> {
+                text.as_deref()
+                    .map(|t| {
+                        chrono::NaiveDate::parse_from_str(&t[..t.len().min(10)], "%Y-%m-%d")
+                            .map_err(|_| unreadable(what, text))
                     })
-                },
-            )
+                    .transpose()
+            };
+        let members = members
+            .iter()
+            .map(|row| {
+                let id = number("member id", &row[0])?
+                    .ok_or_else(|| unreadable("member id", &row[0]))?;
+                Ok(ImportMember {
+                    id: i32::try_from(id).map_err(|_| unreadable("member id", &row[0]))?,
+                    pod: required("POD", &row[1])?,
+                    joined_at: date("joined_at", &row[2])?
+                        .ok_or_else(|| unreadable("joined_at", &row[2]))?,
+                    withdrawn_at: date("withdrawn_at", &row[3])?,
+                    holder_type: required("holder_type", &row[4])?,
+                    available_power_w: number("available_power_w", &row[5])?,
+                })
+            })
             .collect::<Result<Vec<_>, DbErr>>()?;
+        let plants = plants
+            .iter()
+            .map(|row| {
+                let power = number("plant power", &row[1])?
+                    .ok_or_else(|| unreadable("plant power", &row[1]))?;
+                Ok((required("POD", &row[0])?, power))
+            })
+            .collect::<Result<std::collections::HashMap<_, _>, DbErr>>()?;
         Ok((members, plants))
     }
 
@@ -684,12 +590,7 @@ pub async fn apply_window_to_hours(
     .map(|_| ())
 }
 
-/// `ANALYZE` of the meter-data tables on PostgreSQL (SQLite's planner needs no statistics here).
+/// Planner statistics of the meter-data tables after bulk loads (`ANALYZE` on PostgreSQL).
 pub async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), DbErr> {
-    use sea_orm::ConnectionTrait;
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_unprepared("ANALYZE readings").await?;
-        db.execute_unprepared("ANALYZE configuration_hours").await?;
-    }
-    Ok(())
+    store(db).refresh_statistics(db).await.map_err(db_err)
 }

@@ -1,0 +1,171 @@
+//! The import's transaction on PostgreSQL: `COPY` for bulk rows, an advisory lock for the
+//! configuration, temporary tables dropped at commit, a generous `work_mem` for the merge.
+use std::fmt::Write;
+
+use sea_orm::DatabaseConnection;
+use sea_orm::sqlx::{self, Postgres, Row, Transaction};
+
+use super::{ImportTxn, STAGING_COLUMNS, Store, direction_code};
+use crate::domain::meter_files::Reading;
+
+pub(super) struct PgStore;
+
+pub(super) struct PgImport(Transaction<'static, Postgres>);
+
+#[async_trait::async_trait]
+impl Store for PgStore {
+    async fn begin_import(
+        &self,
+        db: &DatabaseConnection,
+    ) -> Result<Box<dyn ImportTxn>, sqlx::Error> {
+        let mut txn = PgImport(db.get_postgres_connection_pool().begin().await?);
+        // The merge hashes millions of staged rows: keep that in memory, for this transaction only.
+        txn.execute("SET LOCAL work_mem = '256MB'").await?;
+        Ok(Box::new(txn))
+    }
+
+    async fn refresh_statistics(&self, db: &DatabaseConnection) -> Result<(), sqlx::Error> {
+        let pool = db.get_postgres_connection_pool();
+        sqlx::query("ANALYZE readings").execute(pool).await?;
+        sqlx::query("ANALYZE configuration_hours")
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+}
+
+impl PgImport {
+    /// Sends rows to a `COPY … FROM STDIN` in its text format.
+    async fn copy(&mut self, statement: &str, text: String) -> Result<(), sqlx::Error> {
+        let mut copy = self.0.copy_in_raw(statement).await?;
+        copy.send(text.as_bytes()).await?;
+        copy.finish().await?;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl ImportTxn for PgImport {
+    async fn execute(&mut self, sql: &str) -> Result<u64, sqlx::Error> {
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&mut *self.0)
+            .await
+            .map(|r| r.rows_affected())
+    }
+
+    async fn fetch_i64s(&mut self, sql: &str) -> Result<Vec<Vec<i64>>, sqlx::Error> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_all(&mut *self.0)
+            .await?;
+        rows.iter()
+            .map(|row| (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect())
+            .collect()
+    }
+
+    async fn fetch_texts(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_all(&mut *self.0)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| row.try_get::<Option<String>, _>(i))
+                    .collect()
+            })
+            .collect()
+    }
+
+    async fn insert_import(
+        &mut self,
+        sql: &str,
+        import: &super::ImportRecord,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i32, sqlx::Error> {
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .bind(import.configuration_id)
+            .bind(import.kind)
+            .bind(import.source.as_str())
+            .bind(import.format.as_str())
+            .bind(import.uploaded_by)
+            .bind(import.rows as i64)
+            .bind(now)
+            .fetch_one(&mut *self.0)
+            .await?
+            .try_get::<i32, _>(0)
+    }
+
+    async fn set_warnings(&mut self, import_id: i32, warnings: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE reading_imports SET warnings = $1 WHERE id = $2")
+            .bind(warnings)
+            .bind(import_id)
+            .execute(&mut *self.0)
+            .await
+            .map(drop)
+    }
+
+    fn temporary_table(&self, name: &str, columns: &str) -> String {
+        format!("CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
+    }
+
+    fn writes_directly(&self) -> bool {
+        true
+    }
+
+    async fn write_readings(
+        &mut self,
+        rows: &[&Reading],
+        import_id: i32,
+    ) -> Result<(), sqlx::Error> {
+        let mut text = String::with_capacity(rows.len() * 48);
+        for r in rows {
+            let _ = writeln!(
+                text,
+                "{}\t{}\t{}\t{}\t{}\t1\t{import_id}",
+                r.pod,
+                direction_code(r.direction),
+                r.interval_start,
+                r.interval_minutes,
+                r.wh,
+            );
+        }
+        self.copy(
+            "COPY readings (pod, direction, interval_start, interval_minutes, wh, revision, import_id) FROM STDIN",
+            text,
+        )
+        .await
+    }
+
+    async fn stage(&mut self, rows: &[&Reading]) -> Result<(), sqlx::Error> {
+        let mut text = String::with_capacity(rows.len() * 48);
+        for r in rows {
+            let _ = writeln!(
+                text,
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                r.pod,
+                direction_code(r.direction),
+                r.interval_start,
+                r.interval_minutes,
+                r.wh,
+                r.line
+            );
+        }
+        self.copy(
+            &format!("COPY import_staging ({STAGING_COLUMNS}) FROM STDIN"),
+            text,
+        )
+        .await
+    }
+
+    async fn lock_configuration(&mut self, configuration_id: i32) -> Result<(), sqlx::Error> {
+        // The key membership changes take (`crud::write_lock`).
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(format!("configuration:{configuration_id}"))
+            .execute(&mut *self.0)
+            .await
+            .map(drop)
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), sqlx::Error> {
+        self.0.commit().await
+    }
+}
