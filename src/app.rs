@@ -7,7 +7,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, StatusCode, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -18,14 +17,12 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::api::docs::ApiDoc;
 use crate::api::middleware::{
     REQUEST_ID, complete_internal_errors, enforce_timeout, record_metrics, security_headers,
 };
-use crate::api::ops::{self, Metrics};
+use crate::api::ops::Metrics;
 use crate::api::state::AppState;
 use crate::bootstrap;
 use crate::core::config::Settings;
@@ -34,15 +31,17 @@ use crate::db;
 
 pub fn build_router(state: AppState) -> Router {
     let settings = state.settings.clone();
+    let crate::api::Routes {
+        api,
+        uploads,
+        document,
+    } = crate::api::routes();
     let routes = Router::new()
-        .nest("/api/v1", crate::api::v1::router())
-        .route("/health", get(ops::health))
-        .route("/ready", get(ops::ready))
-        .route("/metrics", get(ops::metrics))
-        .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
+        .merge(api)
+        .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", document))
         .layer(from_fn_with_state(state.clone(), enforce_timeout))
         .layer(DefaultBodyLimit::max(settings.request_body_limit_bytes))
-        .merge(crate::api::v1::upload_router().layer(DefaultBodyLimit::disable()))
+        .merge(uploads.layer(DefaultBodyLimit::disable()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), record_metrics))

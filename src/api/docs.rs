@@ -1,9 +1,25 @@
-//! The OpenAPI document: generated from the handlers' annotations, so it cannot drift from them.
+//! The OpenAPI document: generated from the handlers' annotations, collected by the routers
+//! that serve them (`api::v1::router`), so it cannot drift from what the server does.
 use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorDetail, FieldError, ValidationErrorBody};
-use super::{ops, v1};
+
+/// The whole document: the info, tags and shared components declared here, the paths the
+/// routers collected, then what is added to every operation (aliases, the 400 for inactive
+/// users, links from creates).
+pub fn document(
+    collected: impl IntoIterator<Item = utoipa::openapi::OpenApi>,
+) -> utoipa::openapi::OpenApi {
+    let mut document = ApiDoc::openapi();
+    for part in collected {
+        document.merge(part);
+    }
+    for modifier in [&AuthAliases as &dyn Modify, &InactiveUser, &CreateLinks] {
+        modifier.modify(&mut document);
+    }
+    document
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -11,77 +27,6 @@ use super::{ops, v1};
         title = "condivisa",
         description = "Backend for renewable energy communities (CER, AUC, AID). Authorize with \
                        the password flow; errors follow FastAPI's `{\"detail\": …}` shapes."
-    ),
-    paths(
-        v1::login::access_token,
-        v1::login::test_token,
-        v1::login::refresh_token,
-        v1::login::logout,
-        v1::users::list_users,
-        v1::users::create_user,
-        v1::users::read_me,
-        v1::users::update_me,
-        v1::users::read_user,
-        v1::users::update_user,
-        v1::users::delete_user,
-        v1::organizations::list_organizations,
-        v1::organizations::create_organization,
-        v1::organizations::read_organization,
-        v1::organizations::update_organization,
-        v1::configurations::list_configurations,
-        v1::configurations::create_configuration,
-        v1::configurations::read_configuration,
-        v1::configurations::update_configuration,
-        v1::configurations::delete_configuration,
-        v1::members::list_members,
-        v1::members::create_member,
-        v1::members::read_member,
-        v1::members::update_member,
-        v1::members::delete_member,
-        v1::plants::list_plants,
-        v1::plants::create_plant,
-        v1::plants::read_plant,
-        v1::plants::update_plant,
-        v1::plants::delete_plant,
-        v1::community_users::list_community_users,
-        v1::community_users::check_email,
-        v1::community_users::create_community_user,
-        v1::community_users::read_community_user,
-        v1::community_users::update_community_user,
-        v1::transactions::list_transactions,
-        v1::transactions::create_transaction,
-        v1::transactions::read_transaction,
-        v1::transactions::settle_transaction,
-        v1::transactions::cancel_transaction,
-        v1::energy::import,
-        v1::energy::coverage,
-        v1::energy::configuration_energy,
-        v1::energy::configuration_energy_svg,
-        v1::energy::member_energy,
-        v1::energy::member_energy_svg,
-        v1::market::list_parameters,
-        v1::market::create_parameter,
-        v1::market::update_parameter,
-        v1::market::delete_parameter,
-        v1::market::import_prices,
-        v1::market::list_prices,
-        v1::energy::list_imports,
-        v1::energy::read_import,
-        v1::energy::revert_import,
-        v1::settlements::read_policy,
-        v1::settlements::policy_versions,
-        v1::settlements::write_policy,
-        v1::settlements::create_settlement,
-        v1::settlements::list_settlements,
-        v1::settlements::read_settlement,
-        v1::settlements::delete_settlement,
-        v1::settlements::finalize_settlement,
-        v1::settlements::settlement_members_csv,
-        v1::settlements::read_statement,
-        v1::settlements::read_statement_csv,
-        ops::health,
-        ops::ready,
-        ops::metrics,
     ),
     // Enums used only by query parameters are referenced there but collected nowhere else, so
     // they are defined here (the OpenAPI test checks that every reference resolves).
@@ -94,7 +39,7 @@ use super::{ops, v1};
         crate::models::enums::RunStatus,
         crate::schemas::market::PriceResolution
     )),
-    modifiers(&SecurityAddon, &AuthAliases, &InactiveUser, &CreateLinks),
+    modifiers(&SecurityAddon),
     tags(
         (name = "login", description = "OAuth2 password flow and refresh tokens"),
         (name = "users", description = "Accounts and roles"),

@@ -1,7 +1,10 @@
-//! The `/api/v1` router. Collection routes answer with and without the trailing slash (FastAPI's
-//! canonical form is `/users/`), and the login routes also answer under `/auth` and `/auth/login`.
-use axum::Router;
-use axum::routing::{MethodRouter, get, patch, post};
+//! The `/api/v1` routes, each named once: the router is built from the annotated handlers
+//! (`utoipa_axum::routes!`), so every route is in the OpenAPI document with the path its
+//! annotation gives. Collection routes answer with and without the trailing slash (FastAPI's
+//! canonical form is `/users/`), and the login routes also answer under `/auth` and
+//! `/auth/login` — aliases served by the same handlers, documented once.
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 use crate::api::state::AppState;
 
@@ -17,167 +20,142 @@ pub mod settlements;
 pub mod transactions;
 pub mod users;
 
-pub fn router() -> Router<AppState> {
-    let login = Router::new()
-        .route("/access-token", post(login::access_token))
-        .route("/test-token", post(login::test_token))
-        .route("/refresh-token", post(login::refresh_token));
-    // The design's form is `/auth/login/access-token`; `/auth/access-token` and `/login/…` are
-    // served too (one handler each, documented once with the aliases listed).
-    let auth = login
-        .clone()
-        .route("/logout", post(login::logout))
-        .nest("/login", login.clone());
-
-    Router::new()
-        .nest("/login", login)
-        .route("/logout", post(login::logout))
-        .nest("/auth", auth)
-        .merge(collection(
-            "/users",
-            get(users::list_users).post(users::create_user),
+pub fn router() -> OpenApiRouter<AppState> {
+    let login_aliases = |name: &str| {
+        [
+            format!("/api/v1/auth/{name}"),
+            format!("/api/v1/auth/login/{name}"),
+        ]
+    };
+    OpenApiRouter::new()
+        .aliased(routes!(login::access_token), login_aliases("access-token"))
+        .aliased(routes!(login::test_token), login_aliases("test-token"))
+        .aliased(
+            routes!(login::refresh_token),
+            login_aliases("refresh-token"),
+        )
+        .aliased(routes!(login::logout), ["/api/v1/auth/logout".to_string()])
+        .collection(routes!(users::list_users, users::create_user))
+        .routes(routes!(users::read_me, users::update_me))
+        .routes(routes!(
+            users::read_user,
+            users::update_user,
+            users::delete_user
         ))
-        .route("/users/me", get(users::read_me).patch(users::update_me))
-        .route(
-            "/users/{id}",
-            get(users::read_user)
-                .patch(users::update_user)
-                .delete(users::delete_user),
-        )
-        .merge(collection(
-            "/organizations",
-            get(organizations::list_organizations).post(organizations::create_organization),
+        .collection(routes!(
+            organizations::list_organizations,
+            organizations::create_organization
         ))
-        .route(
-            "/organizations/{id}",
-            get(organizations::read_organization).patch(organizations::update_organization),
-        )
-        .merge(collection(
-            "/configurations",
-            get(configurations::list_configurations).post(configurations::create_configuration),
+        .routes(routes!(
+            organizations::read_organization,
+            organizations::update_organization
         ))
-        .route(
-            "/configurations/{id}",
-            get(configurations::read_configuration)
-                .patch(configurations::update_configuration)
-                .delete(configurations::delete_configuration),
-        )
-        .merge(collection(
-            "/members",
-            get(members::list_members).post(members::create_member),
+        .collection(routes!(
+            configurations::list_configurations,
+            configurations::create_configuration
         ))
-        .route(
-            "/members/{id}",
-            get(members::read_member)
-                .patch(members::update_member)
-                .delete(members::delete_member),
-        )
-        .merge(collection(
-            "/plants",
-            get(plants::list_plants).post(plants::create_plant),
+        .routes(routes!(
+            configurations::read_configuration,
+            configurations::update_configuration,
+            configurations::delete_configuration
         ))
-        .route(
-            "/plants/{id}",
-            get(plants::read_plant)
-                .patch(plants::update_plant)
-                .delete(plants::delete_plant),
-        )
-        .merge(collection(
-            "/community-users",
-            get(community_users::list_community_users).post(community_users::create_community_user),
+        .collection(routes!(members::list_members, members::create_member))
+        .routes(routes!(
+            members::read_member,
+            members::update_member,
+            members::delete_member
         ))
-        .route("/community-users/check", get(community_users::check_email))
-        .route(
-            "/community-users/{id}",
-            get(community_users::read_community_user).patch(community_users::update_community_user),
-        )
-        .merge(collection(
-            "/transactions",
-            get(transactions::list_transactions).post(transactions::create_transaction),
+        .collection(routes!(plants::list_plants, plants::create_plant))
+        .routes(routes!(
+            plants::read_plant,
+            plants::update_plant,
+            plants::delete_plant
         ))
-        .route("/transactions/{id}", get(transactions::read_transaction))
-        .route(
-            "/transactions/{id}/settle",
-            post(transactions::settle_transaction),
-        )
-        .route(
-            "/transactions/{id}/cancel",
-            post(transactions::cancel_transaction),
-        )
-        .route(
-            "/configurations/{id}/readings/coverage",
-            get(energy::coverage),
-        )
-        .route(
-            "/configurations/{id}/energy",
-            get(energy::configuration_energy),
-        )
-        .route(
-            "/configurations/{id}/energy.svg",
-            get(energy::configuration_energy_svg),
-        )
-        .route("/members/{id}/energy", get(energy::member_energy))
-        .route("/members/{id}/energy.svg", get(energy::member_energy_svg))
-        .merge(collection(
-            "/market/parameters",
-            get(market::list_parameters).post(market::create_parameter),
+        .collection(routes!(
+            community_users::list_community_users,
+            community_users::create_community_user
         ))
-        .route(
-            "/market/parameters/{id}",
-            patch(market::update_parameter).delete(market::delete_parameter),
-        )
-        .merge(collection("/market/zonal-prices", get(market::list_prices)))
-        .route(
-            "/configurations/{id}/policy",
-            get(settlements::read_policy).put(settlements::write_policy),
-        )
-        .route(
-            "/configurations/{id}/policy/versions",
-            get(settlements::policy_versions),
-        )
-        .merge(collection(
-            "/configurations/{id}/settlements",
-            get(settlements::list_settlements).post(settlements::create_settlement),
+        .routes(routes!(community_users::check_email))
+        .routes(routes!(
+            community_users::read_community_user,
+            community_users::update_community_user
         ))
-        .route("/configurations/{id}/imports", get(energy::list_imports))
-        .route("/imports/{id}", get(energy::read_import))
-        .route("/imports/{id}/revert", post(energy::revert_import))
-        .route(
-            "/settlements/{id}",
-            get(settlements::read_settlement).delete(settlements::delete_settlement),
-        )
-        .route(
-            "/settlements/{id}/finalize",
-            post(settlements::finalize_settlement),
-        )
-        .route(
-            "/settlements/{id}/members.csv",
-            get(settlements::settlement_members_csv),
-        )
-        .route("/members/{id}/statement", get(settlements::read_statement))
-        .route(
-            "/members/{id}/statement.csv",
-            get(settlements::read_statement_csv),
-        )
+        .collection(routes!(
+            transactions::list_transactions,
+            transactions::create_transaction
+        ))
+        .routes(routes!(transactions::read_transaction))
+        .routes(routes!(transactions::settle_transaction))
+        .routes(routes!(transactions::cancel_transaction))
+        .routes(routes!(energy::coverage))
+        .routes(routes!(energy::configuration_energy))
+        .routes(routes!(energy::configuration_energy_svg))
+        .routes(routes!(energy::member_energy))
+        .routes(routes!(energy::member_energy_svg))
+        .collection(routes!(market::list_parameters, market::create_parameter))
+        .routes(routes!(market::update_parameter, market::delete_parameter))
+        .collection(routes!(market::list_prices))
+        .routes(routes!(settlements::read_policy, settlements::write_policy))
+        .routes(routes!(settlements::policy_versions))
+        .collection(routes!(
+            settlements::list_settlements,
+            settlements::create_settlement
+        ))
+        .routes(routes!(energy::list_imports))
+        .routes(routes!(energy::read_import))
+        .routes(routes!(energy::revert_import))
+        .routes(routes!(
+            settlements::read_settlement,
+            settlements::delete_settlement
+        ))
+        .routes(routes!(settlements::finalize_settlement))
+        .routes(routes!(settlements::settlement_members_csv))
+        .routes(routes!(settlements::read_statement))
+        .routes(routes!(settlements::read_statement_csv))
 }
 
 /// File uploads: streamed bodies of any size, without the request timeout (a year of meter
-/// data takes longer than an ordinary request should). Full paths: merged beside `router()`.
-pub fn upload_router() -> Router<AppState> {
-    Router::new()
-        .merge(collection(
-            "/api/v1/configurations/{id}/readings",
-            post(energy::import),
-        ))
-        .merge(collection(
-            "/api/v1/market/zonal-prices",
-            post(market::import_prices),
-        ))
+/// data takes longer than an ordinary request should); merged beside `router()`.
+pub fn upload_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .collection(routes!(energy::import))
+        .collection(routes!(market::import_prices))
 }
 
-/// A collection route under both `/things` and `/things/`.
-fn collection(path: &str, methods: MethodRouter<AppState>) -> Router<AppState> {
-    Router::new()
-        .route(path, methods.clone())
-        .route(&format!("{path}/"), methods)
+/// Routes served at the annotated path and at other paths too.
+trait Aliases {
+    /// Also at each of `aliases` (not in the document: the annotation lists them).
+    fn aliased(
+        self,
+        routes: UtoipaMethodRouter<AppState>,
+        aliases: impl IntoIterator<Item = String>,
+    ) -> Self;
+    /// A collection: also at its path with the trailing slash toggled (`/things` ↔ `/things/`).
+    fn collection(self, routes: UtoipaMethodRouter<AppState>) -> Self;
+}
+
+impl Aliases for OpenApiRouter<AppState> {
+    fn aliased(
+        self,
+        (schemas, paths, methods): UtoipaMethodRouter<AppState>,
+        aliases: impl IntoIterator<Item = String>,
+    ) -> Self {
+        aliases.into_iter().fold(
+            self.routes((schemas, paths, methods.clone())),
+            |router, alias| router.route(&alias, methods.clone()),
+        )
+    }
+
+    fn collection(self, routes: UtoipaMethodRouter<AppState>) -> Self {
+        let toggled: Vec<String> = routes
+            .1
+            .paths
+            .keys()
+            .map(|path| match path.strip_suffix('/') {
+                Some(bare) => bare.to_string(),
+                None => format!("{path}/"),
+            })
+            .collect();
+        self.aliased(routes, toggled)
+    }
 }
