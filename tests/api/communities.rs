@@ -795,55 +795,35 @@ struct Tenants {
     vendor_a: String,
     referent_a1: String,
     user_a1: String,
+    user_a1_id: i64,
     vendor_b: String,
 }
 
 async fn tenants(app: &TestApp) -> Tenants {
-    let org_a = app.create_organization("A").await;
-    let org_b = app.create_organization("B").await;
-    let (referent_id, referent_a1) = app
-        .create_user("referent.a1@example.com", "referent", Some(org_a))
-        .await;
-    let (user_id, user_a1) = app
-        .create_user("user.a1@example.com", "user", Some(org_a))
-        .await;
-    let (_, vendor_a) = app
-        .create_user("vendor.a@example.com", "vendor", Some(org_a))
-        .await;
-    let (_, vendor_b) = app
-        .create_user("vendor.b@example.com", "vendor", Some(org_b))
-        .await;
-    let mut a1 = configuration_body("A1", "CER", org_a);
-    a1["referent_id"] = json!(referent_id);
-    let a1 = id_of(
-        app.post(&app.admin_token, "/api/v1/configurations/", &a1)
-            .await,
-    )
-    .await;
-    let a2 = create_configuration(app, "A2", "CER", org_a).await;
-    let b1 = create_configuration(app, "B1", "CER", org_b).await;
-    let member_a1 = create_member(app, a1, "IT001E10000001", "producer").await;
-    let mut linked = member_body(a1, "IT001E10000002", "prosumer");
-    linked["user_id"] = json!(user_id);
+    let w = two_tenants(app).await;
+    let member_a1 = create_member(app, w.a1, "IT001E10000001", "producer").await;
+    let mut linked = member_body(w.a1, "IT001E10000002", "prosumer");
+    linked["user_id"] = json!(w.user_a.0);
     let member_user_a1 = id_of(
         app.post(&app.admin_token, "/api/v1/members/", &linked)
             .await,
     )
     .await;
-    let member_a2 = create_member(app, a2, "IT001E10000003", "consumer").await;
-    let member_b1 = create_member(app, b1, "IT001E10000004", "consumer").await;
+    let member_a2 = create_member(app, w.a2, "IT001E10000003", "consumer").await;
+    let member_b1 = create_member(app, w.b1, "IT001E10000004", "consumer").await;
     Tenants {
-        a1,
-        a2,
-        b1,
+        a1: w.a1,
+        a2: w.a2,
+        b1: w.b1,
         member_a1,
         member_user_a1,
         member_a2,
         member_b1,
-        vendor_a,
-        referent_a1,
-        user_a1,
-        vendor_b,
+        vendor_a: w.vendor_a.1,
+        referent_a1: w.referent_a1.1,
+        user_a1: w.user_a.1,
+        user_a1_id: w.user_a.0,
+        vendor_b: w.vendor_b.1,
     }
 }
 
@@ -1049,7 +1029,7 @@ async fn each_role_may_do_exactly_its_actions() {
     );
     // Linking a user of another organization is refused.
     let mut foreign_user = member_body(t.b1, "IT001E10000012", "consumer");
-    foreign_user["user_id"] = json!(3); // user.a1, in organization A
+    foreign_user["user_id"] = json!(t.user_a1_id); // in organization A
     assert_validation_error(
         app.post(&t.vendor_b, "/api/v1/members/", &foreign_user)
             .await,

@@ -303,3 +303,81 @@ pub async fn assert_detail(response: Response, status: StatusCode) -> String {
         .unwrap_or_else(|| panic!("detail is a string: {body}"))
         .to_string()
 }
+
+/// The world the scope and permission tests share: two organizations, A and B. In A a vendor,
+/// a referent who runs configuration A1, a second configuration A2 (no referent) and a `user`
+/// account; in B a vendor and configuration B1. Each module adds the members and rows it
+/// needs. Accounts are `(id, access token)`.
+pub struct TwoTenants {
+    pub org_a: i64,
+    pub org_b: i64,
+    pub a1: i64,
+    pub a2: i64,
+    pub b1: i64,
+    pub vendor_a: (i64, String),
+    pub vendor_b: (i64, String),
+    pub referent_a1: (i64, String),
+    pub user_a: (i64, String),
+}
+
+pub async fn two_tenants(app: &TestApp) -> TwoTenants {
+    let org_a = app.create_organization("Comunità Alpha").await;
+    let org_b = app.create_organization("Comunità Beta").await;
+    let vendor_a = app
+        .create_user("vendor.a@example.com", "vendor", Some(org_a))
+        .await;
+    let vendor_b = app
+        .create_user("vendor.b@example.com", "vendor", Some(org_b))
+        .await;
+    let referent_a1 = app
+        .create_user("referent.a@example.com", "referent", Some(org_a))
+        .await;
+    let user_a = app
+        .create_user("user.a@example.com", "user", Some(org_a))
+        .await;
+    let a1 = app
+        .create_configuration(org_a, "CER Alpha 1", Some(referent_a1.0))
+        .await;
+    let a2 = app.create_configuration(org_a, "CER Alpha 2", None).await;
+    let b1 = app.create_configuration(org_b, "CER Beta", None).await;
+    TwoTenants {
+        org_a,
+        org_b,
+        a1,
+        a2,
+        b1,
+        vendor_a,
+        vendor_b,
+        referent_a1,
+        user_a,
+    }
+}
+
+impl TestApp {
+    /// A draft CER in NORD, created by the admin; returns its id.
+    pub async fn create_configuration(
+        &self,
+        organization: i64,
+        name: &str,
+        referent: Option<i64>,
+    ) -> i64 {
+        let response = self
+            .post(
+                &self.admin_token,
+                "/api/v1/configurations/",
+                &json!({ "name": name, "type": "CER", "primary_substation": "AC001E00123",
+                         "market_zone": "NORD", "region": "piemonte", "organization_id": organization,
+                         "referent_id": referent, "constituted_on": "2024-01-10" }),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "{}",
+            response.text().await.unwrap()
+        );
+        response.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+}

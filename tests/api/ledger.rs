@@ -750,41 +750,25 @@ struct World {
 }
 
 async fn world(app: &TestApp) -> World {
-    let org_a = app.create_organization("Comunità Alpha").await;
-    let org_b = app.create_organization("Comunità Beta").await;
-    let (_, vendor_a) = app
-        .create_user("vendor.a@example.com", "vendor", Some(org_a))
-        .await;
-    let (_, vendor_b) = app
-        .create_user("vendor.b@example.com", "vendor", Some(org_b))
-        .await;
-    let (referent_id, referent_a1) = app
-        .create_user("referent.a@example.com", "referent", Some(org_a))
-        .await;
-    let (user_id, user_m) = app
-        .create_user("user.m@example.com", "user", Some(org_a))
-        .await;
-    let config_a1 = configuration(app, org_a, "CER Alpha 1", Some(referent_id)).await;
-    let config_a2 = configuration(app, org_a, "CER Alpha 2", None).await;
-    let config_b = configuration(app, org_b, "CER Beta", None).await;
-    let member_m = member(app, config_a1, 1, Some(user_id)).await;
-    let member_other = member(app, config_a1, 2, None).await;
-    let member_b = member(app, config_b, 3, None).await;
+    let w = two_tenants(app).await;
+    let member_m = member(app, w.a1, 1, Some(w.user_a.0)).await;
+    let member_other = member(app, w.a1, 2, None).await;
+    let member_b = member(app, w.b1, 3, None).await;
     let admin = &app.admin_token;
     World {
-        config_a1,
-        config_a2,
-        config_b,
-        vendor_a,
-        vendor_b,
-        referent_a1,
-        user_m,
+        config_a1: w.a1,
+        config_a2: w.a2,
+        config_b: w.b1,
+        a1_conf: id_of(&record(app, admin, &row(w.a1, None, "100.00")).await),
+        a1_m: id_of(&record(app, admin, &row(w.a1, Some(member_m), "10.00")).await),
+        a1_other: id_of(&record(app, admin, &row(w.a1, Some(member_other), "20.00")).await),
+        a2_row: id_of(&record(app, admin, &row(w.a2, None, "30.00")).await),
+        b_row: id_of(&record(app, admin, &row(w.b1, Some(member_b), "40.00")).await),
+        vendor_a: w.vendor_a.1,
+        vendor_b: w.vendor_b.1,
+        referent_a1: w.referent_a1.1,
+        user_m: w.user_a.1,
         member_m,
-        a1_conf: id_of(&record(app, admin, &row(config_a1, None, "100.00")).await),
-        a1_m: id_of(&record(app, admin, &row(config_a1, Some(member_m), "10.00")).await),
-        a1_other: id_of(&record(app, admin, &row(config_a1, Some(member_other), "20.00")).await),
-        a2_row: id_of(&record(app, admin, &row(config_a2, None, "30.00")).await),
-        b_row: id_of(&record(app, admin, &row(config_b, Some(member_b), "40.00")).await),
     }
 }
 

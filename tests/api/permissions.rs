@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_EMAIL, TestApp, spawn_app};
+use crate::helpers::{ADMIN_EMAIL, TestApp, spawn_app, two_tenants};
 
 struct World {
     organization: i32,
@@ -164,30 +164,21 @@ async fn attempt(
 #[tokio::test]
 async fn every_use_case_enforces_the_permission_table_for_every_role() {
     let app = spawn_app().await;
-    let organization = app.create_organization("Sole Comune").await as i32;
-    let other_organization = app.create_organization("Altrove").await as i32;
-    let org = Some(i64::from(organization));
-    let mut ids = std::collections::HashMap::new();
-    for role in ["vendor", "referent", "user"] {
-        let (id, _) = app
-            .create_user(&format!("{role}@sole.example"), role, org)
-            .await;
-        ids.insert(role, id as i32);
-    }
-    let (other_referent, _) = app.create_user("altro@sole.example", "referent", org).await;
-    let configuration_body = |name: &str| {
-        json!({ "name": name, "type": "CER", "primary_substation": "AC001E00123",
-                "market_zone": "NORD", "region": "piemonte", "organization_id": organization,
-                "referent_id": ids["referent"] })
-    };
-    let configuration = created(&app, "/api/v1/configurations/", configuration_body("CER")).await;
-    let spare = created(&app, "/api/v1/configurations/", configuration_body("Spare")).await;
+    let tenants = two_tenants(&app).await;
+    let (organization, other_organization) = (tenants.org_a as i32, tenants.org_b as i32);
+    let (other_referent, _) = app
+        .create_user("altro@example.com", "referent", Some(tenants.org_a))
+        .await;
+    let configuration = tenants.a1 as i32;
+    let spare = app
+        .create_configuration(tenants.org_a, "Spare", Some(tenants.referent_a1.0))
+        .await as i32;
+    let user_id = tenants.user_a.0;
     let member = created(
         &app,
         "/api/v1/members/",
         json!({ "configuration_id": configuration, "pod": "IT001E00112233", "role": "consumer",
-                "holder_type": "natural_person", "joined_at": "2024-02-01",
-                "user_id": ids["user"] }),
+                "holder_type": "natural_person", "joined_at": "2024-02-01", "user_id": user_id }),
     )
     .await;
     // The user takes part in the spare one too, so that it sees both.
@@ -195,8 +186,7 @@ async fn every_use_case_enforces_the_permission_table_for_every_role() {
         &app,
         "/api/v1/members/",
         json!({ "configuration_id": spare, "pod": "IT001E04455667A", "role": "consumer",
-                "holder_type": "natural_person", "joined_at": "2024-02-01",
-                "user_id": ids["user"] }),
+                "holder_type": "natural_person", "joined_at": "2024-02-01", "user_id": user_id }),
     )
     .await;
     let world = World {
@@ -213,8 +203,8 @@ async fn every_use_case_enforces_the_permission_table_for_every_role() {
         .expect("the first superuser");
     let mut actors = Vec::new();
     // Who may not act goes first: refusals change nothing, so every role finds the same world.
-    for role in ["user", "referent", "vendor"] {
-        let user = condivisa::crud::users::find(&app.db, ids[role])
+    for (id, _) in [&tenants.user_a, &tenants.referent_a1, &tenants.vendor_a] {
+        let user = condivisa::crud::users::find(&app.db, *id as i32)
             .await
             .unwrap()
             .unwrap();
