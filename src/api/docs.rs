@@ -15,7 +15,7 @@ pub fn document(
     for part in collected {
         document.merge(part);
     }
-    for modifier in [&AuthAliases as &dyn Modify, &InactiveUser, &CreateLinks] {
+    for modifier in [&AuthAliases as &dyn Modify, &SignedIn, &CreateLinks] {
         modifier.modify(&mut document);
     }
     document
@@ -109,22 +109,28 @@ impl Modify for AuthAliases {
     }
 }
 
-/// Every authenticated operation (those that answer 401) also answers 400 "Inactive user" when
-/// the caller's account was deactivated after its token was issued, as FastAPI's template does.
-struct InactiveUser;
+/// Every operation behind the bearer token answers 401 without a valid one (declared here,
+/// once, not on each handler), and every authenticated operation (those that answer 401) also
+/// answers 400 "Inactive user" when the caller's account was deactivated after its token was
+/// issued, as FastAPI's template does.
+struct SignedIn;
 
-impl Modify for InactiveUser {
+impl Modify for SignedIn {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
-        let response = ResponseBuilder::new()
-            .description("Inactive user: the account was deactivated")
-            .content(
-                "application/json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("ErrorDetail")))
-                    .build(),
-            )
-            .build();
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorDetail")))
+                        .build(),
+                )
+                .build()
+        };
+        let unauthenticated = error("Could not validate credentials");
+        let response = error("Inactive user: the account was deactivated");
         for item in openapi.paths.paths.values_mut() {
             for operation in [
                 item.get.as_mut(),
@@ -136,7 +142,14 @@ impl Modify for InactiveUser {
             .into_iter()
             .flatten()
             {
+                let signed_in = operation
+                    .security
+                    .as_ref()
+                    .is_some_and(|requirements| !requirements.is_empty());
                 let responses = &mut operation.responses.responses;
+                if signed_in && !responses.contains_key("401") {
+                    responses.insert("401".into(), RefOr::T(unauthenticated.clone()));
+                }
                 if responses.contains_key("401") && !responses.contains_key("400") {
                     responses.insert("400".into(), RefOr::T(response.clone()));
                 }

@@ -23,7 +23,6 @@ use crate::service;
     responses(
         (status = 200, description = "People in scope; the total is in `X-Total-Count`", body = Vec<CommunityUserPublic>,
          headers(("x-total-count" = u64, description = "Rows matching the filters"))),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not read the registry", body = ErrorDetail),
         (status = 422, description = "Bad query parameter", body = ValidationErrorBody),
     )
@@ -50,7 +49,6 @@ pub async fn list_community_users(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "Whether the email is registered (in the caller's scope)", body = EmailCheck),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not read the registry", body = ErrorDetail),
         (status = 422, description = "Bad query parameter", body = ValidationErrorBody),
     )
@@ -73,7 +71,6 @@ pub async fn check_email(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 201, description = "Created", body = CommunityUserPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not manage the registry", body = ErrorDetail),
         (status = 409, description = "Email already registered in the organization, or account already linked", body = ErrorDetail),
         (status = 422, description = "Invalid body", body = ValidationErrorBody),
@@ -96,7 +93,6 @@ pub async fn create_community_user(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "The person", body = CommunityUserPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not read the registry", body = ErrorDetail),
         (status = 404, description = "Community user not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Bad id", body = ValidationErrorBody),
@@ -120,7 +116,6 @@ pub async fn read_community_user(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "Updated", body = CommunityUserPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not manage the registry", body = ErrorDetail),
         (status = 404, description = "Community user not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 409, description = "Email already registered, or account already linked", body = ErrorDetail),

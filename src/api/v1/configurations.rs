@@ -28,7 +28,6 @@ pub fn total_count_header(total: u64) -> HeaderMap {
     responses(
         (status = 200, description = "Configurations in scope; the total is in `X-Total-Count`", body = Vec<ConfigurationPublic>,
          headers(("x-total-count" = u64, description = "Rows matching the filters"))),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 422, description = "Bad query parameter", body = ValidationErrorBody),
     )
 )]
@@ -52,7 +51,6 @@ pub async fn list_configurations(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 201, description = "Created, in `draft`", body = ConfigurationPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "Only admins and vendors create configurations", body = ErrorDetail),
         (status = 422, description = "Invalid body", body = ValidationErrorBody),
     )
@@ -74,7 +72,6 @@ pub async fn create_configuration(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "The configuration", body = ConfigurationPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Bad id", body = ValidationErrorBody),
     )
@@ -100,7 +97,6 @@ pub async fn read_configuration(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "Updated", body = ConfigurationPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not make this change", body = ErrorDetail),
         (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 409, description = "A status transition the lifecycle does not allow", body = ErrorDetail),
@@ -128,7 +124,6 @@ pub async fn update_configuration(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "Only admins and vendors delete configurations", body = ErrorDetail),
         (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 409, description = "It still has members or transactions", body = ErrorDetail),

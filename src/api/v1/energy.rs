@@ -38,7 +38,6 @@ use crate::service;
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 201, description = "Imported", body = ImportSummary),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not import readings", body = ErrorDetail),
         (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "The file was rejected: problems by line (`loc`: [\"body\", line])", body = ValidationErrorBody),
@@ -112,7 +111,6 @@ fn parse_options(params: &ImportParams) -> Result<ParseOptions, ApiError> {
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "Coverage per POD and direction", body = Vec<Coverage>),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not see the whole configuration's data", body = ErrorDetail),
         (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Bad period", body = ValidationErrorBody),
@@ -165,7 +163,6 @@ fn svg_response(title: &str, series: &EnergySeries) -> Response {
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "The series", body = EnergySeries),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "Members see only their own POD's series", body = ErrorDetail),
         (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Bad period or granularity", body = ValidationErrorBody),
@@ -191,7 +188,6 @@ pub async fn configuration_energy(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "SVG chart", content_type = "image/svg+xml", body = String),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "Members see only their own POD's series", body = ErrorDetail),
         (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Bad period or granularity", body = ValidationErrorBody),
@@ -220,7 +216,6 @@ pub async fn configuration_energy_svg(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "The series", body = EnergySeries),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 404, description = "Member not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Bad period or granularity", body = ValidationErrorBody),
     )
@@ -244,7 +239,6 @@ pub async fn member_energy(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "SVG chart", content_type = "image/svg+xml", body = String),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 404, description = "Member not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Bad period or granularity", body = ValidationErrorBody),
     )
@@ -279,7 +273,6 @@ fn public_imports(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "Imports", body = [ImportPublic]),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "Only referents, vendors and admins read the import log", body = ErrorDetail),
         (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Invalid id or query", body = ValidationErrorBody),
@@ -309,7 +302,6 @@ pub async fn list_imports(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "The import", body = ImportPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "Only referents, vendors and admins read the import log", body = ErrorDetail),
         (status = 404, description = "Not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Invalid id", body = ValidationErrorBody),
@@ -338,7 +330,6 @@ pub async fn read_import(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "Reverted", body = crate::crud::imports::RevertSummary),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not change meter data", body = ErrorDetail),
         (status = 404, description = "Not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 409, description = "A price import, already reverted, or changed later", body = ErrorDetail),

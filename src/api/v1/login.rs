@@ -43,7 +43,6 @@ pub async fn access_token(
     responses(
         (status = 200, description = "The current user", body = UserPublic),
         (status = 400, description = "Inactive user", body = ErrorDetail),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
     )
 )]
 pub async fn test_token(current: CurrentUser) -> Json<UserPublic> {

@@ -24,7 +24,6 @@ use crate::service;
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "Parameter values, by code and validity", body = Vec<ParameterPublic>),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 422, description = "Bad query parameter", body = ValidationErrorBody),
     )
 )]
@@ -45,7 +44,6 @@ pub async fn list_parameters(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 201, description = "Created", body = ParameterPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "Admins only", body = ErrorDetail),
         (status = 409, description = "Overlaps another validity period of the same parameter", body = ErrorDetail),
         (status = 422, description = "Invalid body", body = ValidationErrorBody),
@@ -69,7 +67,6 @@ pub async fn create_parameter(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "Updated", body = ParameterPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "Admins only", body = ErrorDetail),
         (status = 404, description = "Parameter not found", body = ErrorDetail),
         (status = 409, description = "Overlaps another validity period", body = ErrorDetail),
@@ -94,7 +91,6 @@ pub async fn update_parameter(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "Admins only", body = ErrorDetail),
         (status = 404, description = "Parameter not found", body = ErrorDetail),
         (status = 422, description = "Bad id", body = ValidationErrorBody),
@@ -125,7 +121,6 @@ pub async fn delete_parameter(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 201, description = "Imported", body = PriceImportSummary),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "Admins only", body = ErrorDetail),
         (status = 422, description = "The file was rejected: problems by line", body = ValidationErrorBody),
     )
@@ -162,7 +157,6 @@ pub async fn import_prices(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "Prices in €/MWh", body = Vec<PricePublic>),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 422, description = "Bad query parameter", body = ValidationErrorBody),
     )
 )]

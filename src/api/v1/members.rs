@@ -20,7 +20,6 @@ use crate::service;
     responses(
         (status = 200, description = "Members in scope; the total is in `X-Total-Count`", body = Vec<MemberPublic>,
          headers(("x-total-count" = u64, description = "Rows matching the filters"))),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 422, description = "Bad query parameter", body = ValidationErrorBody),
     )
 )]
@@ -44,7 +43,6 @@ pub async fn list_members(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 201, description = "Created", body = MemberPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not manage members", body = ErrorDetail),
         (status = 409, description = "A membership rule is broken (POD already in a configuration, AID final customer, closed configuration)", body = ErrorDetail),
         (status = 422, description = "Invalid body or a member rule (large enterprise in a CER, net metering consumer)", body = ValidationErrorBody),
@@ -67,7 +65,6 @@ pub async fn create_member(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "The member", body = MemberPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 404, description = "Member not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Bad id", body = ValidationErrorBody),
     )
@@ -91,7 +88,6 @@ pub async fn read_member(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "Updated", body = MemberPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not manage members", body = ErrorDetail),
         (status = 404, description = "Member not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 409, description = "A membership rule is broken", body = ErrorDetail),
@@ -116,7 +112,6 @@ pub async fn update_member(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not manage members", body = ErrorDetail),
         (status = 404, description = "Member not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 409, description = "It has transactions or plants: withdraw it instead", body = ErrorDetail),

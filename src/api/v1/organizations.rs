@@ -21,7 +21,6 @@ use crate::service;
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "A page of organizations", body = Page<OrganizationPublic>),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not read organizations", body = ErrorDetail),
         (status = 422, description = "Bad query parameter", body = ValidationErrorBody),
     )
@@ -44,7 +43,6 @@ pub async fn list_organizations(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 201, description = "Created", body = OrganizationPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "Only admins create organizations", body = ErrorDetail),
         (status = 409, description = "Duplicate name", body = ErrorDetail),
         (status = 422, description = "Invalid body", body = ValidationErrorBody),
@@ -67,7 +65,6 @@ pub async fn create_organization(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "The organization", body = OrganizationPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not read organizations", body = ErrorDetail),
         (status = 404, description = "Organization not found (or not the caller's)", body = ErrorDetail),
         (status = 422, description = "Bad id", body = ValidationErrorBody),
@@ -91,7 +88,6 @@ pub async fn read_organization(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "Updated", body = OrganizationPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "Only admins update organizations", body = ErrorDetail),
         (status = 404, description = "Organization not found (or not the caller's)", body = ErrorDetail),
         (status = 409, description = "Duplicate name", body = ErrorDetail),

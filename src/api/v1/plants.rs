@@ -20,7 +20,6 @@ use crate::service;
     responses(
         (status = 200, description = "Plants in scope; the total is in `X-Total-Count`", body = Vec<PlantPublic>,
          headers(("x-total-count" = u64, description = "Rows matching the filters"))),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 422, description = "Bad query parameter", body = ValidationErrorBody),
     )
 )]
@@ -44,7 +43,6 @@ pub async fn list_plants(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 201, description = "Created", body = PlantPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not manage plants", body = ErrorDetail),
         (status = 409, description = "Not a producer/prosumer member, or existing plants over 30% of the power", body = ErrorDetail),
         (status = 422, description = "Invalid body, or commissioned before the CER was constituted", body = ValidationErrorBody),
@@ -67,7 +65,6 @@ pub async fn create_plant(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "The plant", body = PlantPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 404, description = "Plant not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Bad id", body = ValidationErrorBody),
     )
@@ -90,7 +87,6 @@ pub async fn read_plant(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "Updated", body = PlantPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not manage plants", body = ErrorDetail),
         (status = 404, description = "Plant not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 409, description = "Existing plants over 30% of the power", body = ErrorDetail),
@@ -115,7 +111,6 @@ pub async fn update_plant(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not manage plants", body = ErrorDetail),
         (status = 404, description = "Plant not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 409, description = "Removing it would leave existing plants over 30% of the power", body = ErrorDetail),

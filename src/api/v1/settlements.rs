@@ -42,7 +42,6 @@ fn current_month() -> Period {
     params(("id" = i32, Path, description = "Configuration id"), PolicyParams),
     security(("OAuth2PasswordBearer" = [])),
     responses(
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 200, description = "The policy in force", body = PolicyPublic),
         (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Bad period", body = ValidationErrorBody),
@@ -73,7 +72,6 @@ pub async fn read_policy(
     params(("id" = i32, Path, description = "Configuration id")),
     security(("OAuth2PasswordBearer" = [])),
     responses(
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 200, description = "Versions", body = [PolicyPublic]),
         (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Invalid id or query", body = ValidationErrorBody),
@@ -101,7 +99,6 @@ pub async fn policy_versions(
     request_body = PolicyCreate,
     security(("OAuth2PasswordBearer" = [])),
     responses(
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 201, description = "The new version", body = PolicyPublic),
         (status = 403, description = "The role may not change policies", body = ErrorDetail),
         (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
@@ -129,7 +126,6 @@ pub async fn write_policy(
     request_body = SettlementCreate,
     security(("OAuth2PasswordBearer" = [])),
     responses(
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 201, description = "The preview run", body = SettlementPublic),
         (status = 403, description = "The role may not run settlements", body = ErrorDetail),
         (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
@@ -162,7 +158,6 @@ pub async fn create_settlement(
     params(("id" = i32, Path, description = "Configuration id"), SettlementListParams),
     security(("OAuth2PasswordBearer" = [])),
     responses(
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 200, description = "Runs", body = [SettlementSummary]),
         (status = 403, description = "Members see their statements, not runs", body = ErrorDetail),
         (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
@@ -194,7 +189,6 @@ pub async fn list_settlements(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "Only referents, vendors and admins delete previews", body = ErrorDetail),
         (status = 404, description = "Not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 409, description = "The run is finalised or superseded", body = ErrorDetail),
@@ -217,7 +211,6 @@ pub async fn delete_settlement(
     params(("id" = i32, Path, description = "Settlement run id")),
     security(("OAuth2PasswordBearer" = [])),
     responses(
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 200, description = "The run with its report", body = SettlementPublic),
         (status = 403, description = "Members see their statements, not runs", body = ErrorDetail),
         (status = 404, description = "Not found (or outside the caller's scope)", body = ErrorDetail),
@@ -249,7 +242,6 @@ pub async fn read_settlement(
     request_body(content = Option<FinalizeRequest>, description = "Optional: accept missing data, with a reason"),
     security(("OAuth2PasswordBearer" = [])),
     responses(
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 200, description = "Finalised (or already final)", body = FinalizeResponse),
         (status = 403, description = "Only referents, vendors and admins finalise", body = ErrorDetail),
         (status = 404, description = "Not found (or outside the caller's scope)", body = ErrorDetail),
@@ -307,7 +299,6 @@ fn csv_response(filename: &str, lines: Vec<String>) -> Response {
     params(("id" = i32, Path, description = "Settlement run id")),
     security(("OAuth2PasswordBearer" = [])),
     responses(
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 200, description = "CSV", content_type = "text/csv", body = String),
         (status = 403, description = "The role may not read settlement runs", body = ErrorDetail),
         (status = 404, description = "Not found (or outside the caller's scope)", body = ErrorDetail),
@@ -381,7 +372,6 @@ async fn public_run(
     params(("id" = i32, Path, description = "Member id"), StatementParams),
     security(("OAuth2PasswordBearer" = [])),
     responses(
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 200, description = "The statement", body = Statement),
         (status = 404, description = "Member not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Bad year", body = ValidationErrorBody),
@@ -406,7 +396,6 @@ pub async fn read_statement(
     params(("id" = i32, Path, description = "Member id"), StatementParams),
     security(("OAuth2PasswordBearer" = [])),
     responses(
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 200, description = "CSV", content_type = "text/csv", body = String),
         (status = 404, description = "Member not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Invalid id or query", body = ValidationErrorBody),

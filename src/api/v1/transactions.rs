@@ -27,7 +27,6 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "A page of ledger rows in scope", body = Page<TransactionPublic>),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 422, description = "Bad query parameter", body = ValidationErrorBody),
     )
 )]
@@ -52,7 +51,6 @@ pub async fn list_transactions(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 201, description = "Recorded", body = TransactionPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not record transactions", body = ErrorDetail),
         (status = 409, description = "The configuration is closed", body = ErrorDetail),
         (status = 422, description = "Invalid body, or an Idempotency-Key reused with another body", body = ValidationErrorBody),
@@ -84,7 +82,6 @@ pub async fn create_transaction(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "The ledger row", body = TransactionPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 404, description = "Transaction not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Bad id", body = ValidationErrorBody),
     )
@@ -106,7 +103,6 @@ pub async fn read_transaction(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "Settled", body = TransactionPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not settle transactions", body = ErrorDetail),
         (status = 404, description = "Transaction not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 409, description = "Only a pending transaction can be settled", body = ErrorDetail),
@@ -132,7 +128,6 @@ pub async fn settle_transaction(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "Cancelled", body = TransactionPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not cancel transactions", body = ErrorDetail),
         (status = 404, description = "Transaction not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 409, description = "Only a pending transaction can be cancelled", body = ErrorDetail),

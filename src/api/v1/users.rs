@@ -20,7 +20,6 @@ use crate::service;
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "A page of users", body = Page<UserPublic>),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not list users", body = ErrorDetail),
         (status = 422, description = "Bad query parameter", body = ValidationErrorBody),
     )
@@ -44,7 +43,6 @@ pub async fn list_users(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 201, description = "Created", body = UserPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not create this account", body = ErrorDetail),
         (status = 409, description = "Duplicate email, username or fiscal code", body = ErrorDetail),
         (status = 422, description = "Invalid body", body = ValidationErrorBody),
@@ -67,7 +65,6 @@ pub async fn create_user(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "The current user", body = UserPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
     )
 )]
 pub async fn read_me(current: CurrentUser) -> Json<UserPublic> {
@@ -85,7 +82,6 @@ pub async fn read_me(current: CurrentUser) -> Json<UserPublic> {
     responses(
         (status = 200, description = "Updated", body = UserPublic),
         (status = 400, description = "Incorrect current password", body = ErrorDetail),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 409, description = "Duplicate email or username", body = ErrorDetail),
         (status = 422, description = "Invalid body", body = ValidationErrorBody),
     )
@@ -107,7 +103,6 @@ pub async fn update_me(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "The user", body = UserPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 404, description = "User not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 422, description = "Bad id", body = ValidationErrorBody),
     )
@@ -131,7 +126,6 @@ pub async fn read_user(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 200, description = "Updated", body = UserPublic),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not make this change", body = ErrorDetail),
         (status = 404, description = "User not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 409, description = "Duplicate value, or the last active admin", body = ErrorDetail),
@@ -158,7 +152,6 @@ pub async fn update_user(
     security(("OAuth2PasswordBearer" = [])),
     responses(
         (status = 204, description = "Deactivated"),
-        (status = 401, description = "Could not validate credentials", body = ErrorDetail),
         (status = 403, description = "The role may not deactivate this account, or it is the caller's own", body = ErrorDetail),
         (status = 404, description = "User not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 409, description = "The last active admin cannot be deactivated", body = ErrorDetail),
