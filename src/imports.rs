@@ -347,7 +347,7 @@ pub fn window_of(
 ) -> MembershipWindow {
     MembershipWindow {
         member_id,
-        pod: pod.to_string(),
+        pod: crate::domain::pod::Pod::from_stored(pod),
         from: rome_to_utc(joined_at, 0, 0, false).unwrap_or(i64::MIN),
         to: withdrawn_at
             .and_then(|d| rome_to_utc(d, 0, 0, false))

@@ -332,7 +332,7 @@ async fn gather_in(
 
     let query_window = |m: &MemberInputs, window: Window| MembershipWindow {
         member_id: m.id,
-        pod: m.pod.clone(),
+        pod: crate::domain::pod::Pod::from_stored(&m.pod),
         from: window.from,
         to: window.to,
     };

@@ -5,12 +5,8 @@ use axum::http::{header, request::Parts};
 
 use super::error::ApiError;
 use crate::api::state::AppState;
-use crate::core::permissions::{Permission, has_permission};
+use crate::core::permissions::Permission;
 use crate::crud;
-use crate::crud::organizations::OrganizationScope;
-use crate::crud::scope::CommunityScope;
-use crate::crud::users::UserScope;
-use crate::models::enums::Role;
 use crate::models::user;
 
 pub struct CurrentUser(pub user::Model);
@@ -21,34 +17,9 @@ impl CurrentUser {
         crate::service::Actor::of(&self.0)
     }
 
-    pub fn id(&self) -> i32 {
-        self.0.id
-    }
-
-    pub fn role(&self) -> Role {
-        self.0.role
-    }
-
-    /// 403 unless the role has the permission.
+    /// 403 unless the role has the permission (for checks a handler makes before parsing).
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
-        if has_permission(self.0.role, permission) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
-    }
-
-    pub fn user_scope(&self) -> UserScope {
-        self.actor().user_scope()
-    }
-
-    /// Which configurations — and so members, plants, transactions — the caller can see.
-    pub fn community_scope(&self) -> CommunityScope {
-        self.actor().community_scope()
-    }
-
-    pub fn organization_scope(&self) -> OrganizationScope {
-        self.actor().organization_scope()
+        Ok(self.actor().require(permission)?)
     }
 }
 

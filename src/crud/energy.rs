@@ -159,7 +159,7 @@ pub async fn coverage(
                 missing += n;
             }
             out.push(Coverage {
-                pod: window.pod.clone(),
+                pod: window.pod.to_string(),
                 direction: if direction == "I" {
                     "injection".into()
                 } else {

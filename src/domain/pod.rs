@@ -40,6 +40,16 @@ impl Pod {
         }
     }
 
+    /// A code read back from the database. Every write of a POD goes through [`Pod::parse`], so
+    /// what is stored is already valid; a debug build checks it again.
+    pub fn from_stored(code: &str) -> Pod {
+        debug_assert!(
+            Pod::parse(code).is_ok_and(|pod| pod.0 == code),
+            "stored POD {code:?} is not a parsed code"
+        );
+        Pod(code.to_string())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -64,7 +64,7 @@ pub async fn member_series(
     let windows: Vec<MembershipWindow> = membership_windows(db, member.configuration_id)
         .await?
         .into_iter()
-        .filter(|w| w.pod == member.pod)
+        .filter(|w| w.pod.as_str() == member.pod)
         .collect();
     let series = series(
         db,

@@ -43,8 +43,9 @@ impl Actor {
         }
     }
 
+    /// Refused (`Forbidden`) unless the permission table grants the actor's role `permission`.
     pub fn require(&self, permission: Permission) -> Result<(), ServiceError> {
-        if has_permission(self.role, permission) {
+        if self.may(permission) {
             Ok(())
         } else {
             Err(ServiceError::Forbidden)

@@ -13,20 +13,21 @@ mod postgres;
 mod sqlite;
 
 use crate::domain::meter_files::{Direction, Reading};
+use crate::domain::pod::Pod;
 
 /// A member's POD over its membership (or the part of it a query looks at), as UNIX seconds
 /// `[from, to)`: the one window type of imports, series and settlement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MembershipWindow {
     pub member_id: i32,
-    pub pod: String,
+    /// A parsed code: the windows' SQL is built from it as a literal.
+    pub pod: Pod,
     pub from: i64,
     pub to: i64,
 }
 
 /// `WITH m(member_id, pod, from_ts, to_ts) AS (VALUES …)`: the windows as a literal table, for
-/// queries that join readings to memberships. PODs are validated codes (letters and digits),
-/// so they are safe as literals.
+/// queries that join readings to memberships (a `Pod` is letters and digits only).
 pub(crate) fn windows_cte(windows: &[MembershipWindow]) -> String {
     let rows: Vec<String> = windows
         .iter()
