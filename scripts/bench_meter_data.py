@@ -104,6 +104,13 @@ def main():
                 "configuration_id": configuration, "pod": f"IT001E{p:08d}", "role": "prosumer",
                 "holder_type": "natural_person", "joined_at": "2024-01-01"})
             assert status == 201, body
+            # Injection needs a plant behind the POD (the generator's producers are the first
+            # half, up to 9.6 kWh an hour): 20 kW bounds them.
+            if p < args.pods // 2:
+                status, body = request("POST", "/api/v1/plants/", token, {
+                    "member_id": json.loads(body)["id"], "name": "PV", "source": "pv", "power_kw": "20",
+                    "commissioned_on": "2024-01-01"})
+                assert status == 201, body
         members_seconds = time.perf_counter() - started
         rss_before = peak_rss_mb(server.pid)
 
