@@ -3,7 +3,7 @@
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
-use crate::crud::readings::{ImportRecord, ImportSession, MembershipWindow, Outcome};
+use crate::crud::readings::{ImportRecord, ImportSession, MembershipWindow, MergeOutcome};
 use crate::domain::meter_files::{
     Direction, Format, LineError, MeterFileParser, ParseOptions, Reading, rome_to_utc,
 };
@@ -297,8 +297,8 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
         "import: checked, merged and committed"
     );
     let (import_id, counts) = match outcome {
-        Outcome::Imported(id, counts) => (id, counts),
-        Outcome::Rejected(problems) => return Err(ImportError::Rejected(problems)),
+        MergeOutcome::Imported(id, counts) => (id, counts),
+        MergeOutcome::Rejected(problems) => return Err(ImportError::Rejected(problems)),
     };
     if counts.new_values + counts.revised_values >= REFRESH_STATISTICS_AFTER {
         crate::crud::readings::refresh_statistics(db).await?;

@@ -141,7 +141,7 @@ pub struct ImportSession {
 }
 
 /// How an import ended.
-pub enum Outcome {
+pub enum MergeOutcome {
     Imported(i32, MergeCounts),
     /// `(line, message)` problems; the transaction was rolled back.
     Rejected(Vec<(u64, String)>),
@@ -310,7 +310,7 @@ impl ImportSession {
         import: &ImportRecord,
         pod_ranges: &std::collections::HashMap<String, (i64, i64)>,
         limit: usize,
-    ) -> Result<Outcome, DbErr> {
+    ) -> Result<MergeOutcome, DbErr> {
         let key_match =
             "r.pod = s.pod AND r.direction = s.direction AND r.interval_start = s.interval_start";
         let import_id = self.import_id;
@@ -370,14 +370,16 @@ impl ImportSession {
                             .is_some_and(|e| e.is_unique_violation()) =>
                     {
                         self.execute("ROLLBACK TO SAVEPOINT import_insert").await?;
-                        return Ok(Outcome::Rejected(self.duplicate_problems(limit).await?));
+                        return Ok(MergeOutcome::Rejected(
+                            self.duplicate_problems(limit).await?,
+                        ));
                     }
                     Err(error) => return Err(db_err(error)),
                 }
             } else {
                 let duplicates = self.duplicate_problems(limit).await?;
                 if !duplicates.is_empty() {
-                    return Ok(Outcome::Rejected(duplicates));
+                    return Ok(MergeOutcome::Rejected(duplicates));
                 }
                 let revised = self
                     .fetch_i64s(&format!(
@@ -448,7 +450,7 @@ impl ImportSession {
                 .map_err(db_err)?;
         }
         self.txn.commit().await.map_err(db_err)?;
-        Ok(Outcome::Imported(import_id, counts))
+        Ok(MergeOutcome::Imported(import_id, counts))
     }
 
     /// Opens the import's record (its counts are completed when the import ends).
