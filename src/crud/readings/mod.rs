@@ -9,6 +9,82 @@
 use sea_orm::sqlx;
 use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 
+/// `impl ImportTxn for $txn { … }` for a newtype over a sqlx transaction: the methods whose
+/// statements and bindings are the same on both databases written once here, then the
+/// backend's own (`$own`: bulk writes, locks, temporary tables, commit).
+macro_rules! import_txn {
+    ($txn:ty { $($own:tt)* }) => {
+        #[async_trait::async_trait]
+        impl super::ImportTxn for $txn {
+            async fn execute(&mut self, sql: &str) -> Result<u64, sea_orm::sqlx::Error> {
+                sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&mut *self.0)
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+
+            async fn fetch_i64s(&mut self, sql: &str) -> Result<Vec<Vec<i64>>, sea_orm::sqlx::Error> {
+                use sea_orm::sqlx::Row;
+                let rows = sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(sql.to_string()))
+                    .fetch_all(&mut *self.0)
+                    .await?;
+                rows.iter()
+                    .map(|row| (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect())
+                    .collect()
+            }
+
+            async fn fetch_texts(
+                &mut self,
+                sql: &str,
+            ) -> Result<Vec<Vec<Option<String>>>, sea_orm::sqlx::Error> {
+                use sea_orm::sqlx::Row;
+                let rows = sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(sql.to_string()))
+                    .fetch_all(&mut *self.0)
+                    .await?;
+                rows.iter()
+                    .map(|row| (0..row.len()).map(|i| row.try_get::<Option<String>, _>(i)).collect())
+                    .collect()
+            }
+
+            async fn insert_import(
+                &mut self,
+                sql: &str,
+                import: &super::ImportRecord,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<i32, sea_orm::sqlx::Error> {
+                use sea_orm::sqlx::Row;
+                sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(sql.to_string()))
+                    .bind(import.configuration_id)
+                    .bind(import.kind)
+                    .bind(import.source.as_str())
+                    .bind(import.format.as_str())
+                    .bind(import.uploaded_by)
+                    .bind(import.rows as i64)
+                    .bind(now)
+                    .fetch_one(&mut *self.0)
+                    .await?
+                    .try_get::<i32, _>(0)
+            }
+
+            async fn set_warnings(
+                &mut self,
+                import_id: i32,
+                warnings: &str,
+            ) -> Result<(), sea_orm::sqlx::Error> {
+                sea_orm::sqlx::query("UPDATE reading_imports SET warnings = $1 WHERE id = $2")
+                    .bind(warnings)
+                    .bind(import_id)
+                    .execute(&mut *self.0)
+                    .await
+                    .map(drop)
+            }
+
+            $($own)*
+        }
+    };
+}
+use import_txn;
+
 mod postgres;
 mod sqlite;
 

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use sea_orm::DatabaseConnection;
-use sea_orm::sqlx::{self, Postgres, Row, Transaction};
+use sea_orm::sqlx::{self, Postgres, Transaction};
 
 use super::{ImportTxn, STAGING_COLUMNS, Store, direction_code};
 use crate::domain::meter_files::Reading;
@@ -44,65 +44,7 @@ impl PgImport {
     }
 }
 
-#[async_trait::async_trait]
-impl ImportTxn for PgImport {
-    async fn execute(&mut self, sql: &str) -> Result<u64, sqlx::Error> {
-        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(&mut *self.0)
-            .await
-            .map(|r| r.rows_affected())
-    }
-
-    async fn fetch_i64s(&mut self, sql: &str) -> Result<Vec<Vec<i64>>, sqlx::Error> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_all(&mut *self.0)
-            .await?;
-        rows.iter()
-            .map(|row| (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect())
-            .collect()
-    }
-
-    async fn fetch_texts(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_all(&mut *self.0)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                (0..row.len())
-                    .map(|i| row.try_get::<Option<String>, _>(i))
-                    .collect()
-            })
-            .collect()
-    }
-
-    async fn insert_import(
-        &mut self,
-        sql: &str,
-        import: &super::ImportRecord,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<i32, sqlx::Error> {
-        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .bind(import.configuration_id)
-            .bind(import.kind)
-            .bind(import.source.as_str())
-            .bind(import.format.as_str())
-            .bind(import.uploaded_by)
-            .bind(import.rows as i64)
-            .bind(now)
-            .fetch_one(&mut *self.0)
-            .await?
-            .try_get::<i32, _>(0)
-    }
-
-    async fn set_warnings(&mut self, import_id: i32, warnings: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE reading_imports SET warnings = $1 WHERE id = $2")
-            .bind(warnings)
-            .bind(import_id)
-            .execute(&mut *self.0)
-            .await
-            .map(drop)
-    }
-
+super::import_txn! { PgImport {
     fn temporary_table(&self, name: &str, columns: &str) -> String {
         format!("CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
     }
@@ -168,4 +110,4 @@ impl ImportTxn for PgImport {
     async fn commit(self: Box<Self>) -> Result<(), sqlx::Error> {
         self.0.commit().await
     }
-}
+}}

@@ -2,7 +2,7 @@
 //! once (so a concurrent writer waits instead of failing half-way, and no other lock is needed),
 //! rows go in as multi-row `INSERT`s, the temporary staging table is dropped before commit.
 use sea_orm::DatabaseConnection;
-use sea_orm::sqlx::{self, Row, Sqlite, Transaction};
+use sea_orm::sqlx::{self, Sqlite, Transaction};
 
 use super::{ImportTxn, STAGING_COLUMNS, Store, direction_code};
 use crate::domain::meter_files::Reading;
@@ -76,65 +76,7 @@ impl SqliteImport {
     }
 }
 
-#[async_trait::async_trait]
-impl ImportTxn for SqliteImport {
-    async fn execute(&mut self, sql: &str) -> Result<u64, sqlx::Error> {
-        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(&mut *self.0)
-            .await
-            .map(|r| r.rows_affected())
-    }
-
-    async fn fetch_i64s(&mut self, sql: &str) -> Result<Vec<Vec<i64>>, sqlx::Error> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_all(&mut *self.0)
-            .await?;
-        rows.iter()
-            .map(|row| (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect())
-            .collect()
-    }
-
-    async fn fetch_texts(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_all(&mut *self.0)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                (0..row.len())
-                    .map(|i| row.try_get::<Option<String>, _>(i))
-                    .collect()
-            })
-            .collect()
-    }
-
-    async fn insert_import(
-        &mut self,
-        sql: &str,
-        import: &super::ImportRecord,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<i32, sqlx::Error> {
-        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .bind(import.configuration_id)
-            .bind(import.kind)
-            .bind(import.source.as_str())
-            .bind(import.format.as_str())
-            .bind(import.uploaded_by)
-            .bind(import.rows as i64)
-            .bind(now)
-            .fetch_one(&mut *self.0)
-            .await?
-            .try_get::<i32, _>(0)
-    }
-
-    async fn set_warnings(&mut self, import_id: i32, warnings: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE reading_imports SET warnings = $1 WHERE id = $2")
-            .bind(warnings)
-            .bind(import_id)
-            .execute(&mut *self.0)
-            .await
-            .map(drop)
-    }
-
+super::import_txn! { SqliteImport {
     fn temporary_table(&self, name: &str, columns: &str) -> String {
         format!("CREATE TEMPORARY TABLE {name} ({columns})")
     }
@@ -173,4 +115,4 @@ impl ImportTxn for SqliteImport {
         self.execute("DROP TABLE import_staging").await?;
         self.0.commit().await
     }
-}
+}}
