@@ -12,34 +12,6 @@ const TRANSACTIONS: &str = "/api/v1/transactions/";
 const COMMUNITY_USERS: &str = "/api/v1/community-users/";
 const FORBIDDEN: &str = "The user doesn't have enough privileges";
 
-/// Creates a configuration as admin; returns its id.
-async fn configuration(app: &TestApp, organization: i64, name: &str, referent: Option<i64>) -> i64 {
-    let response = app
-        .post(
-            &app.admin_token,
-            "/api/v1/configurations/",
-            &json!({
-                "name": name,
-                "type": "CER",
-                "primary_substation": "AC001E00123",
-                "market_zone": "NORD",
-                "region": "piemonte",
-                "organization_id": organization,
-                "referent_id": referent,
-            }),
-        )
-        .await;
-    assert_eq!(
-        response.status(),
-        StatusCode::CREATED,
-        "{}",
-        response.text().await.unwrap()
-    );
-    response.json::<Value>().await.unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
-
 /// Creates a member as admin (`pod_number`: the POD's 8 digits); returns its id.
 async fn member(app: &TestApp, configuration: i64, pod_number: u32, user: Option<i64>) -> i64 {
     let response = app
@@ -169,7 +141,7 @@ fn dec(value: &Value) -> Decimal {
 async fn amounts_and_energy_round_trip_exactly() {
     let app = spawn_app().await;
     let org = app.create_organization("Energia Insieme").await;
-    let config = configuration(&app, org, "CER Torino", None).await;
+    let config = app.create_configuration(org, "CER Torino", None).await;
 
     let mut body = row(config, None, "0.10");
     body["energy_kwh"] = json!("123.456");
@@ -277,7 +249,7 @@ async fn amounts_and_energy_round_trip_exactly() {
 async fn decimals_beyond_28_places_are_refused_not_rounded() {
     let app = spawn_app().await;
     let org = app.create_organization("Energia Insieme").await;
-    let config = configuration(&app, org, "CER Torino", None).await;
+    let config = app.create_configuration(org, "CER Torino", None).await;
 
     for (field, value) in [
         ("amount_eur", "1.00000000000000000000000000001"),
@@ -314,9 +286,9 @@ async fn invalid_transactions_answer_422_naming_the_field() {
     let app = spawn_app().await;
     let org_a = app.create_organization("Comunità Alpha").await;
     let org_b = app.create_organization("Comunità Beta").await;
-    let config = configuration(&app, org_a, "CER Alpha", None).await;
-    let other_config = configuration(&app, org_a, "CER Alpha 2", None).await;
-    let config_b = configuration(&app, org_b, "CER Beta", None).await;
+    let config = app.create_configuration(org_a, "CER Alpha", None).await;
+    let other_config = app.create_configuration(org_a, "CER Alpha 2", None).await;
+    let config_b = app.create_configuration(org_b, "CER Beta", None).await;
     let other_member = member(&app, other_config, 1, None).await;
     let (_, vendor_b) = app
         .create_user("vendor.b@example.com", "vendor", Some(org_b))
@@ -444,7 +416,7 @@ async fn invalid_transactions_answer_422_naming_the_field() {
 async fn pending_rows_are_settled_or_cancelled_once() {
     let app = spawn_app().await;
     let org = app.create_organization("Energia Insieme").await;
-    let config = configuration(&app, org, "CER Torino", None).await;
+    let config = app.create_configuration(org, "CER Torino", None).await;
     let token = &app.admin_token;
     let path = |id: i64, action: &str| format!("{TRANSACTIONS}{id}{action}");
 
@@ -550,7 +522,7 @@ async fn pending_rows_are_settled_or_cancelled_once() {
 async fn an_idempotency_key_replays_the_first_response() {
     let app = spawn_app().await;
     let org = app.create_organization("Energia Insieme").await;
-    let config = configuration(&app, org, "CER Torino", None).await;
+    let config = app.create_configuration(org, "CER Torino", None).await;
     let (vendor_id, vendor) = app
         .create_user("vendor@example.com", "vendor", Some(org))
         .await;
@@ -606,7 +578,9 @@ async fn an_idempotency_key_replays_the_first_response() {
 
     // Two identical requests racing with one key: one row, one answer.
     for round in 0..5 {
-        let racing = configuration(&app, org, &format!("CER {round}"), None).await;
+        let racing = app
+            .create_configuration(org, &format!("CER {round}"), None)
+            .await;
         let body = row(racing, None, "99.99");
         let key = format!("race-{round}");
         let (a, b) = tokio::join!(
@@ -630,8 +604,8 @@ async fn an_idempotency_key_replays_the_first_response() {
 async fn the_list_filters_and_pages() {
     let app = spawn_app().await;
     let org = app.create_organization("Energia Insieme").await;
-    let config = configuration(&app, org, "CER Torino", None).await;
-    let other_config = configuration(&app, org, "CER Asti", None).await;
+    let config = app.create_configuration(org, "CER Torino", None).await;
+    let other_config = app.create_configuration(org, "CER Asti", None).await;
     let anna = member(&app, config, 1, None).await;
     let bruno = member(&app, config, 2, None).await;
     let token = &app.admin_token;
@@ -1190,7 +1164,8 @@ async fn the_community_registry_is_scoped_by_role() {
     let (_, user) = app
         .create_user("user.a@example.com", "user", Some(org_a))
         .await;
-    configuration(&app, org_a, "CER Alpha", Some(referent_id)).await;
+    app.create_configuration(org_a, "CER Alpha", Some(referent_id))
+        .await;
 
     // A vendor's entries go to its own organization.
     let anna = register(&app, &vendor_a, &json!({ "email": "anna@example.com" })).await;
