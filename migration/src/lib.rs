@@ -4,12 +4,23 @@
 pub use sea_orm_migration as engine;
 pub use sea_orm_migration::prelude::*;
 
+/// Runs `statements` as one batch, so that every statement runs on the same pooled connection
+/// (see migration 5).
+pub(crate) async fn batch(manager: &SchemaManager<'_>, statements: &[String]) -> Result<(), DbErr> {
+    manager
+        .get_connection()
+        .execute_unprepared(&statements.join("; "))
+        .await
+        .map(|_| ())
+}
+
 mod m20261126_000001_foundation;
 mod m20261126_000002_communities;
 mod m20261126_000003_meter_data;
 mod m20261126_000004_settlement;
 mod m20261126_000005_clustered_readings;
 mod m20261201_000006_trusted_money;
+mod m20261202_000007_hot_paths;
 
 pub struct Migrator;
 
@@ -23,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_settlement::Migration),
             Box::new(m20261126_000005_clustered_readings::Migration),
             Box::new(m20261201_000006_trusted_money::Migration),
+            Box::new(m20261202_000007_hot_paths::Migration),
         ]
     }
 }

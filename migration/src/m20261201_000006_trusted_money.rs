@@ -16,6 +16,8 @@
 //!   force 26 Jun 2025: municipalities under 50,000, commissioning by 31 Dec 2027), and GSE's
 //!   lateness limit for notifications (from 4 Apr 2025).
 use sea_orm_migration::prelude::*;
+
+use crate::batch;
 use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
@@ -95,15 +97,6 @@ const RENAMED: &[(&str, &str)] = &[
     ("domestic", "natural_person"),
     ("large_enterprise", "other_company"),
 ];
-
-async fn batch(manager: &SchemaManager<'_>, statements: &[String]) -> Result<(), DbErr> {
-    // One batch, so that every statement runs on the same pooled connection (see migration 5).
-    manager
-        .get_connection()
-        .execute_unprepared(&statements.join("; "))
-        .await
-        .map(|_| ())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

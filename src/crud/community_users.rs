@@ -36,12 +36,7 @@ pub async fn list(
     params: &CommunityUserListParams,
 ) -> Result<(Vec<Model>, u64), DbErr> {
     let mut condition = scope::community_users(scope);
-    if let Some(search) = params
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(search) = super::search_term(&params.search) {
         condition = condition.add(
             Condition::any()
                 .add(contains_case_insensitive((Entity, Column::Email), search))
@@ -53,7 +48,7 @@ pub async fn list(
     }
     paginate(
         db,
-        Entity::find().filter(condition).order_by_asc(Column::Id),
+        Entity::find().filter(condition),
         params.skip,
         params.limit,
     )

@@ -1,7 +1,7 @@
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, ModelTrait, PaginatorTrait,
+    QueryFilter, QuerySelect, QueryTrait,
 };
 
 use super::scope::{self, CommunityScope};
@@ -21,6 +21,40 @@ pub async fn find_in_scope(
         .await
 }
 
+/// The configuration in scope and whether `member_id`, when given, is a member of it that the
+/// scope sees: what recording a ledger row checks, in one statement.
+pub async fn find_with_member_in_scope(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    id: i32,
+    member_id: Option<i32>,
+) -> Result<Option<(Model, bool)>, DbErr> {
+    let member_belongs = match member_id {
+        Some(member_id) => Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(member::Entity)
+                .and_where(member::Column::Id.eq(member_id))
+                .and_where(
+                    Expr::col((member::Entity, member::Column::ConfigurationId))
+                        .equals((Entity, Column::Id)),
+                )
+                .cond_where(scope::members(scope))
+                .to_owned(),
+        ),
+        None => Expr::val(false),
+    };
+    let statement = Entity::find_by_id(id)
+        .filter(scope::configurations(scope))
+        .expr_as(member_belongs, "member_belongs")
+        .build(db.get_database_backend());
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok(None);
+    };
+    let belongs = row.try_get::<bool>("", "member_belongs")?;
+    Ok(Some((Model::from_query_result(&row, "")?, belongs)))
+}
+
 pub async fn list(
     db: &impl ConnectionTrait,
     scope: CommunityScope,
@@ -36,12 +70,7 @@ pub async fn list(
     if let Some(organization_id) = params.organization_id {
         condition = condition.add(Column::OrganizationId.eq(organization_id));
     }
-    if let Some(search) = params
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(search) = super::search_term(&params.search) {
         condition = condition.add(
             Condition::any()
                 .add(contains_case_insensitive((Entity, Column::Name), search))
@@ -57,7 +86,7 @@ pub async fn list(
     }
     paginate(
         db,
-        Entity::find().filter(condition).order_by_asc(Column::Id),
+        Entity::find().filter(condition),
         params.skip,
         params.limit,
     )

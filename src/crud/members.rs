@@ -1,7 +1,6 @@
 use sea_orm::sea_query::{Condition, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
 };
 
 use super::scope::{self, CommunityScope};
@@ -39,12 +38,7 @@ pub async fn list(
     if let Some(holder_type) = params.holder_type {
         condition = condition.add(Column::HolderType.eq(holder_type));
     }
-    if let Some(search) = params
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(search) = super::search_term(&params.search) {
         let matching_users = Query::select()
             .column(user::Column::Id)
             .from(user::Entity)
@@ -68,7 +62,7 @@ pub async fn list(
     }
     paginate(
         db,
-        Entity::find().filter(condition).order_by_asc(Column::Id),
+        Entity::find().filter(condition),
         params.skip,
         params.limit,
     )

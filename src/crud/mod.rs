@@ -17,12 +17,20 @@ pub mod settlement;
 pub mod transactions;
 pub mod users;
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, IntoColumnRef, LikeExpr, SimpleExpr};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Func, IntoColumnRef, JoinType, LikeExpr, Order, Query,
+    SimpleExpr,
+};
 use sea_orm::{ActiveModelBehavior, ActiveModelTrait, IntoActiveModel};
 use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QuerySelect,
-    Select, Statement,
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Iterable, PrimaryKeyToColumn,
+    QueryOrder, QuerySelect, QueryTrait, Select, Statement,
 };
+
+/// A list's `search` parameter, trimmed; blank is no search.
+pub fn search_term(search: &Option<String>) -> Option<&str> {
+    search.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
 
 /// `lower(column) LIKE '%needle%'`, with the needle's own `%`, `_` and `\` escaped: a search for
 /// `50%` finds "50%", not everything. Portable across SQLite and PostgreSQL.
@@ -36,7 +44,13 @@ pub fn contains_case_insensitive(column: impl IntoColumnRef, needle: &str) -> Si
         .like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
-/// One page of `query` (already filtered and ordered) and the total it pages through.
+/// One page of `query` (filtered, not ordered: pages run in primary-key order) and the total it
+/// pages through, in one statement and one round trip:
+/// `SELECT counted.page_total, page.* FROM (SELECT COUNT(*) …) counted
+///  LEFT JOIN (SELECT … ORDER BY id LIMIT … OFFSET …) page ON 1 = 1 ORDER BY page.id`.
+/// The count is a plain `COUNT(*)` over the same conditions (no subquery of every column); the
+/// left join keeps the total when the page is past the end. One statement reads one snapshot,
+/// so the total and the page always agree.
 pub async fn paginate<E>(
     db: &impl ConnectionTrait,
     query: Select<E>,
@@ -47,10 +61,52 @@ where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
-    let total = query.clone().count(db).await?;
-    let items = query.offset(skip).limit(limit).all(db).await?;
+    let id = E::PrimaryKey::iter()
+        .next()
+        .expect("every entity has a primary key")
+        .into_column();
+    let counted = query
+        .clone()
+        .select_only()
+        .expr_as(Expr::cust("COUNT(*)"), PAGE_TOTAL)
+        .into_query();
+    let page = query
+        .order_by_asc(id)
+        .offset(skip)
+        .limit(limit)
+        .into_query();
+    let statement = Query::select()
+        .column((Alias::new("counted"), Alias::new(PAGE_TOTAL)))
+        .column((Alias::new("page"), Asterisk))
+        .from_subquery(counted, Alias::new("counted"))
+        .join_subquery(
+            JoinType::LeftJoin,
+            page,
+            Alias::new("page"),
+            Expr::val(1).eq(1),
+        )
+        .order_by((Alias::new("page"), id), Order::Asc)
+        .to_owned();
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&statement))
+        .await?;
+    let total = match rows.first() {
+        Some(row) => u64::try_from(row.try_get::<i64>("", PAGE_TOTAL)?).unwrap_or_default(),
+        None => 0,
+    };
+    if skip >= total || limit == 0 {
+        // The one row carries only the total: the page's columns are NULL.
+        return Ok((Vec::new(), total));
+    }
+    let items = rows
+        .iter()
+        .map(|row| E::Model::from_query_result(row, ""))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok((items, total))
 }
+
+/// The total's column in a page; no table has a column of that name.
+const PAGE_TOTAL: &str = "condivisa_page_total";
 
 /// Serialises writers that check-then-write on the same `key` (a POD, a configuration), inside
 /// the current transaction. PostgreSQL: a transaction-level advisory lock on the key. SQLite:

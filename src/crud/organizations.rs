@@ -1,7 +1,5 @@
 use sea_orm::sea_query::Condition;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::contains_case_insensitive;
 use crate::models::organization::{Column, Entity, Model};
@@ -42,21 +40,14 @@ pub async fn list(
     params: &OrganizationListParams,
 ) -> Result<(Vec<Model>, u64), sea_orm::DbErr> {
     let mut condition = scope.condition();
-    if let Some(search) = params
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(search) = super::search_term(&params.search) {
         condition = condition.add(contains_case_insensitive((Entity, Column::Name), search));
     }
-    let query = Entity::find().filter(condition);
-    let total = query.clone().count(db).await?;
-    let items = query
-        .order_by_asc(Column::Id)
-        .offset(params.skip)
-        .limit(params.limit)
-        .all(db)
-        .await?;
-    Ok((items, total))
+    super::paginate(
+        db,
+        Entity::find().filter(condition),
+        params.skip,
+        params.limit,
+    )
+    .await
 }

@@ -1,7 +1,5 @@
 use sea_orm::sea_query::Query;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, QueryFilter};
 
 use super::scope::{self, CommunityScope};
 use crate::models::member;
@@ -31,13 +29,7 @@ pub async fn list(
     if let Some(configuration_id) = params.configuration_id {
         query = query.filter(Column::MemberId.in_subquery(members_of(configuration_id)));
     }
-    super::paginate(
-        db,
-        query.order_by_asc(Column::Id),
-        params.skip,
-        params.limit,
-    )
-    .await
+    super::paginate(db, query, params.skip, params.limit).await
 }
 
 fn members_of(configuration_id: i32) -> sea_orm::sea_query::SelectStatement {

@@ -47,13 +47,7 @@ pub async fn list(
     if let Some(to) = params.to {
         query = query.filter(Column::PeriodStart.lte(to));
     }
-    paginate(
-        db,
-        query.order_by_asc(Column::Id),
-        params.skip,
-        params.limit,
-    )
-    .await
+    paginate(db, query, params.skip, params.limit).await
 }
 
 pub async fn insert(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result<Model, DbErr> {

@@ -1,7 +1,5 @@
-use sea_orm::sea_query::Condition;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::sea_query::{Alias, Condition, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::contains_case_insensitive;
 use crate::models::enums::{Role, UserStatus};
@@ -79,39 +77,28 @@ pub async fn list(
     if let Some(organization_id) = params.organization_id {
         condition = condition.add(Column::OrganizationId.eq(organization_id));
     }
-    if let Some(search) = params
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        condition = condition.add(
-            Condition::any()
-                .add(contains_case_insensitive((Entity, Column::Email), search))
-                .add(contains_case_insensitive(
-                    (Entity, Column::Username),
-                    search,
-                ))
-                .add(contains_case_insensitive(
-                    (Entity, Column::FullName),
-                    search,
-                ))
-                .add(contains_case_insensitive(
-                    (Entity, Column::FiscalCode),
-                    search,
-                )),
-        );
+    if let Some(search) = super::search_term(&params.search) {
+        condition = condition.add(matches_search(search));
     }
-    let query = Entity::find().filter(condition);
-    let total = query.clone().count(db).await?;
-    let items = query
-        .order_by_asc(Column::Id)
-        .offset(params.skip)
-        .limit(params.limit)
-        .all(db)
-        .await?;
-    Ok((items, total))
+    super::paginate(
+        db,
+        Entity::find().filter(condition),
+        params.skip,
+        params.limit,
+    )
+    .await
 }
+
+/// A search matches the email, username, full name or fiscal code, case-insensitively: one
+/// `LIKE` on the generated `search_text` column (those four fields lower-cased and joined by
+/// U+001F; migration 7), which PostgreSQL's trigram index answers. The separator is taken out
+/// of the needle so that a search cannot match across two fields.
+fn matches_search(needle: &str) -> SimpleExpr {
+    let needle = needle.replace(SEARCH_SEPARATOR, "");
+    contains_case_insensitive((Entity, Alias::new("search_text")), &needle)
+}
+
+const SEARCH_SEPARATOR: char = '\u{1f}';
 
 pub async fn count_active_admins(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
     Entity::find()

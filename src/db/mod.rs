@@ -33,6 +33,9 @@ pub async fn connect_url(
         .min_connections(0)
         .acquire_timeout(acquire_timeout)
         .connect_timeout(acquire_timeout)
+        // sqlx pings a connection on every acquire by default: a second round trip for every
+        // statement. A connection in use is known to be alive; one idle for a while is checked.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         // SeaORM logs every statement at INFO by default: far too much, and it can carry data.
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|options| {

@@ -207,9 +207,14 @@ async fn postgres_snapshot(
             .rsplit_once('(')
             .and_then(|(_, rest)| rest.split_once(')'))
             .map(|(inside, _)| {
+                // `search_text gin_trgm_ops`: the column, without the operator class (which
+                // PostgreSQL prints schema-qualified or not depending on the search_path).
                 inside
                     .split(',')
-                    .map(|c| c.trim().trim_matches('"').to_string())
+                    .map(|c| {
+                        let column = c.split_whitespace().next().unwrap_or_default();
+                        column.trim_matches('"').to_string()
+                    })
                     .collect()
             })
             .unwrap_or_default();

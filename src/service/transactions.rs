@@ -3,7 +3,7 @@
 use sea_orm::{DatabaseConnection, Set, TransactionTrait};
 use sha2::{Digest, Sha256};
 
-use super::{Actor, Outcome, Place, Problem, ServiceError, configurations, fixed_point};
+use super::{Actor, Outcome, Place, Problem, ServiceError, fixed_point};
 use crate::core::permissions::Permission;
 use crate::crud;
 use crate::domain::quantities::{CENTS, KWH_MILLI};
@@ -50,7 +50,8 @@ pub async fn visible(
 }
 
 /// Records a `pending` row. With an idempotency key, the first answer is stored in the same
-/// transaction as the row, and a retry with the same key and input gets it back unchanged.
+/// transaction as the row, and a retry with the same key and input gets it back unchanged —
+/// even where the same request would now be refused (the configuration closed since).
 pub async fn record(
     actor: &Actor,
     db: &DatabaseConnection,
@@ -59,27 +60,56 @@ pub async fn record(
 ) -> Outcome<Recorded> {
     actor.require(Permission::TransactionsWrite)?;
     let request_hash = hash_request(&input);
-    if let Some(key) = idempotency_key
-        && let Some(stored) = crud::idempotency::find(db, actor.user_id, key).await?
-    {
-        return replay(stored, &request_hash);
+    // The common case, a new key, costs no lookup: the key is claimed by the insert that stores
+    // the answer, and only a refusal or a taken key reads what was stored.
+    let refusal = match write(actor, db, &input, idempotency_key, &request_hash).await {
+        Ok(Some(body)) => return Ok(Recorded::Created(body)),
+        Ok(None) => None,
+        Err(error @ (ServiceError::Database(_) | ServiceError::Internal(_))) => return Err(error),
+        Err(refusal) => Some(refusal),
+    };
+    let stored = match idempotency_key {
+        Some(key) => crud::idempotency::find(db, actor.user_id, key).await?,
+        None => None,
+    };
+    match (stored, refusal) {
+        (Some(stored), _) => replay(stored, &request_hash),
+        (None, Some(refusal)) => Err(refusal),
+        // The key was taken and its row is gone: only a purge between the two statements.
+        (None, None) => Err(ServiceError::conflict(
+            "This Idempotency-Key is being used by another request; retry",
+        )),
     }
+}
 
-    let configuration = configurations::referenced(actor, db, input.configuration_id).await?;
+/// Validates and writes the row (and the answer under `key`); `None` when the key was already
+/// taken, in which case nothing was written.
+async fn write(
+    actor: &Actor,
+    db: &DatabaseConnection,
+    input: &TransactionCreate,
+    idempotency_key: Option<&str>,
+    request_hash: &str,
+) -> Outcome<Option<String>> {
+    let (configuration, member_belongs) = crud::configurations::find_with_member_in_scope(
+        db,
+        actor.community_scope(),
+        input.configuration_id,
+        input.member_id,
+    )
+    .await?
+    .ok_or_else(|| {
+        ServiceError::invalid("configuration_id", "Configuration not found", "not_found")
+    })?;
     if configuration.status == ConfigurationStatus::Closed {
         return Err(ServiceError::conflict("The configuration is closed"));
     }
-    if let Some(member_id) = input.member_id {
-        let belongs = crud::members::find_in_scope(db, actor.community_scope(), member_id)
-            .await?
-            .is_some_and(|member| member.configuration_id == configuration.id);
-        if !belongs {
-            return Err(ServiceError::invalid(
-                "member_id",
-                "Member not found in the configuration",
-                "not_found",
-            ));
-        }
+    if input.member_id.is_some() && !member_belongs {
+        return Err(ServiceError::invalid(
+            "member_id",
+            "Member not found in the configuration",
+            "not_found",
+        ));
     }
     if input.period_start > input.period_end {
         return Err(ServiceError::invalid(
@@ -112,27 +142,23 @@ pub async fn record(
     let response_body =
         serde_json::to_string(&TransactionPublic::from(created)).map_err(anyhow::Error::from)?;
     if let Some(key) = idempotency_key {
-        let stored = crud::idempotency::insert(
+        let stored = crud::idempotency::store(
             &txn,
             actor.user_id,
             key,
-            request_hash.clone(),
+            request_hash.to_string(),
             CREATED,
             response_body.clone(),
         )
-        .await;
-        if let Err(error) = stored {
-            // A concurrent request with the same key committed first: ours is rolled back and
-            // the caller gets the winner's answer.
-            drop(txn);
-            if let Some(stored) = crud::idempotency::find(db, actor.user_id, key).await? {
-                return replay(stored, &request_hash);
-            }
-            return Err(error.into());
+        .await?;
+        if !stored {
+            // Another request with this key committed first: ours is rolled back (dropping
+            // the transaction) and the caller gets the stored answer.
+            return Ok(None);
         }
     }
     txn.commit().await?;
-    Ok(Recorded::Created(response_body))
+    Ok(Some(response_body))
 }
 
 /// Settles or cancels a pending row: of two concurrent calls exactly one wins.

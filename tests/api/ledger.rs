@@ -576,6 +576,24 @@ async fn an_idempotency_key_replays_the_first_response() {
     assert_eq!(again.json::<Value>().await.unwrap(), vendors);
     assert_eq!(total(&app, token, "").await, 3);
 
+    // A retry after the configuration closed still gets its first answer; a new key is refused.
+    let closing = app.create_configuration(org, "CER chiusa", None).await;
+    let closing_body = row(closing, None, "5.00");
+    let before = post_with_key(&app, token, &closing_body, "before-closing").await;
+    assert_eq!(before.status(), StatusCode::CREATED);
+    let before = before.text().await.unwrap();
+    for status in ["active", "closed"] {
+        let path = format!("/api/v1/configurations/{closing}");
+        let response = app.patch(token, &path, &json!({ "status": status })).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let retry = post_with_key(&app, token, &closing_body, "before-closing").await;
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(retry.text().await.unwrap(), before);
+    let fresh = post_with_key(&app, token, &closing_body, "after-closing").await;
+    assert_eq!(fresh.status(), StatusCode::CONFLICT);
+    assert_eq!(total(&app, token, "").await, 4);
+
     // Two identical requests racing with one key: one row, one answer.
     for round in 0..5 {
         let racing = app

@@ -237,9 +237,9 @@ async fn bad_revisions_exit_with_code_2() {
 async fn a_destructive_downgrade_needs_yes_without_a_terminal() {
     let cli = Cli::new().await;
     cli.ok(&["upgrade", "head"]);
-    // The last revision drops columns, the one before only rebuilds the readings table (data
-    // kept), the one before that drops the settlement tables.
-    let refused = cli.run(&["downgrade", "-3"]);
+    // The last two revisions drop columns, the one before only rebuilds the readings table
+    // (data kept), the one before that drops the settlement tables.
+    let refused = cli.run(&["downgrade", "-4"]);
     assert_eq!(refused.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(

@@ -306,6 +306,24 @@ async fn the_list_paginates_and_filters() {
     check("search=07643", vec!["azienda@example.com"]).await;
     check("search=%25", vec![]).await;
     check("role=admin", vec![ADMIN_EMAIL]).await;
+    // Each field matches on its own: the end of a name and the start of the email do not make
+    // one match, and a separator in the needle is not a way around that.
+    check("search=numero%201", vec!["person1@example.com"]).await;
+    check("search=1person", vec![]).await;
+    check("search=1%1Fperson", vec![]).await;
+    check("search=ONA%20NUMERO%204", vec!["person4@example.com"]).await;
+    // Past the last page: no rows, the total still there.
+    let beyond: Value = app
+        .get(
+            &app.admin_token,
+            "/api/v1/users/?search=persona&skip=5&limit=2",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(beyond["total"], 5);
+    assert_eq!(beyond["items"], json!([]));
 }
 
 #[tokio::test]
