@@ -16,9 +16,9 @@
 //!   force 26 Jun 2025: municipalities under 50,000, commissioning by 31 Dec 2027), and GSE's
 //!   lateness limit for notifications (from 4 Apr 2025).
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
 use crate::batch;
-use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

@@ -10,9 +10,9 @@
 //!   trusted extension: the database owner may create it) answers selective searches without
 //!   reading the table. SQLite computes the column on read (it cannot add a stored one).
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
 use crate::batch;
-use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

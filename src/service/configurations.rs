@@ -43,9 +43,12 @@ pub async fn referenced(
 ) -> Outcome<configuration::Model> {
     crud::configurations::find_in_scope(db, actor.community_scope(), id)
         .await?
-        .ok_or_else(|| {
-            ServiceError::invalid("configuration_id", "Configuration not found", "not_found")
-        })
+        .ok_or_else(not_referable)
+}
+
+/// A `configuration_id` in a body that names no configuration the actor sees.
+pub fn not_referable() -> ServiceError {
+    ServiceError::invalid("configuration_id", "Configuration not found", "not_found")
 }
 
 pub async fn create(

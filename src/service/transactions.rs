@@ -3,7 +3,7 @@
 use sea_orm::{DatabaseConnection, Set, TransactionTrait};
 use sha2::{Digest, Sha256};
 
-use super::{Actor, Outcome, Place, Problem, ServiceError, fixed_point};
+use super::{Actor, Outcome, Place, Problem, ServiceError, configurations, fixed_point};
 use crate::core::permissions::Permission;
 use crate::crud;
 use crate::domain::quantities::{CENTS, KWH_MILLI};
@@ -98,9 +98,7 @@ async fn write(
         input.member_id,
     )
     .await?
-    .ok_or_else(|| {
-        ServiceError::invalid("configuration_id", "Configuration not found", "not_found")
-    })?;
+    .ok_or_else(configurations::not_referable)?;
     if configuration.status == ConfigurationStatus::Closed {
         return Err(ServiceError::conflict("The configuration is closed"));
     }
