@@ -9,7 +9,6 @@ use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation, decode, encode}
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 
 /// OWASP's recommended argon2id parameters: 19 MiB, 2 iterations, 1 lane.
 fn argon2() -> Argon2<'static> {
@@ -28,37 +27,67 @@ pub fn verify_password_blocking(password: &str, hash: &str) -> bool {
     argon2().verify_password(password.as_bytes(), hash).is_ok()
 }
 
-/// Runs argon2 on the blocking pool with bounded concurrency, so that a login storm queues here
-/// instead of starving the async executor and every other request.
+/// Runs argon2 on threads of its own at a lower CPU priority (nice 10), one per core. Alone,
+/// a login storm has every core (argon2 is the whole cost of a login); beside other requests
+/// the scheduler serves those first, so a storm slows logins instead of every route
+/// (BENCHMARKS.md, the `storm` scenario). Jobs wait in a queue while all threads are busy.
 #[derive(Clone)]
 pub struct PasswordService {
-    permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::Sender<Job>,
     /// Verified against when the user does not exist, so the response time does not tell
     /// an attacker which emails are registered.
     dummy_hash: Arc<str>,
 }
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Niceness of the hashing threads: a tenth of a normal thread's CPU share when the cores are
+/// contended (CFS weights 110 against 1024), all of it when they are not.
+const HASHING_NICENESS: i32 = 10;
 
 impl PasswordService {
     pub fn new() -> Self {
         let workers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        let dummy_hash = hash_password_blocking("condivisa dummy password, never valid");
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..workers {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    lower_own_priority(HASHING_NICENESS);
+                    loop {
+                        // The lock is held only while waiting for the next job, not while it
+                        // runs; the threads end when the last PasswordService is dropped.
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .expect("cannot start a password hashing thread");
+        }
         PasswordService {
-            permits: Arc::new(Semaphore::new(workers)),
-            dummy_hash: dummy_hash.into(),
+            jobs,
+            dummy_hash: hash_password_blocking("condivisa dummy password, never valid").into(),
         }
     }
 
     async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> T {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        tokio::task::spawn_blocking(job)
-            .await
-            .expect("argon2 job panicked")
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = answer.send(job());
+        });
+        self.jobs
+            .send(job)
+            .expect("the hashing threads live as long as the service");
+        answered.await.expect("argon2 job panicked")
     }
 
     pub async fn hash(&self, password: &str) -> String {
@@ -79,6 +108,22 @@ impl PasswordService {
         matches && real
     }
 }
+
+/// Linux keeps a niceness per thread: this lowers the calling thread's only.
+#[cfg(target_os = "linux")]
+fn lower_own_priority(niceness: i32) {
+    // SAFETY: plain system calls on the calling thread's own id, no memory is passed.
+    let failed = unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, niceness) != 0
+    };
+    if failed {
+        tracing::warn!("could not lower the priority of a password hashing thread");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_own_priority(_niceness: i32) {}
 
 impl Default for PasswordService {
     fn default() -> Self {

@@ -35,13 +35,22 @@ pub fn search_term(search: &Option<String>) -> Option<&str> {
 /// `lower(column) LIKE '%needle%'`, with the needle's own `%`, `_` and `\` escaped: a search for
 /// `50%` finds "50%", not everything. Portable across SQLite and PostgreSQL.
 pub fn contains_case_insensitive(column: impl IntoColumnRef, needle: &str) -> SimpleExpr {
+    Expr::expr(Func::lower(Expr::col(column))).like(contains_pattern(needle))
+}
+
+/// The same for a column stored lower-case already (such as `users.search_text`): no `LOWER()`
+/// around it, so an index on the column itself answers, and no per-row case folding.
+pub fn contains_in_lowered(column: impl IntoColumnRef, needle: &str) -> SimpleExpr {
+    Expr::col(column).like(contains_pattern(needle))
+}
+
+fn contains_pattern(needle: &str) -> LikeExpr {
     let escaped = needle
         .to_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    Expr::expr(Func::lower(Expr::col(column)))
-        .like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
 /// One page of `query` (filtered, not ordered: pages run in primary-key order) and the total it

@@ -9,6 +9,7 @@ mod migrations;
 mod operations;
 mod organizations;
 mod permissions;
+mod pool;
 mod readme;
 mod settlement;
 mod startup;
