@@ -1,5 +1,6 @@
 //! Passwords (argon2id), access tokens (HS256 JWT) and refresh tokens (opaque, stored hashed).
 use std::sync::Arc;
+use std::time::Duration;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
 use base64::Engine as _;
@@ -33,13 +34,16 @@ pub fn verify_password_blocking(password: &str, hash: &str) -> bool {
 /// (BENCHMARKS.md, the `storm` scenario). Jobs wait in a queue while all threads are busy.
 #[derive(Clone)]
 pub struct PasswordService {
-    jobs: std::sync::mpsc::Sender<Job>,
+    jobs: flume::Sender<Job>,
     /// Verified against when the user does not exist, so the response time does not tell
     /// an attacker which emails are registered.
     dummy_hash: Arc<str>,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// A hashing thread that has had no job for this long returns its freed memory to the system.
+const GIVE_BACK_AFTER: Duration = Duration::from_secs(1);
 
 /// Niceness of the hashing threads: a tenth of a normal thread's CPU share when the cores are
 /// contended (CFS weights 110 against 1024), all of it when they are not.
@@ -50,24 +54,35 @@ impl PasswordService {
         let workers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
-        let queue = Arc::new(std::sync::Mutex::new(queue));
+        let (jobs, queue) = flume::unbounded::<Job>();
         for n in 0..workers {
-            let queue = Arc::clone(&queue);
+            let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
                 .spawn(move || {
                     lower_own_priority(HASHING_NICENESS);
+                    // Ends when the last PasswordService is dropped. Waits without a timeout
+                    // once the memory is given back: an idle thread is not woken.
+                    let mut dirty = false;
                     loop {
-                        // The lock is held only while waiting for the next job, not while it
-                        // runs; the threads end when the last PasswordService is dropped.
-                        let job = match queue.lock() {
-                            Ok(queue) => queue.recv(),
-                            Err(_) => return,
+                        let next = if dirty {
+                            queue.recv_timeout(GIVE_BACK_AFTER)
+                        } else {
+                            queue
+                                .recv()
+                                .map_err(|_| flume::RecvTimeoutError::Disconnected)
                         };
-                        match job {
-                            Ok(job) => job(),
-                            Err(_) => return,
+                        match next {
+                            Ok(job) => {
+                                job();
+                                dirty = true;
+                            }
+                            Err(flume::RecvTimeoutError::Timeout) => {
+                                if std::mem::take(&mut dirty) {
+                                    give_memory_back();
+                                }
+                            }
+                            Err(flume::RecvTimeoutError::Disconnected) => return,
                         }
                     }
                 })
@@ -107,6 +122,14 @@ impl PasswordService {
             .await;
         matches && real
     }
+}
+
+/// Each argon2 job allocates 19 MiB and frees it; mimalloc (the binary's allocator) keeps freed
+/// memory in the thread's own heap until that thread allocates again, which an idle hashing
+/// thread never does: after a login storm 38 MB stayed resident (BENCHMARKS.md, issue 13).
+fn give_memory_back() {
+    // SAFETY: mi_collect only walks and trims the calling thread's mimalloc heap.
+    unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
 /// Linux keeps a niceness per thread: this lowers the calling thread's only.
