@@ -38,9 +38,10 @@ pub fn contains_case_insensitive(column: impl IntoColumnRef, needle: &str) -> Si
     Expr::expr(Func::lower(Expr::col(column))).like(contains_pattern(needle))
 }
 
-/// The same for a column stored lower-case already (such as `users.search_text`): no `LOWER()`
-/// around it, so an index on the column itself answers, and no per-row case folding.
-pub fn contains_in_lowered(column: impl IntoColumnRef, needle: &str) -> SimpleExpr {
+/// The same without `LOWER()` around the column, which keeps an index on the column usable and
+/// folds no row: for a column stored lower-case (`users.search_text`), or on SQLite, whose
+/// `LIKE` ignores ASCII case by itself (the only case its `lower()` folds).
+pub fn contains_lowered_needle(column: impl IntoColumnRef, needle: &str) -> SimpleExpr {
     Expr::col(column).like(contains_pattern(needle))
 }
 

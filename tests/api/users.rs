@@ -304,6 +304,7 @@ async fn the_list_paginates_and_filters() {
     .await;
     check("search=NUMERO%203", vec!["person3@example.com"]).await;
     check("search=07643", vec!["azienda@example.com"]).await;
+    check("search=AZIENDA%40", vec!["azienda@example.com"]).await;
     check("search=%25", vec![]).await;
     check("role=admin", vec![ADMIN_EMAIL]).await;
     // Each field matches on its own: the end of a name and the start of the email do not make
