@@ -6,8 +6,10 @@ finalisation.
 
 Measures: the latency of POST /configurations/{id}/settlements for one month (median of 5),
 the year (the 12 months in turn, wall clock), the finalisation of one month, and the server's
-peak resident memory (VmHWM) before and after — the readings are aggregated in the database, so
-memory must not grow with them.
+peak resident memory (VmHWM) before and after; and, in the same run on the same database, one
+aggregate scan of the year's readings (`SELECT pod, direction, sum(wh) FROM readings GROUP BY
+1, 2`, median of 3, psql or Python's sqlite3), the yardstick of issue 13's target: the year
+within 3x that scan.
 
     python3 scripts/generate_readings.py --pods 1000 --producers 50 --out target/bench/settlement.csv
     python3 scripts/bench_settlement.py --database sqlite   --file target/bench/settlement.csv
@@ -37,6 +39,27 @@ def prices_csv(year):
         t += dt.timedelta(hours=1)
         h += 1
     return ("\n".join(lines) + "\n").encode()
+
+
+def aggregate_scan_seconds(database):
+    """Median of 3 runs of one aggregate scan of every reading, on the server's database."""
+    sql = "SELECT pod, direction, sum(wh) FROM readings GROUP BY 1, 2"
+    times = []
+    for _ in range(3):
+        if database == "sqlite":
+            import sqlite3
+            connection = sqlite3.connect(os.path.abspath("target/bench/run-sqlite/bench.db"))
+            started = time.perf_counter()
+            connection.execute(sql).fetchall()
+            times.append(time.perf_counter() - started)
+            connection.close()
+        else:
+            import subprocess
+            out = subprocess.run(["psql", "postgres://postgres@127.0.0.1:5432/condivisa_bench", "-qAtc",
+                                  f"\\timing on", "-c", f"{sql}"], capture_output=True, text=True, check=True).stdout
+            line = [l for l in out.splitlines() if l.startswith("Time:")][-1]
+            times.append(float(line.split()[1]) / 1000)
+    return statistics.median(times)
 
 
 def main():
@@ -115,6 +138,7 @@ def main():
         assert status == 200, body
         written = json.loads(body)["transactions_written"]
         rss_after = peak_rss_mb(server.pid)
+        scan_seconds = aggregate_scan_seconds(args.database)
     finally:
         server.terminate()
         server.wait()
@@ -127,6 +151,8 @@ def main():
           f"min {min(month_latencies) * 1000:.0f} ms, max {max(month_latencies) * 1000:.0f} ms")
     print(f"- the whole year, 12 monthly previews in turn: {year_seconds:.2f} s "
           f"(shared {shared:,.0f} kWh, premium {premium:,.2f} EUR)")
+    print(f"- one aggregate scan of the year's readings: {scan_seconds:.2f} s; the year took "
+          f"{year_seconds / scan_seconds:.2f}x that (target: at most 3x)")
     print(f"- finalising March ({written} ledger rows, inputs re-checked): {finalize_seconds * 1000:.0f} ms")
     return 0
 

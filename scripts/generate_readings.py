@@ -1,5 +1,10 @@
 #!/usr/bin/env python3
-"""Generates a year of hourly meter readings in condivisa's long format, for benchmarks.
+"""Generates a year (or, with --month, one month) of meter readings in condivisa's long format,
+for benchmarks. The scale dataset of issue 13 (10,000 PODs, a month of quarter-hours, 28.8 M
+readings, about 1.4 GB):
+
+    python3 scripts/generate_readings.py --pods 10000 --producers 500 --month 4 --interval 15 \
+        --out target/bench/scale.csv
 
 PODs IT001E00000000.. are numbered; the first half (or the first --producers) inject (a PV-like
 curve), the others withdraw (a household-like curve). Values are deterministic (no randomness) so
@@ -15,14 +20,23 @@ def main() -> None:
     parser.add_argument("--pods", type=int, default=1000)
     parser.add_argument("--year", type=int, default=2025)
     parser.add_argument("--producers", type=int, help="injecting PODs (default: half)")
+    parser.add_argument("--month", type=int, choices=range(1, 13), help="only this month of --year")
     parser.add_argument("--out", required=True)
     parser.add_argument("--interval", type=int, choices=[15, 60], default=60,
                         help="minutes per reading: 15 gives four times the rows, each a quarter of the hour")
     args = parser.parse_args()
 
-    start = dt.datetime(args.year, 1, 1, tzinfo=dt.timezone.utc) - dt.timedelta(hours=1)  # local midnight (CET)
-    end = dt.datetime(args.year + 1, 1, 1, tzinfo=dt.timezone.utc) - dt.timedelta(hours=1)
+    year_start = dt.datetime(args.year, 1, 1, tzinfo=dt.timezone.utc) - dt.timedelta(hours=1)  # local midnight (CET)
+    start, end = year_start, dt.datetime(args.year + 1, 1, 1, tzinfo=dt.timezone.utc) - dt.timedelta(hours=1)
+    if args.month:
+        # Italian midnights: CEST (UTC+2) from the last Sunday of March to the last of October.
+        from zoneinfo import ZoneInfo
+        rome = ZoneInfo("Europe/Rome")
+        first = dt.datetime(args.year, args.month, 1, tzinfo=rome)
+        after = dt.datetime(args.year + (args.month == 12), args.month % 12 + 1, 1, tzinfo=rome)
+        start, end = first.astimezone(dt.timezone.utc), after.astimezone(dt.timezone.utc)
     hours = int((end - start).total_seconds() // 3600)
+    offset = int((start - year_start).total_seconds() // 3600)  # the same daily curve as a whole year
     per_hour = 60 // args.interval
     stamps = [(h, (start + dt.timedelta(minutes=args.interval * q)).strftime("%Y-%m-%dT%H:%M:%SZ"))
               for h in range(hours) for q in range(h * per_hour, (h + 1) * per_hour)]
@@ -35,7 +49,7 @@ def main() -> None:
             scale = 1 + (p % 7) / 10
             lines = []
             for h, stamp in stamps:
-                hour_of_day = (h + 1) % 24
+                hour_of_day = (h + offset + 1) % 24
                 if injects:
                     sun = max(0.0, math.sin(math.pi * (hour_of_day - 6) / 12))
                     kwh = round(6.0 * scale * sun / per_hour, 3)

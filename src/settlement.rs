@@ -14,13 +14,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::crud;
-use crate::crud::readings::MembershipWindow;
-use crate::crud::settlement::MemberReadings;
 use crate::domain::community_rules::is_final_customer;
+use crate::domain::curves::{CurveMonth, MemberCurves, MonthReadings, ReadAs, month_readings};
 use crate::domain::month::{
-    ConfigurationFacts, HolderEnergy, HourInputs, HourMinutes, MemberInputs, MeterData,
-    MissingParameter, MonthInputs, PlantInputs, PodEnergy, PolicyVersion, PriorMonth, Window,
-    member_windows, needs_holder_withdrawal, plant_specs,
+    ConfigurationFacts, MemberInputs, MeterData, MissingParameter, MonthInputs, PlantInputs,
+    PolicyVersion, PriorMonth, member_windows, needs_holder_withdrawal, plant_specs,
 };
 use crate::domain::sharing::Policy;
 use crate::models::enums::{
@@ -111,117 +109,31 @@ fn parameter_used(row: &crate::models::market_parameter::Model) -> ParameterUsed
     }
 }
 
-/// One consistent view of the database for a gather, that parallel queries on other pooled
-/// connections share. PostgreSQL: a read-only repeatable-read transaction whose snapshot the
-/// parallel transactions import (`pg_export_snapshot`, as `pg_dump --jobs` does). SQLite: a
-/// transaction holding the database's single write lock, so nothing is committed until the
-/// gather ends and every connection reads the same state (imports wait, at most the gather's
-/// length, under the busy timeout).
+/// One consistent view of the database for a gather: every read of it on one transaction.
+/// PostgreSQL: read-only and repeatable read (one snapshot for all statements). SQLite in WAL
+/// mode: a transaction's reads all see the snapshot of its first read, and take no lock that
+/// would hold an import back.
 struct ReadView {
     txn: DatabaseTransaction,
-    /// PostgreSQL's exported snapshot.
-    snapshot: Option<String>,
-    /// How many other pooled connections the parallel queries may take (0: none, run them on
-    /// the view's own transaction).
-    spare: usize,
 }
 
 impl ReadView {
     async fn open(db: &DatabaseConnection) -> Result<ReadView, DbErr> {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
-        match db.get_database_backend() {
+        let txn = match db.get_database_backend() {
             DbBackend::Postgres => {
-                let pool = db
-                    .get_postgres_connection_pool()
-                    .options()
-                    .get_max_connections();
-                let txn = db
-                    .begin_with_config(
-                        Some(IsolationLevel::RepeatableRead),
-                        Some(AccessMode::ReadOnly),
-                    )
-                    .await?;
-                let row = txn
-                    .query_one_raw(sea_orm::Statement::from_string(
-                        DbBackend::Postgres,
-                        "SELECT pg_export_snapshot() AS id",
-                    ))
-                    .await?
-                    .ok_or_else(|| DbErr::Custom("pg_export_snapshot returned no row".into()))?;
-                let id: String = row.try_get("", "id")?;
-                // Snapshot ids are hex digits and dashes; anything else is not put in SQL.
-                if !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-                    return Err(DbErr::Custom(format!("unexpected snapshot id {id:?}")));
-                }
-                Ok(ReadView {
-                    txn,
-                    snapshot: Some(id),
-                    spare: cores.min(pool.saturating_sub(1) as usize),
-                })
+                db.begin_with_config(
+                    Some(IsolationLevel::RepeatableRead),
+                    Some(AccessMode::ReadOnly),
+                )
+                .await?
             }
-            _ => {
-                let pool = db
-                    .get_sqlite_connection_pool()
-                    .options()
-                    .get_max_connections();
-                let txn = db.begin().await?;
-                crud::write_lock(&txn, "settlement gather").await?;
-                Ok(ReadView {
-                    txn,
-                    snapshot: None,
-                    spare: cores.min(pool.saturating_sub(1) as usize),
-                })
-            }
-        }
-    }
-
-    /// The members' readings, in chunks on spare connections that see the view's state.
-    async fn member_readings(
-        &self,
-        db: &DatabaseConnection,
-        windows: &[MembershipWindow],
-        shared_hours: &[crud::settlement::SharedHour],
-        from: i64,
-        to: i64,
-    ) -> Result<Vec<MemberReadings>, DbErr> {
-        if self.spare == 0 {
-            return crud::settlement::member_readings(&self.txn, windows, shared_hours, from, to)
-                .await;
-        }
-        let chunk = windows.len().div_ceil(self.spare).max(1);
-        let parts = futures_util::future::try_join_all(windows.chunks(chunk).map(|part| async {
-            let started = std::time::Instant::now();
-            let rows = match &self.snapshot {
-                Some(snapshot) => {
-                    let txn = db
-                        .begin_with_config(
-                            Some(IsolationLevel::RepeatableRead),
-                            Some(AccessMode::ReadOnly),
-                        )
-                        .await?;
-                    txn.execute_unprepared(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
-                        .await?;
-                    let rows =
-                        crud::settlement::member_readings(&txn, part, shared_hours, from, to)
-                            .await?;
-                    txn.commit().await?;
-                    rows
-                }
-                None => crud::settlement::member_readings(db, part, shared_hours, from, to).await?,
-            };
-            tracing::debug!(
-                members = part.len(),
-                ms = started.elapsed().as_millis() as u64,
-                "members' readings chunk"
-            );
-            Ok::<_, DbErr>(rows)
-        }))
-        .await?;
-        Ok(parts.concat())
+            _ => db.begin().await?,
+        };
+        Ok(ReadView { txn })
     }
 
     async fn close(self) -> Result<(), DbErr> {
-        // Nothing was written (SQLite's lock statement changes no row).
+        // Nothing was written.
         self.txn.rollback().await
     }
 }
@@ -235,13 +147,12 @@ pub async fn gather(
     progress: &(dyn Fn(&'static str) + Sync),
 ) -> Result<MonthInputs, SettleError> {
     let view = ReadView::open(db).await?;
-    let inputs = gather_in(db, &view, configuration, period, progress).await;
+    let inputs = gather_in(&view, configuration, period, progress).await;
     view.close().await?;
     inputs
 }
 
 async fn gather_in(
-    db: &DatabaseConnection,
     view: &ReadView,
     configuration: &configuration::Model,
     period: Period,
@@ -330,37 +241,9 @@ async fn gather_in(
         .collect();
     plants.sort_by_key(|p| p.id);
 
-    let query_window = |m: &MemberInputs, window: Window| MembershipWindow {
-        member_id: m.id,
-        pod: crate::domain::pod::Pod::from_stored(&m.pod),
-        from: window.from,
-        to: window.to,
-    };
-    let counted: Vec<MembershipWindow> =
-        members.iter().map(|m| query_window(m, m.counted)).collect();
-    // Parts of memberships in the month that GSE does not count yet: their readings are in the
-    // stored hourly totals, so they are taken out again below.
-    let not_counted: Vec<MembershipWindow> = members
-        .iter()
-        .filter(|m| m.counted.from > m.membership.from)
-        .map(|m| {
-            query_window(
-                m,
-                Window {
-                    from: m.membership.from,
-                    to: m.counted.from.min(m.membership.to),
-                },
-            )
-        })
-        .collect();
-    let producing: Vec<MembershipWindow> = counted
-        .iter()
-        .filter(|w| plants.iter().any(|p| p.member_id == w.member_id))
-        .cloned()
-        .collect();
     // Withdrawal by holder type matters only where F is not zero. The F-exempt-capable holder
-    // type with the most members is not read: its hourly withdrawal is the hour's total less
-    // the other members' (in a CER mostly of households, little is read twice).
+    // type with the most members is not summed member by member: its hourly withdrawal is the
+    // hour's total less the other holder types' (exactly the same sum, one entry per hour).
     let any_grant = needs_holder_withdrawal(&plant_specs(&plants, &gse_late_days, period));
     let derived_holder = if any_grant {
         let count = |h: HolderType| members.iter().filter(|m| m.holder_type == h).count();
@@ -375,134 +258,48 @@ async fn gather_in(
     } else {
         None
     };
-    let by_holder: Vec<(MembershipWindow, HolderType)> = if any_grant {
-        members
-            .iter()
-            .zip(&counted)
-            .filter(|(m, _)| Some(m.holder_type) != derived_holder)
-            .map(|(m, w)| (w.clone(), m.holder_type))
-            .collect()
-    } else {
-        Vec::new()
-    };
-
-    progress("hourly data, prices and members' readings");
-    // The hourly totals first (the members' shared withdrawal needs each hour's share); then the
-    // members' readings (the bulk of the work) in chunks on spare connections, while the view's
-    // own transaction reads the rest.
-    let mut totals = crud::settlement::configuration_hours(txn, configuration.id, from, to).await?;
-    if !not_counted.is_empty() {
-        let excluded: HashMap<i64, (i64, i64)> =
-            crud::settlement::hourly_totals_of(txn, &not_counted, from, to)
-                .await?
-                .into_iter()
-                .map(|(hour, injected, withdrawn)| (hour, (injected, withdrawn)))
-                .collect();
-        for (hour, injected, withdrawn) in &mut totals {
-            if let Some((i, w)) = excluded.get(hour) {
-                *injected -= i;
-                *withdrawn -= w;
-            }
-        }
-    }
-    let shared_hours: Vec<crud::settlement::SharedHour> = totals
-        .iter()
-        .map(|(hour, injected, withdrawn)| (*hour, (*injected).min(*withdrawn), *withdrawn))
-        .collect();
-    let (rest, readings) = tokio::try_join!(
-        async {
-            let injection = crud::settlement::hourly_injection(txn, &producing, from, to).await?;
-            let prices =
-                crud::market::zonal_prices(txn, configuration.market_zone, from, to).await?;
-            let exempt =
-                crud::settlement::hourly_withdrawal_by_holder(txn, &by_holder, from, to).await?;
-            Ok::<_, DbErr>((injection, prices, exempt))
-        },
-        view.member_readings(db, &counted, &shared_hours, from, to),
-    )?;
-    let (injection_rows, prices, exempt_rows) = rest;
-    let mut injection: HashMap<i64, Vec<PodEnergy>> = HashMap::new();
-    for (hour, pod, wh) in injection_rows {
-        injection
-            .entry(hour)
-            .or_default()
-            .push(PodEnergy { pod, wh });
-    }
-    let mut exempt: HashMap<i64, Vec<HolderEnergy>> = HashMap::new();
-    for (hour, holder_type, wh) in exempt_rows {
-        exempt
-            .entry(hour)
-            .or_default()
-            .push(HolderEnergy { holder_type, wh });
-    }
-    let hours: Vec<HourInputs> = totals
-        .into_iter()
-        .map(|(start, injected_wh, withdrawn_wh)| {
-            let mut injection = injection.remove(&start).unwrap_or_default();
-            injection.sort();
-            let mut exempt_capable_withdrawal = exempt.remove(&start).unwrap_or_default();
-            if let Some(holder_type) = derived_holder {
-                let others: i64 = exempt_capable_withdrawal.iter().map(|e| e.wh).sum();
-                exempt_capable_withdrawal.push(HolderEnergy {
-                    holder_type,
-                    wh: withdrawn_wh - others,
-                });
-            }
-            exempt_capable_withdrawal.sort_by_key(|e| e.holder_type.as_str());
-            HourInputs {
-                start,
-                injected_wh,
-                withdrawn_wh,
-                injection,
-                exempt_capable_withdrawal,
-            }
-        })
-        .collect();
-
-    progress("coverage");
-    for r in readings {
-        let Some(m) = members.iter_mut().find(|m| m.id == r.member_id) else {
-            continue;
-        };
-        let data = MeterData {
-            wh: r.wh,
-            minutes: r.minutes,
-            shared_mwh: r.shared_mwh,
-            rows: r.rows,
-            revisions: r.revisions,
-            last_import: r.last_import,
-            covered_hours: Vec::new(),
-        };
-        match r.direction.as_str() {
-            "W" => m.withdrawal = data,
-            "I" => m.injection = data,
+    progress("curves and prices");
+    // Every member's curves of the month (two short values each), then the month's readings
+    // from them in memory: the hourly totals over the counted windows, the producers' injection,
+    // the withdrawal by holder type where F exemptions need it, each member's sums and weight.
+    let month = CurveMonth::of(period.start);
+    let pods: Vec<&str> = members.iter().map(|m| m.pod.as_str()).collect();
+    let mut curves: HashMap<String, MemberCurves> = HashMap::new();
+    for curve in crud::curves::of_month(txn, &pods, month).await? {
+        let entry = curves.entry(curve.pod).or_default();
+        match curve.direction.as_str() {
+            "W" => entry.withdrawal = Some(curve.cells),
+            "I" => entry.injection = Some(curve.cells),
             _ => {}
         }
     }
-    // Which hours are not fully covered: asked only for the points that have gaps.
-    for m in &mut members {
-        let expected_minutes = m.counted.hours() * 60;
-        let has_plants = plants.iter().any(|p| p.member_id == m.id);
-        for (direction, applies) in [("W", is_final_customer(m.role)), ("I", has_plants)] {
-            let data = if direction == "W" {
-                &mut m.withdrawal
-            } else {
-                &mut m.injection
+    let prices = crud::market::zonal_prices(txn, configuration.market_zone, from, to).await?;
+    let none = MemberCurves::default();
+    let asked: Vec<(&MemberInputs, ReadAs, &MemberCurves)> = members
+        .iter()
+        .map(|m| {
+            let read_as = ReadAs {
+                producing: plants.iter().any(|p| p.member_id == m.id),
+                exempt_holder: (any_grant && Some(m.holder_type) != derived_holder)
+                    .then_some(m.holder_type),
             };
-            if applies && expected_minutes > 0 && data.minutes < expected_minutes {
-                data.covered_hours = crud::settlement::covered_hours(
-                    txn,
-                    &m.pod,
-                    direction,
-                    m.counted.from,
-                    m.counted.to,
-                )
-                .await?
-                .into_iter()
-                .map(|(hour, minutes)| HourMinutes { hour, minutes })
-                .collect();
-                data.covered_hours.sort_by_key(|h| h.hour);
-            }
+            (m, read_as, curves.get(&m.pod).unwrap_or(&none))
+        })
+        .collect();
+    let MonthReadings { hours, meters } = month_readings(month, &asked, derived_holder);
+    drop(asked);
+    for (m, (withdrawal, injection)) in members.iter_mut().zip(meters) {
+        m.withdrawal = withdrawal.unwrap_or_default();
+        m.injection = injection.unwrap_or_default();
+    }
+    // Uncovered hours are listed only where they count: withdrawal of final customers,
+    // injection of points with plants.
+    for m in &mut members {
+        if !is_final_customer(m.role) {
+            m.withdrawal.covered_hours.clear();
+        }
+        if !plants.iter().any(|p| p.member_id == m.id) {
+            m.injection.covered_hours.clear();
         }
     }
 

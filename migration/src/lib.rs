@@ -21,6 +21,7 @@ mod m20261126_000004_settlement;
 mod m20261126_000005_clustered_readings;
 mod m20261201_000006_trusted_money;
 mod m20261202_000007_hot_paths;
+mod m20261203_000008_reading_curves;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_clustered_readings::Migration),
             Box::new(m20261201_000006_trusted_money::Migration),
             Box::new(m20261202_000007_hot_paths::Migration),
+            Box::new(m20261203_000008_reading_curves::Migration),
         ]
     }
 }

@@ -80,7 +80,8 @@ fn one_i64(row: Option<sea_orm::QueryResult>, column: &str) -> Result<Option<i64
 /// Undoes a meter-data import in one transaction (the caller's, holding the configuration's
 /// lock): every value it changed goes back to the revision before it, every value it added
 /// is removed, and the configuration's hourly totals over the import's hours are recomputed
-/// from the readings inside `windows` (the memberships as they are now). Nothing is deleted
+/// from the readings inside `windows` (the memberships as they are now), as are the PODs'
+/// curves. Nothing is deleted
 /// from the history: the import's values move to `reading_revisions`, superseded by a new
 /// `revert` record, and a restored value is a new revision that names the import it came
 /// from — so that import can be reverted in turn. Values changed later by an import that was
@@ -118,6 +119,19 @@ pub async fn revert(
         return Err(RevertError::ChangedLater { id, later });
     }
     let configuration_id = import.configuration_id.unwrap_or_default();
+    // Each POD's span of the import's values: their curves are rebuilt once the values moved.
+    let pod_ranges: Vec<(String, i64, i64)> = txn
+        .query_all_raw(Statement::from_string(
+            backend,
+            format!(
+                "SELECT pod, CAST(MIN(interval_start) AS BIGINT) AS first, CAST(MAX(interval_start) AS BIGINT) AS last \
+                 FROM readings WHERE import_id = {id} GROUP BY pod"
+            ),
+        ))
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("", "pod")?, r.try_get("", "first")?, r.try_get("", "last")?)))
+        .collect::<Result<_, DbErr>>()?;
     let range = txn
         .query_one_raw(Statement::from_string(
             backend,
@@ -196,6 +210,7 @@ pub async fn revert(
             .await?;
         }
     }
+    crate::crud::curves::rebuild(&mut crate::crud::curves::OnConnection(txn), &pod_ranges).await?;
     txn.execute_unprepared(&format!(
         "UPDATE reading_imports SET rows = {n}, intervals = {n}, revised_values = {restored}, new_values = 0, \
          unchanged = 0 WHERE id = {revert_id}",

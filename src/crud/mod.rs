@@ -2,6 +2,7 @@
 //! pages never include rows the caller may not see.
 pub mod community_users;
 pub mod configurations;
+pub mod curves;
 pub mod energy;
 pub mod idempotency;
 pub mod imports;

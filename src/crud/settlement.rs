@@ -1,5 +1,5 @@
-//! Settlement queries: policies, the period's inputs (aggregated in SQL, so a month of a
-//! thousand PODs comes back as a few thousand rows), runs and their lines.
+//! Settlement queries: policies, parameters, runs and their lines (the members' readings come
+//! from their curves, `crud::curves`).
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
@@ -7,9 +7,8 @@ use sea_orm::{
     Set, Statement,
 };
 
-use super::readings::{MembershipWindow, windows_cte};
 use super::scope::{self, CommunityScope};
-use crate::models::enums::{HolderType, ParameterCode, RunStatus};
+use crate::models::enums::{ParameterCode, RunStatus};
 use crate::models::{market_parameter, settlement_line, settlement_policy, settlement_run};
 
 /// The policy version in force for a period starting on `period_start`.
@@ -111,40 +110,6 @@ pub async fn parameter_on(
         .map(|r| r.value_micro))
 }
 
-/// Hourly `(hour, injected Wh, withdrawn Wh)` of the readings inside `spans` (PODs over
-/// `[from_ts, to_ts)`), in `[from, to)`.
-pub async fn hourly_totals_of(
-    db: &impl ConnectionTrait,
-    spans: &[MembershipWindow],
-    from: i64,
-    to: i64,
-) -> Result<Vec<(i64, i64, i64)>, DbErr> {
-    if spans.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "{} SELECT (r.interval_start / 3600) * 3600 AS hour, \
-           CAST(SUM(CASE WHEN r.direction = 'I' THEN r.wh ELSE 0 END) AS BIGINT) AS injected, \
-           CAST(SUM(CASE WHEN r.direction = 'W' THEN r.wh ELSE 0 END) AS BIGINT) AS withdrawn \
-         FROM readings r JOIN m ON r.pod = m.pod AND r.interval_start >= m.from_ts AND r.interval_start < m.to_ts \
-         WHERE r.direction IN ('I', 'W') AND r.interval_start >= {from} AND r.interval_start < {to} \
-         GROUP BY (r.interval_start / 3600) * 3600",
-        windows_cte(spans)
-    );
-    let rows = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("", "hour")?,
-                r.try_get("", "injected")?,
-                r.try_get("", "withdrawn")?,
-            ))
-        })
-        .collect()
-}
-
 /// The configuration's stored hourly totals in `[from, to)`: `(hour, injected Wh, withdrawn Wh)`.
 pub async fn configuration_hours(
     db: &impl ConnectionTrait,
@@ -169,220 +134,6 @@ pub async fn configuration_hours(
             ))
         })
         .collect()
-}
-
-/// Hourly injection `(hour, POD, Wh)` of the PODs in `windows` (those with plants), each only
-/// while its membership covers the instant, in `[from, to)`.
-pub async fn hourly_injection(
-    db: &impl ConnectionTrait,
-    windows: &[MembershipWindow],
-    from: i64,
-    to: i64,
-) -> Result<Vec<(i64, String, i64)>, DbErr> {
-    if windows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "{} SELECT (r.interval_start / 3600) * 3600 AS hour, r.pod AS pod, CAST(SUM(r.wh) AS BIGINT) AS wh \
-         FROM readings r JOIN m ON r.pod = m.pod AND r.interval_start >= m.from_ts AND r.interval_start < m.to_ts \
-         WHERE r.direction = 'I' AND r.interval_start >= {from} AND r.interval_start < {to} \
-         GROUP BY (r.interval_start / 3600) * 3600, r.pod",
-        windows_cte(windows)
-    );
-    let rows = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("", "hour")?,
-                r.try_get("", "pod")?,
-                r.try_get("", "wh")?,
-            ))
-        })
-        .collect()
-}
-
-/// Hourly withdrawal `(hour, holder type, Wh)` of the members in `windows`, grouped by their
-/// holder type, each only while its window covers the instant, in `[from, to)`.
-pub async fn hourly_withdrawal_by_holder(
-    db: &impl ConnectionTrait,
-    windows: &[(MembershipWindow, HolderType)],
-    from: i64,
-    to: i64,
-) -> Result<Vec<(i64, HolderType, i64)>, DbErr> {
-    if windows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<String> = windows
-        .iter()
-        .map(|(w, holder)| {
-            format!(
-                "('{}', '{}', CAST({} AS BIGINT), CAST({} AS BIGINT))",
-                w.pod,
-                holder.as_str(),
-                w.from,
-                w.to
-            )
-        })
-        .collect();
-    let sql = format!(
-        "WITH m(pod, holder_type, from_ts, to_ts) AS (VALUES {}) \
-         SELECT (r.interval_start / 3600) * 3600 AS hour, m.holder_type AS holder_type, \
-           CAST(SUM(r.wh) AS BIGINT) AS wh \
-         FROM m JOIN readings r ON r.pod = m.pod AND r.direction = 'W' \
-           AND r.interval_start >= m.from_ts AND r.interval_start < m.to_ts \
-         WHERE r.interval_start >= {from} AND r.interval_start < {to} \
-         GROUP BY (r.interval_start / 3600) * 3600, m.holder_type",
-        rows.join(", ")
-    );
-    let found = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await?;
-    found
-        .iter()
-        .map(|r| {
-            let code: String = r.try_get("", "holder_type")?;
-            let holder = HolderType::from_code(&code)
-                .ok_or_else(|| DbErr::Custom(format!("unknown holder type {code}")))?;
-            Ok((r.try_get("", "hour")?, holder, r.try_get("", "wh")?))
-        })
-        .collect()
-}
-
-/// `(hour start, minutes of readings)` of one POD and direction in `[from, to)`: to find the
-/// hours a member's data leave uncovered (asked only for the points with gaps).
-pub async fn covered_hours(
-    db: &impl ConnectionTrait,
-    pod: &str,
-    direction: &str,
-    from: i64,
-    to: i64,
-) -> Result<Vec<(i64, i64)>, DbErr> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            "SELECT (interval_start / 3600) * 3600 AS hour, CAST(SUM(interval_minutes) AS BIGINT) AS minutes \
-             FROM readings WHERE pod = $1 AND direction = $2 AND interval_start >= $3 AND interval_start < $4 \
-             GROUP BY (interval_start / 3600) * 3600",
-            [pod.into(), direction.into(), from.into(), to.into()],
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("", "hour")?, r.try_get("", "minutes")?)))
-        .collect()
-}
-
-/// One member's readings in the period, for one direction.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct MemberReadings {
-    pub member_id: i32,
-    pub direction: String,
-    pub wh: i64,
-    /// Minutes of the period covered by readings (to count the hours without data).
-    pub minutes: i64,
-    /// Withdrawals only: Σ of `wh × EAC_h / With_h`, in milli-Wh, exact integers (truncated per
-    /// reading on PostgreSQL, per member-hour on SQLite: the same for hourly data).
-    pub shared_mwh: i64,
-    /// For the fingerprint: how many readings, the sum of their revisions, the last import.
-    pub rows: i64,
-    pub revisions: i64,
-    pub last_import: i64,
-}
-
-/// An hour in which the configuration shared energy: `(hour, EAC_h Wh, With_h Wh)`.
-pub type SharedHour = (i64, i64, i64);
-
-/// Per member and direction, in one pass over the period's readings. Naming both directions
-/// lets the readings' key `(pod, direction, interval_start)` bound the scan to the period.
-///
-/// `shared_hours` (only the hours with shared energy) travel as a literal table: a lookup into
-/// that small table costs about a third less per reading than one into `configuration_hours`
-/// (measured on the settlement benchmark), and the readings are the whole cost of a run.
-pub async fn member_readings(
-    db: &impl ConnectionTrait,
-    windows: &[MembershipWindow],
-    shared_hours: &[SharedHour],
-    from: i64,
-    to: i64,
-) -> Result<Vec<MemberReadings>, DbErr> {
-    if windows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut shares: Vec<String> = shared_hours
-        .iter()
-        .filter(|(_, shared, withdrawn)| *shared > 0 && *withdrawn > 0)
-        .map(|(hour, shared, withdrawn)| {
-            format!(
-                "(CAST({hour} AS BIGINT), CAST({shared} AS BIGINT), CAST({withdrawn} AS BIGINT))"
-            )
-        })
-        .collect();
-    if shares.is_empty() {
-        // VALUES needs a row: one that matches no reading.
-        shares.push("(CAST(-1 AS BIGINT), CAST(0 AS BIGINT), CAST(1 AS BIGINT))".into());
-    }
-    let ctes = format!(
-        "{}, s(hour_start, shared_wh, withdrawn_wh) AS (VALUES {})",
-        windows_cte(windows),
-        shares.join(", ")
-    );
-    // PostgreSQL joins each reading with its hour's share. SQLite first sums each member's
-    // readings per hour (a streaming aggregation along its clustered key) and looks the share up
-    // once per hour: four times fewer lookups for quarter-hour data (2.2 → 1.7 s a month), at
-    // some cost for hourly data (0.5 → 0.8 s); on PostgreSQL the same rewrite was slower for
-    // both (BENCHMARKS.md). With hourly data the two give identical weights; with sub-hourly
-    // data SQLite truncates per hour and PostgreSQL per reading (< 1 milli-Wh per reading).
-    let per_reading = "CAST(SUM(r.wh) AS BIGINT) AS wh, CAST(SUM(r.interval_minutes) AS BIGINT) AS minutes, \
-         CAST(SUM(CASE WHEN r.direction = 'W' AND s.withdrawn_wh > 0 THEN \
-           (r.wh * 1000 * s.shared_wh) / s.withdrawn_wh ELSE 0 END) AS BIGINT) AS shared_mwh, \
-         CAST(COUNT(*) AS BIGINT) AS row_count, CAST(SUM(r.revision) AS BIGINT) AS revisions, \
-         CAST(MAX(r.import_id) AS BIGINT) AS last_import";
-    let hours = "LEFT JOIN s ON s.hour_start = (r.interval_start / 3600) * 3600";
-    let per_hour = "CAST(SUM(h.wh) AS BIGINT) AS wh, CAST(SUM(h.minutes) AS BIGINT) AS minutes, \
-         CAST(SUM(CASE WHEN h.direction = 'W' AND s.withdrawn_wh > 0 THEN \
-           (h.wh * 1000 * s.shared_wh) / s.withdrawn_wh ELSE 0 END) AS BIGINT) AS shared_mwh, \
-         CAST(SUM(h.n) AS BIGINT) AS row_count, CAST(SUM(h.revisions) AS BIGINT) AS revisions, \
-         CAST(MAX(h.last_import) AS BIGINT) AS last_import";
-    let bounds = format!(
-        "r.direction IN ('I', 'W') AND r.interval_start >= m.from_ts AND r.interval_start < m.to_ts \
-         AND r.interval_start >= {from} AND r.interval_start < {to}"
-    );
-    let sql = match db.get_database_backend() {
-        // A lateral subquery pins PostgreSQL to one index range per member, aggregated on the
-        // spot: with fresh statistics it would otherwise scan the whole table in parallel.
-        sea_orm::DbBackend::Postgres => format!(
-            "{ctes} SELECT m.member_id AS member_id, x.* FROM m CROSS JOIN LATERAL ( \
-               SELECT r.direction AS direction, {per_reading} FROM readings r {hours} \
-               WHERE r.pod = m.pod AND {bounds} GROUP BY r.direction) x ORDER BY 1, 2"
-        ),
-        _ => format!(
-            "{ctes}, h AS (SELECT m.member_id AS member_id, r.direction AS direction, \
-               (r.interval_start / 3600) * 3600 AS hour, SUM(r.wh) AS wh, SUM(r.interval_minutes) AS minutes, \
-               COUNT(*) AS n, SUM(r.revision) AS revisions, MAX(r.import_id) AS last_import \
-               FROM m JOIN readings r ON r.pod = m.pod WHERE {bounds} \
-               GROUP BY m.member_id, r.direction, (r.interval_start / 3600) * 3600) \
-             SELECT h.member_id AS member_id, h.direction AS direction, {per_hour} \
-             FROM h LEFT JOIN s ON s.hour_start = h.hour GROUP BY h.member_id, h.direction ORDER BY 1, 2"
-        ),
-    };
-    let rows = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await?;
-    let mut out = Vec::new();
-    for r in rows {
-        out.push(MemberReadings {
-            member_id: r.try_get("", "member_id")?,
-            direction: r.try_get("", "direction")?,
-            wh: r.try_get("", "wh")?,
-            minutes: r.try_get("", "minutes")?,
-            shared_mwh: r.try_get("", "shared_mwh")?,
-            rows: r.try_get("", "row_count")?,
-            revisions: r.try_get("", "revisions")?,
-            last_import: r.try_get("", "last_import")?,
-        });
-    }
-    Ok(out)
 }
 
 pub async fn find_run_in_scope(

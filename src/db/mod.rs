@@ -50,9 +50,15 @@ pub async fn connect_url(
     Database::connect(options).await
 }
 
-/// Applies every pending migration, under the migration lock.
+/// Applies every pending migration, then rebuilds the derived data a migration asked for, under
+/// the migration lock.
 pub async fn migrate_to_head(db: &DatabaseConnection) -> Result<(), DbErr> {
-    with_migration_lock(db, || Migrator::up(db, None)).await
+    with_migration_lock(db, || async {
+        Migrator::up(db, None).await?;
+        // Derived data a migration asked for, before anything reads it.
+        crate::crud::curves::rebuild_if_requested(db).await
+    })
+    .await
 }
 
 /// Runs `job` while holding the migration lock, so that instances starting together migrate

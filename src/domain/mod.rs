@@ -2,6 +2,7 @@
 pub mod charts;
 pub mod community_rules;
 pub mod coverage;
+pub mod curves;
 pub mod energy_series;
 pub mod market;
 pub mod meter_files;

@@ -381,3 +381,63 @@ impl TestApp {
             .unwrap()
     }
 }
+
+/// The stored hourly curves say exactly what the readings say: every hour with readings, in
+/// every POD and direction, has the curve cell that summing its readings gives, and no curve
+/// holds anything else.
+pub async fn assert_curves_match_readings(db: &DatabaseConnection) {
+    use condivisa::domain::curves::{CurveMonth, HourCell, decode};
+    use std::collections::BTreeMap;
+    let backend = db.get_database_backend();
+    let query =
+        |sql: &str| db.query_all_raw(sea_orm::Statement::from_string(backend, sql.to_string()));
+    let mut expected: BTreeMap<(String, String, i64), HourCell> = BTreeMap::new();
+    for r in query(
+        "SELECT pod, direction, CAST(interval_start AS BIGINT) AS t, CAST(interval_minutes AS BIGINT) AS minutes, \
+         CAST(wh AS BIGINT) AS wh, CAST(revision AS BIGINT) AS revision, CAST(import_id AS BIGINT) AS import_id FROM readings",
+    )
+    .await
+    .unwrap()
+    {
+        let t: i64 = r.try_get("", "t").unwrap();
+        expected
+            .entry((r.try_get("", "pod").unwrap(), r.try_get("", "direction").unwrap(), t - t % 3600))
+            .or_default()
+            .add(HourCell {
+                wh: r.try_get("", "wh").unwrap(),
+                minutes: r.try_get("", "minutes").unwrap(),
+                rows: 1,
+                revisions: r.try_get("", "revision").unwrap(),
+                last_import: r.try_get("", "import_id").unwrap(),
+            });
+    }
+    let mut stored: BTreeMap<(String, String, i64), HourCell> = BTreeMap::new();
+    for r in
+        query("SELECT pod, direction, CAST(month_start AS BIGINT) AS m, data FROM reading_curves")
+            .await
+            .unwrap()
+    {
+        let start: i64 = r.try_get("", "m").unwrap();
+        let month = CurveMonth::containing(start);
+        assert_eq!(month.start, start, "a curve keyed off a month's start");
+        let data: Vec<u8> = r.try_get("", "data").unwrap();
+        let cells = decode(&data, month.hours()).unwrap();
+        assert!(
+            cells.iter().any(|c| c.rows > 0),
+            "an empty curve was stored"
+        );
+        let (pod, direction): (String, String) = (
+            r.try_get("", "pod").unwrap(),
+            r.try_get("", "direction").unwrap(),
+        );
+        for (i, cell) in cells.into_iter().enumerate() {
+            if cell.rows > 0 {
+                stored.insert(
+                    (pod.clone(), direction.clone(), start + 3600 * i as i64),
+                    cell,
+                );
+            }
+        }
+    }
+    assert_eq!(stored, expected);
+}

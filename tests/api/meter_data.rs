@@ -356,6 +356,51 @@ async fn a_bad_file_is_rejected_whole_with_line_numbers() {
 }
 
 #[tokio::test]
+async fn curves_a_migration_asks_for_are_built_from_the_readings_before_serving() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    summary(
+        upload_csv(
+            &app,
+            &app.admin_token,
+            c.configuration,
+            "",
+            fixture("long_semicolon.csv"),
+        )
+        .await,
+    )
+    .await;
+    let run = |sql: &'static str| {
+        let db = &app.db;
+        async move { db.execute_unprepared(sql).await.unwrap() }
+    };
+    // As a database migrated from before the curves: readings, no curves, the request.
+    run("DELETE FROM reading_curves").await;
+    run("INSERT INTO derived_rebuilds (name) VALUES ('reading_curves')").await;
+    condivisa::db::migrate_to_head(&app.db).await.unwrap();
+    assert_curves_match_readings(&app.db).await;
+    let left = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT name FROM derived_rebuilds",
+        ))
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "the request is removed once done");
+    let curves = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT pod FROM reading_curves",
+        ))
+        .await
+        .unwrap();
+    assert!(!curves.is_empty());
+}
+
+#[tokio::test]
 async fn corrections_make_revisions_and_a_reimport_changes_nothing() {
     let app = spawn_app().await;
     let c = community(&app).await;
@@ -415,6 +460,7 @@ async fn corrections_make_revisions_and_a_reimport_changes_nothing() {
         ),
         (Some(0), Some(2), Some(30))
     );
+    assert_curves_match_readings(&app.db).await;
 
     let rows = app
         .db
@@ -1391,6 +1437,7 @@ async fn an_import_is_reverted_to_the_values_before_it() {
         readings().await,
         vec![(h0, 2000), (h0 + 3600, 1000), (h0 + 7200, 3000)]
     );
+    assert_curves_match_readings(&app.db).await;
 
     let revert = |id: i64| {
         let app = &app;
@@ -1418,6 +1465,7 @@ async fn an_import_is_reverted_to_the_values_before_it() {
     );
     assert_eq!(readings().await, vec![(h0, 1000), (h0 + 3600, 1000)]);
     assert_eq!(hours().await, vec![(h0, 1000), (h0 + 3600, 1000)]);
+    assert_curves_match_readings(&app.db).await;
     let history = state(
         "SELECT CAST(interval_start AS BIGINT) AS t, CAST(wh AS BIGINT) AS wh FROM reading_revisions ORDER BY interval_start, revision",
     );

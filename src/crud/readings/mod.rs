@@ -214,6 +214,22 @@ pub struct ImportSession {
     direct: u64,
     /// Hourly totals of the rows written directly, added to `configuration_hours` at the end.
     direct_hours: std::collections::BTreeMap<i64, (i64, i64)>,
+    backend: DbBackend,
+}
+
+#[async_trait::async_trait]
+impl super::curves::CurveSql for ImportSession {
+    fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
+    async fn rows(&mut self, sql: &str) -> Result<Vec<Vec<i64>>, DbErr> {
+        self.fetch_i64s(sql).await
+    }
+
+    async fn run(&mut self, sql: &str) -> Result<(), DbErr> {
+        self.execute(sql).await.map(drop)
+    }
 }
 
 /// How an import ended.
@@ -240,6 +256,7 @@ impl ImportSession {
             clean: Default::default(),
             direct: 0,
             direct_hours: Default::default(),
+            backend: db.get_database_backend(),
         };
         session.import_id = session.insert_import(import).await?;
         session
@@ -378,7 +395,7 @@ impl ImportSession {
     }
 
     /// Merges the staged rows into `readings` (keeping superseded values as revisions), updates
-    /// the configuration's hourly totals, completes the import record and commits. Rows were
+    /// the configuration's hourly totals and the PODs' curves, completes the import record and commits. Rows were
     /// already checked against the memberships while streaming; `pod_ranges` (first and last
     /// instant per POD) tell whether staged rows can meet stored ones at all.
     pub async fn finish(
@@ -511,6 +528,12 @@ impl ImportSession {
             ))
             .await?;
         }
+        // The curves of every month the file touched, from the readings as merged.
+        let ranges: Vec<(String, i64, i64)> = pod_ranges
+            .iter()
+            .map(|(pod, (first, last))| (pod.clone(), *first, *last))
+            .collect();
+        super::curves::rebuild(&mut self, &ranges).await?;
         self.execute(&format!(
             "UPDATE reading_imports SET rows = {}, intervals = {}, pods = {}, new_values = {}, revised_values = {}, \
              unchanged = {} WHERE id = {import_id}",
