@@ -265,7 +265,9 @@ async fn gather_in(
     let month = CurveMonth::of(period.start);
     let pods: Vec<&str> = members.iter().map(|m| m.pod.as_str()).collect();
     let mut curves: HashMap<String, MemberCurves> = HashMap::new();
-    for curve in crud::curves::of_month(txn, &pods, month).await? {
+    let stored = crud::curves::of_month(txn, &pods, month).await?;
+    progress("month readings");
+    for curve in stored {
         let entry = curves.entry(curve.pod).or_default();
         match curve.direction.as_str() {
             "W" => entry.withdrawal = Some(curve.cells),
@@ -410,8 +412,9 @@ pub async fn preview(
         finalized_at: Set(None),
         ..Default::default()
     };
+    // The lines are written when the run is finalised, from the recomputation that proves
+    // its inputs unchanged (the same lines): a preview is its report.
     let run = sea_orm::ActiveModelTrait::insert(run, &txn).await?;
-    crud::settlement::insert_lines(&txn, run.id, &computation.lines).await?;
     txn.commit().await?;
     tracing::debug!(
         ms = storing.elapsed().as_millis() as u64,
@@ -507,6 +510,9 @@ pub async fn finalize(
     }
     let previous =
         crud::settlement::finalized_run(&txn, configuration.id, run.period_start).await?;
+    // The run's lines, from the recomputation (previews stored before lines moved here had
+    // their own copy: replaced, the same lines).
+    crud::settlement::replace_lines(&txn, run.id, &now.lines).await?;
     let lines = crud::settlement::lines_of(&txn, run.id).await?;
     let mut rows: Vec<transaction::ActiveModel> = Vec::new();
     let label = period.label();

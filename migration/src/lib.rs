@@ -22,6 +22,7 @@ mod m20261126_000005_clustered_readings;
 mod m20261201_000006_trusted_money;
 mod m20261202_000007_hot_paths;
 mod m20261203_000008_reading_curves;
+mod m20261203_000009_partitioned_readings;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_trusted_money::Migration),
             Box::new(m20261202_000007_hot_paths::Migration),
             Box::new(m20261203_000008_reading_curves::Migration),
+            Box::new(m20261203_000009_partitioned_readings::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ pub mod market;
 pub mod members;
 pub mod organizations;
 pub mod parameters;
+pub mod partitions;
 pub mod plants;
 pub mod readings;
 pub mod refresh_tokens;

@@ -240,6 +240,19 @@ pub async fn lines_of(
         .await
 }
 
+/// The run's lines are `lines`, whatever it had before.
+pub async fn replace_lines(
+    db: &impl ConnectionTrait,
+    run_id: i32,
+    lines: &[crate::domain::month::SettlementLine],
+) -> Result<(), DbErr> {
+    settlement_line::Entity::delete_many()
+        .filter(settlement_line::Column::RunId.eq(run_id))
+        .exec(db)
+        .await?;
+    insert_lines(db, run_id, lines).await
+}
+
 pub async fn insert_lines(
     db: &impl ConnectionTrait,
     run_id: i32,

@@ -50,12 +50,17 @@ pub async fn connect_url(
     Database::connect(options).await
 }
 
-/// Applies every pending migration, then rebuilds the derived data a migration asked for, under
-/// the migration lock.
+/// Applies every pending migration, then creates the readings' monthly partitions and rebuilds
+/// the derived data a migration asked for, under the migration lock.
 pub async fn migrate_to_head(db: &DatabaseConnection) -> Result<(), DbErr> {
     with_migration_lock(db, || async {
         Migrator::up(db, None).await?;
-        // Derived data a migration asked for, before anything reads it.
+        // PostgreSQL's monthly partitions of the readings, then the derived data a migration
+        // asked for, before anything reads them.
+        let today = chrono::Utc::now()
+            .with_timezone(&chrono_tz::Europe::Rome)
+            .date_naive();
+        crate::crud::partitions::ensure_reading_partitions(db, today).await?;
         crate::crud::curves::rebuild_if_requested(db).await
     })
     .await

@@ -151,6 +151,11 @@ async fn sqlite_snapshot(db: &DatabaseConnection) -> Result<Snapshot, DbErr> {
     Ok(snapshot)
 }
 
+/// The schema's partitions (the readings' months, created with the data, not by migrations): the
+/// partitioned table stands for them.
+const PARTITIONS: &str = "SELECT c.relname FROM pg_class c WHERE c.relispartition \
+     AND c.relnamespace = CAST($1 AS regnamespace)";
+
 async fn postgres_snapshot(
     db: &DatabaseConnection,
     schema: Option<&str>,
@@ -168,8 +173,11 @@ async fn postgres_snapshot(
     let mut snapshot = Snapshot::new();
     let columns = rows(
         db,
-        "SELECT table_name, column_name, data_type, character_maximum_length, is_nullable \
-         FROM information_schema.columns WHERE table_schema = $1 ORDER BY table_name, ordinal_position",
+        &format!(
+            "SELECT table_name, column_name, data_type, character_maximum_length, is_nullable \
+             FROM information_schema.columns WHERE table_schema = $1 AND table_name NOT IN ({PARTITIONS}) \
+             ORDER BY table_name, ordinal_position"
+        ),
         vec![schema.clone().into()],
     )
     .await?;
@@ -192,7 +200,10 @@ async fn postgres_snapshot(
     }
     let indexes = rows(
         db,
-        "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1",
+        &format!(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1 \
+             AND tablename NOT IN ({PARTITIONS})"
+        ),
         vec![schema.clone().into()],
     )
     .await?;

@@ -189,6 +189,14 @@ impl CurveMonth {
         CurveMonth::of(day.with_day(1).unwrap_or(day))
     }
 
+    /// The month's first day.
+    pub fn first_day(&self) -> NaiveDate {
+        Rome.timestamp_opt(self.start, 0)
+            .single()
+            .map(|t| t.date_naive())
+            .unwrap_or_default()
+    }
+
     /// Hours in the month: 743 in March, 745 in October, 24 × days otherwise.
     pub fn hours(&self) -> usize {
         ((self.end - self.start) / 3600) as usize
@@ -453,6 +461,10 @@ mod tests {
         assert_eq!(october.hours(), 745);
         // 1 March 00:00 in Rome is 28 February 23:00 UTC.
         assert_eq!(CurveMonth::containing(march.start), march);
+        assert_eq!(
+            march.first_day(),
+            NaiveDate::from_ymd_opt(2025, 3, 1).unwrap()
+        );
         assert_eq!(CurveMonth::containing(march.start - 3600).end, march.start);
         assert_eq!(CurveMonth::containing(march.end - 1), march);
         let span = CurveMonth::spanning(march.start + 7200, october.start);

@@ -401,6 +401,115 @@ async fn curves_a_migration_asks_for_are_built_from_the_readings_before_serving(
 }
 
 #[tokio::test]
+async fn postgres_keeps_each_month_of_readings_in_a_partition_of_its_own() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    summary(
+        upload_csv(
+            &app,
+            &app.admin_token,
+            c.configuration,
+            "",
+            fixture("long_semicolon.csv"),
+        )
+        .await,
+    )
+    .await;
+    let db = &app.db;
+    let count = |sql: String| async move {
+        db.query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+    };
+    let total = count("SELECT CAST(COUNT(*) AS BIGINT) FROM readings".into()).await;
+    assert!(total > 0);
+    let today = chrono::Utc::now().date_naive();
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        let created = condivisa::crud::partitions::ensure_reading_partitions(db, today)
+            .await
+            .unwrap();
+        assert_eq!(created, 0, "SQLite keeps one table");
+        return;
+    }
+    // The fixture is March 2025; the server made that month's partition at start only if March
+    // 2025 is within two years of today.
+    let ready = count(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_class WHERE relname = 'readings_y2025m03'".into(),
+    )
+    .await
+        == 1;
+    if ready {
+        assert_eq!(
+            count("SELECT CAST(COUNT(*) AS BIGINT) FROM readings_y2025m03".into()).await,
+            total
+        );
+        // An archived month leaves the table whole, and nothing of it stays behind.
+        db.execute_unprepared("ALTER TABLE readings DETACH PARTITION readings_y2025m03")
+            .await
+            .unwrap();
+        assert_eq!(
+            count("SELECT CAST(COUNT(*) AS BIGINT) FROM readings".into()).await,
+            0
+        );
+        // Brought back while the month has no partition: the rows land in the default one.
+        db.execute_unprepared(
+            "INSERT INTO readings SELECT * FROM readings_y2025m03; DROP TABLE readings_y2025m03",
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        count("SELECT CAST(COUNT(*) AS BIGINT) FROM readings_default".into()).await,
+        total
+    );
+    // The next start moves them into their month's own table.
+    let created = condivisa::crud::partitions::ensure_reading_partitions(db, today)
+        .await
+        .unwrap();
+    assert_eq!(created, 1);
+    assert_eq!(
+        count("SELECT CAST(COUNT(*) AS BIGINT) FROM readings_default".into()).await,
+        0
+    );
+    assert_eq!(
+        count("SELECT CAST(COUNT(*) AS BIGINT) FROM readings_y2025m03".into()).await,
+        total
+    );
+    assert_eq!(
+        condivisa::crud::partitions::ensure_reading_partitions(db, today)
+            .await
+            .unwrap(),
+        0,
+        "nothing to do the second time"
+    );
+    // The same file again changes nothing, read through the month's partition.
+    let again = summary(
+        upload_csv(
+            &app,
+            &app.admin_token,
+            c.configuration,
+            "",
+            fixture("long_semicolon.csv"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(again["new_values"].as_u64(), Some(0));
+    assert_eq!(
+        count("SELECT CAST(COUNT(*) AS BIGINT) FROM readings".into()).await,
+        total
+    );
+    assert_curves_match_readings(db).await;
+}
+
+#[tokio::test]
 async fn corrections_make_revisions_and_a_reimport_changes_nothing() {
     let app = spawn_app().await;
     let c = community(&app).await;

@@ -88,6 +88,7 @@ use import_txn;
 mod postgres;
 mod sqlite;
 
+use super::curves::ImportCurves;
 use crate::domain::meter_files::{Direction, Reading};
 use crate::domain::pod::Pod;
 
@@ -215,6 +216,8 @@ pub struct ImportSession {
     /// Hourly totals of the rows written directly, added to `configuration_hours` at the end.
     direct_hours: std::collections::BTreeMap<i64, (i64, i64)>,
     backend: DbBackend,
+    /// The curves of the PODs new to the store, summed as their rows stream.
+    curves: Option<ImportCurves>,
 }
 
 #[async_trait::async_trait]
@@ -257,6 +260,7 @@ impl ImportSession {
             direct: 0,
             direct_hours: Default::default(),
             backend: db.get_database_backend(),
+            curves: None,
         };
         session.import_id = session.insert_import(import).await?;
         session
@@ -286,18 +290,43 @@ impl ImportSession {
         if readings.is_empty() {
             return Ok(());
         }
-        if self.txn.writes_directly() {
-            for r in readings {
-                if !self.clean.contains_key(&r.pod) {
-                    let stored = self
-                        .fetch_i64s(&format!(
-                            "SELECT CAST(1 AS BIGINT) FROM readings WHERE pod = '{}' LIMIT 1",
-                            r.pod
-                        ))
-                        .await?;
-                    self.clean.insert(r.pod.clone(), stored.is_empty());
-                }
+        // A POD with readings has curves (kept in the same transactions): one probe of a
+        // small table instead of one per monthly partition of the readings.
+        for r in readings {
+            if !self.clean.contains_key(&r.pod) {
+                let stored = self
+                    .fetch_i64s(&format!(
+                        "SELECT CAST(1 AS BIGINT) FROM reading_curves WHERE pod = '{}' LIMIT 1",
+                        r.pod
+                    ))
+                    .await?;
+                self.clean.insert(r.pod.clone(), stored.is_empty());
             }
+        }
+        let mut curves = self
+            .curves
+            .take()
+            .unwrap_or_else(|| ImportCurves::new(self.import_id));
+        let clean: Vec<&Reading> = readings
+            .iter()
+            .filter(|r| self.clean.get(&r.pod).copied().unwrap_or(false))
+            .collect();
+        curves.add(&clean);
+        let staged = self.stage_or_write(readings, &mut curves).await;
+        let spilled = match staged {
+            Ok(()) => curves.spill_if_over(self).await,
+            Err(e) => Err(e),
+        };
+        self.curves = Some(curves);
+        spilled
+    }
+
+    async fn stage_or_write(
+        &mut self,
+        readings: &[Reading],
+        curves: &mut ImportCurves,
+    ) -> Result<(), DbErr> {
+        if self.txn.writes_directly() {
             let (direct, staged): (Vec<&Reading>, Vec<&Reading>) = readings
                 .iter()
                 .partition(|r| self.clean.get(&r.pod).copied().unwrap_or(false));
@@ -329,6 +358,7 @@ impl ImportSession {
                         self.execute("ROLLBACK TO SAVEPOINT import_direct").await?;
                         for r in &direct {
                             self.clean.insert(r.pod.clone(), false);
+                            curves.rebuild_pod(&r.pod);
                         }
                         staged.extend(direct);
                     }
@@ -474,9 +504,14 @@ impl ImportSession {
                 if !duplicates.is_empty() {
                     return Ok(MergeOutcome::Rejected(duplicates));
                 }
+                // The file's span, written out so that PostgreSQL reads only its months'
+                // partitions of the readings.
+                let lo = pod_ranges.values().map(|r| r.0).min().unwrap_or(0);
+                let hi = pod_ranges.values().map(|r| r.1).max().unwrap_or(0);
+                let bounded = format!("r.interval_start >= {lo} AND r.interval_start <= {hi}");
                 let revised = self
                     .fetch_i64s(&format!(
-                        "SELECT COUNT(*) FROM import_staging s JOIN readings r ON {key_match} WHERE r.wh <> s.wh"
+                        "SELECT COUNT(*) FROM import_staging s JOIN readings r ON {key_match} WHERE r.wh <> s.wh AND {bounded}"
                     ))
                     .await?[0][0] as u64;
                 // Hourly totals move by the difference each new or changed value makes.
@@ -485,28 +520,29 @@ impl ImportSession {
                      SELECT {configuration}, {hour}, \
                        SUM(CASE WHEN s.direction = 'I' THEN s.wh - COALESCE(r.wh, 0) ELSE 0 END), \
                        SUM(CASE WHEN s.direction = 'W' THEN s.wh - COALESCE(r.wh, 0) ELSE 0 END) \
-                     FROM import_staging s LEFT JOIN readings r ON {key_match} \
+                     FROM import_staging s LEFT JOIN readings r ON {key_match} AND {bounded} \
                      WHERE r.wh IS NULL OR r.wh <> s.wh GROUP BY {hour} {hours_upsert}"
                 ))
                 .await?;
                 self.execute(&format!(
                     "INSERT INTO reading_revisions (pod, direction, interval_start, interval_minutes, wh, revision, import_id, superseded_by) \
                      SELECT r.pod, r.direction, r.interval_start, r.interval_minutes, r.wh, r.revision, r.import_id, {import_id} \
-                     FROM readings r JOIN import_staging s ON {key_match} WHERE r.wh <> s.wh"
+                     FROM readings r JOIN import_staging s ON {key_match} WHERE r.wh <> s.wh AND {bounded}"
                 ))
                 .await?;
                 self.execute(&format!(
                     "UPDATE readings SET wh = s.wh, interval_minutes = s.interval_minutes, revision = readings.revision + 1, \
                      import_id = {import_id} FROM import_staging s \
                      WHERE readings.pod = s.pod AND readings.direction = s.direction \
-                       AND readings.interval_start = s.interval_start AND readings.wh <> s.wh"
+                       AND readings.interval_start = s.interval_start AND readings.wh <> s.wh \
+                       AND readings.interval_start >= {lo} AND readings.interval_start <= {hi}"
                 ))
                 .await?;
                 let new_values = self
                     .execute(&format!(
                         "INSERT INTO readings (pod, direction, interval_start, interval_minutes, wh, revision, import_id) \
                          SELECT s.pod, s.direction, s.interval_start, s.interval_minutes, s.wh, 1, {import_id} \
-                         FROM import_staging s WHERE NOT EXISTS (SELECT 1 FROM readings r WHERE {key_match})"
+                         FROM import_staging s WHERE NOT EXISTS (SELECT 1 FROM readings r WHERE {key_match} AND {bounded})"
                     ))
                     .await?;
                 counts.new_values += new_values;
@@ -528,9 +564,17 @@ impl ImportSession {
             ))
             .await?;
         }
-        // The curves of every month the file touched, from the readings as merged.
+        // The curves of every month the file touched: summed while streaming for the PODs new
+        // to the store, from the readings as merged for the others.
+        let rebuild = match self.curves.take() {
+            Some(curves) => curves.finish(&mut self).await?,
+            None => Default::default(),
+        };
         let ranges: Vec<(String, i64, i64)> = pod_ranges
             .iter()
+            .filter(|(pod, _)| {
+                !self.clean.get(*pod).copied().unwrap_or(false) || rebuild.contains(*pod)
+            })
             .map(|(pod, (first, last))| (pod.clone(), *first, *last))
             .collect();
         super::curves::rebuild(&mut self, &ranges).await?;
