@@ -1,6 +1,7 @@
 //! Importing meter-data files: parse line by line (bounded memory, whatever the file size),
 //! stage, check, merge — all or nothing. Used by the HTTP API and the CLI alike.
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 use crate::crud::readings::{ImportRecord, ImportSession, MembershipWindow, MergeOutcome};
@@ -89,7 +90,7 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
     uploaded_by: Option<i32>,
     mut progress: impl FnMut(u64),
 ) -> Result<ImportSummary, ImportError> {
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let source = options
         .file_name
         .clone()
@@ -155,9 +156,26 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
     let (batches, mut incoming) = tokio::sync::mpsc::channel::<Vec<Reading>>(2);
     let writer = tokio::spawn(async move {
         let mut session = session;
-        while let Some(batch) = incoming.recv().await {
+        // Where the writer's time goes tells which side bounds the import: waiting for the
+        // parser, or writing to the database.
+        let (mut waited, mut writing) = (Duration::ZERO, Duration::ZERO);
+        loop {
+            let asked = Instant::now();
+            let Some(batch) = incoming.recv().await else {
+                break;
+            };
+            let got = Instant::now();
+            waited += got - asked;
             session.stage(&batch).await?;
+            writing += got.elapsed();
         }
+        tracing::info!(
+            waiting_for_parser_seconds = waited.as_secs_f64(),
+            writing_seconds = writing.as_secs_f64(),
+            copying_seconds = session.timings.copying.as_secs_f64(),
+            spilling_seconds = session.timings.spilling.as_secs_f64(),
+            "import: writer done"
+        );
         Ok::<ImportSession, DbErr>(session)
     });
     let membership = MembershipIndex::new(&windows);
@@ -288,7 +306,7 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
         "import: file read and staged"
     );
     import.rows = rows;
-    let merge_started = std::time::Instant::now();
+    let merge_started = Instant::now();
     let outcome = session
         .finish(&import, &pod_ranges, MAX_REPORTED_PROBLEMS)
         .await?;

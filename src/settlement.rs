@@ -217,15 +217,13 @@ async fn gather_in(
             }
         })
         .collect();
+    let pods: std::collections::HashMap<i32, &str> =
+        members.iter().map(|m| (m.id, m.pod.as_str())).collect();
     let mut plants: Vec<PlantInputs> = crud::plants::in_configuration(txn, configuration.id)
         .await?
         .into_iter()
         .filter_map(|plant| {
-            let pod = members
-                .iter()
-                .find(|m| m.id == plant.member_id)?
-                .pod
-                .clone();
+            let pod = pods.get(&plant.member_id)?.to_string();
             Some(PlantInputs {
                 id: plant.id,
                 member_id: plant.member_id,
@@ -277,11 +275,12 @@ async fn gather_in(
     }
     let prices = crud::market::zonal_prices(txn, configuration.market_zone, from, to).await?;
     let none = MemberCurves::default();
+    let producing: std::collections::HashSet<i32> = plants.iter().map(|p| p.member_id).collect();
     let asked: Vec<(&MemberInputs, ReadAs, &MemberCurves)> = members
         .iter()
         .map(|m| {
             let read_as = ReadAs {
-                producing: plants.iter().any(|p| p.member_id == m.id),
+                producing: producing.contains(&m.id),
                 exempt_holder: (any_grant && Some(m.holder_type) != derived_holder)
                     .then_some(m.holder_type),
             };
@@ -300,7 +299,7 @@ async fn gather_in(
         if !is_final_customer(m.role) {
             m.withdrawal.covered_hours.clear();
         }
-        if !plants.iter().any(|p| p.member_id == m.id) {
+        if !producing.contains(&m.id) {
             m.injection.covered_hours.clear();
         }
     }

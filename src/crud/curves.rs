@@ -329,59 +329,74 @@ impl ImportCurves {
     pub(crate) fn add(&mut self, readings: &[&crate::domain::meter_files::Reading]) {
         use crate::domain::meter_files::Direction;
         self.batch += 1;
-        for r in readings {
-            if self.rebuild.contains(&r.pod) {
+        // Files come grouped by POD: look each run of one POD's rows up once, not per row.
+        let mut rest = readings;
+        while let Some(first) = rest.first() {
+            let name = &first.pod;
+            let length = rest.iter().take_while(|r| r.pod == *name).count();
+            let (run, after) = rest.split_at(length);
+            rest = after;
+            if self.rebuild.contains(name) {
                 continue;
             }
-            if self.written.contains(&r.pod) {
+            if self.written.contains(name) {
                 // Its curves went out already: the readings will tell the whole of it.
-                self.rebuild_pod(&r.pod.clone());
+                self.rebuild_pod(&name.clone());
                 continue;
             }
-            let injection = r.direction == Direction::Injection;
-            let pod = match self.pods.get_mut(&r.pod) {
+            let pod = match self.pods.get_mut(name) {
                 Some(pod) => pod,
-                None => self.pods.entry(r.pod.clone()).or_insert(PodCurves {
+                None => self.pods.entry(name.clone()).or_insert(PodCurves {
                     last_batch: 0,
                     months: Vec::new(),
                 }),
             };
             pod.last_batch = self.batch;
-            let at = r.interval_start;
-            let found = pod
-                .months
-                .iter()
-                .position(|c| c.injection == injection && at >= c.month.start && at < c.month.end);
-            let index = match found {
-                Some(i) => i,
-                None => {
-                    let month = CurveMonth::containing(at);
-                    let hours = month.hours();
-                    self.cells += hours;
-                    pod.months.push(CompactCurve {
-                        injection,
-                        month,
-                        wh: vec![0; hours],
-                        minutes: vec![0; hours],
-                        rows: vec![0; hours],
-                    });
-                    pod.months.len() - 1
+            let mut overflowed = false;
+            for r in run {
+                let injection = r.direction == Direction::Injection;
+                let at = r.interval_start;
+                let found = pod.months.iter().position(|c| {
+                    c.injection == injection && at >= c.month.start && at < c.month.end
+                });
+                let index = match found {
+                    Some(i) => i,
+                    None => {
+                        let month = CurveMonth::containing(at);
+                        let hours = month.hours();
+                        self.cells += hours;
+                        pod.months.push(CompactCurve {
+                            injection,
+                            month,
+                            wh: vec![0; hours],
+                            minutes: vec![0; hours],
+                            rows: vec![0; hours],
+                        });
+                        pod.months.len() - 1
+                    }
+                };
+                let curve = &mut pod.months[index];
+                let hour = curve.month.index(at);
+                let summed = i32::try_from(r.wh)
+                    .ok()
+                    .and_then(|wh| curve.wh[hour].checked_add(wh))
+                    .zip(curve.minutes[hour].checked_add(r.interval_minutes))
+                    .zip(curve.rows[hour].checked_add(1));
+                match summed {
+                    Some(((wh, minutes), rows)) => {
+                        curve.wh[hour] = wh;
+                        curve.minutes[hour] = minutes;
+                        curve.rows[hour] = rows;
+                    }
+                    None => {
+                        overflowed = true;
+                        break;
+                    }
                 }
-            };
-            let curve = &mut pod.months[index];
-            let hour = curve.month.index(at);
-            let summed = i32::try_from(r.wh)
-                .ok()
-                .and_then(|wh| curve.wh[hour].checked_add(wh))
-                .zip(curve.minutes[hour].checked_add(r.interval_minutes))
-                .zip(curve.rows[hour].checked_add(1));
-            match summed {
-                Some(((wh, minutes), rows)) => {
-                    curve.wh[hour] = wh;
-                    curve.minutes[hour] = minutes;
-                    curve.rows[hour] = rows;
-                }
-                None => self.rebuild_pod(&r.pod.clone()),
+            }
+            if overflowed {
+                // Beyond the compact cells: the readings will tell the whole of it.
+                self.rebuild_pod(&name.clone());
             }
         }
     }

@@ -64,7 +64,8 @@ pub async fn ensure_reading_partitions(
                 .checked_add_months(Months::new(i))
         })
         .collect();
-    // Months with rows in the default partition.
+    // Months outside that window with rows in the default partition. (A month inside it is
+    // probed again in its own transaction below: that probe decides whether rows move.)
     let span = bigints(
         db,
         "SELECT MIN(interval_start) FROM readings_default UNION ALL SELECT MAX(interval_start) FROM readings_default",
@@ -72,6 +73,9 @@ pub async fn ensure_reading_partitions(
     .await?;
     if let [Some(first), Some(last)] = span[..] {
         for month in CurveMonth::spanning(first, last) {
+            if wanted.contains(&month.first_day()) {
+                continue;
+            }
             let found = bigints(
                 db,
                 &format!(

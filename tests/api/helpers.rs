@@ -382,6 +382,20 @@ impl TestApp {
     }
 }
 
+/// The one BIGINT a query returns (a count, a sum cast to BIGINT), on either database.
+pub async fn scalar_i64(db: &DatabaseConnection, sql: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    db.query_one_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        sql.to_string(),
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    .unwrap_or_else(|| panic!("{sql}: no row"))
+    .try_get_by_index::<i64>(0)
+    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
 /// The stored hourly curves say exactly what the readings say: every hour with readings, in
 /// every POD and direction, has the curve cell that summing its readings gives, and no curve
 /// holds anything else.

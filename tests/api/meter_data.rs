@@ -417,17 +417,7 @@ async fn postgres_keeps_each_month_of_readings_in_a_partition_of_its_own() {
     )
     .await;
     let db = &app.db;
-    let count = |sql: String| async move {
-        db.query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            sql,
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index::<i64>(0)
-        .unwrap()
-    };
+    let count = |sql: String| async move { scalar_i64(db, &sql).await };
     let total = count("SELECT CAST(COUNT(*) AS BIGINT) FROM readings".into()).await;
     assert!(total > 0);
     let today = chrono::Utc::now().date_naive();
@@ -1195,17 +1185,7 @@ async fn problems(response: reqwest::Response) -> Vec<(i64, String)> {
 }
 
 async fn stored_readings(app: &TestApp) -> i64 {
-    use sea_orm::ConnectionTrait;
-    app.db
-        .query_one_raw(sea_orm::Statement::from_string(
-            app.db.get_database_backend(),
-            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM readings",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "n")
-        .unwrap()
+    scalar_i64(&app.db, "SELECT CAST(COUNT(*) AS BIGINT) FROM readings").await
 }
 
 /// Values no connection point could have measured are refused with their line, before

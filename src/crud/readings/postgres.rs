@@ -35,10 +35,24 @@ impl Store for PgStore {
 }
 
 impl PgImport {
-    /// Sends rows to a `COPY … FROM STDIN` in its text format.
-    async fn copy(&mut self, statement: &str, text: String) -> Result<(), sqlx::Error> {
+    /// Sends rows to a `COPY … FROM STDIN` in its text format, a chunk at a time: PostgreSQL
+    /// stores the first chunk while the next is formatted, instead of waiting for the batch.
+    async fn copy<'r>(
+        &mut self,
+        statement: &str,
+        rows: &[&'r Reading],
+        line: impl Fn(&mut String, &'r Reading),
+    ) -> Result<(), sqlx::Error> {
+        const CHUNK: usize = 4096;
         let mut copy = self.0.copy_in_raw(statement).await?;
-        copy.send(text.as_bytes()).await?;
+        let mut text = String::with_capacity(CHUNK * 48);
+        for chunk in rows.chunks(CHUNK) {
+            text.clear();
+            for r in chunk {
+                line(&mut text, r);
+            }
+            copy.send(text.as_bytes()).await?;
+        }
         copy.finish().await?;
         Ok(())
     }
@@ -58,42 +72,40 @@ super::import_txn! { PgImport {
         rows: &[&Reading],
         import_id: i32,
     ) -> Result<(), sqlx::Error> {
-        let mut text = String::with_capacity(rows.len() * 48);
-        for r in rows {
-            let _ = writeln!(
-                text,
-                "{}\t{}\t{}\t{}\t{}\t1\t{import_id}",
-                r.pod,
-                direction_code(r.direction),
-                r.interval_start,
-                r.interval_minutes,
-                r.wh,
-            );
-        }
         self.copy(
             "COPY readings (pod, direction, interval_start, interval_minutes, wh, revision, import_id) FROM STDIN",
-            text,
+            rows,
+            |text, r| {
+                let _ = writeln!(
+                    text,
+                    "{}\t{}\t{}\t{}\t{}\t1\t{import_id}",
+                    r.pod,
+                    direction_code(r.direction),
+                    r.interval_start,
+                    r.interval_minutes,
+                    r.wh,
+                );
+            },
         )
         .await
     }
 
     async fn stage(&mut self, rows: &[&Reading]) -> Result<(), sqlx::Error> {
-        let mut text = String::with_capacity(rows.len() * 48);
-        for r in rows {
-            let _ = writeln!(
-                text,
-                "{}\t{}\t{}\t{}\t{}\t{}",
-                r.pod,
-                direction_code(r.direction),
-                r.interval_start,
-                r.interval_minutes,
-                r.wh,
-                r.line
-            );
-        }
         self.copy(
             &format!("COPY import_staging ({STAGING_COLUMNS}) FROM STDIN"),
-            text,
+            rows,
+            |text, r| {
+                let _ = writeln!(
+                    text,
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    r.pod,
+                    direction_code(r.direction),
+                    r.interval_start,
+                    r.interval_minutes,
+                    r.wh,
+                    r.line
+                );
+            },
         )
         .await
     }
