@@ -330,12 +330,8 @@ impl ImportCurves {
         use crate::domain::meter_files::Direction;
         self.batch += 1;
         // Files come grouped by POD: look each run of one POD's rows up once, not per row.
-        let mut rest = readings;
-        while let Some(first) = rest.first() {
-            let name = &first.pod;
-            let length = rest.iter().take_while(|r| r.pod == *name).count();
-            let (run, after) = rest.split_at(length);
-            rest = after;
+        for run in readings.chunk_by(|a, b| a.pod == b.pod) {
+            let name = &run[0].pod;
             if self.rebuild.contains(name) {
                 continue;
             }

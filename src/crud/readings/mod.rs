@@ -203,12 +203,12 @@ pub(crate) fn db_err(error: sqlx::Error) -> DbErr {
 
 const STAGING_COLUMNS: &str = "pod, direction, interval_start, interval_minutes, wh, line";
 
-/// One import in progress.
 /// The runs of consecutive rows of one POD (files come grouped by POD): looked up once per run.
 fn pod_runs(readings: &[Reading]) -> impl Iterator<Item = &[Reading]> {
     readings.chunk_by(|a, b| a.pod == b.pod)
 }
 
+/// One import in progress.
 pub struct ImportSession {
     txn: Box<dyn ImportTxn>,
     staged: u64,
@@ -354,32 +354,16 @@ impl ImportSession {
                         self.direct += direct.len() as u64;
                         // Rows come in time order within a POD: sum each hour's run, then
                         // add it to the map once.
-                        let mut pending: Option<(i64, i64, i64)> = None;
-                        for r in &direct {
-                            let hour = r.interval_start - r.interval_start.rem_euclid(3600);
-                            let (injected, withdrawn) = match r.direction {
-                                Direction::Injection => (r.wh, 0),
-                                Direction::Withdrawal => (0, r.wh),
-                            };
-                            match pending.as_mut() {
-                                Some((at, i, w)) if *at == hour => {
-                                    *i += injected;
-                                    *w += withdrawn;
-                                }
-                                _ => {
-                                    if let Some((at, i, w)) = pending {
-                                        let total = self.direct_hours.entry(at).or_default();
-                                        total.0 += i;
-                                        total.1 += w;
-                                    }
-                                    pending = Some((hour, injected, withdrawn));
+                        let hour_of =
+                            |r: &Reading| r.interval_start - r.interval_start.rem_euclid(3600);
+                        for run in direct.chunk_by(|a, b| hour_of(a) == hour_of(b)) {
+                            let total = self.direct_hours.entry(hour_of(run[0])).or_default();
+                            for r in run {
+                                match r.direction {
+                                    Direction::Injection => total.0 += r.wh,
+                                    Direction::Withdrawal => total.1 += r.wh,
                                 }
                             }
-                        }
-                        if let Some((at, i, w)) = pending {
-                            let total = self.direct_hours.entry(at).or_default();
-                            total.0 += i;
-                            total.1 += w;
                         }
                     }
                     Err(error)
