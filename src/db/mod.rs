@@ -12,6 +12,7 @@ const MIGRATION_LOCK_KEY: i64 = 0x636f_6e64_6976_6973;
 pub mod migrate;
 pub mod revision;
 pub mod schema_check;
+mod sqlite_memory;
 
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     connect_url(
@@ -27,6 +28,9 @@ pub async fn connect_url(
     pool_size: u32,
     acquire_timeout: Duration,
 ) -> Result<DatabaseConnection, DbErr> {
+    if url.starts_with("sqlite:") {
+        sqlite_memory::install();
+    }
     let mut options = ConnectOptions::new(url.to_string());
     options
         .max_connections(pool_size)
