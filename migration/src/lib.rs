@@ -23,6 +23,8 @@ mod m20261201_000006_trusted_money;
 mod m20261202_000007_hot_paths;
 mod m20261203_000008_reading_curves;
 mod m20261203_000009_partitioned_readings;
+mod m20261204_000010_holders;
+mod m20261204_000011_login_throttles;
 
 pub struct Migrator;
 
@@ -39,6 +41,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_hot_paths::Migration),
             Box::new(m20261203_000008_reading_curves::Migration),
             Box::new(m20261203_000009_partitioned_readings::Migration),
+            Box::new(m20261204_000010_holders::Migration),
+            Box::new(m20261204_000011_login_throttles::Migration),
         ]
     }
 }

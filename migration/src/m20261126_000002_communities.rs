@@ -117,7 +117,7 @@ enum IdempotencyKeys {
     CreatedAt,
 }
 
-fn id(column: impl IntoIden) -> ColumnDef {
+pub(crate) fn id(column: impl IntoIden) -> ColumnDef {
     ColumnDef::new(column)
         .integer()
         .not_null()
@@ -126,14 +126,14 @@ fn id(column: impl IntoIden) -> ColumnDef {
         .to_owned()
 }
 
-fn timestamp(column: impl IntoIden) -> ColumnDef {
+pub(crate) fn timestamp(column: impl IntoIden) -> ColumnDef {
     ColumnDef::new(column)
         .timestamp_with_time_zone()
         .not_null()
         .to_owned()
 }
 
-fn foreign_key(
+pub(crate) fn foreign_key(
     name: &str,
     from: (impl IntoIden, impl IntoIden),
     to: (impl IntoIden, impl IntoIden),
@@ -147,7 +147,7 @@ fn foreign_key(
         .to_owned()
 }
 
-async fn indexes<T: IntoIden + Copy + 'static>(
+pub(crate) async fn indexes<T: IntoIden + Copy + 'static>(
     manager: &SchemaManager<'_>,
     table: T,
     prefix: &str,
@@ -172,7 +172,7 @@ async fn indexes<T: IntoIden + Copy + 'static>(
     Ok(())
 }
 
-fn cols(columns: impl IntoIterator<Item = impl IntoIden>) -> Vec<DynIden> {
+pub(crate) fn cols(columns: impl IntoIterator<Item = impl IntoIden>) -> Vec<DynIden> {
     columns.into_iter().map(IntoIden::into_iden).collect()
 }
 

@@ -48,6 +48,7 @@ pub fn document(
         (name = "members", description = "Connection points (PODs) taking part in a configuration"),
         (name = "plants", description = "Production plants behind producer and prosumer PODs"),
         (name = "community-users", description = "The community's registry of people"),
+        (name = "holders", description = "The people and organisations behind the points: identity, contacts, IBAN, consents, history, access and erasure"),
         (name = "transactions", description = "The append-only ledger"),
         (name = "meter data", description = "Readings import, coverage, energy series and charts"),
         (name = "market", description = "Zonal prices and regulated parameters"),

@@ -82,6 +82,9 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("service unavailable")]
     Unavailable,
+    /// 429 with `Retry-After` (seconds).
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: i64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -105,6 +108,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -129,6 +133,17 @@ impl IntoResponse for ApiError {
                 response
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                return response;
+            }
+            ApiError::TooManyRequests {
+                detail,
+                retry_after,
+            } => {
+                let mut response =
+                    (status, axum::Json(json!({ "detail": detail }))).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
                 return response;
             }
             ApiError::Forbidden => FORBIDDEN_DETAIL.to_string(),
@@ -236,6 +251,10 @@ impl From<crate::service::ServiceError> for ApiError {
             ServiceError::Conflict(detail) => ApiError::Conflict(detail),
             ServiceError::Unreadable(detail) => ApiError::BadRequest(detail),
             ServiceError::Unauthenticated => ApiError::Unauthorized,
+            ServiceError::TooManyAttempts { retry_after } => ApiError::TooManyRequests {
+                detail: error.to_string(),
+                retry_after,
+            },
             ServiceError::IncorrectPassword
             | ServiceError::BadCredentials
             | ServiceError::InactiveUser => ApiError::BadRequest(error.to_string()),

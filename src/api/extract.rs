@@ -435,6 +435,39 @@ impl MultipartRejection for axum::extract::multipart::MultipartError {
     }
 }
 
+/// The client's address, for throttling: the connection's peer, or — with
+/// `TRUST_FORWARDED_FOR` behind a proxy that sets it — the last `X-Forwarded-For` entry (the one
+/// the proxy added; earlier ones are the client's own claim). `None` when neither is known.
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<crate::api::state::AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::api::state::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        if !state.settings.trust_forwarded_for {
+            return Ok(ClientAddress(peer));
+        }
+        // Only the last entry: one that does not parse is not replaced by an earlier (the
+        // client's own) one.
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.rsplit(',').next())
+            .and_then(|entry| entry.trim().parse().ok());
+        Ok(ClientAddress(forwarded.or(peer)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,6 +52,18 @@ pub struct Settings {
     pub auto_migrate: bool,
     pub request_body_limit_bytes: usize,
     pub request_timeout: Duration,
+    /// Failed logins of one account before it is locked for a while (then doubling).
+    pub login_max_failures: u32,
+    /// Failed logins from one client address before it is locked (any accounts).
+    pub login_max_failures_per_address: u32,
+    /// Failures older than this after the last lock ended are forgotten.
+    pub login_failure_window: Duration,
+    /// The first lock; each further failure doubles it, up to `login_lock_max`.
+    pub login_lock_base: Duration,
+    pub login_lock_max: Duration,
+    /// Take the client's address from the last `X-Forwarded-For` entry (behind a proxy that
+    /// sets it) instead of the connection's peer.
+    pub trust_forwarded_for: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -114,6 +126,12 @@ impl Default for Settings {
             auto_migrate: true,
             request_body_limit_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            login_max_failures: 5,
+            login_max_failures_per_address: 50,
+            login_failure_window: Duration::from_secs(15 * 60),
+            login_lock_base: Duration::from_secs(30),
+            login_lock_max: Duration::from_secs(60 * 60),
+            trust_forwarded_for: false,
         }
     }
 }
@@ -134,6 +152,12 @@ const VARIABLES: &[&str] = &[
     "AUTO_MIGRATE",
     "REQUEST_BODY_LIMIT_BYTES",
     "REQUEST_TIMEOUT_SECONDS",
+    "LOGIN_MAX_FAILURES",
+    "LOGIN_MAX_FAILURES_PER_ADDRESS",
+    "LOGIN_FAILURE_WINDOW_SECONDS",
+    "LOGIN_LOCK_BASE_SECONDS",
+    "LOGIN_LOCK_MAX_SECONDS",
+    "TRUST_FORWARDED_FOR",
 ];
 
 impl Settings {
@@ -226,6 +250,35 @@ impl Settings {
         if let Some(value) = get("REQUEST_TIMEOUT_SECONDS") {
             settings.request_timeout =
                 Duration::from_secs(parse_in_range("REQUEST_TIMEOUT_SECONDS", value, 1, 3600)?);
+        }
+        if let Some(value) = get("LOGIN_MAX_FAILURES") {
+            settings.login_max_failures = parse_in_range("LOGIN_MAX_FAILURES", value, 1, 1000)?;
+        }
+        if let Some(value) = get("LOGIN_MAX_FAILURES_PER_ADDRESS") {
+            settings.login_max_failures_per_address =
+                parse_in_range("LOGIN_MAX_FAILURES_PER_ADDRESS", value, 1, 1_000_000)?;
+        }
+        let seconds = |name: &'static str, value: &str, max: u64| {
+            parse_in_range(name, value, 1, max).map(Duration::from_secs)
+        };
+        if let Some(value) = get("LOGIN_FAILURE_WINDOW_SECONDS") {
+            settings.login_failure_window =
+                seconds("LOGIN_FAILURE_WINDOW_SECONDS", value, 7 * 86_400)?;
+        }
+        if let Some(value) = get("LOGIN_LOCK_BASE_SECONDS") {
+            settings.login_lock_base = seconds("LOGIN_LOCK_BASE_SECONDS", value, 86_400)?;
+        }
+        if let Some(value) = get("LOGIN_LOCK_MAX_SECONDS") {
+            settings.login_lock_max = seconds("LOGIN_LOCK_MAX_SECONDS", value, 7 * 86_400)?;
+        }
+        if settings.login_lock_max < settings.login_lock_base {
+            return Err(invalid(
+                "LOGIN_LOCK_MAX_SECONDS",
+                "must not be shorter than LOGIN_LOCK_BASE_SECONDS",
+            ));
+        }
+        if let Some(value) = get("TRUST_FORWARDED_FOR") {
+            settings.trust_forwarded_for = parse_bool("TRUST_FORWARDED_FOR", value)?;
         }
         Ok(settings)
     }

@@ -39,10 +39,16 @@ pub enum Permission {
     /// Act across organizations: create configurations and accounts in any organization and
     /// move accounts between them.
     AnyOrganization,
+    /// See holders (personal data): the scope says whose — a user only its own.
+    HoldersRead,
+    /// Register holders, change their data and record their consents.
+    HoldersWrite,
+    /// Erase a holder's personal data (the data controller's decision).
+    HoldersErase,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 22] = [
         Permission::UsersRead,
         Permission::UsersWrite,
         Permission::OrganizationsRead,
@@ -62,6 +68,9 @@ impl Permission {
         Permission::ConfigurationsAssignReferent,
         Permission::ConfigurationDataRead,
         Permission::AnyOrganization,
+        Permission::HoldersRead,
+        Permission::HoldersWrite,
+        Permission::HoldersErase,
     ];
 
     pub fn code(self) -> &'static str {
@@ -85,6 +94,9 @@ impl Permission {
             Permission::ConfigurationsAssignReferent => "configurations:assign_referent",
             Permission::ConfigurationDataRead => "configuration_data:read",
             Permission::AnyOrganization => "organizations:any",
+            Permission::HoldersRead => "holders:read",
+            Permission::HoldersWrite => "holders:write",
+            Permission::HoldersErase => "holders:erase",
         }
     }
 }
@@ -110,6 +122,9 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             TransactionsWrite,
             SettlementsRead,
             SettlementsWrite,
+            HoldersRead,
+            HoldersWrite,
+            HoldersErase,
         ],
         Role::Referent => &[
             ConfigurationsRead,
@@ -121,8 +136,10 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             TransactionsWrite,
             SettlementsRead,
             SettlementsWrite,
+            HoldersRead,
+            HoldersWrite,
         ],
-        Role::User => &[ConfigurationsRead],
+        Role::User => &[ConfigurationsRead, HoldersRead],
     }
 }
 
@@ -167,6 +184,11 @@ mod tests {
             [Role::Admin, Role::Vendor, Role::Referent]
         );
         assert_eq!(allowed(MarketWrite), [Role::Admin]);
+        assert_eq!(allowed(HoldersErase), [Role::Admin, Role::Vendor]);
+        assert_eq!(
+            allowed(HoldersWrite),
+            [Role::Admin, Role::Vendor, Role::Referent]
+        );
         assert_eq!(allowed(AnyOrganization), [Role::Admin]);
     }
 
@@ -198,10 +220,10 @@ mod tests {
     }
 
     #[test]
-    fn users_only_read_communities() {
+    fn users_only_read_communities_and_their_holder() {
         assert_eq!(
             role_permissions(Role::User),
-            &[Permission::ConfigurationsRead]
+            &[Permission::ConfigurationsRead, Permission::HoldersRead]
         );
         assert!(!has_permission(
             Role::Referent,

@@ -5,7 +5,8 @@ use sea_orm::ColumnTrait;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
 
 use crate::models::{
-    community_user, configuration, member, plant, reading_import, settlement_run, transaction,
+    community_user, configuration, holder, member, plant, reading_import, settlement_run,
+    transaction,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,5 +144,37 @@ pub fn community_users(scope: CommunityScope) -> Condition {
             ),
         ),
         CommunityScope::MemberUser(_) | CommunityScope::Nobody => nothing(),
+    }
+}
+
+/// Holders are personal data: an admin sees every holder, a vendor its organization's, a
+/// referent those holding a point in its configurations and those it registered itself (before
+/// they have a point), a user the holder linked to its account and those of its points.
+pub fn holders(scope: CommunityScope) -> Condition {
+    let holders_of_members = |members: Condition| {
+        Query::select()
+            .column(member::Column::HolderId)
+            .from(member::Entity)
+            .cond_where(members)
+            .and_where(member::Column::HolderId.is_not_null())
+            .to_owned()
+    };
+    match scope {
+        CommunityScope::All => Condition::all(),
+        CommunityScope::Organization(id) => {
+            Condition::all().add(holder::Column::OrganizationId.eq(id))
+        }
+        // Wrapped in an `all`, so that a caller's `.add(filter)` narrows instead of widening.
+        CommunityScope::Referent(user) => Condition::all().add(
+            Condition::any()
+                .add(holder::Column::Id.in_subquery(holders_of_members(members(scope))))
+                .add(holder::Column::CreatedBy.eq(user)),
+        ),
+        CommunityScope::MemberUser(user) => Condition::all().add(
+            Condition::any()
+                .add(holder::Column::UserId.eq(user))
+                .add(holder::Column::Id.in_subquery(holders_of_members(members(scope)))),
+        ),
+        CommunityScope::Nobody => nothing(),
     }
 }

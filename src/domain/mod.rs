@@ -1,9 +1,11 @@
 //! Pure domain logic: no HTTP, no database. Unit-tested directly.
 pub mod charts;
 pub mod community_rules;
+pub mod contacts;
 pub mod coverage;
 pub mod curves;
 pub mod energy_series;
+pub mod login_throttle;
 pub mod market;
 pub mod meter_files;
 pub mod month;

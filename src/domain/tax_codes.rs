@@ -145,7 +145,7 @@ impl FiscalCode {
             return Err(TaxCodeError::InvalidDay(encoded_day));
         }
 
-        let expected = fiscal_check_char(&bytes[..FISCAL_CODE_LEN - 1]);
+        let expected = check_letter(&bytes[..FISCAL_CODE_LEN - 1]);
         let found = char::from(bytes[FISCAL_CODE_LEN - 1]);
         if expected != found {
             return Err(TaxCodeError::WrongCheckCharacter { expected, found });
@@ -196,9 +196,11 @@ fn digit_value(b: u8) -> u8 {
 
 /// Official check letter: odd positions go through [`ODD_VALUES`], even
 /// positions count as their plain index (0-9 / A-Z = 0-25); the sum mod 26
-/// is the letter.
-fn fiscal_check_char(first_fifteen: &[u8]) -> char {
-    let sum: u32 = first_fifteen
+/// is the letter. The same rule gives an Italian IBAN's CIN over its ABI,
+/// CAB and account number (`domain::contacts`). `chars` are ASCII digits and
+/// upper-case letters.
+pub(crate) fn check_letter(chars: &[u8]) -> char {
+    let sum: u32 = chars
         .iter()
         .enumerate()
         .map(|(index, &b)| {

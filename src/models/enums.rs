@@ -438,3 +438,30 @@ mod typed_tests {
         assert_eq!(MarketZone::from_typed("north"), None);
     }
 }
+
+string_enum!(
+    /// Where a holder stands: `draft` until identity and the required consents are recorded,
+    /// `active` once they are (only active holders are paid), `erased` once anonymised.
+    HolderStatus { Draft = "draft", Active = "active", Erased = "erased" }
+);
+
+string_enum!(
+    /// What a holder consented to: the privacy notice and the statute/regulation are required
+    /// to become active; e-mail communications are optional.
+    ConsentKind { PrivacyNotice = "privacy_notice", Statute = "statute", Communications = "communications" }
+);
+
+string_enum!(
+    /// How a consent was given or withdrawn.
+    ConsentMethod { WebForm = "web_form", Paper = "paper", Email = "email", Operator = "operator", Import = "import" }
+);
+
+string_enum!(
+    /// The language a holder is written to in.
+    Language { It = "it", En = "en" }
+);
+
+string_enum!(
+    /// What a holder revision records.
+    HolderAction { Migrated = "migrated", Created = "created", Updated = "updated", Activated = "activated", Suspended = "suspended", Erased = "erased" }
+);

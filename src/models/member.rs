@@ -10,6 +10,8 @@ pub struct Model {
     pub id: i32,
     pub configuration_id: i32,
     pub user_id: Option<i32>,
+    /// The person or organisation holding the point; its kind is the member's holder type.
+    pub holder_id: Option<i32>,
     pub pod: String,
     pub role: MemberRole,
     /// Who holds the point: decides whether it may join a CER and whether F applies to it.

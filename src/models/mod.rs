@@ -24,7 +24,11 @@ macro_rules! timestamped {
 pub mod community_user;
 pub mod configuration;
 pub mod enums;
+pub mod holder;
+pub mod holder_consent;
+pub mod holder_revision;
 pub mod idempotency_key;
+pub mod login_throttle;
 pub mod market_parameter;
 pub mod member;
 pub mod organization;

@@ -19,6 +19,9 @@ pub struct MemberCreate {
     pub configuration_id: i32,
     /// The member's own account, if it has one (same organization as the configuration).
     pub user_id: Option<i32>,
+    /// The holder of the point (`/holders`, same organization as the configuration). Absent:
+    /// a draft holder of `holder_type` is registered with the member, to be completed.
+    pub holder_id: Option<i32>,
     /// `IT` + 3-digit distributor + `E` + 8 digits (+ optional check character).
     #[schema(
         pattern = r"^[Ii][Tt][0-9]{3}[Ee][0-9]{8}[A-Za-z0-9]?$",
@@ -33,11 +36,14 @@ pub struct MemberCreate {
     /// F applies to the point's shared energy (DM 414/2023; DM 127/2025 for natural persons)
     /// and whether it may receive the excess premium (non-businesses only). `category` (with
     /// `domestic`, `large_enterprise`) is still read, as the earlier name of this field.
+    /// It is the holder's kind: required without `holder_id`, and with one it must match.
     #[serde(
+        default,
         alias = "category",
-        deserialize_with = "crate::models::enums::holder_type_or_category"
+        deserialize_with = "crate::models::enums::optional_holder_type_or_category"
     )]
-    pub holder_type: HolderType,
+    #[schema(value_type = Option<HolderType>)]
+    pub holder_type: Option<HolderType>,
     /// The point's available power (kW, up to 3 decimals), if known: withdrawal readings above
     /// it (plus 10%) are refused as implausible.
     #[serde(default, deserialize_with = "exact_decimal_option")]
@@ -64,12 +70,15 @@ pub struct MemberUpdate {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i32>)]
     pub user_id: Option<Option<i32>>,
+    /// Moves the point to another holder of the same organization (merging holders).
+    pub holder_id: Option<i32>,
     pub role: Option<MemberRole>,
     #[serde(
         default,
         alias = "category",
         deserialize_with = "crate::models::enums::optional_holder_type_or_category"
     )]
+    /// The holder's kind: changing it here is allowed while the holder has this point only.
     #[schema(value_type = Option<HolderType>)]
     pub holder_type: Option<HolderType>,
     #[serde(default, deserialize_with = "nullable_exact_decimal")]
@@ -91,6 +100,7 @@ pub struct MemberPublic {
     pub id: i32,
     pub configuration_id: i32,
     pub user_id: Option<i32>,
+    pub holder_id: Option<i32>,
     pub pod: String,
     pub role: MemberRole,
     pub holder_type: HolderType,
@@ -112,6 +122,7 @@ impl From<member::Model> for MemberPublic {
             id: m.id,
             configuration_id: m.configuration_id,
             user_id: m.user_id,
+            holder_id: m.holder_id,
             pod: m.pod,
             role: m.role,
             holder_type: m.holder_type,

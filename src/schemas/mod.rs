@@ -5,6 +5,7 @@ pub mod common;
 pub mod community_user;
 pub mod configuration;
 pub mod energy;
+pub mod holder;
 pub mod market;
 pub mod member;
 pub mod organization;

@@ -1,5 +1,7 @@
 //! Signing in and staying signed in: password login, refresh-token rotation with reuse
 //! detection, logout. The API's OAuth2 endpoints call these; a browser session would too.
+use std::net::IpAddr;
+
 use chrono::{Duration, Utc};
 use sea_orm::DatabaseConnection;
 
@@ -7,6 +9,7 @@ use super::{Outcome, ServiceError};
 use crate::core::config::Settings;
 use crate::core::security::{JwtKeys, PasswordService, hash_refresh_token, new_refresh_token};
 use crate::crud;
+use crate::domain::login_throttle::{ThrottlePolicy, retry_after_seconds};
 use crate::schemas::auth::Token;
 
 /// What signing in needs: the accounts, the password hasher, the token keys and lifetimes.
@@ -19,15 +22,76 @@ pub struct Authority<'a> {
 
 impl Authority<'_> {
     /// Exchanges an email (or username) and password for a new token family. Unknown logins
-    /// cost the same hashing time as wrong passwords.
-    pub async fn login(&self, login: &str, password: &str) -> Outcome<Token> {
+    /// cost the same hashing time as wrong passwords, and count as failures the same way.
+    ///
+    /// Throttled per account and per client address (`client`, when known): past the
+    /// configured number of failures a login is refused for a while — 429 with the seconds to
+    /// wait, the password not even checked — and each further failure doubles the wait. A
+    /// success clears the account's count (not the address's, which a second account of the
+    /// same attacker could otherwise reset).
+    pub async fn login(
+        &self,
+        login: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Outcome<Token> {
+        let now = Utc::now();
+        let account = (
+            format!("login:{}", login.trim().to_lowercase()),
+            self.policy(self.settings.login_max_failures),
+        );
+        let address = client.map(|ip| {
+            (
+                format!("ip:{ip}"),
+                self.policy(self.settings.login_max_failures_per_address),
+            )
+        });
+        let counters: Vec<(String, ThrottlePolicy)> =
+            std::iter::once(account.clone()).chain(address).collect();
+        let mut read = Vec::with_capacity(counters.len());
+        for (key, policy) in &counters {
+            let count = crud::login_throttles::counts(self.db, std::slice::from_ref(key))
+                .await?
+                .into_iter()
+                .next();
+            if let Some(wait) = count.as_ref().and_then(|c| policy.remaining(c, now)) {
+                return Err(ServiceError::TooManyAttempts {
+                    retry_after: retry_after_seconds(wait),
+                });
+            }
+            read.push(count);
+        }
+
         let user = crud::users::find_by_login(self.db, login).await?;
         let hash = user.as_ref().map(|user| user.hashed_password.as_str());
         let verified = self.passwords.verify(password, hash).await;
         let user = match user {
             Some(user) if verified => user,
-            _ => return Err(ServiceError::BadCredentials),
+            _ => {
+                let now = Utc::now();
+                for ((key, policy), count) in counters.iter().zip(&read) {
+                    // Stale relative to the count read: a concurrent failure on another
+                    // instance already moved the stored time past it, so it adds up.
+                    let locked_for =
+                        count.map_or(chrono::Duration::zero(), |c| policy.lock_after(c.failures));
+                    let stale_before = now - locked_for - policy.window;
+                    let failures =
+                        crud::login_throttles::record_failure(self.db, key, now, stale_before)
+                            .await?;
+                    if failures == policy.max_failures {
+                        tracing::warn!(
+                            counter = key.split(':').next().unwrap_or_default(),
+                            user_id = user.as_ref().map(|u| u.id),
+                            "login locked after repeated failures"
+                        );
+                    }
+                }
+                return Err(ServiceError::BadCredentials);
+            }
         };
+        if read[0].is_some() {
+            crud::login_throttles::clear(self.db, &account.0).await?;
+        }
         if !user.is_active() {
             return Err(ServiceError::InactiveUser);
         }
@@ -71,6 +135,17 @@ impl Authority<'_> {
             crud::refresh_tokens::revoke_family(self.db, &stored.family_id).await?;
         }
         Ok(())
+    }
+
+    fn policy(&self, max_failures: u32) -> ThrottlePolicy {
+        let duration =
+            |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        ThrottlePolicy {
+            max_failures,
+            window: duration(self.settings.login_failure_window),
+            base_lock: duration(self.settings.login_lock_base),
+            max_lock: duration(self.settings.login_lock_max),
+        }
     }
 
     async fn issue(&self, user_id: i32, family: &str) -> Outcome<Token> {

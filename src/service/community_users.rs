@@ -101,7 +101,7 @@ pub async fn update(
 /// The organization a new registry entry goes to, by the actor's scope: any (it must be
 /// named) for who sees all; its own for an organization's vendor; for a referent, the one of
 /// its configurations (it must say which if it runs configurations in several).
-async fn writable_organization(
+pub(super) async fn writable_organization(
     actor: &Actor,
     db: &DatabaseConnection,
     requested: Option<i32>,
@@ -140,7 +140,7 @@ async fn writable_organization(
     }
 }
 
-async fn check_linked_user(
+pub(super) async fn check_linked_user(
     db: &DatabaseConnection,
     organization_id: i32,
     user_id: Option<i32>,

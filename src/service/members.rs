@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use sea_orm::{DatabaseConnection, IntoActiveModel, Set, TransactionTrait};
 
 use super::plants::power_w;
-use super::{Actor, Outcome, ServiceError, configurations};
+use super::{Actor, Outcome, ServiceError, configurations, holders};
 use crate::core::permissions::Permission;
 use crate::crud;
 use crate::crud::readings::apply_window_to_hours;
@@ -16,7 +16,7 @@ use crate::imports::window_of;
 use crate::models::enums::{
     ConfigurationStatus, ConfigurationType, HolderType, MemberRole, MemberStatus,
 };
-use crate::models::{configuration, member};
+use crate::models::{configuration, holder, member};
 use crate::schemas::member::{MemberCreate, MemberListParams, MemberUpdate};
 
 pub async fn list(
@@ -45,11 +45,29 @@ pub async fn create(
     let configuration = configurations::referenced(actor, db, input.configuration_id).await?;
     let pod = Pod::parse(&input.pod)
         .map_err(|error| ServiceError::invalid("pod", error.to_string(), "pod"))?;
+    let (holder, holder_type) = match input.holder_id {
+        Some(id) => {
+            let found = holders::for_member(actor, db, id, configuration.organization_id).await?;
+            same_kind(input.holder_type, &found)?;
+            (HolderChoice::Existing(found.id), found.kind)
+        }
+        None => {
+            let kind = input.holder_type.ok_or_else(|| {
+                ServiceError::invalid(
+                    "holder_type",
+                    "Field required (or name the point's holder with holder_id)",
+                    "missing",
+                )
+            })?;
+            (HolderChoice::NewDraft, kind)
+        }
+    };
     let draft = Draft {
         pod: pod.into_string(),
         user_id: input.user_id,
+        holder,
         role: input.role,
-        holder_type: input.holder_type,
+        holder_type,
         available_power_w: input
             .available_power_kw
             .map(|kw| power_w("available_power_kw", kw))
@@ -60,7 +78,22 @@ pub async fn create(
         withdrawn_at: input.withdrawn_at,
         net_metering: input.net_metering,
     };
-    save(db, &configuration, draft, None).await
+    save(actor, db, &configuration, draft, None).await
+}
+
+/// `holder_type` given beside `holder_id` must be the holder's kind: the kind is the holder's.
+fn same_kind(given: Option<HolderType>, holder: &holder::Model) -> Outcome<()> {
+    match given {
+        Some(kind) if kind != holder.kind => Err(ServiceError::invalid(
+            "holder_type",
+            format!(
+                "The holder is `{}`: a point's holder type is its holder's kind (change it on the holder)",
+                holder.kind.as_str()
+            ),
+            "holder_kind",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Changes a membership; withdrawing is `status = withdrawn` with `withdrawn_at`.
@@ -73,11 +106,27 @@ pub async fn update(
     let existing = visible(actor, db, id).await?;
     actor.require(Permission::MembersWrite)?;
     let configuration = configurations::referenced(actor, db, existing.configuration_id).await?;
+    let (holder, holder_type) = match (input.holder_id, existing.holder_id) {
+        (Some(id), _) => {
+            let found = holders::for_member(actor, db, id, configuration.organization_id).await?;
+            same_kind(input.holder_type, &found)?;
+            (HolderChoice::Existing(found.id), found.kind)
+        }
+        (None, Some(current)) => match input.holder_type {
+            Some(kind) if kind != existing.holder_type => (HolderChoice::Retyped(current), kind),
+            _ => (HolderChoice::Existing(current), existing.holder_type),
+        },
+        (None, None) => (
+            HolderChoice::NewDraft,
+            input.holder_type.unwrap_or(existing.holder_type),
+        ),
+    };
     let draft = Draft {
         pod: existing.pod.clone(),
         user_id: input.user_id.unwrap_or(existing.user_id),
+        holder,
         role: input.role.unwrap_or(existing.role),
-        holder_type: input.holder_type.unwrap_or(existing.holder_type),
+        holder_type,
         available_power_w: match input.available_power_kw {
             None => existing.available_power_w,
             Some(None) => None,
@@ -89,7 +138,7 @@ pub async fn update(
         withdrawn_at: input.withdrawn_at.unwrap_or(existing.withdrawn_at),
         net_metering: input.net_metering.unwrap_or(existing.net_metering),
     };
-    save(db, &configuration, draft, Some(existing)).await
+    save(actor, db, &configuration, draft, Some(existing)).await
 }
 
 /// Only a member without history can be deleted; one with history is withdrawn instead.
@@ -120,10 +169,20 @@ pub async fn delete(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outcome<
     Ok(())
 }
 
+/// Whose point it is after the write.
+enum HolderChoice {
+    Existing(i32),
+    /// The same holder with a new kind, allowed while this is its only point.
+    Retyped(i32),
+    /// A draft holder registered with the member (none was named).
+    NewDraft,
+}
+
 /// The membership as it will be after the write.
 struct Draft {
     pod: String,
     user_id: Option<i32>,
+    holder: HolderChoice,
     role: MemberRole,
     holder_type: HolderType,
     available_power_w: Option<i64>,
@@ -137,6 +196,7 @@ struct Draft {
 /// Checks every rule and writes, in one transaction that holds the POD's and the
 /// configuration's write locks, so that two concurrent writes cannot both pass the checks.
 async fn save(
+    actor: &Actor,
     db: &DatabaseConnection,
     configuration: &configuration::Model,
     draft: Draft,
@@ -229,6 +289,23 @@ async fn save(
         ));
     }
 
+    let holder_id = match draft.holder {
+        HolderChoice::Existing(id) => id,
+        HolderChoice::Retyped(id) => {
+            holders::retype_sole_point(&txn, actor, id, existing_id, draft.holder_type).await?;
+            id
+        }
+        HolderChoice::NewDraft => {
+            holders::create_draft_for_member(
+                &txn,
+                actor,
+                configuration.organization_id,
+                draft.holder_type,
+            )
+            .await?
+            .id
+        }
+    };
     let mut model = match existing {
         Some(current) => current.into_active_model(),
         None => member::ActiveModel {
@@ -238,6 +315,7 @@ async fn save(
         },
     };
     model.user_id = Set(draft.user_id);
+    model.holder_id = Set(Some(holder_id));
     model.role = Set(draft.role);
     model.holder_type = Set(draft.holder_type);
     model.available_power_w = Set(draft.available_power_w);

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod community_users;
 pub mod configurations;
 pub mod energy;
+pub mod holders;
 pub mod members;
 pub mod organizations;
 pub mod parameters;
@@ -148,6 +149,10 @@ pub enum ServiceError {
     Unauthenticated,
     #[error("Incorrect email or password")]
     BadCredentials,
+    /// Too many failed logins for this account or from this address: wait `retry_after`
+    /// seconds (the password is not even checked meanwhile).
+    #[error("Too many failed logins: try again in {retry_after} seconds")]
+    TooManyAttempts { retry_after: i64 },
     #[error("Inactive user")]
     InactiveUser,
     /// A password given to confirm a change is not the account's.

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use chrono::Utc;
 use condivisa::core::security::JwtKeys;
 use reqwest::StatusCode;
@@ -370,4 +372,130 @@ async fn the_designs_auth_login_paths_answer_and_are_documented_once() {
         description.contains("`/api/v1/auth/access-token`"),
         "{description}"
     );
+}
+
+/// Sends a login with an `X-Forwarded-For` header.
+async fn login_from(
+    app: &TestApp,
+    forwarded_for: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/login/access-token"))
+        .header("x-forwarded-for", forwarded_for)
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn retry_after(response: &reqwest::Response) -> i64 {
+    response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_for_longer_each_time() {
+    let app = spawn_app_with(HashMap::from([
+        ("LOGIN_MAX_FAILURES", "3"),
+        ("LOGIN_LOCK_BASE_SECONDS", "60"),
+    ]))
+    .await;
+    app.create_user("victim@example.com", "user", None).await;
+    app.create_user("bystander@example.com", "user", None).await;
+    // Two typos, then the right password: the count starts again.
+    for _ in 0..2 {
+        let response = app
+            .login_response("victim@example.com", "wrong password")
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(
+        app.login_response("Victim@Example.com", PASSWORD)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    for _ in 0..3 {
+        let response = app
+            .login_response("victim@example.com", "wrong password")
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+    // Locked: even the right password waits, and the answer says how long.
+    let locked = app.login_response("victim@example.com", PASSWORD).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait = retry_after(&locked);
+    assert!((1..=60).contains(&wait), "{wait}");
+    let detail: Value = locked.json().await.unwrap();
+    assert!(detail["detail"].as_str().unwrap().contains("try again in"));
+    // The same login in another case is the same account; another account is not affected.
+    assert_eq!(
+        app.login_response("VICTIM@example.com", PASSWORD)
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        app.login_response("bystander@example.com", PASSWORD)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // As if the lock had passed: one more failure locks for twice as long.
+    use sea_orm::ConnectionTrait;
+    let past = (chrono::Utc::now() - chrono::Duration::seconds(61)).to_rfc3339();
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE login_throttles SET last_failure_at = '{past}' WHERE key = 'login:victim@example.com'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.login_response("victim@example.com", "wrong again")
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    let longer = app.login_response("victim@example.com", PASSWORD).await;
+    assert_eq!(longer.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry_after(&longer) > 60, "{}", retry_after(&longer));
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            "SELECT CAST(failures AS BIGINT) FROM login_throttles WHERE key = 'login:victim@example.com'"
+        )
+        .await,
+        4
+    );
+}
+
+#[tokio::test]
+async fn one_address_trying_many_accounts_is_locked_too() {
+    let app = spawn_app_with(HashMap::from([
+        ("LOGIN_MAX_FAILURES_PER_ADDRESS", "4"),
+        ("TRUST_FORWARDED_FOR", "true"),
+    ]))
+    .await;
+    // Four accounts, one wrong guess each, from one address (as the proxy saw it: the last
+    // entry; the first is the client's own claim and changes nothing).
+    for n in 0..4 {
+        let response = login_from(
+            &app,
+            &format!("198.51.100.{n}, 203.0.113.7"),
+            &format!("guess{n}@example.com"),
+            "password",
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+    let locked = login_from(&app, "203.0.113.7", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another address logs in.
+    let other = login_from(&app, "203.0.113.8", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(other.status(), StatusCode::OK);
 }

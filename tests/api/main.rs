@@ -3,6 +3,7 @@ mod auth;
 mod communities;
 mod examples;
 mod helpers;
+mod holders;
 mod ledger;
 mod meter_data;
 mod migrations;

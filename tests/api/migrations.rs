@@ -346,3 +346,85 @@ fn revision_creates_a_registered_migration_file() {
     let template = std::fs::read_to_string(dir.path().join(&created[0])).unwrap();
     assert!(template.contains("async fn up") && template.contains("async fn down"));
 }
+
+/// Migration 10 gives every existing member a draft holder of its own: the member's id and
+/// holder type, in its configuration's organization, with a first revision; new holders take
+/// ids after them (PostgreSQL's sequence moved past the copied ids).
+#[tokio::test]
+async fn existing_members_get_a_draft_holder_each() {
+    let cli = Cli::new().await;
+    let names = revisions();
+    let holders = names
+        .iter()
+        .position(|n| n.contains("holders"))
+        .expect("the holders migration");
+    cli.ok(&["upgrade", &names[holders - 1]]);
+    let db = cli.connect().await;
+    let now = "'2026-12-01T00:00:00+00:00'";
+    for statement in [
+        format!(
+            "INSERT INTO organizations (id, name, created_at, updated_at) VALUES (7, 'Org', {now}, {now})"
+        ),
+        format!(
+            "INSERT INTO configurations (id, organization_id, name, type, status, primary_substation, \
+             market_zone, region, created_at, updated_at) VALUES (3, 7, 'CER', 'CER', 'draft', \
+             'AC001E00123', 'NORD', 'piemonte', {now}, {now})"
+        ),
+        format!(
+            "INSERT INTO members (id, configuration_id, pod, role, holder_type, status, joined_at, \
+             net_metering, created_at, updated_at) VALUES \
+             (41, 3, 'IT001E00112233', 'consumer', 'sme', 'active', '2024-02-01', false, {now}, {now}), \
+             (42, 3, 'IT001E00112234', 'producer', 'public_body', 'active', '2024-02-01', false, {now}, {now})"
+        ),
+    ] {
+        db.execute_unprepared(&statement).await.unwrap();
+    }
+    cli.ok(&["upgrade", "head"]);
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT m.id, m.holder_id, h.kind, h.status, h.organization_id \
+             FROM members m JOIN holders h ON h.id = m.holder_id ORDER BY m.id"
+                .to_string(),
+        ))
+        .await
+        .unwrap();
+    let got: Vec<(i32, i32, String, String, i32)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get_by_index(0).unwrap(),
+                r.try_get_by_index(1).unwrap(),
+                r.try_get_by_index(2).unwrap(),
+                r.try_get_by_index(3).unwrap(),
+                r.try_get_by_index(4).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (41, 41, "sme".into(), "draft".into(), 7),
+            (42, 42, "public_body".into(), "draft".into(), 7)
+        ]
+    );
+    assert_eq!(
+        scalar_i64(
+            &db,
+            "SELECT COUNT(*) FROM holder_revisions WHERE action = 'migrated'"
+        )
+        .await,
+        2
+    );
+    db.execute_unprepared(&format!(
+        "INSERT INTO holders (organization_id, kind, status, language, created_at, updated_at) \
+         VALUES (7, 'sme', 'draft', 'it', {now}, {now})"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        scalar_i64(&db, "SELECT CAST(MAX(id) AS BIGINT) FROM holders").await,
+        43
+    );
+    db.close().await.unwrap();
+}

@@ -22,6 +22,10 @@ struct World {
     spare: i32,
     other_referent: i32,
     member: i32,
+    /// The member's holder (visible to the user through its point).
+    holder: i32,
+    /// A holder that the roles allowed to erase may erase.
+    erasable: i32,
 }
 
 async fn created(app: &TestApp, path: &str, body: Value) -> i32 {
@@ -147,6 +151,17 @@ async fn attempt(
         )
         .await
         .map(drop),
+        Permission::HoldersRead => service::holders::list(actor, db, &input(json!({})))
+            .await
+            .map(drop),
+        Permission::HoldersWrite => {
+            service::holders::update(actor, db, world.holder, input(json!({})))
+                .await
+                .map(drop)
+        }
+        Permission::HoldersErase => service::holders::erase(actor, db, world.erasable)
+            .await
+            .map(drop),
         Permission::AnyOrganization => service::users::create(
             actor,
             db,
@@ -189,6 +204,30 @@ async fn every_use_case_enforces_the_permission_table_for_every_role() {
                 "holder_type": "natural_person", "joined_at": "2024-02-01", "user_id": user_id }),
     )
     .await;
+    let holder = app
+        .get(&app.admin_token, &format!("/api/v1/members/{member}"))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["holder_id"]
+        .as_i64()
+        .unwrap() as i32;
+    // Registered by the referent and linked to the user's account, so that every role sees it
+    // (a role without the permission is refused, not told it does not exist).
+    let erasable = {
+        let response = app
+            .post(
+                &tenants.referent_a1.1,
+                "/api/v1/holders/",
+                &json!({ "kind": "natural_person", "first_name": "Ada", "last_name": "Neri",
+                         "user_id": user_id }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap() as i32
+    };
     let world = World {
         organization,
         other_organization,
@@ -196,6 +235,8 @@ async fn every_use_case_enforces_the_permission_table_for_every_role() {
         spare,
         other_referent: other_referent as i32,
         member,
+        holder,
+        erasable,
     };
     let admin = condivisa::crud::users::find_by_login(&app.db, ADMIN_EMAIL)
         .await

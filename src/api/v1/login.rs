@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, ValidationErrorBody};
-use crate::api::extract::{ValidForm, ValidJson};
+use crate::api::extract::{ClientAddress, ValidForm, ValidJson};
 use crate::api::state::AppState;
 use crate::schemas::auth::{PasswordForm, RefreshRequest, Token};
 use crate::schemas::user::UserPublic;
@@ -21,15 +21,18 @@ use crate::service::auth::Authority;
         (status = 200, description = "Tokens", body = Token),
         (status = 400, description = "Incorrect email or password, or inactive user", body = ErrorDetail),
         (status = 422, description = "Malformed form", body = ValidationErrorBody),
+        (status = 429, description = "Too many failed logins for this account or from this address: wait the `Retry-After` seconds (the password is not checked meanwhile)", body = ErrorDetail,
+         headers(("retry-after" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn access_token(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     ValidForm(form): ValidForm<PasswordForm>,
 ) -> Result<Json<Token>, ApiError> {
     Ok(Json(
         authority(&state)
-            .login(&form.username, &form.password)
+            .login(&form.username, &form.password, client)
             .await?,
     ))
 }

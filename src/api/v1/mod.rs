@@ -11,6 +11,7 @@ use crate::api::state::AppState;
 pub mod community_users;
 pub mod configurations;
 pub mod energy;
+pub mod holders;
 pub mod login;
 pub mod market;
 pub mod members;
@@ -65,6 +66,15 @@ pub fn router() -> OpenApiRouter<AppState> {
             members::update_member,
             members::delete_member
         ))
+        .collection(routes!(holders::list_holders, holders::create_holder))
+        .routes(routes!(holders::read_holder, holders::update_holder))
+        .routes(routes!(holders::activate_holder))
+        .routes(routes!(holders::erase_holder))
+        .routes(routes!(holders::list_consents, holders::give_consent))
+        .routes(routes!(holders::withdraw_consent))
+        .routes(routes!(holders::holder_history))
+        .routes(routes!(holders::holder_iban_on))
+        .routes(routes!(holders::export_holder))
         .collection(routes!(plants::list_plants, plants::create_plant))
         .routes(routes!(
             plants::read_plant,

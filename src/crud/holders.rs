@@ -1,0 +1,153 @@
+//! Holders, their consents and their revisions.
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Condition, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+
+use super::scope::{self, CommunityScope};
+use super::{contains_case_insensitive, paginate};
+use crate::models::holder::{Column, Entity, Model};
+use crate::models::{holder_consent, holder_revision, member};
+use crate::schemas::holder::HolderListParams;
+
+pub async fn find_in_scope(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    id: i32,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id)
+        .filter(scope::holders(scope))
+        .one(db)
+        .await
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    params: &HolderListParams,
+) -> Result<(Vec<Model>, u64), DbErr> {
+    let mut condition = scope::holders(scope);
+    if let Some(kind) = params.kind {
+        condition = condition.add(Column::Kind.eq(kind));
+    }
+    if let Some(status) = params.status {
+        condition = condition.add(Column::Status.eq(status));
+    }
+    if let Some(configuration_id) = params.configuration_id {
+        condition = condition.add(
+            Column::Id.in_subquery(
+                Query::select()
+                    .column(member::Column::HolderId)
+                    .from(member::Entity)
+                    .and_where(member::Column::ConfigurationId.eq(configuration_id))
+                    .and_where(member::Column::HolderId.is_not_null())
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(search) = super::search_term(&params.search) {
+        let mut any = Condition::any();
+        for column in [
+            Column::FirstName,
+            Column::LastName,
+            Column::CompanyName,
+            Column::FiscalCode,
+            Column::VatNumber,
+            Column::Email,
+        ] {
+            any = any.add(contains_case_insensitive((Entity, column), search));
+        }
+        condition = condition.add(any);
+    }
+    paginate(
+        db,
+        Entity::find().filter(condition),
+        params.skip,
+        params.limit,
+    )
+    .await
+}
+
+/// Another holder of the organization with this fiscal code, if any.
+pub async fn with_fiscal_code(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+    fiscal_code: &str,
+    except: Option<i32>,
+) -> Result<Option<Model>, DbErr> {
+    let mut query = Entity::find()
+        .filter(Column::OrganizationId.eq(organization_id))
+        .filter(Column::FiscalCode.eq(fiscal_code));
+    if let Some(id) = except {
+        query = query.filter(Column::Id.ne(id));
+    }
+    query.one(db).await
+}
+
+/// The holder linked to this account, if any.
+pub async fn of_user(db: &impl ConnectionTrait, user_id: i32) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::UserId.eq(user_id))
+        .one(db)
+        .await
+}
+
+pub async fn members_of(
+    db: &impl ConnectionTrait,
+    holder_id: i32,
+) -> Result<Vec<member::Model>, DbErr> {
+    member::Entity::find()
+        .filter(member::Column::HolderId.eq(holder_id))
+        .order_by_asc(member::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn consents_of(
+    db: &impl ConnectionTrait,
+    holder_id: i32,
+) -> Result<Vec<holder_consent::Model>, DbErr> {
+    holder_consent::Entity::find()
+        .filter(holder_consent::Column::HolderId.eq(holder_id))
+        .order_by_asc(holder_consent::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn consent_of(
+    db: &impl ConnectionTrait,
+    holder_id: i32,
+    consent_id: i32,
+) -> Result<Option<holder_consent::Model>, DbErr> {
+    holder_consent::Entity::find_by_id(consent_id)
+        .filter(holder_consent::Column::HolderId.eq(holder_id))
+        .one(db)
+        .await
+}
+
+pub async fn revisions_of(
+    db: &impl ConnectionTrait,
+    holder_id: i32,
+) -> Result<Vec<holder_revision::Model>, DbErr> {
+    holder_revision::Entity::find()
+        .filter(holder_revision::Column::HolderId.eq(holder_id))
+        .order_by_asc(holder_revision::Column::ChangedAt)
+        .order_by_asc(holder_revision::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The revision in force at `instant`: the last one recorded at or before it (its `iban` is
+/// the IBAN valid then). `None`: the holder did not exist yet.
+pub async fn revision_at(
+    db: &impl ConnectionTrait,
+    holder_id: i32,
+    instant: DateTime<Utc>,
+) -> Result<Option<holder_revision::Model>, DbErr> {
+    holder_revision::Entity::find()
+        .filter(holder_revision::Column::HolderId.eq(holder_id))
+        .filter(holder_revision::Column::ChangedAt.lte(instant))
+        .order_by_desc(holder_revision::Column::ChangedAt)
+        .order_by_desc(holder_revision::Column::Id)
+        .one(db)
+        .await
+}
