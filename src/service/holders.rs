@@ -348,6 +348,22 @@ async fn check_unique(
     Ok(())
 }
 
+/// A consent's document version must say something once trimmed.
+fn check_consent(field_prefix: &str, consent: &ConsentGiven) -> Outcome<()> {
+    if consent.document_version.trim().is_empty() {
+        return Err(ServiceError::invalid(
+            &format!("{field_prefix}document_version"),
+            "Name the version of the document that was accepted",
+            "missing",
+        ));
+    }
+    check_consent_time(
+        &format!("{field_prefix}given_at"),
+        consent.given_at.unwrap_or_else(Utc::now),
+        None,
+    )
+}
+
 fn check_consent_time(
     field: &str,
     at: DateTime<Utc>,
@@ -419,11 +435,7 @@ pub async fn create(
         ));
     }
     for (index, consent) in input.consents.iter().enumerate() {
-        check_consent_time(
-            &format!("consents.{index}.given_at"),
-            consent.given_at.unwrap_or_else(Utc::now),
-            None,
-        )?;
+        check_consent(&format!("consents.{index}."), consent)?;
     }
     check_linked_user(db, organization_id, input.user_id).await?;
     let txn = db.begin().await?;
@@ -680,7 +692,7 @@ pub async fn give_consent(
     consent: ConsentGiven,
 ) -> Outcome<holder_consent::Model> {
     let found = writable(actor, db, id).await?;
-    check_consent_time("given_at", consent.given_at.unwrap_or_else(Utc::now), None)?;
+    check_consent("", &consent)?;
     Ok(crud::insert(db, consent_model(found.id, &consent, Some(actor.user_id))).await?)
 }
 

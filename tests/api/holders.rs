@@ -177,6 +177,12 @@ async fn a_holder_is_activated_with_its_consents_and_a_withdrawal_is_recorded() 
         &["body", "given_at"],
     )
     .await;
+    let blank = json!({"kind": "communications", "document_version": "  ", "method": "email"});
+    assert_validation_error(
+        app.post(token, &consents_path, &blank).await,
+        &["body", "document_version"],
+    )
+    .await;
     let active = json_of(app.post(token, &activate, &json!({})).await, StatusCode::OK).await;
     assert_eq!(active["status"], "active");
 
