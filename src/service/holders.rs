@@ -139,12 +139,22 @@ impl Fields {
                     },
                 }
             };
-        let text = |v: &str| Ok(v.to_string());
+        // The columns' lengths (PostgreSQL refuses longer values; SQLite would keep them).
+        let text = |max: usize| {
+            move |v: &str| {
+                if v.chars().count() > max {
+                    Err(format!("at most {max} characters"))
+                } else {
+                    Ok(v.to_string())
+                }
+            }
+        };
+        let (short, long) = (text(100), text(200));
         let person = kind == HolderType::NaturalPerson;
         let fields = Fields {
-            first_name: check("first_name", self.first_name, &text),
-            last_name: check("last_name", self.last_name, &text),
-            company_name: check("company_name", self.company_name, &text),
+            first_name: check("first_name", self.first_name, &short),
+            last_name: check("last_name", self.last_name, &short),
+            company_name: check("company_name", self.company_name, &long),
             fiscal_code: check("fiscal_code", self.fiscal_code, &|v| {
                 let as_person = FiscalCode::parse(v).map(|c| c.as_str().to_string());
                 if person {
@@ -167,20 +177,20 @@ impl Fields {
                     .map(|c| c.as_str().to_string())
                     .map_err(|e| format!("not a valid partita IVA: {e}"))
             }),
-            street: check("street", self.street, &text),
+            street: check("street", self.street, &long),
             postcode: check("postcode", self.postcode, &|v| {
                 Postcode::parse(v)
                     .map(|p| p.as_str().to_string())
                     .map_err(|e| e.to_string())
             }),
-            municipality: check("municipality", self.municipality, &text),
+            municipality: check("municipality", self.municipality, &short),
             province: check("province", self.province, &|v| {
                 Province::parse(v)
                     .map(|p| p.as_str().to_string())
                     .map_err(|e| e.to_string())
             }),
             email: check("email", self.email, &|v| {
-                if validator::ValidateEmail::validate_email(&v) {
+                if v.len() <= 254 && validator::ValidateEmail::validate_email(&v) {
                     Ok(v.to_lowercase())
                 } else {
                     Err("not a valid e-mail address".to_string())

@@ -308,6 +308,17 @@ async fn changes_are_kept_and_the_iban_of_a_past_day_is_the_one_then_in_force() 
     )
     .await;
 
+    // PostgreSQL's column lengths are checked for every database, before writing.
+    assert_validation_error(
+        app.patch(
+            token,
+            &format!("/api/v1/holders/{id}"),
+            &json!({"first_name": "x".repeat(101)}),
+        )
+        .await,
+        &["body", "first_name"],
+    )
+    .await;
     // An unchanged PATCH records nothing.
     app.patch(
         token,
