@@ -1,6 +1,6 @@
 //! Holders, their consents and their revisions.
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Query};
+use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use super::scope::{self, CommunityScope};
@@ -33,16 +33,9 @@ pub async fn list(
         condition = condition.add(Column::Status.eq(status));
     }
     if let Some(configuration_id) = params.configuration_id {
-        condition = condition.add(
-            Column::Id.in_subquery(
-                Query::select()
-                    .column(member::Column::HolderId)
-                    .from(member::Entity)
-                    .and_where(member::Column::ConfigurationId.eq(configuration_id))
-                    .and_where(member::Column::HolderId.is_not_null())
-                    .to_owned(),
-            ),
-        );
+        condition = condition.add(Column::Id.in_subquery(scope::holders_of_members(
+            Condition::all().add(member::Column::ConfigurationId.eq(configuration_id)),
+        )));
     }
     if let Some(search) = super::search_term(&params.search) {
         let mut any = Condition::any();

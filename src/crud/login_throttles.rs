@@ -1,5 +1,7 @@
 //! The failed-login counters. Each change is one statement, so that concurrent failures on
 //! several instances all count.
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, Statement,
@@ -8,18 +10,22 @@ use sea_orm::{
 use crate::domain::login_throttle::FailureCount;
 use crate::models::login_throttle::{Column, Entity};
 
+/// The stored counters among `keys`, by key (a key never counted is absent), in one query.
 pub async fn counts(
     db: &impl ConnectionTrait,
     keys: &[String],
-) -> Result<Vec<FailureCount>, DbErr> {
+) -> Result<HashMap<String, FailureCount>, DbErr> {
     Ok(Entity::find()
         .filter(Column::Key.is_in(keys.iter().cloned()))
         .all(db)
         .await?
         .into_iter()
-        .map(|row| FailureCount {
-            failures: u32::try_from(row.failures).unwrap_or(0),
-            last_failure_at: row.last_failure_at,
+        .map(|row| {
+            let count = FailureCount {
+                failures: u32::try_from(row.failures).unwrap_or(0),
+                last_failure_at: row.last_failure_at,
+            };
+            (row.key, count)
         })
         .collect())
 }

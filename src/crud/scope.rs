@@ -147,18 +147,20 @@ pub fn community_users(scope: CommunityScope) -> Condition {
     }
 }
 
+/// `SELECT holder_id FROM members WHERE <members>`: the holders of those points.
+pub fn holders_of_members(members: Condition) -> SelectStatement {
+    Query::select()
+        .column(member::Column::HolderId)
+        .from(member::Entity)
+        .cond_where(members)
+        .and_where(member::Column::HolderId.is_not_null())
+        .to_owned()
+}
+
 /// Holders are personal data: an admin sees every holder, a vendor its organization's, a
 /// referent those holding a point in its configurations and those it registered itself (before
 /// they have a point), a user the holder linked to its account and those of its points.
 pub fn holders(scope: CommunityScope) -> Condition {
-    let holders_of_members = |members: Condition| {
-        Query::select()
-            .column(member::Column::HolderId)
-            .from(member::Entity)
-            .cond_where(members)
-            .and_where(member::Column::HolderId.is_not_null())
-            .to_owned()
-    };
     match scope {
         CommunityScope::All => Condition::all(),
         CommunityScope::Organization(id) => {

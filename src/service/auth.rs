@@ -9,7 +9,7 @@ use super::{Outcome, ServiceError};
 use crate::core::config::Settings;
 use crate::core::security::{JwtKeys, PasswordService, hash_refresh_token, new_refresh_token};
 use crate::crud;
-use crate::domain::login_throttle::{ThrottlePolicy, retry_after_seconds};
+use crate::domain::login_throttle::{FailureCount, ThrottlePolicy, retry_after_seconds};
 use crate::schemas::auth::Token;
 
 /// What signing in needs: the accounts, the password hasher, the token keys and lifetimes.
@@ -48,18 +48,16 @@ impl Authority<'_> {
         });
         let counters: Vec<(String, ThrottlePolicy)> =
             std::iter::once(account.clone()).chain(address).collect();
-        let mut read = Vec::with_capacity(counters.len());
-        for (key, policy) in &counters {
-            let count = crud::login_throttles::counts(self.db, std::slice::from_ref(key))
-                .await?
-                .into_iter()
-                .next();
+        let keys: Vec<String> = counters.iter().map(|(key, _)| key.clone()).collect();
+        let stored = crud::login_throttles::counts(self.db, &keys).await?;
+        let read: Vec<Option<FailureCount>> =
+            keys.iter().map(|key| stored.get(key).copied()).collect();
+        for ((_, policy), count) in counters.iter().zip(&read) {
             if let Some(wait) = count.as_ref().and_then(|c| policy.remaining(c, now)) {
                 return Err(ServiceError::TooManyAttempts {
                     retry_after: retry_after_seconds(wait),
                 });
             }
-            read.push(count);
         }
 
         let user = crud::users::find_by_login(self.db, login).await?;

@@ -251,43 +251,45 @@ impl Fields {
         }
     }
 
-    /// The names a holder of `kind` is known by: both names of a person, an organisation's.
-    fn missing_names(&self, kind: HolderType) -> Vec<(&'static str, &'static str)> {
-        let mut missing = Vec::new();
-        if kind == HolderType::NaturalPerson {
-            for (field, value) in [
-                ("first_name", &self.first_name),
-                ("last_name", &self.last_name),
-            ] {
-                if value.is_none() {
-                    missing.push((field, "A natural person needs first_name and last_name"));
-                }
-            }
-        } else if self.company_name.is_none() {
-            missing.push(("company_name", "An organisation needs company_name"));
+    /// The names a holder of `kind` is known by, as problems if missing: both names of a
+    /// person, an organisation's.
+    fn missing_names(&self, kind: HolderType) -> Vec<Problem> {
+        let missing = |field: &str, message: &str| Problem::at_field(field, message, "missing");
+        if kind != HolderType::NaturalPerson {
+            return match self.company_name {
+                None => vec![missing(
+                    "company_name",
+                    "An organisation needs company_name",
+                )],
+                Some(_) => Vec::new(),
+            };
         }
-        missing
+        [
+            ("first_name", &self.first_name),
+            ("last_name", &self.last_name),
+        ]
+        .into_iter()
+        .filter(|(_, value)| value.is_none())
+        .map(|(field, _)| missing(field, "A natural person needs first_name and last_name"))
+        .collect()
     }
 
-    /// What an active holder must have besides its consents: its names, who it is for the tax
-    /// office and where it lives.
-    fn missing_for_activation(&self, kind: HolderType) -> Vec<(&'static str, String)> {
-        let mut missing: Vec<(&'static str, String)> = self
-            .missing_names(kind)
-            .into_iter()
-            .map(|(field, message)| (field, message.to_string()))
-            .collect();
+    /// What an active holder must have besides its consents, as problems if missing: its
+    /// names, who it is for the tax office and where it lives.
+    fn missing_for_activation(&self, kind: HolderType) -> Vec<Problem> {
+        let mut missing = self.missing_names(kind);
         if self.fiscal_code.is_none() {
-            missing.push((
+            missing.push(Problem::at_field(
                 "fiscal_code",
-                "An active holder needs its fiscal_code".into(),
+                "An active holder needs its fiscal_code",
+                "missing",
             ));
         }
         if self.street.is_none() {
-            missing.push((
+            missing.push(Problem::at_field(
                 "street",
-                "An active holder needs its address (street, postcode, municipality, province)"
-                    .into(),
+                "An active holder needs its address (street, postcode, municipality, province)",
+                "missing",
             ));
         }
         missing
@@ -437,12 +439,7 @@ pub async fn create(
     .map_err(invalid)?;
     let unnamed = fields.missing_names(input.kind);
     if !unnamed.is_empty() {
-        return Err(invalid(
-            unnamed
-                .into_iter()
-                .map(|(field, message)| Problem::at_field(field, message, "missing"))
-                .collect(),
-        ));
+        return Err(invalid(unnamed));
     }
     for (index, consent) in input.consents.iter().enumerate() {
         check_consent(&format!("consents.{index}."), consent)?;
@@ -555,12 +552,7 @@ pub async fn update(
     if existing.status == HolderStatus::Active {
         let missing = after.missing_for_activation(kind);
         if !missing.is_empty() {
-            return Err(invalid(
-                missing
-                    .into_iter()
-                    .map(|(field, message)| Problem::at_field(field, message, "missing"))
-                    .collect(),
-            ));
+            return Err(invalid(missing));
         }
     }
     let user_id = input.user_id.unwrap_or(existing.user_id);
@@ -659,11 +651,7 @@ pub async fn activate(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outcom
     let txn = db.begin().await?;
     crud::write_lock(&txn, &format!("holder:{id}")).await?;
     let consents = crud::holders::consents_of(&txn, id).await?;
-    let mut problems: Vec<Problem> = Fields::of(&existing)
-        .missing_for_activation(existing.kind)
-        .into_iter()
-        .map(|(field, message)| Problem::at_field(field, message, "missing"))
-        .collect();
+    let mut problems = Fields::of(&existing).missing_for_activation(existing.kind);
     for kind in missing_consents(&consents) {
         problems.push(Problem::at_field(
             "consents",

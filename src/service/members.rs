@@ -16,7 +16,7 @@ use crate::imports::window_of;
 use crate::models::enums::{
     ConfigurationStatus, ConfigurationType, HolderType, MemberRole, MemberStatus,
 };
-use crate::models::{configuration, holder, member};
+use crate::models::{configuration, member};
 use crate::schemas::member::{MemberCreate, MemberListParams, MemberUpdate};
 
 pub async fn list(
@@ -46,11 +46,7 @@ pub async fn create(
     let pod = Pod::parse(&input.pod)
         .map_err(|error| ServiceError::invalid("pod", error.to_string(), "pod"))?;
     let (holder, holder_type) = match input.holder_id {
-        Some(id) => {
-            let found = holders::for_member(actor, db, id, configuration.organization_id).await?;
-            same_kind(input.holder_type, &found)?;
-            (HolderChoice::Existing(found.id), found.kind)
-        }
+        Some(id) => named_holder(actor, db, id, &configuration, input.holder_type).await?,
         None => {
             let kind = input.holder_type.ok_or_else(|| {
                 ServiceError::invalid(
@@ -81,18 +77,26 @@ pub async fn create(
     save(actor, db, &configuration, draft, None).await
 }
 
-/// `holder_type` given beside `holder_id` must be the holder's kind: the kind is the holder's.
-fn same_kind(given: Option<HolderType>, holder: &holder::Model) -> Outcome<()> {
+/// The holder a write names with `holder_id`, and the point's holder type that follows from
+/// it: a `holder_type` given beside it must be the holder's kind.
+async fn named_holder(
+    actor: &Actor,
+    db: &DatabaseConnection,
+    holder_id: i32,
+    configuration: &configuration::Model,
+    given: Option<HolderType>,
+) -> Outcome<(HolderChoice, HolderType)> {
+    let found = holders::for_member(actor, db, holder_id, configuration.organization_id).await?;
     match given {
-        Some(kind) if kind != holder.kind => Err(ServiceError::invalid(
+        Some(kind) if kind != found.kind => Err(ServiceError::invalid(
             "holder_type",
             format!(
                 "The holder is `{}`: a point's holder type is its holder's kind (change it on the holder)",
-                holder.kind.as_str()
+                found.kind.as_str()
             ),
             "holder_kind",
         )),
-        _ => Ok(()),
+        _ => Ok((HolderChoice::Existing(found.id), found.kind)),
     }
 }
 
@@ -107,11 +111,7 @@ pub async fn update(
     actor.require(Permission::MembersWrite)?;
     let configuration = configurations::referenced(actor, db, existing.configuration_id).await?;
     let (holder, holder_type) = match (input.holder_id, existing.holder_id) {
-        (Some(id), _) => {
-            let found = holders::for_member(actor, db, id, configuration.organization_id).await?;
-            same_kind(input.holder_type, &found)?;
-            (HolderChoice::Existing(found.id), found.kind)
-        }
+        (Some(id), _) => named_holder(actor, db, id, &configuration, input.holder_type).await?,
         (None, Some(current)) => match input.holder_type {
             Some(kind) if kind != existing.holder_type => (HolderChoice::Retyped(current), kind),
             _ => (HolderChoice::Existing(current), existing.holder_type),
