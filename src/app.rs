@@ -28,6 +28,7 @@ use crate::bootstrap;
 use crate::core::config::Settings;
 use crate::core::security::{JwtKeys, PasswordService};
 use crate::db;
+use crate::mail::{Mailer, Postman};
 
 pub fn build_router(state: AppState) -> Router {
     let settings = state.settings.clone();
@@ -39,6 +40,7 @@ pub fn build_router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", document))
+        .merge(crate::web::router())
         .layer(from_fn_with_state(state.clone(), enforce_timeout))
         .layer(DefaultBodyLimit::max(settings.request_body_limit_bytes))
         .merge(uploads.layer(DefaultBodyLimit::disable()))
@@ -133,6 +135,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     db: DatabaseConnection,
+    /// The mail delivery worker (absent without `SMTP_URL`), run beside the server.
+    postman: Option<Postman>,
 }
 
 impl Application {
@@ -147,18 +151,26 @@ impl Application {
         }
         let passwords = PasswordService::new();
         bootstrap::ensure_first_superuser(&db, &passwords, &settings).await?;
+        let listener = TcpListener::bind(settings.bind_address).await?;
+        if settings.public_url.is_none() {
+            // The links in messages lead to where this server really listens (port 0 chose one).
+            settings.public_url = Some(format!("http://{}", listener.local_addr()?));
+        }
+        let mailer = Mailer::new();
+        let postman = Postman::new(db.clone(), &settings, &mailer);
         let state = AppState {
+            mailer,
             db: db.clone(),
             settings: Arc::new(settings.clone()),
             keys: Arc::new(JwtKeys::new(&secret)),
             passwords,
             metrics: Arc::new(Metrics::new()),
         };
-        let listener = TcpListener::bind(settings.bind_address).await?;
         Ok(Application {
             listener,
             router: build_router(state),
             db,
+            postman,
         })
     }
 
@@ -184,9 +196,19 @@ impl Application {
         let service = self
             .router
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(self.listener, service)
+        let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
+        let worker = self
+            .postman
+            .map(|postman| tokio::spawn(postman.run(mail_stopped)));
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(stop)
-            .await?;
+            .await;
+        // The worker finishes the message it is sending; the rest waits in the outbox.
+        let _ = stop_mail.send(true);
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        served?;
         if let Err(error) = self.db.close().await {
             tracing::warn!(%error, "closing the database pool");
         }

@@ -25,6 +25,7 @@ mod m20261203_000008_reading_curves;
 mod m20261203_000009_partitioned_readings;
 mod m20261204_000010_holders;
 mod m20261204_000011_login_throttles;
+mod m20261205_000012_mail_outbox;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_partitioned_readings::Migration),
             Box::new(m20261204_000010_holders::Migration),
             Box::new(m20261204_000011_login_throttles::Migration),
+            Box::new(m20261205_000012_mail_outbox::Migration),
         ]
     }
 }

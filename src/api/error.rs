@@ -250,6 +250,7 @@ impl From<crate::service::ServiceError> for ApiError {
             ServiceError::ForbiddenBecause(reason) => ApiError::ForbiddenBecause(reason),
             ServiceError::Conflict(detail) => ApiError::Conflict(detail),
             ServiceError::Unreadable(detail) => ApiError::BadRequest(detail),
+            ServiceError::InvalidToken(problem) => ApiError::BadRequest(problem.to_string()),
             ServiceError::Unauthenticated => ApiError::Unauthorized,
             ServiceError::TooManyAttempts { retry_after } => ApiError::TooManyRequests {
                 detail: error.to_string(),

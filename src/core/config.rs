@@ -64,6 +64,20 @@ pub struct Settings {
     /// Take the client's address from the last `X-Forwarded-For` entry (behind a proxy that
     /// sets it) instead of the connection's peer.
     pub trust_forwarded_for: bool,
+    /// Where mail goes (lettre's URL form: `smtp://host:25`, `smtp://host:587?tls=required`
+    /// for STARTTLS, `smtps://user:pass@host:465` for TLS). Unset: messages stay in the outbox.
+    pub smtp_url: Option<String>,
+    /// The sender of every message (`condivisa <noreply@example.org>`); required with `SMTP_URL`.
+    pub mail_from: Option<String>,
+    /// The address people reach this server at, for the links in messages; unset, the
+    /// address the server listens on (`Application::build` fills it in once bound).
+    pub public_url: Option<String>,
+    /// How often each instance looks for due messages (it also wakes when it queues one).
+    pub mail_poll_interval: Duration,
+    /// Attempts before a message is marked failed (the waits double from 30 s, up to 1 h).
+    pub mail_max_attempts: u32,
+    /// How long a password-reset link stays valid.
+    pub password_reset_expire_minutes: i64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -86,6 +100,9 @@ impl std::fmt::Debug for Settings {
             .field("log_format", &self.log_format)
             .field("database_pool_size", &self.database_pool_size)
             .field("auto_migrate", &self.auto_migrate)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("public_url", &self.public_url)
             .finish_non_exhaustive()
     }
 }
@@ -132,6 +149,12 @@ impl Default for Settings {
             login_lock_base: Duration::from_secs(30),
             login_lock_max: Duration::from_secs(60 * 60),
             trust_forwarded_for: false,
+            smtp_url: None,
+            mail_from: None,
+            public_url: None,
+            mail_poll_interval: Duration::from_secs(10),
+            mail_max_attempts: 10,
+            password_reset_expire_minutes: 60,
         }
     }
 }
@@ -158,6 +181,12 @@ const VARIABLES: &[&str] = &[
     "LOGIN_LOCK_BASE_SECONDS",
     "LOGIN_LOCK_MAX_SECONDS",
     "TRUST_FORWARDED_FOR",
+    "SMTP_URL",
+    "MAIL_FROM",
+    "PUBLIC_URL",
+    "MAIL_POLL_SECONDS",
+    "MAIL_MAX_ATTEMPTS",
+    "PASSWORD_RESET_EXPIRE_MINUTES",
 ];
 
 impl Settings {
@@ -280,7 +309,41 @@ impl Settings {
         if let Some(value) = get("TRUST_FORWARDED_FOR") {
             settings.trust_forwarded_for = parse_bool("TRUST_FORWARDED_FOR", value)?;
         }
+        if let Some(value) = get("PUBLIC_URL") {
+            settings.public_url = Some(parse_public_url(value)?);
+        }
+        if let Some(value) = get("SMTP_URL") {
+            crate::mail::check_smtp_url(value).map_err(|reason| invalid("SMTP_URL", reason))?;
+            settings.smtp_url = Some(value.to_string());
+        }
+        if let Some(value) = get("MAIL_FROM") {
+            crate::mail::check_mailbox(value).map_err(|reason| invalid("MAIL_FROM", reason))?;
+            settings.mail_from = Some(value.to_string());
+        }
+        if settings.smtp_url.is_some() && settings.mail_from.is_none() {
+            return Err(invalid(
+                "MAIL_FROM",
+                "is required with SMTP_URL (the sender of every message)",
+            ));
+        }
+        if let Some(value) = get("MAIL_POLL_SECONDS") {
+            settings.mail_poll_interval = seconds("MAIL_POLL_SECONDS", value, 3600)?;
+        }
+        if let Some(value) = get("MAIL_MAX_ATTEMPTS") {
+            settings.mail_max_attempts = parse_in_range("MAIL_MAX_ATTEMPTS", value, 1, 100)?;
+        }
+        if let Some(value) = get("PASSWORD_RESET_EXPIRE_MINUTES") {
+            settings.password_reset_expire_minutes =
+                parse_in_range("PASSWORD_RESET_EXPIRE_MINUTES", value, 5, 7 * 24 * 60)?;
+        }
         Ok(settings)
+    }
+
+    /// The base of the links in messages: `PUBLIC_URL`, or the address the server listens on.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind_address))
     }
 
     pub fn database_kind(&self) -> DatabaseKind {
@@ -389,6 +452,17 @@ fn parse_bool(variable: &'static str, value: &str) -> Result<bool, ConfigError> 
     }
 }
 
+fn parse_public_url(value: &str) -> Result<String, ConfigError> {
+    let url = value.trim_end_matches('/');
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains('?') {
+        return Err(invalid(
+            "PUBLIC_URL",
+            format!("`{value}` is not an http(s) base URL (like https://cer.example.org)"),
+        ));
+    }
+    Ok(url.to_string())
+}
+
 fn parse_origins(value: &str) -> Result<Vec<String>, ConfigError> {
     value
         .split(',')
@@ -440,12 +514,37 @@ mod tests {
             ("DATABASE_URL", "mysql://x"),
             ("SECRET_KEY", "short"),
             ("CORS_ORIGINS", "example.org"),
+            ("SMTP_URL", "mail.example.org"),
+            ("MAIL_FROM", "not an address"),
+            ("PUBLIC_URL", "cer.example.org"),
+            ("MAIL_MAX_ATTEMPTS", "0"),
         ] {
             let error = Settings::from_values(&values(&[(name, value)]))
                 .err()
                 .unwrap_or_else(|| panic!("{name}={value} was accepted"));
             assert!(error.to_string().contains(name), "{error}");
         }
+    }
+
+    #[test]
+    fn mail_needs_a_sender() {
+        let error = Settings::from_values(&values(&[("SMTP_URL", "smtp://127.0.0.1:2525")]))
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("MAIL_FROM"), "{error}");
+        let settings = Settings::from_values(&values(&[
+            ("SMTP_URL", "smtp://user:secret@127.0.0.1:2525"),
+            ("MAIL_FROM", "CER Sole <noreply@example.org>"),
+            ("PUBLIC_URL", "https://cer.example.org/"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.public_url(), "https://cer.example.org");
+        let printed = format!("{settings:?}");
+        assert!(
+            printed.contains("smtp://user:***@127.0.0.1:2525"),
+            "{printed}"
+        );
+        assert!(!printed.contains("user:secret"), "{printed}");
     }
 
     #[test]

@@ -45,10 +45,12 @@ pub enum Permission {
     HoldersWrite,
     /// Erase a holder's personal data (the data controller's decision).
     HoldersErase,
+    /// See the mail outbox (recipients and texts of every message) and requeue failed mail.
+    MailOutbox,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 22] = [
+    pub const ALL: [Permission; 23] = [
         Permission::UsersRead,
         Permission::UsersWrite,
         Permission::OrganizationsRead,
@@ -71,6 +73,7 @@ impl Permission {
         Permission::HoldersRead,
         Permission::HoldersWrite,
         Permission::HoldersErase,
+        Permission::MailOutbox,
     ];
 
     pub fn code(self) -> &'static str {
@@ -97,6 +100,7 @@ impl Permission {
             Permission::HoldersRead => "holders:read",
             Permission::HoldersWrite => "holders:write",
             Permission::HoldersErase => "holders:erase",
+            Permission::MailOutbox => "mail:outbox",
         }
     }
 }

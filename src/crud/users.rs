@@ -136,3 +136,19 @@ pub async fn count_active_admins(db: &impl ConnectionTrait) -> Result<u64, sea_o
 pub async fn lock_admin_changes(txn: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
     super::write_lock(txn, "admins").await
 }
+
+/// Replaces the account's password hash.
+pub async fn set_password(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    hashed_password: String,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::sea_query::Expr;
+    Entity::update_many()
+        .col_expr(Column::HashedPassword, Expr::value(hashed_password))
+        .col_expr(Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+        .filter(Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

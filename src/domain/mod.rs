@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod curves;
 pub mod energy_series;
 pub mod login_throttle;
+pub mod mail;
 pub mod market;
 pub mod meter_files;
 pub mod month;

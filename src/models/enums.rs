@@ -465,3 +465,14 @@ string_enum!(
     /// What a holder revision records.
     HolderAction { Migrated = "migrated", Created = "created", Updated = "updated", Activated = "activated", Suspended = "suspended", Erased = "erased" }
 );
+
+string_enum!(
+    /// Where a message of the outbox stands: `pending` until delivered (retried with backoff),
+    /// `sent` once the SMTP server accepted it, `failed` after the last attempt.
+    MailStatus { Pending = "pending", Sent = "sent", Failed = "failed" }
+);
+
+string_enum!(
+    /// What a single-use link is for.
+    TokenPurpose { PasswordReset = "password_reset", JoinVerification = "join_verification" }
+);

@@ -48,3 +48,23 @@ pub struct RefreshRequest {
     #[schema(min_length = 1, max_length = 256)]
     pub refresh_token: String,
 }
+
+/// A plain confirmation.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Message {
+    pub message: String,
+}
+
+/// A new password, set with the token of an e-mailed reset link.
+#[derive(Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"token": "M9Dbsy-7aYKlWN-m4E9MidltO26Q0RaPYfXKy8uRqWs", "new_password": "una-nuova-password"}))]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    /// The `token` parameter of the link in the reset mail.
+    #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
+    pub token: String,
+    #[validate(length(min = 8, max = 128))]
+    #[schema(min_length = 8, max_length = 128)]
+    pub new_password: String,
+}

@@ -4,12 +4,16 @@ use std::net::IpAddr;
 
 use chrono::{Duration, Utc};
 use sea_orm::DatabaseConnection;
+use serde_json::json;
 
 use super::{Outcome, ServiceError};
 use crate::core::config::Settings;
 use crate::core::security::{JwtKeys, PasswordService, hash_refresh_token, new_refresh_token};
 use crate::crud;
 use crate::domain::login_throttle::{FailureCount, ThrottlePolicy, retry_after_seconds};
+use crate::domain::mail::MailTemplate;
+use crate::mail::Mailer;
+use crate::models::user;
 use crate::schemas::auth::Token;
 
 /// What signing in needs: the accounts, the password hasher, the token keys and lifetimes.
@@ -18,6 +22,8 @@ pub struct Authority<'a> {
     pub passwords: &'a PasswordService,
     pub keys: &'a JwtKeys,
     pub settings: &'a Settings,
+    /// Tells an account's owner when the account is locked.
+    pub mailer: &'a Mailer,
 }
 
 impl Authority<'_> {
@@ -82,6 +88,12 @@ impl Authority<'_> {
                             user_id = user.as_ref().map(|u| u.id),
                             "login locked after repeated failures"
                         );
+                        if key == &account.0
+                            && let Some(owner) = user.as_ref().filter(|u| u.is_active())
+                        {
+                            self.tell_owner_of_lock(owner, failures, policy.lock_after(failures))
+                                .await?;
+                        }
                     }
                 }
                 return Err(ServiceError::BadCredentials);
@@ -132,6 +144,34 @@ impl Authority<'_> {
         if let Some(stored) = crud::refresh_tokens::find_by_hash(self.db, &hash).await? {
             crud::refresh_tokens::revoke_family(self.db, &stored.family_id).await?;
         }
+        Ok(())
+    }
+
+    /// The owner of an account learns that it was locked, and how to reset the password.
+    async fn tell_owner_of_lock(
+        &self,
+        owner: &user::Model,
+        failures: u32,
+        lock: chrono::Duration,
+    ) -> Outcome<()> {
+        let language = super::accounts::language_of(self.db, owner).await?;
+        let lock_minutes = (lock.num_seconds() + 59) / 60;
+        self.mailer
+            .queue(
+                self.db,
+                &owner.email,
+                language,
+                MailTemplate::AccountLocked,
+                json!({
+                    "name": owner.full_name,
+                    "email": owner.email,
+                    "failures": failures,
+                    "lock_minutes": lock_minutes,
+                    "recovery_link": format!("{}/reset-password", self.settings.public_url()),
+                }),
+            )
+            .await?;
+        self.mailer.wake();
         Ok(())
     }
 

@@ -11,11 +11,13 @@ use crate::crud::scope::CommunityScope;
 use crate::crud::users::UserScope;
 use crate::models::enums::Role;
 
+pub mod accounts;
 pub mod auth;
 pub mod community_users;
 pub mod configurations;
 pub mod energy;
 pub mod holders;
+pub mod mail;
 pub mod members;
 pub mod organizations;
 pub mod parameters;
@@ -155,6 +157,9 @@ pub enum ServiceError {
     TooManyAttempts { retry_after: i64 },
     #[error("Inactive user")]
     InactiveUser,
+    /// A single-use link's token that is unknown, spent or expired.
+    #[error("{0}")]
+    InvalidToken(TokenProblem),
     /// A password given to confirm a change is not the account's.
     #[error("Incorrect password")]
     IncorrectPassword,
@@ -183,6 +188,17 @@ impl ServiceError {
 pub fn fixed_point(field: &str, value: rust_decimal::Decimal, scale: u32) -> Outcome<i64> {
     crate::domain::quantities::to_fixed(value, scale)
         .map_err(|error| ServiceError::invalid(field, error.to_string(), "decimal"))
+}
+
+/// Why a single-use link's token is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TokenProblem {
+    #[error("Invalid token")]
+    Unknown,
+    #[error("This link was already used: ask for a new one")]
+    Used,
+    #[error("This link has expired: ask for a new one")]
+    Expired,
 }
 
 /// What a use case returns.

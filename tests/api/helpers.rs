@@ -97,8 +97,30 @@ pub async fn spawn_app_with(overrides: HashMap<&str, &str>) -> TestApp {
         condivisa::telemetry::init(condivisa::core::config::LogFormat::Pretty);
     }
     let (database_url, database) = fresh_database().await;
+    let (address, db) = start_server(&database_url, &overrides).await;
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut app = TestApp {
+        address,
+        client,
+        admin_token: String::new(),
+        db,
+        database_url,
+        _database: database,
+    };
+    app.admin_token = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    app
+}
+
+/// Builds and starts a server on `database_url`; returns its base URL and its pool.
+async fn start_server(
+    database_url: &str,
+    overrides: &HashMap<&str, &str>,
+) -> (String, DatabaseConnection) {
     let mut values: HashMap<String, String> = [
-        ("DATABASE_URL", database_url.clone().as_str()),
+        ("DATABASE_URL", database_url),
         ("BIND_ADDRESS", "127.0.0.1:0"),
         ("SECRET_KEY", SECRET_KEY),
         ("FIRST_SUPERUSER_EMAIL", ADMIN_EMAIL),
@@ -118,23 +140,16 @@ pub async fn spawn_app_with(overrides: HashMap<&str, &str>) -> TestApp {
     let address = format!("http://{}", application.local_addr().unwrap());
     let db = application.database();
     tokio::spawn(application.run_until(std::future::pending()));
-    let client = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let mut app = TestApp {
-        address,
-        client,
-        admin_token: String::new(),
-        db,
-        database_url,
-        _database: database,
-    };
-    app.admin_token = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    app
+    (address, db)
 }
 
 impl TestApp {
+    /// Starts another instance of the server on the same database (as behind a load
+    /// balancer); returns its base URL.
+    pub async fn spawn_instance(&self, overrides: HashMap<&str, &str>) -> String {
+        start_server(&self.database_url, &overrides).await.0
+    }
+
     /// The server's OpenAPI document.
     pub async fn openapi(&self) -> Value {
         let response = self

@@ -1,4 +1,5 @@
 //! One integration-test binary (fast to link), one module per area.
+mod accounts;
 mod auth;
 mod communities;
 mod examples;
@@ -13,5 +14,6 @@ mod permissions;
 mod pool;
 mod readme;
 mod settlement;
+mod smtp;
 mod startup;
 mod users;

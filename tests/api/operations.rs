@@ -378,6 +378,8 @@ async fn openapi_documents_every_route_and_the_password_flow() {
             let public = path.starts_with("/api/v1/login/")
                 || path.starts_with("/api/v1/auth/")
                 || path == "/api/v1/logout"
+                || path.starts_with("/api/v1/password-recovery/")
+                || path == "/api/v1/reset-password/"
                 || !path.starts_with("/api/v1/");
             if public {
                 continue;

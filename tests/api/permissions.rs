@@ -162,6 +162,7 @@ async fn attempt(
         Permission::HoldersErase => service::holders::erase(actor, db, world.erasable)
             .await
             .map(drop),
+        Permission::MailOutbox => service::mail::list(actor, db, None, 0, 10).await.map(drop),
         Permission::AnyOrganization => service::users::create(
             actor,
             db,

@@ -1,14 +1,15 @@
 //! OAuth2 password login, token refresh with rotation and reuse detection, logout.
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, ValidationErrorBody};
 use crate::api::extract::{ClientAddress, ValidForm, ValidJson};
 use crate::api::state::AppState;
-use crate::schemas::auth::{PasswordForm, RefreshRequest, Token};
+use crate::schemas::auth::{Message, NewPassword, PasswordForm, RefreshRequest, Token};
 use crate::schemas::user::UserPublic;
+use crate::service::accounts;
 use crate::service::auth::Authority;
 
 /// OAuth2 password flow: exchange an email (or username) and password for tokens.
@@ -92,11 +93,57 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Sends a password-reset link to the account with this e-mail. Answers the same whether or
+/// not there is such an account, so it cannot be used to find out who has one; at most three
+/// links an hour reach one account.
+#[utoipa::path(
+    post,
+    path = "/api/v1/password-recovery/{email}",
+    tag = "login",
+    params(("email" = String, Path, description = "The account's e-mail address")),
+    responses(
+        (status = 200, description = "If the account exists and is active, a link is on its way", body = Message),
+    )
+)]
+pub async fn recover_password(
+    State(state): State<AppState>,
+    Path(email): Path<String>,
+) -> Result<Json<Message>, ApiError> {
+    accounts::request_password_reset(&state.db, &state.mailer, &state.settings, &email).await?;
+    Ok(Json(Message {
+        message: "Password recovery email sent".into(),
+    }))
+}
+
+/// Sets a new password with the token of a reset link. The link is spent, every session of
+/// the account ends (its refresh tokens are revoked), and a login lock on it is lifted.
+#[utoipa::path(
+    post,
+    path = "/api/v1/reset-password/",
+    tag = "login",
+    request_body = NewPassword,
+    responses(
+        (status = 200, description = "Password updated", body = Message),
+        (status = 400, description = "Unknown, used or expired token, or an inactive account", body = ErrorDetail),
+        (status = 422, description = "Malformed body or a password outside 8–128 characters", body = ValidationErrorBody),
+    )
+)]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ValidJson(body): ValidJson<NewPassword>,
+) -> Result<Json<Message>, ApiError> {
+    accounts::reset_password(&state.db, &state.passwords, &body.token, &body.new_password).await?;
+    Ok(Json(Message {
+        message: "Password updated successfully".into(),
+    }))
+}
+
 fn authority(state: &AppState) -> Authority<'_> {
     Authority {
         db: &state.db,
         passwords: &state.passwords,
         keys: &state.keys,
         settings: &state.settings,
+        mailer: &state.mailer,
     }
 }

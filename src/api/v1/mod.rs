@@ -13,6 +13,7 @@ pub mod configurations;
 pub mod energy;
 pub mod holders;
 pub mod login;
+pub mod mail;
 pub mod market;
 pub mod members;
 pub mod organizations;
@@ -36,6 +37,10 @@ pub fn router() -> OpenApiRouter<AppState> {
             login_aliases("refresh-token"),
         )
         .aliased(routes!(login::logout), ["/api/v1/auth/logout".to_string()])
+        .routes(routes!(login::recover_password))
+        .collection(routes!(login::reset_password))
+        .routes(routes!(mail::list_outbox))
+        .routes(routes!(mail::retry_mail))
         .collection(routes!(users::list_users, users::create_user))
         .routes(routes!(users::read_me, users::update_me))
         .routes(routes!(
