@@ -7,6 +7,7 @@ pub mod curves;
 pub mod energy_series;
 pub mod login_throttle;
 pub mod market;
+pub mod member_sheet;
 pub mod meter_files;
 pub mod month;
 pub mod plausibility;
