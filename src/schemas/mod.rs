@@ -8,6 +8,7 @@ pub mod energy;
 pub mod holder;
 pub mod market;
 pub mod member;
+pub mod member_import;
 pub mod organization;
 pub mod plant;
 pub mod settlement;

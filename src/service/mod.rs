@@ -16,6 +16,7 @@ pub mod community_users;
 pub mod configurations;
 pub mod energy;
 pub mod holders;
+pub mod member_import;
 pub mod members;
 pub mod organizations;
 pub mod parameters;
