@@ -1021,3 +1021,49 @@ async fn the_cli_imports_members_through_the_same_use_case() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("not found"));
 }
+
+#[tokio::test]
+async fn the_readme_example_imports_and_the_route_is_documented() {
+    let app = spawn_app().await;
+    let tenants = two_tenants(&app).await;
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme
+        .split("```csv\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a ```csv block in the README");
+    let report = json_of(
+        upload(
+            &app,
+            &tenants.vendor_a.1,
+            &import_path(tenants.a1, true),
+            block.as_bytes().to_vec(),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(counts(&report, "members"), (1, 0, 0));
+    assert_eq!(counts(&report, "holders"), (1, 0, 0));
+
+    let document = app.openapi().await;
+    let operation = &document["paths"]["/api/v1/configurations/{id}/members/import"]["post"];
+    let content = operation["requestBody"]["content"].as_object().unwrap();
+    assert!(content.contains_key("text/csv") && content.contains_key("multipart/form-data"));
+    let mut statuses: Vec<&String> = operation["responses"].as_object().unwrap().keys().collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            "200", "201", "400", "401", "403", "404", "409", "413", "422"
+        ]
+    );
+    let parameters: Vec<&str> = operation["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(parameters, ["id", "dry_run"]);
+}
