@@ -95,6 +95,23 @@ enum ImportCommand {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Import members with their holders from a spreadsheet (CSV as Italian Excel saves it,
+    /// or UTF-8; columns in the README): all or nothing, the same use case as
+    /// `POST /api/v1/configurations/{id}/members/import`. Importing the same file again changes
+    /// nothing.
+    Members {
+        file: std::path::PathBuf,
+        /// The configuration's id.
+        #[arg(long)]
+        configuration: i32,
+        /// Check every line (the database's rules included) and report; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Who imports (an admin, vendor or referent's email, recorded as the author of the
+        /// holders' revisions and consents); the first admin when absent.
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// Import a zonal-price file (`timestamp;zone;eur_mwh[;interval_minutes]`, €/MWh): all or
     /// nothing, the same use case as `POST /api/v1/market/zonal-prices`.
     Prices {
@@ -512,8 +529,84 @@ async fn import(settings: Settings, command: ImportCommand) -> Result<(), CliErr
             interval_minutes,
             by,
         } => import_prices(settings, file, interval_minutes, by).await,
+        ImportCommand::Members {
+            file,
+            configuration,
+            dry_run,
+            by,
+        } => import_members(settings, file, configuration, dry_run, by).await,
         readings => import_readings(settings, readings).await,
     }
+}
+
+async fn import_members(
+    settings: Settings,
+    file: std::path::PathBuf,
+    configuration: i32,
+    dry_run: bool,
+    by: Option<String>,
+) -> Result<(), CliError> {
+    use crate::schemas::member_import::{ImportCounts, LineOutcome};
+    let bytes = std::fs::read(&file)?;
+    let db = open(&settings).await?;
+    let actor = crate::service::Actor::of(&acting_user(&db, by.as_deref()).await?);
+    let report = crate::service::member_import::import(&actor, &db, configuration, &bytes, dry_run)
+        .await
+        .map_err(|error| refused(&file.display().to_string(), error))?;
+    let word = |outcome: LineOutcome| match outcome {
+        LineOutcome::Created => "created",
+        LineOutcome::Updated => "updated",
+        LineOutcome::Unchanged => "unchanged",
+    };
+    // Only what changes is listed: a second import of the same file prints the totals alone.
+    for line in &report.lines {
+        if line.member == LineOutcome::Unchanged && line.holder == LineOutcome::Unchanged {
+            continue;
+        }
+        let changes = |names: &[String]| {
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", names.join(", "))
+            }
+        };
+        println!(
+            "  line {}: {} member {}{}, holder {} {}{}",
+            line.line,
+            line.pod,
+            word(line.member),
+            changes(&line.member_changes),
+            line.fiscal_code,
+            word(line.holder),
+            if line.holder_line == line.line {
+                changes(&line.holder_changes)
+            } else {
+                format!(" (line {})", line.holder_line)
+            }
+        );
+    }
+    let counts = |c: &ImportCounts| {
+        format!(
+            "{} created, {} updated, {} unchanged",
+            c.created, c.updated, c.unchanged
+        )
+    };
+    println!(
+        "{} {} ({}, `{}`): {} line(s) — members {}; holders {}{}",
+        if dry_run { "checked" } else { "imported" },
+        file.display(),
+        report.encoding,
+        report.separator,
+        report.rows,
+        counts(&report.members),
+        counts(&report.holders),
+        if dry_run {
+            " — dry run, nothing was written"
+        } else {
+            ""
+        }
+    );
+    Ok(())
 }
 
 async fn import_readings(settings: Settings, command: ImportCommand) -> Result<(), CliError> {
@@ -608,9 +701,17 @@ fn refused(what: &str, error: crate::service::ServiceError) -> CliError {
                     Place::Line(line) => Some(*line),
                     _ => None,
                 });
-                match line {
-                    Some(line) => eprintln!("  line {line}: {}", problem.message),
-                    None => eprintln!("  {}", problem.message),
+                // A spreadsheet's problems also name their column.
+                let column = problem.place.iter().find_map(|p| match p {
+                    Place::Field(name) => Some(name.as_str()),
+                    _ => None,
+                });
+                match (line, column) {
+                    (Some(line), Some(column)) => {
+                        eprintln!("  line {line}, {column}: {}", problem.message)
+                    }
+                    (Some(line), None) => eprintln!("  line {line}: {}", problem.message),
+                    (None, _) => eprintln!("  {}", problem.message),
                 }
             }
             CliError::Refused(format!("{} problem(s)", problems.len()))

@@ -34,7 +34,8 @@ fn content_type_is(req: &Request, expected: &str) -> bool {
         .unwrap_or(false)
 }
 
-async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+/// The whole body, within the body limit (413 beyond it).
+pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state)
         .await
         .map_err(|rejection: BytesRejection| {

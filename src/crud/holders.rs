@@ -76,6 +76,27 @@ pub async fn with_fiscal_code(
     query.one(db).await
 }
 
+/// The organization's holders with any of these fiscal codes, by id.
+pub async fn with_fiscal_codes(
+    db: &impl ConnectionTrait,
+    organization_id: i32,
+    fiscal_codes: &[String],
+) -> Result<Vec<Model>, DbErr> {
+    let mut found = Vec::new();
+    // In chunks: one statement's bound values are limited (SQLite, PostgreSQL).
+    for chunk in fiscal_codes.chunks(1000) {
+        found.extend(
+            Entity::find()
+                .filter(Column::OrganizationId.eq(organization_id))
+                .filter(Column::FiscalCode.is_in(chunk.iter().cloned()))
+                .all(db)
+                .await?,
+        );
+    }
+    found.sort_by_key(|holder| holder.id);
+    Ok(found)
+}
+
 /// The holder linked to this account, if any.
 pub async fn of_user(db: &impl ConnectionTrait, user_id: i32) -> Result<Option<Model>, DbErr> {
     Entity::find()

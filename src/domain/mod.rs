@@ -8,6 +8,7 @@ pub mod energy_series;
 pub mod login_throttle;
 pub mod mail;
 pub mod market;
+pub mod member_sheet;
 pub mod meter_files;
 pub mod month;
 pub mod plausibility;

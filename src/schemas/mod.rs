@@ -9,6 +9,7 @@ pub mod holder;
 pub mod mail;
 pub mod market;
 pub mod member;
+pub mod member_import;
 pub mod organization;
 pub mod plant;
 pub mod settlement;

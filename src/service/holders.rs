@@ -56,23 +56,23 @@ async fn writable(actor: &Actor, db: &impl ConnectionTrait, id: i32) -> Outcome<
 
 /// The personal fields of a holder, validated and in their stored form.
 #[derive(Clone, Debug, Default, PartialEq)]
-struct Fields {
-    first_name: Option<String>,
-    last_name: Option<String>,
-    company_name: Option<String>,
-    fiscal_code: Option<String>,
-    vat_number: Option<String>,
-    street: Option<String>,
-    postcode: Option<String>,
-    municipality: Option<String>,
-    province: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    iban: Option<String>,
+pub(super) struct Fields {
+    pub(super) first_name: Option<String>,
+    pub(super) last_name: Option<String>,
+    pub(super) company_name: Option<String>,
+    pub(super) fiscal_code: Option<String>,
+    pub(super) vat_number: Option<String>,
+    pub(super) street: Option<String>,
+    pub(super) postcode: Option<String>,
+    pub(super) municipality: Option<String>,
+    pub(super) province: Option<String>,
+    pub(super) email: Option<String>,
+    pub(super) phone: Option<String>,
+    pub(super) iban: Option<String>,
 }
 
 impl Fields {
-    fn of(m: &holder::Model) -> Fields {
+    pub(super) fn of(m: &holder::Model) -> Fields {
         Fields {
             first_name: m.first_name.clone(),
             last_name: m.last_name.clone(),
@@ -90,7 +90,7 @@ impl Fields {
     }
 
     /// `(name, value)` of every field, for revisions and erasure.
-    fn named(&self) -> [(&'static str, &Option<String>); 12] {
+    pub(super) fn named(&self) -> [(&'static str, &Option<String>); 12] {
         [
             ("first_name", &self.first_name),
             ("last_name", &self.last_name),
@@ -124,7 +124,7 @@ impl Fields {
 
     /// Every value checked and normalised for `kind`; all problems at once, so a form can show
     /// each next to its field.
-    fn validated(self, kind: HolderType) -> Result<Fields, Vec<Problem>> {
+    pub(super) fn validated(self, kind: HolderType) -> Result<Fields, Vec<Problem>> {
         let mut problems = Vec::new();
         let mut check =
             |field: &str, value: Option<String>, parse: &dyn Fn(&str) -> Result<String, String>| {
@@ -276,7 +276,7 @@ impl Fields {
 
     /// What an active holder must have besides its consents, as problems if missing: its
     /// names, who it is for the tax office and where it lives.
-    fn missing_for_activation(&self, kind: HolderType) -> Vec<Problem> {
+    pub(super) fn missing_for_activation(&self, kind: HolderType) -> Vec<Problem> {
         let mut missing = self.missing_names(kind);
         if self.fiscal_code.is_none() {
             missing.push(Problem::at_field(
@@ -398,7 +398,7 @@ fn check_consent_time(
     Ok(())
 }
 
-fn consent_model(
+pub(super) fn consent_model(
     holder_id: i32,
     consent: &ConsentGiven,
     recorded_by: Option<i32>,
@@ -446,26 +446,62 @@ pub async fn create(
     }
     check_linked_user(db, organization_id, input.user_id).await?;
     let txn = db.begin().await?;
-    check_unique(&txn, organization_id, &fields, input.user_id, None).await?;
+    let registration = Registration {
+        organization_id,
+        kind: input.kind,
+        language: input.language.unwrap_or(Language::It),
+        user_id: input.user_id,
+        fields,
+    };
+    let saved = register_in(&txn, actor, registration, &input.consents).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// A new holder as registered: validated fields (names included), its account checked.
+pub(super) struct Registration {
+    pub(super) organization_id: i32,
+    pub(super) kind: HolderType,
+    pub(super) language: Language,
+    pub(super) user_id: Option<i32>,
+    pub(super) fields: Fields,
+}
+
+/// Writes a new draft holder with its consents and its `created` revision, inside `txn` (the
+/// caller's transaction: a registration, or a whole import), once its fiscal code and account
+/// are found unique there.
+pub(super) async fn register_in(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    registration: Registration,
+    consents: &[ConsentGiven],
+) -> Outcome<holder::Model> {
+    let Registration {
+        organization_id,
+        kind,
+        language,
+        user_id,
+        fields,
+    } = registration;
+    check_unique(txn, organization_id, &fields, user_id, None).await?;
     let mut model = holder::ActiveModel {
         organization_id: Set(organization_id),
-        user_id: Set(input.user_id),
-        kind: Set(input.kind),
+        user_id: Set(user_id),
+        kind: Set(kind),
         status: Set(HolderStatus::Draft),
-        language: Set(input.language.unwrap_or(Language::It)),
+        language: Set(language),
         created_by: Set(Some(actor.user_id)),
         erased_at: Set(None),
         ..Default::default()
     };
     fields.apply(&mut model);
-    let saved = crud::insert(&txn, model).await?;
-    for consent in &input.consents {
-        crud::insert(&txn, consent_model(saved.id, consent, Some(actor.user_id))).await?;
+    let saved = crud::insert(txn, model).await?;
+    for consent in consents {
+        crud::insert(txn, consent_model(saved.id, consent, Some(actor.user_id))).await?;
     }
     let mut changes = diff(&Fields::default(), &fields);
-    changes.insert("kind".into(), json!([null, input.kind.as_str()]));
-    record(&txn, &saved, Some(actor), HolderAction::Created, changes).await?;
-    txn.commit().await?;
+    changes.insert("kind".into(), json!([null, kind.as_str()]));
+    record(txn, &saved, Some(actor), HolderAction::Created, changes).await?;
     Ok(saved)
 }
 
@@ -561,16 +597,57 @@ pub async fn update(
     }
     let txn = db.begin().await?;
     crud::write_lock(&txn, &format!("holder:{id}")).await?;
-    check_unique(&txn, existing.organization_id, &after, user_id, Some(id)).await?;
-    let mut changes = diff(&before, &after);
+    let change = Change {
+        kind,
+        language: input.language.unwrap_or(existing.language),
+        user_id,
+        fields: after,
+    };
+    match change_in(&txn, actor, &existing, change).await? {
+        Some((saved, _)) => {
+            txn.commit().await?;
+            Ok(saved)
+        }
+        None => {
+            txn.rollback().await?;
+            Ok(existing)
+        }
+    }
+}
+
+/// A holder as it will be after a change (fields validated).
+pub(super) struct Change {
+    pub(super) kind: HolderType,
+    pub(super) language: Language,
+    pub(super) user_id: Option<i32>,
+    pub(super) fields: Fields,
+}
+
+/// Writes what `change` changes of `existing` inside `txn`, which holds the holder's lock,
+/// with an `updated` revision: the saved holder and the names of the changed fields, or
+/// `None` when nothing differs (nothing is written, no revision).
+pub(super) async fn change_in(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    existing: &holder::Model,
+    change: Change,
+) -> Outcome<Option<(holder::Model, Vec<String>)>> {
+    let Change {
+        kind,
+        language,
+        user_id,
+        fields: after,
+    } = change;
+    let id = existing.id;
+    check_unique(txn, existing.organization_id, &after, user_id, Some(id)).await?;
+    let mut changes = diff(&Fields::of(existing), &after);
     if kind != existing.kind {
-        retype_members(&txn, id, kind).await?;
+        retype_members(txn, id, kind).await?;
         changes.insert(
             "kind".into(),
             json!([existing.kind.as_str(), kind.as_str()]),
         );
     }
-    let language = input.language.unwrap_or(existing.language);
     if language != existing.language {
         changes.insert(
             "language".into(),
@@ -581,18 +658,17 @@ pub async fn update(
         changes.insert("user_id".into(), json!([existing.user_id, user_id]));
     }
     if changes.is_empty() {
-        txn.rollback().await?;
-        return Ok(existing);
+        return Ok(None);
     }
-    let mut model = existing.into_active_model();
+    let mut model = existing.clone().into_active_model();
     after.apply(&mut model);
     model.kind = Set(kind);
     model.language = Set(language);
     model.user_id = Set(user_id);
-    let saved = crud::update(&txn, model).await?;
-    record(&txn, &saved, Some(actor), HolderAction::Updated, changes).await?;
-    txn.commit().await?;
-    Ok(saved)
+    let saved = crud::update(txn, model).await?;
+    let names = changes.keys().cloned().collect();
+    record(txn, &saved, Some(actor), HolderAction::Updated, changes).await?;
+    Ok(Some((saved, names)))
 }
 
 /// A new kind for every point of the holder: each membership's rules are checked again (an
@@ -650,7 +726,19 @@ pub async fn activate(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outcom
     }
     let txn = db.begin().await?;
     crud::write_lock(&txn, &format!("holder:{id}")).await?;
-    let consents = crud::holders::consents_of(&txn, id).await?;
+    let saved = activate_in(&txn, actor, existing).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Draft → active inside `txn`, which holds the holder's lock: refused (422 listing what is
+/// missing) without the fiscal code, the address and the required consents in force.
+pub(super) async fn activate_in(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    existing: holder::Model,
+) -> Outcome<holder::Model> {
+    let consents = crud::holders::consents_of(txn, existing.id).await?;
     let mut problems = Fields::of(&existing).missing_for_activation(existing.kind);
     for kind in missing_consents(&consents) {
         problems.push(Problem::at_field(
@@ -667,10 +755,9 @@ pub async fn activate(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outcom
     }
     let mut model = existing.into_active_model();
     model.status = Set(HolderStatus::Active);
-    let saved = crud::update(&txn, model).await?;
+    let saved = crud::update(txn, model).await?;
     let changes = Map::from_iter([("status".to_string(), json!(["draft", "active"]))]);
-    record(&txn, &saved, Some(actor), HolderAction::Activated, changes).await?;
-    txn.commit().await?;
+    record(txn, &saved, Some(actor), HolderAction::Activated, changes).await?;
     Ok(saved)
 }
 

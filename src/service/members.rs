@@ -1,7 +1,9 @@
 //! Members: the PODs taking part in a configuration, under the GSE membership rules. Every
 //! write keeps the configuration's hourly totals in step with the membership's dates.
 use chrono::NaiveDate;
-use sea_orm::{DatabaseConnection, IntoActiveModel, Set, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, IntoActiveModel, Set, TransactionSession, TransactionTrait,
+};
 
 use super::plants::power_w;
 use super::{Actor, Outcome, ServiceError, configurations, holders};
@@ -170,7 +172,7 @@ pub async fn delete(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outcome<
 }
 
 /// Whose point it is after the write.
-enum HolderChoice {
+pub(super) enum HolderChoice {
     Existing(i32),
     /// The same holder with a new kind, allowed while this is its only point.
     Retyped(i32),
@@ -179,29 +181,34 @@ enum HolderChoice {
 }
 
 /// The membership as it will be after the write.
-struct Draft {
-    pod: String,
-    user_id: Option<i32>,
-    holder: HolderChoice,
-    role: MemberRole,
-    holder_type: HolderType,
-    available_power_w: Option<i64>,
-    gse_notified_on: Option<NaiveDate>,
-    status: MemberStatus,
-    joined_at: NaiveDate,
-    withdrawn_at: Option<NaiveDate>,
-    net_metering: bool,
+pub(super) struct Draft {
+    pub(super) pod: String,
+    pub(super) user_id: Option<i32>,
+    pub(super) holder: HolderChoice,
+    pub(super) role: MemberRole,
+    pub(super) holder_type: HolderType,
+    pub(super) available_power_w: Option<i64>,
+    pub(super) gse_notified_on: Option<NaiveDate>,
+    pub(super) status: MemberStatus,
+    pub(super) joined_at: NaiveDate,
+    pub(super) withdrawn_at: Option<NaiveDate>,
+    pub(super) net_metering: bool,
 }
 
 /// Checks every rule and writes, in one transaction that holds the POD's and the
 /// configuration's write locks, so that two concurrent writes cannot both pass the checks.
-async fn save(
+/// `db` is the pool, or the transaction of a larger write (an import): then this one is a
+/// savepoint inside it, and the locks are held until that transaction ends.
+pub(super) async fn save<C>(
     actor: &Actor,
-    db: &DatabaseConnection,
+    db: &C,
     configuration: &configuration::Model,
     draft: Draft,
     existing: Option<member::Model>,
-) -> Outcome<member::Model> {
+) -> Outcome<member::Model>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
     if configuration.status == ConfigurationStatus::Closed {
         return Err(ServiceError::conflict("The configuration is closed"));
     }

@@ -292,12 +292,11 @@ async fn changes_are_kept_and_the_iban_of_a_past_day_is_the_one_then_in_force() 
         ))
         .await
         .unwrap();
-    // Days as the endpoint reads them: Italian calendar days.
+    // Italian days, as the route reads them: from 23:00 UTC (22:00 in summer) Italy is
+    // already on the next day.
     let day = |days: i64| {
-        chrono::Utc::now()
-            .with_timezone(&chrono_tz::Europe::Rome)
+        (chrono::Utc::now().with_timezone(&chrono_tz::Europe::Rome) - chrono::Duration::days(days))
             .date_naive()
-            - chrono::Duration::days(days)
     };
     let on = |d: chrono::NaiveDate| format!("/api/v1/holders/{id}/iban?on={d}");
     let then = json_of(app.get(token, &on(day(5))).await, StatusCode::OK).await;

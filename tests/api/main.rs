@@ -6,6 +6,7 @@ mod examples;
 mod helpers;
 mod holders;
 mod ledger;
+mod member_import;
 mod meter_data;
 mod migrations;
 mod operations;

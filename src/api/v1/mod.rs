@@ -71,6 +71,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             members::update_member,
             members::delete_member
         ))
+        .routes(routes!(members::import_members))
         .collection(routes!(holders::list_holders, holders::create_holder))
         .routes(routes!(holders::read_holder, holders::update_holder))
         .routes(routes!(holders::activate_holder))
