@@ -26,6 +26,7 @@ mod m20261203_000009_partitioned_readings;
 mod m20261204_000010_holders;
 mod m20261204_000011_login_throttles;
 mod m20261205_000012_mail_outbox;
+mod m20261205_000013_join_requests;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000010_holders::Migration),
             Box::new(m20261204_000011_login_throttles::Migration),
             Box::new(m20261205_000012_mail_outbox::Migration),
+            Box::new(m20261205_000013_join_requests::Migration),
         ]
     }
 }

@@ -256,6 +256,13 @@ impl From<crate::service::ServiceError> for ApiError {
                 detail: error.to_string(),
                 retry_after,
             },
+            ServiceError::RateLimited {
+                detail,
+                retry_after,
+            } => ApiError::TooManyRequests {
+                detail,
+                retry_after,
+            },
             ServiceError::IncorrectPassword
             | ServiceError::BadCredentials
             | ServiceError::InactiveUser => ApiError::BadRequest(error.to_string()),
@@ -274,6 +281,7 @@ impl From<crate::service::ServiceError> for ApiError {
                                 Place::Header => Value::from("header"),
                                 Place::Field(name) => Value::from(name),
                                 Place::Line(line) => Value::from(line),
+                                Place::Index(index) => Value::from(index),
                             })
                             .collect(),
                         msg: problem.message,

@@ -78,6 +78,10 @@ pub struct Settings {
     pub mail_max_attempts: u32,
     /// How long a password-reset link stays valid.
     pub password_reset_expire_minutes: i64,
+    /// Join requests one client address may send in an hour (the public form's spam limit).
+    pub join_requests_per_address_per_hour: u32,
+    /// Join requests one configuration takes in a day.
+    pub join_requests_per_configuration_per_day: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -155,6 +159,8 @@ impl Default for Settings {
             mail_poll_interval: Duration::from_secs(10),
             mail_max_attempts: 10,
             password_reset_expire_minutes: 60,
+            join_requests_per_address_per_hour: 5,
+            join_requests_per_configuration_per_day: 100,
         }
     }
 }
@@ -187,6 +193,8 @@ const VARIABLES: &[&str] = &[
     "MAIL_POLL_SECONDS",
     "MAIL_MAX_ATTEMPTS",
     "PASSWORD_RESET_EXPIRE_MINUTES",
+    "JOIN_REQUESTS_PER_ADDRESS_PER_HOUR",
+    "JOIN_REQUESTS_PER_CONFIGURATION_PER_DAY",
 ];
 
 impl Settings {
@@ -335,6 +343,18 @@ impl Settings {
         if let Some(value) = get("PASSWORD_RESET_EXPIRE_MINUTES") {
             settings.password_reset_expire_minutes =
                 parse_in_range("PASSWORD_RESET_EXPIRE_MINUTES", value, 5, 7 * 24 * 60)?;
+        }
+        if let Some(value) = get("JOIN_REQUESTS_PER_ADDRESS_PER_HOUR") {
+            settings.join_requests_per_address_per_hour =
+                parse_in_range("JOIN_REQUESTS_PER_ADDRESS_PER_HOUR", value, 1, 100_000)?;
+        }
+        if let Some(value) = get("JOIN_REQUESTS_PER_CONFIGURATION_PER_DAY") {
+            settings.join_requests_per_configuration_per_day = parse_in_range(
+                "JOIN_REQUESTS_PER_CONFIGURATION_PER_DAY",
+                value,
+                1,
+                1_000_000,
+            )?;
         }
         Ok(settings)
     }

@@ -47,10 +47,12 @@ pub enum Permission {
     HoldersErase,
     /// See the mail outbox (recipients and texts of every message) and requeue failed mail.
     MailOutbox,
+    /// Review, approve and reject requests to join a configuration (in scope).
+    JoinRequestsReview,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 23] = [
+    pub const ALL: [Permission; 24] = [
         Permission::UsersRead,
         Permission::UsersWrite,
         Permission::OrganizationsRead,
@@ -74,6 +76,7 @@ impl Permission {
         Permission::HoldersWrite,
         Permission::HoldersErase,
         Permission::MailOutbox,
+        Permission::JoinRequestsReview,
     ];
 
     pub fn code(self) -> &'static str {
@@ -101,6 +104,7 @@ impl Permission {
             Permission::HoldersWrite => "holders:write",
             Permission::HoldersErase => "holders:erase",
             Permission::MailOutbox => "mail:outbox",
+            Permission::JoinRequestsReview => "join_requests:review",
         }
     }
 }
@@ -129,6 +133,7 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             HoldersRead,
             HoldersWrite,
             HoldersErase,
+            JoinRequestsReview,
         ],
         Role::Referent => &[
             ConfigurationsRead,
@@ -142,6 +147,7 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             SettlementsWrite,
             HoldersRead,
             HoldersWrite,
+            JoinRequestsReview,
         ],
         Role::User => &[ConfigurationsRead, HoldersRead],
     }

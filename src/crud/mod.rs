@@ -7,6 +7,7 @@ pub mod energy;
 pub mod holders;
 pub mod idempotency;
 pub mod imports;
+pub mod join_requests;
 pub mod login_throttles;
 pub mod market;
 pub mod members;

@@ -22,6 +22,8 @@ pub struct Model {
     pub activation_date: Option<Date>,
     /// Inhabitants of the plants' municipality, when recorded (the PNRR grant's threshold).
     pub municipality_population: Option<i32>,
+    /// Whether newcomers may ask to join through the public request form.
+    pub accepts_join_requests: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -476,3 +476,9 @@ string_enum!(
     /// What a single-use link is for.
     TokenPurpose { PasswordReset = "password_reset", JoinVerification = "join_verification" }
 );
+
+string_enum!(
+    /// Where a join request stands: `unverified` until its e-mail address is confirmed through
+    /// the mailed link, `pending` for the referent's review, then `approved` or `rejected`.
+    JoinRequestStatus { Unverified = "unverified", Pending = "pending", Approved = "approved", Rejected = "rejected" }
+);

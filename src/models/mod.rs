@@ -28,6 +28,7 @@ pub mod holder;
 pub mod holder_consent;
 pub mod holder_revision;
 pub mod idempotency_key;
+pub mod join_request;
 pub mod login_throttle;
 pub mod mail_outbox;
 pub mod market_parameter;

@@ -52,6 +52,9 @@ pub struct ConfigurationCreate {
     #[validate(range(min = 1, max = 10_000_000))]
     #[schema(minimum = 1, maximum = 10_000_000)]
     pub municipality_population: Option<i32>,
+    /// Open the public join-request form (`POST /configurations/{id}/join-requests`).
+    #[serde(default)]
+    pub accepts_join_requests: bool,
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -95,6 +98,8 @@ pub struct ConfigurationUpdate {
     #[validate(range(min = 1, max = 10_000_000))]
     #[schema(minimum = 1, maximum = 10_000_000)]
     pub municipality_population: Option<Option<i32>>,
+    /// Open or close the public join-request form.
+    pub accepts_join_requests: Option<bool>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -113,6 +118,8 @@ pub struct ConfigurationPublic {
     pub constituted_on: Option<NaiveDate>,
     pub activation_date: Option<NaiveDate>,
     pub municipality_population: Option<i32>,
+    /// Whether newcomers may ask to join through the public request form.
+    pub accepts_join_requests: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -133,6 +140,7 @@ impl From<configuration::Model> for ConfigurationPublic {
             constituted_on: m.constituted_on,
             activation_date: m.activation_date,
             municipality_population: m.municipality_population,
+            accepts_join_requests: m.accepts_join_requests,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }

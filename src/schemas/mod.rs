@@ -6,6 +6,7 @@ pub mod community_user;
 pub mod configuration;
 pub mod energy;
 pub mod holder;
+pub mod join_request;
 pub mod mail;
 pub mod market;
 pub mod member;

@@ -92,6 +92,7 @@ pub async fn create(
         constituted_on: Set(input.constituted_on),
         activation_date: Set(None),
         municipality_population: Set(input.municipality_population),
+        accepts_join_requests: Set(input.accepts_join_requests),
         ..Default::default()
     };
     Ok(crud::insert(db, model).await?)
@@ -159,6 +160,9 @@ pub async fn update(
     }
     if let Some(activation_date) = input.activation_date {
         model.activation_date = Set(activation_date);
+    }
+    if let Some(open) = input.accepts_join_requests {
+        model.accepts_join_requests = Set(open);
     }
     if let Some(population) = input.municipality_population {
         model.municipality_population = Set(population);

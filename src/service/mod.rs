@@ -17,6 +17,7 @@ pub mod community_users;
 pub mod configurations;
 pub mod energy;
 pub mod holders;
+pub mod join_requests;
 pub mod mail;
 pub mod member_import;
 pub mod members;
@@ -104,6 +105,8 @@ pub enum Place {
     Field(String),
     /// A line of an uploaded file, counted from 1 (the header).
     Line(u64),
+    /// An item of a list in the body, counted from 0.
+    Index(usize),
 }
 
 /// One reason an input is refused.
@@ -119,6 +122,26 @@ impl Problem {
     pub fn at_field(field: &str, message: impl Into<String>, kind: &str) -> Problem {
         Problem {
             place: vec![Place::Body, Place::Field(field.into())],
+            message: message.into(),
+            kind: kind.into(),
+        }
+    }
+
+    /// A field of an item of a list in the body (`points.2.pod`).
+    pub fn at_item(
+        list: &str,
+        index: usize,
+        field: &str,
+        message: impl Into<String>,
+        kind: &str,
+    ) -> Problem {
+        Problem {
+            place: vec![
+                Place::Body,
+                Place::Field(list.into()),
+                Place::Index(index),
+                Place::Field(field.into()),
+            ],
             message: message.into(),
             kind: kind.into(),
         }
@@ -156,6 +179,10 @@ pub enum ServiceError {
     /// seconds (the password is not even checked meanwhile).
     #[error("Too many failed logins: try again in {retry_after} seconds")]
     TooManyAttempts { retry_after: i64 },
+    /// Past a limit on how often something may be done (the detail says which): wait
+    /// `retry_after` seconds.
+    #[error("{detail}")]
+    RateLimited { detail: String, retry_after: i64 },
     #[error("Inactive user")]
     InactiveUser,
     /// A single-use link's token that is unknown, spent or expired.

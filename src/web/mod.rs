@@ -15,19 +15,41 @@ use serde::Serialize;
 use crate::api::state::AppState;
 use crate::models::enums::Language;
 
+mod join_requests;
 mod reset_password;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/reset-password",
-        get(reset_password::show).post(reset_password::submit),
-    )
+    Router::new()
+        .route(
+            "/reset-password",
+            get(reset_password::show).post(reset_password::submit),
+        )
+        .route(
+            "/join-requests/verify",
+            get(join_requests::show).post(join_requests::confirm),
+        )
 }
 
-const PAGES: &[(&str, &str)] = &[(
-    "reset_password.html",
-    include_str!("../../templates/pages/reset_password.html"),
-)];
+const PAGES: &[(&str, &str)] = &[
+    (
+        "reset_password.html",
+        include_str!("../../templates/pages/reset_password.html"),
+    ),
+    (
+        "join_verify.html",
+        include_str!("../../templates/pages/join_verify.html"),
+    ),
+];
+
+/// The string that tells why a single-use link was refused.
+pub fn token_problem_key(problem: crate::service::TokenProblem) -> &'static str {
+    use crate::service::TokenProblem;
+    match problem {
+        TokenProblem::Unknown => "link_invalid",
+        TokenProblem::Used => "link_used",
+        TokenProblem::Expired => "link_expired",
+    }
+}
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut environment = Environment::new();

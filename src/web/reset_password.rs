@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{language, page, strings, text};
 use crate::api::state::AppState;
 use crate::models::enums::Language;
-use crate::service::{ServiceError, TokenProblem, accounts};
+use crate::service::{ServiceError, accounts};
 
 #[derive(Deserialize)]
 pub struct Link {
@@ -29,7 +29,7 @@ pub struct Submitted {
 
 #[derive(Serialize)]
 struct View<'a> {
-    lang: &'static str,
+    lang: Language,
     t: &'static super::Strings,
     token: Option<&'a str>,
     notice: Option<String>,
@@ -41,7 +41,7 @@ struct View<'a> {
 impl<'a> View<'a> {
     fn new(language: Language, token: Option<&'a str>) -> View<'a> {
         View {
-            lang: language.as_str(),
+            lang: language,
             t: strings(language),
             token: token.filter(|t| !t.is_empty()),
             notice: None,
@@ -71,7 +71,7 @@ pub async fn submit(
     let lang = language(&headers);
     let Ok(Form(form)) = form else {
         let mut view = View::new(lang, None);
-        view.error = Some(text(lang, "reset_invalid"));
+        view.error = Some(text(lang, "link_invalid"));
         return render(StatusCode::BAD_REQUEST, view);
     };
     if let Some(token) = form.token.as_deref().filter(|t| !t.is_empty()) {
@@ -111,17 +111,11 @@ async fn set_password(state: &AppState, lang: Language, token: &str, form: &Subm
     }
 }
 
-/// A refusal in the page's words; anything else is logged and shown as an internal error.
+/// A refusal in the page's words; anything else is answered as the API answers it.
 fn failed(mut view: View<'_>, error: ServiceError) -> Response {
-    let lang = if view.lang == "en" {
-        Language::En
-    } else {
-        Language::It
-    };
+    let lang = view.lang;
     let key = match error {
-        ServiceError::InvalidToken(TokenProblem::Unknown) => "reset_invalid",
-        ServiceError::InvalidToken(TokenProblem::Used) => "reset_used",
-        ServiceError::InvalidToken(TokenProblem::Expired) => "reset_expired",
+        ServiceError::InvalidToken(problem) => super::token_problem_key(problem),
         ServiceError::InactiveUser => "reset_inactive",
         other => {
             // Database unavailable (503) or a bug (500), answered as the API answers them.

@@ -5,6 +5,7 @@ mod communities;
 mod examples;
 mod helpers;
 mod holders;
+mod join_requests;
 mod ledger;
 mod member_import;
 mod meter_data;

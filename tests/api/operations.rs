@@ -380,6 +380,8 @@ async fn openapi_documents_every_route_and_the_password_flow() {
                 || path == "/api/v1/logout"
                 || path.starts_with("/api/v1/password-recovery/")
                 || path == "/api/v1/reset-password/"
+                || path == "/api/v1/join-requests/verify"
+                || (method == "post" && path == "/api/v1/configurations/{id}/join-requests")
                 || !path.starts_with("/api/v1/");
             if public {
                 continue;

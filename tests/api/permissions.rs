@@ -163,6 +163,9 @@ async fn attempt(
             .await
             .map(drop),
         Permission::MailOutbox => service::mail::list(actor, db, None, 0, 10).await.map(drop),
+        Permission::JoinRequestsReview => service::join_requests::list(actor, db, c, None, 0, 10)
+            .await
+            .map(drop),
         Permission::AnyOrganization => service::users::create(
             actor,
             db,

@@ -12,6 +12,7 @@ pub mod community_users;
 pub mod configurations;
 pub mod energy;
 pub mod holders;
+pub mod join_requests;
 pub mod login;
 pub mod mail;
 pub mod market;
@@ -39,6 +40,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .aliased(routes!(login::logout), ["/api/v1/auth/logout".to_string()])
         .routes(routes!(login::recover_password))
         .collection(routes!(login::reset_password))
+        .routes(routes!(
+            join_requests::submit_join_request,
+            join_requests::list_join_requests
+        ))
+        .routes(routes!(join_requests::verify_join_request))
+        .routes(routes!(join_requests::read_join_request))
+        .routes(routes!(join_requests::approve_join_request))
+        .routes(routes!(join_requests::reject_join_request))
         .routes(routes!(mail::list_outbox))
         .routes(routes!(mail::retry_mail))
         .collection(routes!(users::list_users, users::create_user))

@@ -1,0 +1,87 @@
+//! Join requests: written by the public form, counted for its limits, listed for review.
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use crate::models::enums::JoinRequestStatus;
+use crate::models::join_request::{ActiveModel, Column, Entity, Model};
+
+pub async fn insert(db: &impl ConnectionTrait, model: ActiveModel) -> Result<Model, DbErr> {
+    use sea_orm::ActiveModelTrait;
+    model.insert(db).await
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: i32) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id).one(db).await
+}
+
+/// How many requests came since `since` from `address` (or to `configuration_id`), and when
+/// the oldest of them came (the moment the count starts to fall).
+pub async fn recent(
+    db: &impl ConnectionTrait,
+    filter: RecentFilter<'_>,
+    since: DateTime<Utc>,
+) -> Result<(u64, Option<DateTime<Utc>>), DbErr> {
+    let base = Entity::find().filter(Column::CreatedAt.gte(since));
+    let query = match filter {
+        RecentFilter::Address(address) => base.filter(Column::ClientAddress.eq(address)),
+        RecentFilter::Configuration(id) => base.filter(Column::ConfigurationId.eq(id)),
+    };
+    let count = query.clone().count(db).await?;
+    let oldest = if count == 0 {
+        None
+    } else {
+        query
+            .select_only()
+            .column(Column::CreatedAt)
+            .order_by_asc(Column::CreatedAt)
+            .into_tuple::<DateTime<Utc>>()
+            .one(db)
+            .await?
+    };
+    Ok((count, oldest))
+}
+
+#[derive(Clone, Copy)]
+pub enum RecentFilter<'a> {
+    Address(&'a str),
+    Configuration(i32),
+}
+
+/// One page of a configuration's requests, optionally of one status.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    configuration_id: i32,
+    status: Option<JoinRequestStatus>,
+    skip: u64,
+    limit: u64,
+) -> Result<(Vec<Model>, u64), DbErr> {
+    let mut query = Entity::find().filter(Column::ConfigurationId.eq(configuration_id));
+    if let Some(status) = status {
+        query = query.filter(Column::Status.eq(status));
+    }
+    super::paginate(db, query, skip, limit).await
+}
+
+/// Moves the request from `from` to `to` only if it is still in `from`: of two concurrent
+/// decisions exactly one applies.
+pub async fn transition(
+    db: &impl ConnectionTrait,
+    id: i32,
+    from: &[JoinRequestStatus],
+    to: JoinRequestStatus,
+    stamp: Column,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = Entity::update_many()
+        .col_expr(Column::Status, Expr::value(to.as_str()))
+        .col_expr(stamp, Expr::value(at))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.is_in(from.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
