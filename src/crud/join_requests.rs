@@ -85,3 +85,36 @@ pub async fn transition(
         .await?;
     Ok(result.rows_affected == 1)
 }
+
+/// The requests approved into this holder.
+pub async fn of_holder(db: &impl ConnectionTrait, holder_id: i32) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::HolderId.eq(holder_id))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await
+}
+
+/// Clears the personal data of the requests approved into this holder (its erasure): what
+/// stays is that a request was made, for which points and consents, and how it was decided.
+pub async fn erase_of_holder(db: &impl ConnectionTrait, holder_id: i32) -> Result<(), DbErr> {
+    let none = || Expr::value(Option::<String>::None);
+    Entity::update_many()
+        .col_expr(Column::FirstName, none())
+        .col_expr(Column::LastName, none())
+        .col_expr(Column::CompanyName, none())
+        .col_expr(Column::FiscalCode, none())
+        .col_expr(Column::VatNumber, none())
+        .col_expr(Column::Street, none())
+        .col_expr(Column::Postcode, none())
+        .col_expr(Column::Municipality, none())
+        .col_expr(Column::Province, none())
+        .col_expr(Column::Email, Expr::value(""))
+        .col_expr(Column::Phone, none())
+        .col_expr(Column::Iban, none())
+        .col_expr(Column::ClientAddress, none())
+        .filter(Column::HolderId.eq(holder_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -158,3 +158,12 @@ pub async fn list(
     }
     super::paginate(db, query, skip, limit).await
 }
+
+/// Removes every message to `recipient` (a holder's erasure: the texts name the person).
+pub async fn delete_to(db: &impl ConnectionTrait, recipient: &str) -> Result<u64, DbErr> {
+    Ok(Entity::delete_many()
+        .filter(Column::Recipient.eq(recipient))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

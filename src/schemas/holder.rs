@@ -313,6 +313,8 @@ pub struct HolderExport {
     pub history: Vec<HolderRevisionPublic>,
     pub members: Vec<MemberPublic>,
     pub transactions: Vec<super::transaction::TransactionPublic>,
+    /// The join requests the holder was registered from (or approved into).
+    pub join_requests: Vec<super::join_request::JoinRequestPublic>,
 }
 
 #[derive(Deserialize, Validate, IntoParams)]

@@ -858,6 +858,7 @@ pub struct Export {
     pub history: Vec<holder_revision::Model>,
     pub members: Vec<member::Model>,
     pub transactions: Vec<transaction::Model>,
+    pub join_requests: Vec<crate::models::join_request::Model>,
 }
 
 pub async fn export(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outcome<Export> {
@@ -874,12 +875,14 @@ pub async fn export(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outcome<
             .all(db)
             .await?
     };
+    let join_requests = crud::join_requests::of_holder(db, id).await?;
     Ok(Export {
         holder,
         consents,
         history,
         members,
         transactions,
+        join_requests,
     })
 }
 
@@ -911,6 +914,12 @@ pub async fn erase(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outcome<h
         .filter(|(_, value)| value.is_some())
         .map(|(name, _)| name)
         .collect();
+    // The join requests it came from hold the same data; the mail sent to it, its name and
+    // address.
+    crud::join_requests::erase_of_holder(&txn, id).await?;
+    if let Some(email) = &found.email {
+        crud::outbox::delete_to(&txn, email).await?;
+    }
     let mut model = found.into_active_model();
     Fields::default().apply(&mut model);
     model.user_id = Set(None);

@@ -315,5 +315,11 @@ pub async fn export_holder(
         history: export.history.into_iter().map(Into::into).collect(),
         members: export.members.into_iter().map(Into::into).collect(),
         transactions: export.transactions.into_iter().map(Into::into).collect(),
+        join_requests: export
+            .join_requests
+            .into_iter()
+            .map(crate::schemas::join_request::JoinRequestPublic::of)
+            .collect::<Result<_, _>>()
+            .map_err(|error| ApiError::Internal(error.into()))?,
     }))
 }
