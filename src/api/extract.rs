@@ -5,6 +5,7 @@ use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, header, request::Parts};
 use serde::de::DeserializeOwned;
+use serde::de::IgnoredAny;
 use serde_json::Value;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
@@ -72,6 +73,16 @@ fn not_json() -> ApiError {
 }
 
 fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every body is an object. serde would also fill a struct from an array of its fields in
+    // order (`[null, null]` was a valid update): pydantic refuses that, and so do we.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|&b| b != b'{') && serde_json::from_slice::<IgnoredAny>(bytes).is_ok() {
+        return Err(ApiError::invalid(FieldError::new(
+            &["body"],
+            "Input should be a valid dictionary or object to extract fields from",
+            "model_attributes_type",
+        )));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|error| ApiError::invalid(json_error(error)))?;

@@ -317,6 +317,21 @@ async fn update_rejects_unknown_fields() {
 }
 
 #[tokio::test]
+async fn a_body_that_is_not_an_object_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let id = app.create_organization("Rigorosa").await;
+    // serde alone would read an array as the struct's fields in order.
+    for body in [json!([null, null]), json!(["Altra"]), json!("Altra"), json!(7)] {
+        let response = app.patch(&app.admin_token, &item_path(id), &body).await;
+        let error = assert_validation_error(response, &["body"]).await;
+        assert_eq!(error["detail"][0]["type"], "model_attributes_type", "{body}");
+    }
+    let response = app.get(&app.admin_token, &item_path(id)).await;
+    let stored: Value = response.json().await.unwrap();
+    assert_eq!(stored["name"], "Rigorosa");
+}
+
+#[tokio::test]
 async fn update_to_a_taken_name_is_a_conflict() {
     let app = spawn_app().await;
     app.create_organization("Prima").await;
