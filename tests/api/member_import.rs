@@ -34,7 +34,12 @@ fn check_letter(chars: &str) -> char {
 
 /// A valid codice fiscale for member `i` (0–49): each a different birth year.
 fn fiscal_code(i: usize) -> String {
-    let first = format!("BNCLCU{:02}T{:02}F257", 40 + i % 50, 1 + i % 28);
+    person_code("BNCLCU", i)
+}
+
+/// The same for another name (its six letters).
+fn person_code(name: &str, i: usize) -> String {
+    let first = format!("{name}{:02}T{:02}F257", 40 + i % 50, 1 + i % 28);
     format!("{first}{}", check_letter(&first))
 }
 
@@ -1066,4 +1071,56 @@ async fn the_readme_example_imports_and_the_route_is_documented() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(parameters, ["id", "dry_run"]);
+}
+
+#[tokio::test]
+async fn concurrent_writes_of_the_same_points_do_not_interleave() {
+    let app = spawn_app().await;
+    let tenants = two_tenants(&app).await;
+    let token = &tenants.vendor_a.1;
+    let sheet = Sheet::of(50);
+
+    // The same file twice at once: one creates, the other then finds everything in place.
+    let path = import_path(tenants.a1, false);
+    let (first, second) = tokio::join!(
+        upload(&app, token, &path, sheet.excel()),
+        upload(&app, token, &path, sheet.excel()),
+    );
+    let first = json_of(first, StatusCode::CREATED).await;
+    let second = json_of(second, StatusCode::CREATED).await;
+    let mut outcomes = [counts(&first, "members"), counts(&second, "members")];
+    outcomes.sort();
+    assert_eq!(outcomes, [(0, 0, 50), (50, 0, 0)]);
+    assert_eq!(stored(&app).await[..2], [50, 50]);
+
+    // An import and a single join of one of its PODs elsewhere: exactly one gets the point.
+    let mut others = Sheet::of(50);
+    for line in 2..=51 {
+        let i = line - 2;
+        others
+            .set(line, "pod", &pod(100 + i))
+            .set(line, "fiscal_code", &person_code("VRDLCU", i));
+    }
+    let contested = others.get(30, "pod");
+    let join = json!({"configuration_id": tenants.a2, "pod": contested, "role": "consumer",
+                      "holder_type": "natural_person", "joined_at": "2024-01-01"});
+    let (import, join) = tokio::join!(
+        upload(&app, token, &path, others.excel()),
+        app.post(token, "/api/v1/members/", &join),
+    );
+    let memberships = scalar_i64(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM members WHERE pod = '{contested}'"),
+    )
+    .await;
+    assert_eq!(memberships, 1);
+    match (import.status(), join.status()) {
+        (StatusCode::CREATED, StatusCode::CONFLICT) => {}
+        (StatusCode::UNPROCESSABLE_ENTITY, StatusCode::CREATED) => {
+            let found = problems(import).await;
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].0, at(30, "pod"));
+        }
+        other => panic!("both or neither got the point: {other:?}"),
+    }
 }
