@@ -54,10 +54,9 @@ pub async fn import(
         .date_naive();
     let sheet = member_sheet::parse(bytes, today);
     let mut problems: Vec<(u64, Problem)> = sheet.problems.iter().map(from_sheet).collect();
-    let refused_lines: HashSet<u64> = sheet.problems.iter().map(|p| p.line).collect();
     let rows = sheet.rows.len() as u64;
 
-    let ready = checked(sheet.rows, &refused_lines, &mut problems);
+    let ready = checked(sheet.rows, &sheet.problems, &mut problems);
 
     let mut report = MemberImportReport {
         configuration_id,
@@ -129,19 +128,32 @@ pub async fn import(
 }
 
 /// The lines that pass every check needing no database: the holders' rules on each, and the
-/// lines of one holder agreeing. The others' problems go to `problems`.
+/// lines of one holder agreeing. The others' problems go to `problems`, except those of cells
+/// the sheet already refused (a blank fiscal code is "required", not also "needed to be
+/// active").
 fn checked(
     rows: Vec<SheetRow>,
-    refused_lines: &HashSet<u64>,
+    refused: &[SheetProblem],
     problems: &mut Vec<(u64, Problem)>,
 ) -> Vec<Prepared> {
+    let refused_lines: HashSet<u64> = refused.iter().map(|p| p.line).collect();
+    let refused_cells: HashSet<(u64, &str)> = refused
+        .iter()
+        .filter_map(|p| Some((p.line, p.column.as_deref()?)))
+        .collect();
     let mut ready = Vec::new();
     let mut described: HashMap<String, (u64, HolderRow)> = HashMap::new();
     for row in rows {
         let line = row.line;
         let prepared = match prepare(row) {
             Err(found) => {
-                problems.extend(found.into_iter().map(|p| (line, p)));
+                let new = found.into_iter().filter(|p| {
+                    !p.place.iter().any(|place| match place {
+                        Place::Field(column) => refused_cells.contains(&(line, column.as_str())),
+                        _ => false,
+                    })
+                });
+                problems.extend(new.map(|p| (line, p)));
                 continue;
             }
             Ok(None) => continue,

@@ -598,6 +598,15 @@ async fn each_bad_input_is_named_by_line_and_column_and_nothing_is_written() {
             "",
         ),
         (
+            // Reported once: "required", not also "an active holder needs its fiscal_code".
+            "a blank fiscal code",
+            |s| {
+                s.set(16, "fiscal_code", "");
+            },
+            at(16, "fiscal_code"),
+            "required",
+        ),
+        (
             "a date Excel never writes",
             |s| {
                 s.set(15, "joined_at", "2024/02/01");
