@@ -97,6 +97,45 @@ pub async fn with_fiscal_codes(
     Ok(found)
 }
 
+/// Which of these holders are in `scope`.
+pub async fn visible_ids(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    ids: &[i32],
+) -> Result<Vec<i32>, DbErr> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(1000) {
+        found.extend(
+            Entity::find()
+                .filter(scope::holders(scope))
+                .filter(Column::Id.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|holder| holder.id),
+        );
+    }
+    Ok(found)
+}
+
+/// The consents of these holders, oldest first.
+pub async fn consents_of_holders(
+    db: &impl ConnectionTrait,
+    holder_ids: &[i32],
+) -> Result<Vec<holder_consent::Model>, DbErr> {
+    let mut found = Vec::new();
+    for chunk in holder_ids.chunks(1000) {
+        found.extend(
+            holder_consent::Entity::find()
+                .filter(holder_consent::Column::HolderId.is_in(chunk.iter().copied()))
+                .order_by_asc(holder_consent::Column::Id)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(found)
+}
+
 /// The holder linked to this account, if any.
 pub async fn of_user(db: &impl ConnectionTrait, user_id: i32) -> Result<Option<Model>, DbErr> {
     Entity::find()

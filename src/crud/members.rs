@@ -1,7 +1,6 @@
 use sea_orm::sea_query::{Condition, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
 };
 
 use super::scope::{self, CommunityScope};
@@ -81,20 +80,6 @@ pub async fn other_memberships_of_pod(
         query = query.filter(Column::Id.ne(id));
     }
     query.all(db).await
-}
-
-/// The POD's memberships of one configuration (several when it left and joined again).
-pub async fn of_pod_in_configuration(
-    db: &impl ConnectionTrait,
-    configuration_id: i32,
-    pod: &str,
-) -> Result<Vec<Model>, DbErr> {
-    Entity::find()
-        .filter(Column::ConfigurationId.eq(configuration_id))
-        .filter(Column::Pod.eq(pod))
-        .order_by_asc(Column::JoinedAt)
-        .all(db)
-        .await
 }
 
 pub async fn in_configuration(

@@ -27,7 +27,7 @@ use crate::domain::member_sheet::{self, Column, Encoding, SheetProblem, SheetRow
 use crate::models::enums::{
     ConfigurationStatus, ConsentKind, HolderStatus, HolderType, Language, MemberRole, MemberStatus,
 };
-use crate::models::{configuration, holder, member};
+use crate::models::{configuration, holder, holder_consent, member};
 use crate::schemas::holder::ConsentGiven;
 use crate::schemas::member_import::{ImportCounts, ImportedLine, LineOutcome, MemberImportReport};
 
@@ -54,10 +54,9 @@ pub async fn import(
         .date_naive();
     let sheet = member_sheet::parse(bytes, today);
     let mut problems: Vec<(u64, Problem)> = sheet.problems.iter().map(from_sheet).collect();
-    let refused_lines: HashSet<u64> = sheet.problems.iter().map(|p| p.line).collect();
     let rows = sheet.rows.len() as u64;
 
-    let ready = checked(sheet.rows, &refused_lines, &mut problems);
+    let ready = checked(sheet.rows, &sheet.problems, &mut problems);
 
     let mut report = MemberImportReport {
         configuration_id,
@@ -74,16 +73,14 @@ pub async fn import(
         lines: Vec::new(),
     };
     let txn = db.begin().await?;
-    if !ready.is_empty() {
-        lock(&txn, &configuration, &ready).await?;
-    }
+    let known = known(&txn, actor, &configuration, &ready).await?;
     let mut holders_done: HashMap<String, ImportedHolder> = HashMap::new();
     for row in &ready {
         // Each line in a savepoint: a refused line leaves nothing behind for the next ones
         // (and PostgreSQL's transaction stays usable), so every line is checked.
         let savepoint = txn.begin().await?;
         let done = holders_done.get(row.fiscal_code()).cloned();
-        match import_line(&savepoint, actor, &configuration, row, done).await {
+        match import_line(&savepoint, actor, &configuration, &known, row, done).await {
             Ok((holder, imported)) => {
                 savepoint.commit().await?;
                 if imported.holder_line == row.line {
@@ -131,19 +128,32 @@ pub async fn import(
 }
 
 /// The lines that pass every check needing no database: the holders' rules on each, and the
-/// lines of one holder agreeing. The others' problems go to `problems`.
+/// lines of one holder agreeing. The others' problems go to `problems`, except those of cells
+/// the sheet already refused (a blank fiscal code is "required", not also "needed to be
+/// active").
 fn checked(
     rows: Vec<SheetRow>,
-    refused_lines: &HashSet<u64>,
+    refused: &[SheetProblem],
     problems: &mut Vec<(u64, Problem)>,
 ) -> Vec<Prepared> {
+    let refused_lines: HashSet<u64> = refused.iter().map(|p| p.line).collect();
+    let refused_cells: HashSet<(u64, &str)> = refused
+        .iter()
+        .filter_map(|p| Some((p.line, p.column.as_deref()?)))
+        .collect();
     let mut ready = Vec::new();
     let mut described: HashMap<String, (u64, HolderRow)> = HashMap::new();
     for row in rows {
         let line = row.line;
         let prepared = match prepare(row) {
             Err(found) => {
-                problems.extend(found.into_iter().map(|p| (line, p)));
+                let new = found.into_iter().filter(|p| {
+                    !p.place.iter().any(|place| match place {
+                        Place::Field(column) => refused_cells.contains(&(line, column.as_str())),
+                        _ => false,
+                    })
+                });
+                problems.extend(new.map(|p| (line, p)));
                 continue;
             }
             Ok(None) => continue,
@@ -166,28 +176,72 @@ fn checked(
     ready
 }
 
-/// The write locks of everything the lines touch, in the order every writer takes them: the
-/// PODs, then the configuration (as `members::save` does, so that an import and a single
-/// member's write never wait for each other), then the holders already registered, by id
-/// (so that two imports sharing holders cannot each hold one the other waits for).
-async fn lock(
+/// What the lines need from the database, read once, under the locks.
+struct Known {
+    /// The organization's holders with the file's fiscal codes, in scope or not.
+    holders: HashMap<String, holder::Model>,
+    /// Of those, the ones the actor sees.
+    visible: HashSet<i32>,
+    consents: HashMap<i32, Vec<holder_consent::Model>>,
+    /// The configuration's memberships of the file's PODs (several when one left and
+    /// joined again).
+    memberships: HashMap<String, Vec<member::Model>>,
+}
+
+/// Takes the write locks of everything the lines touch, in the order every writer takes
+/// them — the PODs, then the configuration (as `members::save` does, so that an import and a
+/// single member's write never wait for each other), then the holders already registered, by
+/// id (so that two imports sharing holders cannot each hold one the other waits for) —, then
+/// reads what the lines need.
+async fn known(
     txn: &impl ConnectionTrait,
+    actor: &Actor,
     configuration: &configuration::Model,
     lines: &[Prepared],
-) -> Outcome<()> {
+) -> Outcome<Known> {
     let pods: BTreeSet<&str> = lines.iter().map(|l| l.member.pod.as_str()).collect();
-    for pod in pods {
-        crud::write_lock(txn, &format!("pod:{pod}")).await?;
-    }
-    crud::write_lock(txn, &format!("configuration:{}", configuration.id)).await?;
+    let mut keys: Vec<String> = pods.iter().map(|pod| format!("pod:{pod}")).collect();
+    keys.push(format!("configuration:{}", configuration.id));
+    crud::write_locks(txn, &keys).await?;
     let codes: BTreeSet<String> = lines.iter().map(|l| l.fiscal_code().to_string()).collect();
     let codes: Vec<String> = codes.into_iter().collect();
     let registered =
         crud::holders::with_fiscal_codes(txn, configuration.organization_id, &codes).await?;
-    for holder in registered {
-        crud::write_lock(txn, &format!("holder:{}", holder.id)).await?;
+    let keys: Vec<String> = registered
+        .iter()
+        .map(|h| format!("holder:{}", h.id))
+        .collect();
+    crud::write_locks(txn, &keys).await?;
+    // Read again under their locks: a concurrent change is before or after the import.
+    let registered =
+        crud::holders::with_fiscal_codes(txn, configuration.organization_id, &codes).await?;
+    let ids: Vec<i32> = registered.iter().map(|h| h.id).collect();
+    let visible = crud::holders::visible_ids(txn, actor.community_scope(), &ids)
+        .await?
+        .into_iter()
+        .collect();
+    let mut consents: HashMap<i32, Vec<holder_consent::Model>> = HashMap::new();
+    for consent in crud::holders::consents_of_holders(txn, &ids).await? {
+        consents.entry(consent.holder_id).or_default().push(consent);
     }
-    Ok(())
+    let mut memberships: HashMap<String, Vec<member::Model>> = HashMap::new();
+    for membership in crud::members::in_configuration(txn, configuration.id, None).await? {
+        if pods.contains(membership.pod.as_str()) {
+            memberships
+                .entry(membership.pod.clone())
+                .or_default()
+                .push(membership);
+        }
+    }
+    Ok(Known {
+        holders: registered
+            .into_iter()
+            .filter_map(|h| Some((h.fiscal_code.clone()?, h)))
+            .collect(),
+        visible,
+        consents,
+        memberships,
+    })
 }
 
 /// A line's holder, checked by the holders' rules.
@@ -445,6 +499,7 @@ async fn import_line<C>(
     db: &C,
     actor: &Actor,
     configuration: &configuration::Model,
+    known: &Known,
     row: &Prepared,
     done: Option<ImportedHolder>,
 ) -> Result<(ImportedHolder, ImportedLine), LineError>
@@ -453,10 +508,15 @@ where
 {
     let holder = match done {
         Some(holder) => holder,
-        None => import_holder(db, actor, configuration.organization_id, row).await?,
+        None => import_holder(db, actor, configuration.organization_id, known, row).await?,
     };
+    let memberships = known
+        .memberships
+        .get(&row.member.pod)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let (member, outcome, member_changes) =
-        import_member(db, actor, configuration, row, &holder.model)
+        import_member(db, actor, configuration, memberships, row, &holder.model)
             .await
             .map_err(|error| {
                 // The membership rules' conflicts are about the POD, except a producer with
@@ -488,16 +548,14 @@ async fn import_holder(
     db: &impl ConnectionTrait,
     actor: &Actor,
     organization_id: i32,
+    known: &Known,
     row: &Prepared,
 ) -> Result<ImportedHolder, LineError> {
     let fatal = |error: sea_orm::DbErr| LineError::Fatal(error.into());
     let refused = |error: ServiceError| LineError::from(error, Column::FiscalCode);
     let wanted = &row.holder;
     let code = row.fiscal_code();
-    let Some(found) = crud::holders::with_fiscal_code(db, organization_id, code, None)
-        .await
-        .map_err(fatal)?
-    else {
+    let Some(found) = known.holders.get(code) else {
         let registration = Registration {
             organization_id,
             kind: wanted.kind,
@@ -518,15 +576,7 @@ async fn import_holder(
             changes: Vec::new(),
         });
     };
-    // Under the holder's lock (taken with the others before the first line, unless the
-    // holder was registered since), read again: a concurrent PATCH is before or after.
-    crud::write_lock(db, &format!("holder:{}", found.id))
-        .await
-        .map_err(fatal)?;
-    let Some(found) = crud::holders::find_in_scope(db, actor.community_scope(), found.id)
-        .await
-        .map_err(fatal)?
-    else {
+    if !known.visible.contains(&found.id) {
         return Err(LineError::Refused(vec![Problem::at_field(
             Column::FiscalCode.name(),
             format!(
@@ -535,7 +585,7 @@ async fn import_holder(
             ),
             "scope",
         )]));
-    };
+    }
     if found.kind != wanted.kind {
         return Err(LineError::Refused(vec![Problem::at_field(
             Column::HolderKind.name(),
@@ -554,9 +604,9 @@ async fn import_holder(
         kind: found.kind,
         language: wanted.language.unwrap_or(found.language),
         user_id: found.user_id,
-        fields: filled(Fields::of(&found), &wanted.fields),
+        fields: filled(Fields::of(found), &wanted.fields),
     };
-    let mut model = match holders::change_in(db, actor, &found, change)
+    let mut model = match holders::change_in(db, actor, found, change)
         .await
         .map_err(refused)?
     {
@@ -565,13 +615,15 @@ async fn import_holder(
             changes.extend(names);
             saved
         }
-        None => found,
+        None => found.clone(),
     };
-    let stored = crud::holders::consents_of(db, model.id)
-        .await
-        .map_err(fatal)?;
+    let stored = known
+        .consents
+        .get(&model.id)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     for consent in &wanted.consents {
-        let same = |c: &&crate::models::holder_consent::Model| {
+        let same = |c: &&holder_consent::Model| {
             c.kind == consent.kind && c.document_version == consent.document_version
         };
         if stored.iter().filter(same).any(|c| c.withdrawn_at.is_none()) {
@@ -648,6 +700,7 @@ async fn import_member<C>(
     db: &C,
     actor: &Actor,
     configuration: &configuration::Model,
+    memberships: &[member::Model],
     row: &Prepared,
     holder: &holder::Model,
 ) -> Outcome<(member::Model, LineOutcome, Vec<String>)>
@@ -655,8 +708,6 @@ where
     C: ConnectionTrait + TransactionTrait,
 {
     let wanted = &row.member;
-    let memberships =
-        crud::members::of_pod_in_configuration(db, configuration.id, &wanted.pod).await?;
     let existing = memberships
         .iter()
         .find(|m| m.joined_at == wanted.joined_at)

@@ -34,7 +34,12 @@ fn check_letter(chars: &str) -> char {
 
 /// A valid codice fiscale for member `i` (0–49): each a different birth year.
 fn fiscal_code(i: usize) -> String {
-    let first = format!("BNCLCU{:02}T{:02}F257", 40 + i % 50, 1 + i % 28);
+    person_code("BNCLCU", i)
+}
+
+/// The same for another name (its six letters).
+fn person_code(name: &str, i: usize) -> String {
+    let first = format!("{name}{:02}T{:02}F257", 40 + i % 50, 1 + i % 28);
     format!("{first}{}", check_letter(&first))
 }
 
@@ -474,12 +479,12 @@ async fn each_bad_input_is_named_by_line_and_column_and_nothing_is_written() {
     let app = spawn_app().await;
     let tenants = two_tenants(&app).await;
     let token = &tenants.vendor_a.1;
-    // POD of line 12 already takes part in another configuration (of the same organization).
+    // A point of another configuration (of the same organization), not in the good file.
     let elsewhere = app
         .post(
             token,
             "/api/v1/members/",
-            &json!({"configuration_id": tenants.a2, "pod": pod(10), "role": "consumer",
+            &json!({"configuration_id": tenants.a2, "pod": pod(500), "role": "consumer",
                     "holder_type": "natural_person", "joined_at": "2024-01-01"}),
         )
         .await;
@@ -568,7 +573,9 @@ async fn each_bad_input_is_named_by_line_and_column_and_nothing_is_written() {
         ),
         (
             "a POD already in another configuration",
-            |_| {},
+            |s| {
+                s.set(12, "pod", &pod(500));
+            },
             at(12, "pod"),
             "one configuration at a time",
         ),
@@ -593,6 +600,15 @@ async fn each_bad_input_is_named_by_line_and_column_and_nothing_is_written() {
             "",
         ),
         (
+            // Reported once: "required", not also "an active holder needs its fiscal_code".
+            "a blank fiscal code",
+            |s| {
+                s.set(16, "fiscal_code", "");
+            },
+            at(16, "fiscal_code"),
+            "required",
+        ),
+        (
             "a date Excel never writes",
             |s| {
                 s.set(15, "joined_at", "2024/02/01");
@@ -601,32 +617,23 @@ async fn each_bad_input_is_named_by_line_and_column_and_nothing_is_written() {
             "dd/mm/yyyy",
         ),
     ];
+    // Each case: 49 good lines and one bad one (or a bad header) — refused, naming just that.
     for (case, edit, loc, words) in cases {
         let mut sheet = good.clone();
-        // The POD of line 12 is in another configuration in every case: only that case
-        // leaves the rest of the file good.
         edit(&mut sheet);
         let response = upload(&app, token, &import_path(tenants.a1, false), sheet.excel()).await;
         let found = problems(response).await;
-        let mut expected_locs = vec![loc.clone(), at(12, "pod")];
-        expected_locs.dedup();
-        expected_locs.sort_by_key(|loc| loc[1].as_u64());
         let locs: Vec<Value> = found.iter().map(|(loc, _)| loc.clone()).collect();
-        let header_problem = loc[1] == 1;
-        if header_problem {
-            // A file whose columns are wrong is not read any further.
-            assert_eq!(locs, std::slice::from_ref(&loc), "{case}: {found:?}");
-        } else {
-            assert_eq!(locs, expected_locs, "{case}: {found:?}");
-        }
-        let message = &found.iter().find(|(l, _)| *l == loc).unwrap().1;
+        assert_eq!(locs, std::slice::from_ref(&loc), "{case}: {found:?}");
+        let message = &found[0].1;
         assert!(message.contains(words), "{case}: {message}");
         assert_eq!(stored(&app).await, before, "{case}: nothing is written");
     }
 
-    // All at once, as a dry run: every problem is listed, in line order.
+    // All at once, as a dry run: every problem is listed, the database's too, in line order.
     let mut sheet = good.clone();
     sheet
+        .set(12, "pod", &pod(500))
         .set(3, "iban", "IT00X0542811101000000123456")
         .set(5, "postcode", "4104")
         .set(5, "phone", "12345")
@@ -646,12 +653,7 @@ async fn each_bad_input_is_named_by_line_and_column_and_nothing_is_written() {
     );
     assert_eq!(stored(&app).await, before);
 
-    // 49 good lines and the one in another configuration, removed there: all 50 import.
-    let id = elsewhere.json::<Value>().await.unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    let deleted = app.delete(token, &format!("/api/v1/members/{id}")).await;
-    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    // The good file itself imports: each refusal above was its one bad line's.
     let report = json_of(
         upload(&app, token, &import_path(tenants.a1, false), good.excel()).await,
         StatusCode::CREATED,
@@ -1066,4 +1068,56 @@ async fn the_readme_example_imports_and_the_route_is_documented() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(parameters, ["id", "dry_run"]);
+}
+
+#[tokio::test]
+async fn concurrent_writes_of_the_same_points_do_not_interleave() {
+    let app = spawn_app().await;
+    let tenants = two_tenants(&app).await;
+    let token = &tenants.vendor_a.1;
+    let sheet = Sheet::of(50);
+
+    // The same file twice at once: one creates, the other then finds everything in place.
+    let path = import_path(tenants.a1, false);
+    let (first, second) = tokio::join!(
+        upload(&app, token, &path, sheet.excel()),
+        upload(&app, token, &path, sheet.excel()),
+    );
+    let first = json_of(first, StatusCode::CREATED).await;
+    let second = json_of(second, StatusCode::CREATED).await;
+    let mut outcomes = [counts(&first, "members"), counts(&second, "members")];
+    outcomes.sort();
+    assert_eq!(outcomes, [(0, 0, 50), (50, 0, 0)]);
+    assert_eq!(stored(&app).await[..2], [50, 50]);
+
+    // An import and a single join of one of its PODs elsewhere: exactly one gets the point.
+    let mut others = Sheet::of(50);
+    for line in 2..=51 {
+        let i = line - 2;
+        others
+            .set(line, "pod", &pod(100 + i))
+            .set(line, "fiscal_code", &person_code("VRDLCU", i));
+    }
+    let contested = others.get(30, "pod");
+    let join = json!({"configuration_id": tenants.a2, "pod": contested, "role": "consumer",
+                      "holder_type": "natural_person", "joined_at": "2024-01-01"});
+    let (import, join) = tokio::join!(
+        upload(&app, token, &path, others.excel()),
+        app.post(token, "/api/v1/members/", &join),
+    );
+    let memberships = scalar_i64(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM members WHERE pod = '{contested}'"),
+    )
+    .await;
+    assert_eq!(memberships, 1);
+    match (import.status(), join.status()) {
+        (StatusCode::CREATED, StatusCode::CONFLICT) => {}
+        (StatusCode::UNPROCESSABLE_ENTITY, StatusCode::CREATED) => {
+            let found = problems(import).await;
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].0, at(30, "pod"));
+        }
+        other => panic!("both or neither got the point: {other:?}"),
+    }
 }
