@@ -321,10 +321,18 @@ async fn a_body_that_is_not_an_object_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
     let id = app.create_organization("Rigorosa").await;
     // serde alone would read an array as the struct's fields in order.
-    for body in [json!([null, null]), json!(["Altra"]), json!("Altra"), json!(7)] {
+    for body in [
+        json!([null, null]),
+        json!(["Altra"]),
+        json!("Altra"),
+        json!(7),
+    ] {
         let response = app.patch(&app.admin_token, &item_path(id), &body).await;
         let error = assert_validation_error(response, &["body"]).await;
-        assert_eq!(error["detail"][0]["type"], "model_attributes_type", "{body}");
+        assert_eq!(
+            error["detail"][0]["type"], "model_attributes_type",
+            "{body}"
+        );
     }
     let response = app.get(&app.admin_token, &item_path(id)).await;
     let stored: Value = response.json().await.unwrap();
