@@ -8,6 +8,7 @@
 //! cell is reported with its line (the header is line 1), its column and what to do; all of
 //! them at once, so that one round trip fixes a file.
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -306,9 +307,16 @@ pub fn parse(bytes: &[u8], today: NaiveDate) -> Sheet {
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
 
     // Excel honours a first line `sep=;` naming the separator; some tools write one.
-    let mut header_offset = 0u64;
-    let mut body = text;
-    let first_line = text.lines().next().unwrap_or_default();
+    let (first_line, after_first) = match text.find(['\r', '\n']) {
+        Some(end) => {
+            let rest = &text[end..];
+            (
+                &text[..end],
+                rest.strip_prefix("\r\n").unwrap_or(&rest[1..]),
+            )
+        }
+        None => (text, ""),
+    };
     let declared = first_line
         .trim()
         .strip_prefix("sep=")
@@ -317,13 +325,10 @@ pub fn parse(bytes: &[u8], today: NaiveDate) -> Sheet {
             chars.next().filter(|_| chars.next().is_none())
         })
         .filter(|c| matches!(c, ';' | ','));
-    if declared.is_some() {
-        header_offset = 1;
-        body = text
-            .split_once('\n')
-            .map(|(_, rest)| rest)
-            .unwrap_or_default();
-    }
+    let (body, header_offset) = match declared {
+        Some(_) => (after_first, 1),
+        None => (text, 0),
+    };
 
     sheet.separator = declared.unwrap_or_else(|| detect_separator(body));
     let mut records = records(body, sheet.separator)
@@ -354,19 +359,22 @@ pub fn parse(bytes: &[u8], today: NaiveDate) -> Sheet {
             continue;
         }
         let (row, mut problems) = read_row(&record, &columns, today);
-        if let Some(member) = &row.member
-            && let Some(first) = pods.insert(member.pod.as_str().to_string(), record.line)
-        {
-            pods.insert(member.pod.as_str().to_string(), first);
-            problems.push(SheetProblem::at(
-                record.line,
-                Column::Pod,
-                format!(
-                    "POD {} is also on line {first}: a point is listed once (one holder, one membership)",
-                    member.pod.as_str()
-                ),
-                "duplicate_pod",
-            ));
+        if let Some(member) = &row.member {
+            match pods.entry(member.pod.as_str().to_string()) {
+                Entry::Vacant(entry) => {
+                    entry.insert(record.line);
+                }
+                Entry::Occupied(first) => problems.push(SheetProblem::at(
+                    record.line,
+                    Column::Pod,
+                    format!(
+                        "POD {} is also on line {}: a point is listed once (one holder, one membership)",
+                        member.pod.as_str(),
+                        first.get()
+                    ),
+                    "duplicate_pod",
+                )),
+            }
         }
         sheet.problems.extend(problems);
         sheet.rows.push(row);
@@ -1042,6 +1050,20 @@ mod tests {
                 .message
                 .contains("not a day of the calendar")
         );
+    }
+
+    #[test]
+    fn old_mac_line_ends_and_a_sep_line_are_read() {
+        let text = format!(
+            "sep=,\r{}\r{}\r",
+            HEADER.replace(';', ","),
+            line("IT001E00000001").replace(';', ",")
+        );
+        let sheet = parse(text.as_bytes(), TODAY);
+        assert_eq!(sheet.problems, []);
+        assert_eq!(sheet.separator, ',');
+        assert_eq!(sheet.rows.len(), 1);
+        assert_eq!(sheet.rows[0].line, 3);
     }
 
     #[test]

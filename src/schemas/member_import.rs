@@ -50,12 +50,12 @@ pub struct ImportedLine {
     /// later lines of the same holder repeat it.
     pub holder: LineOutcome,
     pub holder_line: u64,
-    /// Absent in a dry run for a holder that would be created.
+    /// `null` in a dry run for a holder that would be created.
     pub holder_id: Option<i32>,
     /// The holder's changed fields (`iban`, `consents.statute`, `status`…).
     pub holder_changes: Vec<String>,
     pub member: LineOutcome,
-    /// Absent in a dry run for a member that would be created.
+    /// `null` in a dry run for a member that would be created.
     pub member_id: Option<i32>,
     /// The member's changed fields (`role`, `holder_id`, `available_power_kw`…).
     pub member_changes: Vec<String>,
@@ -69,8 +69,9 @@ pub struct MemberImportReport {
     pub dry_run: bool,
     /// Data lines read.
     pub rows: u64,
-    /// How the file was read: `utf-8` or `windows-1252`; `;` or `,`.
+    /// How the file's bytes were read: `utf-8` or `windows-1252`.
     pub encoding: String,
+    /// The cells' separator found in the header: `;` or `,`.
     pub separator: String,
     /// Each holder counted once, however many lines describe it.
     pub holders: ImportCounts,
