@@ -137,6 +137,8 @@ pub struct Application {
     db: DatabaseConnection,
     /// The mail delivery worker (absent without `SMTP_URL`), run beside the server.
     postman: Option<Postman>,
+    /// How long the hourly sweep keeps personal data it no longer needs.
+    retention: crate::housekeeping::Retention,
 }
 
 impl Application {
@@ -171,6 +173,7 @@ impl Application {
             router: build_router(state),
             db,
             postman,
+            retention: crate::housekeeping::Retention::of(&settings),
         })
     }
 
@@ -196,18 +199,24 @@ impl Application {
         let service = self
             .router
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
-        let worker = self
+        let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
+        let postman = self
             .postman
-            .map(|postman| tokio::spawn(postman.run(mail_stopped)));
+            .map(|postman| tokio::spawn(postman.run(workers_stopped.clone())));
+        let housekeeping = tokio::spawn(crate::housekeeping::run(
+            self.db.clone(),
+            self.retention,
+            workers_stopped,
+        ));
         let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(stop)
             .await;
-        // The worker finishes the message it is sending; the rest waits in the outbox.
-        let _ = stop_mail.send(true);
-        if let Some(worker) = worker {
-            let _ = worker.await;
+        // The mail worker finishes the message it is sending; the rest waits in the outbox.
+        let _ = stop_workers.send(true);
+        if let Some(postman) = postman {
+            let _ = postman.await;
         }
+        let _ = housekeeping.await;
         served?;
         if let Err(error) = self.db.close().await {
             tracing::warn!(%error, "closing the database pool");

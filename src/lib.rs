@@ -7,6 +7,7 @@ pub mod core;
 pub mod crud;
 pub mod db;
 pub mod domain;
+pub mod housekeeping;
 pub mod imports;
 pub mod mail;
 pub mod models;

@@ -82,6 +82,8 @@ pub struct Settings {
     pub join_requests_per_address_per_hour: u32,
     /// Join requests one configuration takes in a day.
     pub join_requests_per_configuration_per_day: u32,
+    /// Days delivered mail is kept (the hourly housekeeping deletes it after).
+    pub mail_retention_days: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -161,6 +163,7 @@ impl Default for Settings {
             password_reset_expire_minutes: 60,
             join_requests_per_address_per_hour: 5,
             join_requests_per_configuration_per_day: 100,
+            mail_retention_days: 90,
         }
     }
 }
@@ -195,6 +198,7 @@ const VARIABLES: &[&str] = &[
     "PASSWORD_RESET_EXPIRE_MINUTES",
     "JOIN_REQUESTS_PER_ADDRESS_PER_HOUR",
     "JOIN_REQUESTS_PER_CONFIGURATION_PER_DAY",
+    "MAIL_RETENTION_DAYS",
 ];
 
 impl Settings {
@@ -355,6 +359,9 @@ impl Settings {
                 1,
                 1_000_000,
             )?;
+        }
+        if let Some(value) = get("MAIL_RETENTION_DAYS") {
+            settings.mail_retention_days = parse_in_range("MAIL_RETENTION_DAYS", value, 1, 3650)?;
         }
         Ok(settings)
     }

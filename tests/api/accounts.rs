@@ -455,3 +455,76 @@ async fn without_smtp_the_outbox_keeps_the_messages() {
             .contains("/reset-password?token=")
     );
 }
+
+#[tokio::test]
+async fn housekeeping_forgets_old_mail_dead_links_and_unconfirmed_join_requests() {
+    use condivisa::housekeeping::{Retention, Swept, sweep};
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app_with(HashMap::new()).await;
+    app.create_user("gina@example.com", "user", None).await;
+    recover(&app, "gina@example.com").await;
+    recover(&app, "gina@example.com").await;
+    // One message delivered long ago, one yesterday; one link long expired, one fresh.
+    let (old, recent) = {
+        let ids: Vec<Value> = app
+            .get(&app.admin_token, "/api/v1/mail/outbox")
+            .await
+            .json()
+            .await
+            .unwrap();
+        (
+            ids[0]["id"].as_i64().unwrap(),
+            ids[1]["id"].as_i64().unwrap(),
+        )
+    };
+    let ago = |days: i64| (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339();
+    for (id, days) in [(old, 100), (recent, 1)] {
+        app.db
+            .execute_unprepared(&format!(
+                "UPDATE mail_outbox SET status = 'sent', sent_at = '{}' WHERE id = {id}",
+                ago(days)
+            ))
+            .await
+            .unwrap();
+    }
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE one_time_tokens SET expires_at = '{}' WHERE id = (SELECT MIN(id) FROM one_time_tokens)",
+            ago(8)
+        ))
+        .await
+        .unwrap();
+    let retention = Retention {
+        sent_mail: chrono::Duration::days(90),
+        expired_links: chrono::Duration::days(7),
+        unconfirmed_join_requests: chrono::Duration::days(30),
+    };
+    let swept = sweep(&app.db, &retention, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        swept,
+        Swept {
+            sent_mail: 1,
+            expired_links: 1,
+            unconfirmed_join_requests: 0
+        }
+    );
+    let left: Vec<Value> = app
+        .get(&app.admin_token, "/api/v1/mail/outbox")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["id"], recent);
+    assert_eq!(
+        scalar_i64(&app.db, "SELECT COUNT(*) FROM one_time_tokens").await,
+        1
+    );
+    // A second sweep finds nothing more.
+    let again = sweep(&app.db, &retention, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(again, Swept::default());
+}

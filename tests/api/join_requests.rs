@@ -527,3 +527,54 @@ async fn the_public_form_is_limited_per_address_and_approval_refuses_a_taken_pod
         1
     );
 }
+
+#[tokio::test]
+async fn requests_never_confirmed_are_forgotten_after_thirty_days() {
+    use condivisa::housekeeping::{Retention, sweep};
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app_with(HashMap::new()).await;
+    let tenants = two_tenants(&app).await;
+    open_to_requests(&app, tenants.a1).await;
+    for pod in ["IT001E00000001", "IT001E00000002", "IT001E00000003"] {
+        let response = submit(&app, tenants.a1, &applicant("RSSMRA85T10A562S", &[pod])).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+    }
+    // The first came 31 days ago and was never confirmed; the second as old but confirmed;
+    // the third is recent.
+    let ago = (chrono::Utc::now() - chrono::Duration::days(31)).to_rfc3339();
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE join_requests SET created_at = '{ago}' WHERE id IN (SELECT id FROM join_requests ORDER BY id LIMIT 2)"
+        ))
+        .await
+        .unwrap();
+    app.db
+        .execute_unprepared(
+            "UPDATE join_requests SET status = 'pending' WHERE id = (SELECT MAX(id) - 1 FROM join_requests)",
+        )
+        .await
+        .unwrap();
+    let retention = Retention {
+        sent_mail: chrono::Duration::days(90),
+        expired_links: chrono::Duration::days(7),
+        unconfirmed_join_requests: chrono::Duration::days(30),
+    };
+    let swept = sweep(&app.db, &retention, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(swept.unconfirmed_join_requests, 1);
+    let left: Vec<Value> = app
+        .get(
+            &app.admin_token,
+            &format!("/api/v1/configurations/{}/join-requests", tenants.a1),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let pods: Vec<&str> = left
+        .iter()
+        .map(|r| r["points"][0]["pod"].as_str().unwrap())
+        .collect();
+    assert_eq!(pods, ["IT001E00000002", "IT001E00000003"]);
+}
