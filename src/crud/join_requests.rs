@@ -2,8 +2,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::models::enums::JoinRequestStatus;
@@ -19,7 +18,7 @@ pub async fn find(db: &impl ConnectionTrait, id: i32) -> Result<Option<Model>, D
 }
 
 /// How many requests came since `since` from `address` (or to `configuration_id`), and when
-/// the oldest of them came (the moment the count starts to fall).
+/// the oldest of them came (the moment the count starts to fall), in one query.
 pub async fn recent(
     db: &impl ConnectionTrait,
     filter: RecentFilter<'_>,
@@ -30,19 +29,15 @@ pub async fn recent(
         RecentFilter::Address(address) => base.filter(Column::ClientAddress.eq(address)),
         RecentFilter::Configuration(id) => base.filter(Column::ConfigurationId.eq(id)),
     };
-    let count = query.clone().count(db).await?;
-    let oldest = if count == 0 {
-        None
-    } else {
-        query
-            .select_only()
-            .column(Column::CreatedAt)
-            .order_by_asc(Column::CreatedAt)
-            .into_tuple::<DateTime<Utc>>()
-            .one(db)
-            .await?
-    };
-    Ok((count, oldest))
+    let (count, oldest) = query
+        .select_only()
+        .column_as(Column::Id.count(), "requests")
+        .column_as(Column::CreatedAt.min(), "oldest")
+        .into_tuple::<(i64, Option<DateTime<Utc>>)>()
+        .one(db)
+        .await?
+        .unwrap_or((0, None));
+    Ok((u64::try_from(count).unwrap_or(0), oldest))
 }
 
 #[derive(Clone, Copy)]

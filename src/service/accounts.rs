@@ -5,9 +5,9 @@ use chrono::{Duration, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::json;
 
-use super::{Outcome, ServiceError, TokenProblem};
+use super::{Outcome, ServiceError, TokenProblem, links};
 use crate::core::config::Settings;
-use crate::core::security::{PasswordService, hash_refresh_token, new_refresh_token};
+use crate::core::security::PasswordService;
 use crate::crud;
 use crate::domain::mail::MailTemplate;
 use crate::mail::Mailer;
@@ -60,16 +60,14 @@ pub async fn request_password_reset(
         return Ok(());
     }
     let language = language_of(db, &user).await?;
-    let (token, hash) = new_refresh_token();
     let minutes = settings.password_reset_expire_minutes;
     let txn = db.begin().await?;
-    crud::one_time_tokens::insert(
+    let token = links::issue(
         &txn,
         TokenPurpose::PasswordReset,
-        hash,
         Some(user.id),
         None,
-        now + Duration::minutes(minutes),
+        Duration::minutes(minutes),
     )
     .await?;
     mailer
@@ -91,9 +89,14 @@ pub async fn request_password_reset(
     Ok(())
 }
 
-/// The link in the reset mail: the server's own page, which posts to the API.
+/// The server's reset page: without a token it asks for the e-mail address.
+pub fn reset_page(settings: &Settings) -> String {
+    format!("{}/reset-password", settings.public_url())
+}
+
+/// The link in the reset mail: the reset page with the token, which posts to the API.
 pub fn reset_link(settings: &Settings, token: &str) -> String {
-    format!("{}/reset-password?token={token}", settings.public_url())
+    format!("{}?token={token}", reset_page(settings))
 }
 
 /// Sets a new password with a reset link's token. The token is spent (and every other reset
@@ -106,19 +109,7 @@ pub async fn reset_password(
     new_password: &str,
 ) -> Outcome<()> {
     let now = Utc::now();
-    let stored = crud::one_time_tokens::find(
-        db,
-        TokenPurpose::PasswordReset,
-        &hash_refresh_token(token.trim()),
-    )
-    .await?
-    .ok_or_else(|| ServiceError::InvalidToken(TokenProblem::Unknown))?;
-    if stored.used_at.is_some() {
-        return Err(ServiceError::InvalidToken(TokenProblem::Used));
-    }
-    if stored.expires_at <= now {
-        return Err(ServiceError::InvalidToken(TokenProblem::Expired));
-    }
+    let stored = links::usable(db, TokenPurpose::PasswordReset, token, now).await?;
     let user_id = stored
         .user_id
         .ok_or_else(|| ServiceError::InvalidToken(TokenProblem::Unknown))?;
@@ -131,9 +122,7 @@ pub async fn reset_password(
     // Hashing takes a while: before the transaction, not inside it.
     let hashed = passwords.hash(new_password).await;
     let txn = db.begin().await?;
-    if !crud::one_time_tokens::claim(&txn, stored.id, now).await? {
-        return Err(ServiceError::InvalidToken(TokenProblem::Used));
-    }
+    links::spend(&txn, &stored, now).await?;
     crud::one_time_tokens::spend_all_of_user(&txn, TokenPurpose::PasswordReset, user.id, now)
         .await?;
     crud::users::set_password(&txn, user.id, hashed).await?;

@@ -167,7 +167,7 @@ impl Authority<'_> {
                     "email": owner.email,
                     "failures": failures,
                     "lock_minutes": lock_minutes,
-                    "recovery_link": format!("{}/reset-password", self.settings.public_url()),
+                    "recovery_link": super::accounts::reset_page(self.settings),
                 }),
             )
             .await?;

@@ -14,10 +14,9 @@ use serde_json::json;
 
 use super::holders::{self, Fields, Registration};
 use super::members::{self, Draft, HolderChoice};
-use super::{Actor, Outcome, Problem, ServiceError, TokenProblem};
+use super::{Actor, Outcome, Problem, ServiceError, TokenProblem, links};
 use crate::core::config::Settings;
 use crate::core::permissions::Permission;
-use crate::core::security::{hash_refresh_token, new_refresh_token};
 use crate::crud;
 use crate::crud::join_requests::RecentFilter;
 use crate::domain::community_rules::check_member;
@@ -66,7 +65,6 @@ pub async fn submit(
     let now = Utc::now();
     let address = client.map(|ip| ip.to_string());
     let language = input.language.unwrap_or(Language::It);
-    let (token, hash) = new_refresh_token();
 
     let txn = db.begin().await?;
     // One configuration's requests are counted and written one at a time, so that concurrent
@@ -135,13 +133,12 @@ pub async fn submit(
         },
     )
     .await?;
-    crud::one_time_tokens::insert(
+    let token = links::issue(
         &txn,
         TokenPurpose::JoinVerification,
-        hash,
         None,
         Some(request.id),
-        now + Duration::hours(VERIFICATION_HOURS),
+        Duration::hours(VERIFICATION_HOURS),
     )
     .await?;
     mailer
@@ -297,26 +294,12 @@ fn applicant_name(request: &join_request::Model) -> String {
 /// referent's review. The link is single-use.
 pub async fn verify(db: &DatabaseConnection, token: &str) -> Outcome<join_request::Model> {
     let now = Utc::now();
-    let stored = crud::one_time_tokens::find(
-        db,
-        TokenPurpose::JoinVerification,
-        &hash_refresh_token(token.trim()),
-    )
-    .await?
-    .ok_or(ServiceError::InvalidToken(TokenProblem::Unknown))?;
-    if stored.used_at.is_some() {
-        return Err(ServiceError::InvalidToken(TokenProblem::Used));
-    }
-    if stored.expires_at <= now {
-        return Err(ServiceError::InvalidToken(TokenProblem::Expired));
-    }
-    let id = stored
+    let link = links::usable(db, TokenPurpose::JoinVerification, token, now).await?;
+    let id = link
         .subject_id
         .ok_or(ServiceError::InvalidToken(TokenProblem::Unknown))?;
     let txn = db.begin().await?;
-    if !crud::one_time_tokens::claim(&txn, stored.id, now).await? {
-        return Err(ServiceError::InvalidToken(TokenProblem::Used));
-    }
+    links::spend(&txn, &link, now).await?;
     crud::join_requests::transition(
         &txn,
         id,
@@ -532,7 +515,7 @@ pub async fn reject(
     id: i32,
     reason: &str,
 ) -> Outcome<join_request::Model> {
-    let (request, configuration) = visible(actor, db, id).await?;
+    let (_, configuration) = visible(actor, db, id).await?;
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(ServiceError::invalid(
@@ -540,12 +523,6 @@ pub async fn reject(
             "The reason says nothing",
             "missing",
         ));
-    }
-    if !matches!(
-        request.status,
-        JoinRequestStatus::Pending | JoinRequestStatus::Unverified
-    ) {
-        return Err(undecidable(&request).expect("a decided request"));
     }
     let now = Utc::now();
     let txn = db.begin().await?;

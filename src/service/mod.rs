@@ -18,6 +18,7 @@ pub mod configurations;
 pub mod energy;
 pub mod holders;
 pub mod join_requests;
+mod links;
 pub mod mail;
 pub mod member_import;
 pub mod members;

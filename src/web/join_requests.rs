@@ -27,31 +27,30 @@ struct View {
     error: Option<String>,
 }
 
-fn render(status: StatusCode, lang: Language, token: Option<String>) -> (StatusCode, View) {
-    (
-        status,
+impl View {
+    fn new(lang: Language, token: Option<String>) -> View {
         View {
             lang,
             t: strings(lang),
             token: token.filter(|t| !t.is_empty()),
             notice: None,
             error: None,
-        },
-    )
+        }
+    }
 }
 
-fn respond((status, view): (StatusCode, View)) -> Response {
+fn render(status: StatusCode, view: View) -> Response {
     page(status, "join_verify.html", view)
 }
 
 pub async fn show(headers: HeaderMap, Query(link): Query<Link>) -> Response {
     let lang = language(&headers);
-    let (status, mut view) = render(StatusCode::OK, lang, link.token);
+    let mut view = View::new(lang, link.token);
     if view.token.is_none() {
         view.error = Some(text(lang, "link_invalid"));
-        return respond((StatusCode::BAD_REQUEST, view));
+        return render(StatusCode::BAD_REQUEST, view);
     }
-    respond((status, view))
+    render(StatusCode::OK, view)
 }
 
 pub async fn confirm(
@@ -64,7 +63,7 @@ pub async fn confirm(
         .ok()
         .and_then(|Form(link)| link.token)
         .unwrap_or_default();
-    let (_, mut view) = render(StatusCode::OK, lang, None);
+    let mut view = View::new(lang, None);
     match join_requests::verify(&state.db, &token).await {
         Ok(request) => {
             let name = match join_requests::configuration_name(&state.db, &request).await {
@@ -72,11 +71,11 @@ pub async fn confirm(
                 Err(error) => return crate::api::error::ApiError::from(error).into_response(),
             };
             view.notice = Some(text(lang, "join_verify_done").replace("{configuration}", &name));
-            respond((StatusCode::OK, view))
+            render(StatusCode::OK, view)
         }
         Err(ServiceError::InvalidToken(problem)) => {
             view.error = Some(text(lang, super::token_problem_key(problem)));
-            respond((StatusCode::BAD_REQUEST, view))
+            render(StatusCode::BAD_REQUEST, view)
         }
         Err(other) => crate::api::error::ApiError::from(other).into_response(),
     }

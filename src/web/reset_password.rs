@@ -8,10 +8,12 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use validator::Validate;
 
 use super::{language, page, strings, text};
 use crate::api::state::AppState;
 use crate::models::enums::Language;
+use crate::schemas::auth::NewPassword;
 use crate::service::{ServiceError, accounts};
 
 #[derive(Deserialize)]
@@ -92,7 +94,15 @@ pub async fn submit(
 async fn set_password(state: &AppState, lang: Language, token: &str, form: &Submitted) -> Response {
     let mut view = View::new(lang, Some(token));
     let password = form.new_password.as_deref().unwrap_or_default();
-    if !(8..=128).contains(&password.chars().count()) {
+    // The API's own rule for a new password (`NewPassword`), not a copy of its bounds.
+    let candidate = NewPassword {
+        token: token.to_string(),
+        new_password: password.to_string(),
+    };
+    let refused = candidate
+        .validate()
+        .is_err_and(|errors| errors.field_errors().contains_key("new_password"));
+    if refused {
         view.error = Some(text(lang, "reset_length"));
         return render(StatusCode::UNPROCESSABLE_ENTITY, view);
     }

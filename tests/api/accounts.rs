@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, TestApp, assert_detail, scalar_i64, spawn_app_with};
-use crate::smtp::SmtpSink;
+use crate::smtp::{SmtpSink, token_of};
 
 const FROM: &str = "CER Sole <noreply@cer-sole.example.org>";
 
@@ -37,10 +37,6 @@ async fn reset(app: &TestApp, token: &str, new_password: &str) -> reqwest::Respo
         .send()
         .await
         .unwrap()
-}
-
-fn token_of(link: &str) -> String {
-    link.split_once("token=").unwrap().1.to_string()
 }
 
 #[tokio::test]
@@ -166,8 +162,8 @@ async fn reset_tokens_expire_are_spent_by_a_reset_and_are_rate_limited() {
     recover(&app, "bruno@example.com").await;
     recover(&app, "bruno@example.com").await;
     let mails = sink.wait_for(2).await;
-    let first = token_of(&mails[0].link(&app.url("/reset-password?token=")));
-    let second = token_of(&mails[1].link(&app.url("/reset-password?token=")));
+    let first = mails[0].token(&app.url("/reset-password?token="));
+    let second = mails[1].token(&app.url("/reset-password?token="));
     assert_ne!(first, second);
 
     // An expired link is refused and says so.
@@ -194,7 +190,7 @@ async fn reset_tokens_expire_are_spent_by_a_reset_and_are_rate_limited() {
 
     // A third request in the hour still mails; a fourth does not.
     recover(&app, "bruno@example.com").await;
-    let third = token_of(&sink.wait_for(3).await[2].link(&app.url("/reset-password?token=")));
+    let third = sink.wait_for(3).await[2].token(&app.url("/reset-password?token="));
     recover(&app, "bruno@example.com").await;
     assert_eq!(
         scalar_i64(&app.db, "SELECT COUNT(*) FROM mail_outbox").await,
@@ -261,7 +257,7 @@ async fn the_owner_of_a_locked_account_is_told_by_mail_and_a_reset_lifts_the_loc
             .contains("the link is on its way")
     );
     let reset_mail = sink.wait_for(2).await.remove(1);
-    let token = token_of(&reset_mail.link(&app.url("/reset-password?token=")));
+    let token = reset_mail.token(&app.url("/reset-password?token="));
     assert_eq!(
         reset(&app, &token, "carla's new password").await.status(),
         StatusCode::OK

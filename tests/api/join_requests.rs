@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::{
     TestApp, assert_detail, assert_validation_error, scalar_i64, spawn_app_with, two_tenants,
 };
-use crate::smtp::SmtpSink;
+use crate::smtp::{SmtpSink, token_of};
 
 const FROM: &str = "CER Alpha <noreply@cer-alpha.example.org>";
 
@@ -109,7 +109,8 @@ async fn a_newcomer_joins_through_a_request_confirmed_by_mail_and_approved() {
     let link = mail.link(&app.url("/join-requests/verify?token="));
     let page = app.client.get(&link).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    let token = link.split_once("token=").unwrap().1;
+    let token = token_of(&link);
+    let token = token.as_str();
     assert!(
         page.text()
             .await
@@ -253,12 +254,7 @@ async fn a_rejected_applicant_is_told_why_and_an_unconfirmed_one_is_not_mailed()
             .subject
             .starts_with("Conferma la tua richiesta")
     );
-    let token = verification
-        .link(&app.url("/join-requests/verify?token="))
-        .split_once("token=")
-        .unwrap()
-        .1
-        .to_string();
+    let token = verification.token(&app.url("/join-requests/verify?token="));
     let verified = app
         .client
         .post(app.url("/api/v1/join-requests/verify"))

@@ -74,6 +74,19 @@ impl Received {
             .unwrap()
             .to_string()
     }
+
+    /// The `token` parameter of the first link that starts with `prefix`.
+    pub fn token(&self, prefix: &str) -> String {
+        token_of(&self.link(prefix))
+    }
+}
+
+/// The `token` parameter of a link.
+pub fn token_of(link: &str) -> String {
+    link.split_once("token=")
+        .unwrap_or_else(|| panic!("no token in {link}"))
+        .1
+        .to_string()
 }
 
 pub struct SmtpSink {
