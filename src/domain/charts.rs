@@ -145,7 +145,7 @@ fn fit(text: &str, font_size: f64, max_px: f64) -> String {
 }
 
 /// XML-escape text for element content and attribute values.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

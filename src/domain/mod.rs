@@ -14,6 +14,7 @@ pub mod month;
 pub mod plausibility;
 pub mod pod;
 pub mod quantities;
+pub mod sepa;
 pub mod settlement;
 pub mod settlement_run;
 pub mod sharing;
