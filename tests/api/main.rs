@@ -15,6 +15,7 @@ mod organizations;
 mod permissions;
 mod pool;
 mod readme;
+mod sepa;
 mod settlement;
 mod smtp;
 mod startup;
