@@ -653,8 +653,11 @@ pub struct StatementMonth {
     pub incentive_cents: i64,
     pub excess_premium_cents: i64,
     pub valorisation_cents: i64,
-    /// Other ledger rows of the member in the month (payments, manual entries), not settlements.
+    /// Other ledger rows of the member in the month (adjustments, fees, manual entries): neither
+    /// settlements nor payments.
     pub other_cents: i64,
+    /// Paid to the member (its `payment` rows, as a positive amount).
+    pub payments_cents: i64,
     /// Present when the month was finalised with data missing: "provisional, data
     /// incomplete" and the operator's reason.
     pub provisional: Option<String>,
@@ -667,6 +670,8 @@ pub struct Statement {
     pub year: i32,
     pub months: Vec<StatementMonth>,
     pub total: StatementMonth,
+    /// What the year leaves owed to the member: income and other rows, minus payments.
+    pub balance_cents: i64,
 }
 
 pub async fn statement(
@@ -696,7 +701,11 @@ pub async fn statement(
     }
     for row in crud::transactions::other_than_settlements(db, member.id, from, to).await? {
         let start = row.period_start.with_day(1).unwrap_or(row.period_start);
-        months.entry(start).or_default().other_cents += row.amount_cents;
+        let month = months.entry(start).or_default();
+        match row.kind {
+            TransactionKind::Payment => month.payments_cents -= row.amount_cents,
+            _ => month.other_cents += row.amount_cents,
+        }
     }
     let mut total = StatementMonth {
         period: year.to_string(),
@@ -711,14 +720,21 @@ pub async fn statement(
             total.excess_premium_cents += month.excess_premium_cents;
             total.valorisation_cents += month.valorisation_cents;
             total.other_cents += month.other_cents;
+            total.payments_cents += month.payments_cents;
             month
         })
         .collect();
+    let balance_cents = total.incentive_cents
+        + total.excess_premium_cents
+        + total.valorisation_cents
+        + total.other_cents
+        - total.payments_cents;
     Ok(Statement {
         member_id: member.id,
         pod: member.pod.clone(),
         year,
         months,
         total,
+        balance_cents,
     })
 }

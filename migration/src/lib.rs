@@ -27,6 +27,7 @@ mod m20261204_000010_holders;
 mod m20261204_000011_login_throttles;
 mod m20261205_000012_mail_outbox;
 mod m20261205_000013_join_requests;
+mod m20261206_000014_money_out;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_login_throttles::Migration),
             Box::new(m20261205_000012_mail_outbox::Migration),
             Box::new(m20261205_000013_join_requests::Migration),
+            Box::new(m20261206_000014_money_out::Migration),
         ]
     }
 }

@@ -53,6 +53,8 @@ pub fn document(
         (name = "meter data", description = "Readings import, coverage, energy series and charts"),
         (name = "market", description = "Zonal prices and regulated parameters"),
         (name = "settlement", description = "Sharing-out policies, settlement runs and member statements"),
+        (name = "gse", description = "What GSE published and paid, and the reconciliation with the finalised runs"),
+        (name = "payouts", description = "Paying members: batches approved by a second person, SEPA Credit Transfer files (pain.001.001.09), payments in the ledger"),
         (name = "join requests", description = "Newcomers asking to join a configuration: the public form, e-mail confirmation, the referent's review"),
         (name = "mail", description = "The outbox of e-mail the server sends (admins)"),
         (name = "operations", description = "Health, readiness and metrics"),

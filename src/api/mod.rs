@@ -1,3 +1,4 @@
+pub mod csv;
 pub mod deps;
 pub mod docs;
 pub mod error;

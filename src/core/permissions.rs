@@ -49,10 +49,15 @@ pub enum Permission {
     MailOutbox,
     /// Review, approve and reject requests to join a configuration (in scope).
     JoinRequestsReview,
+    /// Record what GSE published and paid, and compare it with the finalised runs.
+    GseReconciliation,
+    /// Prepare, approve, export and close the batches that pay members (and set the account
+    /// they are paid from).
+    Payouts,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 24] = [
+    pub const ALL: [Permission; 26] = [
         Permission::UsersRead,
         Permission::UsersWrite,
         Permission::OrganizationsRead,
@@ -77,6 +82,8 @@ impl Permission {
         Permission::HoldersErase,
         Permission::MailOutbox,
         Permission::JoinRequestsReview,
+        Permission::GseReconciliation,
+        Permission::Payouts,
     ];
 
     pub fn code(self) -> &'static str {
@@ -105,6 +112,8 @@ impl Permission {
             Permission::HoldersErase => "holders:erase",
             Permission::MailOutbox => "mail:outbox",
             Permission::JoinRequestsReview => "join_requests:review",
+            Permission::GseReconciliation => "gse:reconciliation",
+            Permission::Payouts => "payouts",
         }
     }
 }
@@ -134,6 +143,8 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             HoldersWrite,
             HoldersErase,
             JoinRequestsReview,
+            GseReconciliation,
+            Payouts,
         ],
         Role::Referent => &[
             ConfigurationsRead,
@@ -148,6 +159,8 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             HoldersRead,
             HoldersWrite,
             JoinRequestsReview,
+            GseReconciliation,
+            Payouts,
         ],
         Role::User => &[ConfigurationsRead, HoldersRead],
     }

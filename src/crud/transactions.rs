@@ -27,6 +27,22 @@ pub async fn list(
     scope: CommunityScope,
     params: &TransactionListParams,
 ) -> Result<(Vec<Model>, u64), DbErr> {
+    paginate(db, filtered(scope, params), params.skip, params.limit).await
+}
+
+/// Every row the filters select, in the order they were recorded (a file export).
+pub async fn all(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    params: &TransactionListParams,
+) -> Result<Vec<Model>, DbErr> {
+    filtered(scope, params)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await
+}
+
+fn filtered(scope: CommunityScope, params: &TransactionListParams) -> sea_orm::Select<Entity> {
     let mut query = Entity::find().filter(scope::transactions(scope));
     if let Some(configuration_id) = params.configuration_id {
         query = query.filter(Column::ConfigurationId.eq(configuration_id));
@@ -47,7 +63,7 @@ pub async fn list(
     if let Some(to) = params.to {
         query = query.filter(Column::PeriodStart.lte(to));
     }
-    paginate(db, query, params.skip, params.limit).await
+    query
 }
 
 pub async fn insert(db: &impl ConnectionTrait, mut model: ActiveModel) -> Result<Model, DbErr> {

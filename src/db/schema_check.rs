@@ -364,6 +364,9 @@ fn entity_differences(expected: &Snapshot) -> Vec<String> {
         entity_columns::<models::settlement_run::Entity>(),
         entity_columns::<models::settlement_line::Entity>(),
         entity_columns::<models::reading_import::Entity>(),
+        entity_columns::<models::gse_statement::Entity>(),
+        entity_columns::<models::payout_batch::Entity>(),
+        entity_columns::<models::payout_item::Entity>(),
     ];
     let mut out = Vec::new();
     for (table, columns) in entities {

@@ -390,7 +390,7 @@ pub fn parse(bytes: &[u8], today: NaiveDate) -> Sheet {
 }
 
 /// Files that are not text at all, said in words rather than as a list of garbled cells.
-fn not_a_csv(bytes: &[u8]) -> Option<&'static str> {
+pub(crate) fn not_a_csv(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"PK\x03\x04") {
         return Some(
             "this is an Excel workbook (.xlsx), not a CSV file: in Excel use File › Save as › \
@@ -408,7 +408,7 @@ fn not_a_csv(bytes: &[u8]) -> Option<&'static str> {
 
 /// UTF-8 when the bytes are; otherwise Windows-1252, what Excel writes on an Italian Windows
 /// ("Forlì" is `46 6F 72 6C EC`), which decodes any byte.
-fn decode(bytes: &[u8]) -> (String, Encoding) {
+pub(crate) fn decode(bytes: &[u8]) -> (String, Encoding) {
     match std::str::from_utf8(bytes) {
         Ok(text) => (text.to_string(), Encoding::Utf8),
         Err(_) => (
@@ -436,7 +436,7 @@ fn windows_1252(byte: u8) -> char {
 
 /// The header's first line decides: `;` unless it has more `,` (a `,`-separated header has
 /// no `;`, while a `;` one may name nothing with a comma either).
-fn detect_separator(text: &str) -> char {
+pub(crate) fn detect_separator(text: &str) -> char {
     let header = text
         .lines()
         .find(|line| !line.trim().is_empty())
@@ -450,15 +450,15 @@ fn detect_separator(text: &str) -> char {
 
 /// One record of the file: the line it starts on and its cells, trimmed.
 #[derive(Debug)]
-struct Record {
-    line: u64,
-    cells: Vec<String>,
+pub(crate) struct Record {
+    pub(crate) line: u64,
+    pub(crate) cells: Vec<String>,
     /// A quote was opened and never closed: the rest of the file was read into one cell.
-    unterminated: bool,
+    pub(crate) unterminated: bool,
 }
 
 impl Record {
-    fn is_blank(&self) -> bool {
+    pub(crate) fn is_blank(&self) -> bool {
         self.cells.iter().all(|c| c.is_empty())
     }
 }
@@ -466,7 +466,7 @@ impl Record {
 /// Splits text into records, honouring double quotes as Excel writes them: a quoted cell may
 /// hold the separator, `""` for a quote, and line breaks. Lines end in LF, CRLF or a lone CR
 /// (older Excel for Mac).
-fn records(text: &str, separator: char) -> Vec<Record> {
+pub(crate) fn records(text: &str, separator: char) -> Vec<Record> {
     let mut out = Vec::new();
     let mut line = 1u64;
     let mut record = Record {
@@ -857,7 +857,7 @@ codes!(
 
 /// `dd/mm/yyyy` (as Italian Excel writes a date; one-digit days and months too, and a
 /// midnight time after it, which Excel adds to date-time cells) or ISO `yyyy-mm-dd`.
-fn date(text: &str) -> Result<NaiveDate, String> {
+pub(crate) fn date(text: &str) -> Result<NaiveDate, String> {
     let refuse =
         || format!("`{text}` is not a date: write dd/mm/yyyy (as Excel does) or yyyy-mm-dd");
     let day = text
@@ -897,6 +897,11 @@ fn date(text: &str) -> Result<NaiveDate, String> {
 /// A plain decimal with `,` or `.` as the separator (Italian Excel writes `4,5`); no
 /// thousands separators, signs or exponents, so a mistyped value cannot become another number.
 fn decimal(text: &str) -> Result<Decimal, String> {
+    decimal_of(text, "kW")
+}
+
+/// [`decimal`] for a quantity of `unit` (the message names it).
+pub(crate) fn decimal_of(text: &str, unit: &str) -> Result<Decimal, String> {
     let separators = text.matches([',', '.']).count();
     let well_formed = separators <= 1
         && text.bytes().any(|b| b.is_ascii_digit())
@@ -905,12 +910,12 @@ fn decimal(text: &str) -> Result<Decimal, String> {
             .all(|b| b.is_ascii_digit() || b == b',' || b == b'.');
     if !well_formed {
         return Err(format!(
-            "`{text}` is not a number of kW: write it like 4,5 or 4.5, without thousands separators"
+            "`{text}` is not a number of {unit}: write it like 4,5 or 4.5, without thousands separators"
         ));
     }
     text.replace(',', ".")
         .parse::<Decimal>()
-        .map_err(|_| format!("`{text}` is not a number of kW"))
+        .map_err(|_| format!("`{text}` is not a number of {unit}"))
 }
 
 /// Yes or no, as people write it in either language; blank is "not said".

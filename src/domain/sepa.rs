@@ -41,6 +41,11 @@ const EEA_COUNTRIES: [&str; 30] = [
     "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
 ];
 
+/// Whether an account in `country` (an IBAN's first two letters) can be paid by this file.
+pub fn in_eea(country: &str) -> bool {
+    EEA_COUNTRIES.contains(&country)
+}
+
 /// A bank's business identifier code (ISO 9362), as the EPC's schema writes it: 4 letters of
 /// bank, 2 of country, 2 of location (the second never `O`), optionally 3 of branch.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -393,7 +398,7 @@ fn check_account(field: Field, iban: &Iban) -> Result<(), Problem> {
         iban: iban.as_str().to_string(),
         reason,
     })?;
-    if EEA_COUNTRIES.contains(&iban.country()) {
+    if in_eea(iban.country()) {
         Ok(())
     } else {
         Err(Problem::OutsideEea {

@@ -24,6 +24,12 @@ pub struct Model {
     pub municipality_population: Option<i32>,
     /// Whether newcomers may ask to join through the public request form.
     pub accepts_join_requests: bool,
+    /// The account the community pays its members from (the SEPA file's debtor).
+    pub payout_account_name: Option<String>,
+    pub payout_iban: Option<String>,
+    pub payout_bic: Option<String>,
+    /// Balances below this many cents carry over to the next payout batch.
+    pub payout_minimum_cents: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -185,7 +185,32 @@ string_enum!(TransactionKind {
     Fee = "fee",
     Adjustment = "adjustment",
     Payment = "payment",
+    GsePayment = "gse_payment",
 });
+
+string_enum!(
+    /// What a GSE statement covers: a month (advance or monthly calculation) or a year's
+    /// true-up (conguaglio).
+    GseStatementKind { Month = "month", Year = "year" }
+);
+
+string_enum!(
+    /// A payout batch: prepared (draft), approved, exported as a SEPA file, then paid; or
+    /// cancelled at any step before paid.
+    PayoutStatus {
+        Draft = "draft",
+        Approved = "approved",
+        Exported = "exported",
+        Paid = "paid",
+        Cancelled = "cancelled",
+    }
+);
+
+string_enum!(
+    /// What a batch does with a member's balance: pays it, holds it back (no IBAN, no consent…),
+    /// or carries it over (below the minimum).
+    PayoutItemStatus { Included = "included", Held = "held", CarriedOver = "carried_over" }
+);
 
 string_enum!(
     /// A settlement run: a preview until finalised; a finalised run is superseded when a later

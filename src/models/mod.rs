@@ -24,6 +24,7 @@ macro_rules! timestamped {
 pub mod community_user;
 pub mod configuration;
 pub mod enums;
+pub mod gse_statement;
 pub mod holder;
 pub mod holder_consent;
 pub mod holder_revision;
@@ -35,6 +36,8 @@ pub mod market_parameter;
 pub mod member;
 pub mod one_time_token;
 pub mod organization;
+pub mod payout_batch;
+pub mod payout_item;
 pub mod plant;
 pub mod reading_import;
 pub mod refresh_token;

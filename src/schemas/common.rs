@@ -215,6 +215,8 @@ fn decimal_schema(
 const POSITIVE_KW: &str = r"^\+?0*([1-9][0-9]{0,5}(\.[0-9]{1,3}0{0,9})?|0\.[0-9]{0,2}[1-9]0{0,9})$";
 const GRANT_SHARE: &str = r"^\+?0+(\.(0{1,15}|[0-3][0-9]{0,5}0{0,9}|40{0,9}))?$";
 const EUR: &str = r"^[-+]?[0-9]{1,15}(\.[0-9]{1,2}0{0,9})?$";
+const EUR_NONNEGATIVE: &str = r"^\+?[0-9]{1,15}(\.[0-9]{1,2}0{0,9})?$";
+const KWH_NONNEGATIVE: &str = r"^\+?[0-9]{1,15}(\.[0-9]{1,3}0{0,9})?$";
 const KWH: &str = r"^[-+]?[0-9]{1,15}(\.[0-9]{1,3}0{0,9})?$";
 const PARAMETER: &str = r"^[-+]?[0-9]{1,12}(\.[0-9]{1,6}0{0,9})?$";
 const KW_TEXT: &str = "kW, greater than 0 and less than 1,000,000, up to 3 decimals";
@@ -232,6 +234,28 @@ pub fn grant_share_nullable_schema() -> utoipa::openapi::schema::Schema {
 pub fn eur_schema() -> utoipa::openapi::schema::Schema {
     let range = (-999_999_999_999_999, 999_999_999_999_999);
     decimal_schema(EUR, range, false, "€, up to 2 decimals", "12.50")
+}
+/// € ≥ 0 (GSE's figures, a payout minimum), or null.
+pub fn eur_nonnegative_nullable_schema() -> utoipa::openapi::schema::Schema {
+    let range = (0, 999_999_999_999_999);
+    decimal_schema(
+        EUR_NONNEGATIVE,
+        range,
+        true,
+        "€ ≥ 0, up to 2 decimals",
+        "148.15",
+    )
+}
+/// kWh ≥ 0, or null.
+pub fn kwh_nonnegative_nullable_schema() -> utoipa::openapi::schema::Schema {
+    let range = (0, 999_999_999_999_999);
+    decimal_schema(
+        KWH_NONNEGATIVE,
+        range,
+        true,
+        "kWh ≥ 0, up to 3 decimals",
+        "1234.567",
+    )
 }
 pub fn kwh_nullable_schema() -> utoipa::openapi::schema::Schema {
     let range = (-999_999_999_999_999, 999_999_999_999_999);

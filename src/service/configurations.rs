@@ -34,6 +34,19 @@ pub async fn visible(
         .ok_or(ServiceError::NotFound("Configuration"))
 }
 
+/// A configuration in the actor's scope, if its role also has `permission` (a role without it
+/// is refused only once the configuration is known to be visible: 404 before 403).
+pub async fn visible_for(
+    actor: &Actor,
+    db: &DatabaseConnection,
+    id: i32,
+    permission: Permission,
+) -> Outcome<configuration::Model> {
+    let configuration = visible(actor, db, id).await?;
+    actor.require(permission)?;
+    Ok(configuration)
+}
+
 /// A configuration named by an input's `configuration_id`: one outside the scope is an
 /// invalid field, not a missing page.
 pub async fn referenced(

@@ -390,11 +390,7 @@ pub async fn approve(
     if let Some(refusal) = undecidable(&request) {
         return Err(refusal);
     }
-    let joined_at = joined_at.unwrap_or_else(|| {
-        Utc::now()
-            .with_timezone(&chrono_tz::Europe::Rome)
-            .date_naive()
-    });
+    let joined_at = joined_at.unwrap_or_else(super::italian_today);
     let points: Vec<JoinPoint> =
         serde_json::from_str(&request.points).map_err(anyhow::Error::from)?;
     let consents: Vec<JoinConsent> =

@@ -14,7 +14,7 @@
 //! never clears data).
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use super::holders::{self, Change, Fields, Registration};
@@ -49,9 +49,7 @@ pub async fn import(
     if configuration.status == ConfigurationStatus::Closed {
         return Err(ServiceError::conflict("The configuration is closed"));
     }
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Rome)
-        .date_naive();
+    let today = super::italian_today();
     let sheet = member_sheet::parse(bytes, today);
     let mut problems: Vec<(u64, Problem)> = sheet.problems.iter().map(from_sheet).collect();
     let rows = sheet.rows.len() as u64;

@@ -16,6 +16,7 @@ pub mod auth;
 pub mod community_users;
 pub mod configurations;
 pub mod energy;
+pub mod gse;
 pub mod holders;
 pub mod join_requests;
 mod links;
@@ -24,6 +25,7 @@ pub mod member_import;
 pub mod members;
 pub mod organizations;
 pub mod parameters;
+pub mod payouts;
 pub mod plants;
 pub mod prices;
 pub mod readings;
@@ -228,6 +230,13 @@ pub enum TokenProblem {
     Used,
     #[error("This link has expired: ask for a new one")]
     Expired,
+}
+
+/// Today in Italy: the day that dates of money and meter data are compared with.
+pub fn italian_today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Rome)
+        .date_naive()
 }
 
 /// What a use case returns.

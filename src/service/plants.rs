@@ -188,9 +188,7 @@ fn check_existing_share(before: (i64, i64), after: (i64, i64)) -> Outcome<()> {
 
 /// The PNRR grant's rules in force today, from the dated parameters; a missing one is named.
 async fn pnrr_rules(db: &DatabaseConnection) -> Outcome<PnrrRules> {
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Rome)
-        .date_naive();
+    let today = super::italian_today();
     let value = |code: ParameterCode| async move {
         crud::settlement::parameter_on(db, code, today)
             .await?

@@ -7,7 +7,7 @@ use super::{Actor, Outcome, Place, Problem, ServiceError, configurations, fixed_
 use crate::core::permissions::Permission;
 use crate::crud;
 use crate::domain::quantities::{CENTS, KWH_MILLI};
-use crate::models::enums::{ConfigurationStatus, TransactionStatus};
+use crate::models::enums::{ConfigurationStatus, TransactionKind, TransactionStatus};
 use crate::models::transaction;
 use crate::schemas::common::clean;
 use crate::schemas::transaction::{TransactionCreate, TransactionListParams, TransactionPublic};
@@ -25,6 +25,11 @@ pub async fn list(
     params: &TransactionListParams,
 ) -> Outcome<(Vec<transaction::Model>, u64)> {
     actor.require(Permission::ConfigurationsRead)?;
+    check_dates(params)?;
+    Ok(crud::transactions::list(db, actor.community_scope(), params).await?)
+}
+
+fn check_dates(params: &TransactionListParams) -> Outcome<()> {
     if let (Some(from), Some(to)) = (params.from, params.to)
         && from > to
     {
@@ -34,7 +39,19 @@ pub async fn list(
             kind: "date_order".into(),
         }]));
     }
-    Ok(crud::transactions::list(db, actor.community_scope(), params).await?)
+    Ok(())
+}
+
+/// Every ledger row of a configuration (or of one member, when `member_id` is set) that the
+/// filters select, for a file: the configuration or member must be in the actor's scope.
+pub async fn export(
+    actor: &Actor,
+    db: &DatabaseConnection,
+    params: &TransactionListParams,
+) -> Outcome<Vec<transaction::Model>> {
+    actor.require(Permission::ConfigurationsRead)?;
+    check_dates(params)?;
+    Ok(crud::transactions::all(db, actor.community_scope(), params).await?)
 }
 
 /// A ledger row in the actor's scope; any other is "not found".
@@ -107,6 +124,26 @@ async fn write(
             "member_id",
             "Member not found in the configuration",
             "not_found",
+        ));
+    }
+    // Amounts are seen from the member's side: credits positive, a payment to the member
+    // negative (what it is owed goes down). A positive payment would be a credit in disguise.
+    if input.kind == TransactionKind::Payment
+        && input.member_id.is_some()
+        && input.amount_eur.is_sign_positive()
+        && !input.amount_eur.is_zero()
+    {
+        return Err(ServiceError::invalid(
+            "amount_eur",
+            "A payment to a member is recorded as a negative amount (what it is owed goes down), e.g. -2.30",
+            "sign",
+        ));
+    }
+    if input.kind == TransactionKind::GsePayment && input.member_id.is_some() {
+        return Err(ServiceError::invalid(
+            "member_id",
+            "A GSE payment belongs to the configuration: leave member_id null",
+            "gse_payment",
         ));
     }
     if input.period_start > input.period_end {

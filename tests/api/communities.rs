@@ -500,7 +500,7 @@ async fn members_are_deleted_only_without_plants_or_transactions() {
     );
 
     let consumer = create_member(&app, cer, "IT001E00000032", "consumer").await;
-    let row = json!({ "configuration_id": cer, "member_id": consumer, "kind": "payment", "period_start": "2025-01-01", "period_end": "2025-01-31", "amount_eur": "5.00" });
+    let row = json!({ "configuration_id": cer, "member_id": consumer, "kind": "payment", "period_start": "2025-01-01", "period_end": "2025-01-31", "amount_eur": "-5.00" });
     assert_eq!(
         app.post(&app.admin_token, "/api/v1/transactions/", &row)
             .await

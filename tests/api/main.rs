@@ -10,6 +10,7 @@ mod ledger;
 mod member_import;
 mod meter_data;
 mod migrations;
+mod money_out;
 mod operations;
 mod organizations;
 mod permissions;

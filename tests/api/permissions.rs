@@ -166,6 +166,8 @@ async fn attempt(
         Permission::JoinRequestsReview => service::join_requests::list(actor, db, c, None, 0, 10)
             .await
             .map(drop),
+        Permission::GseReconciliation => service::gse::list(actor, db, c, None).await.map(drop),
+        Permission::Payouts => service::payouts::list(actor, db, c).await.map(drop),
         Permission::AnyOrganization => service::users::create(
             actor,
             db,

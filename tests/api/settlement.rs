@@ -9,12 +9,12 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const P1: &str = "IT001E00000001";
-const P2: &str = "IT001E00000002";
-const C1: &str = "IT001E00000003";
-const C2: &str = "IT001E00000004";
+pub(crate) const P1: &str = "IT001E00000001";
+pub(crate) const P2: &str = "IT001E00000002";
+pub(crate) const C1: &str = "IT001E00000003";
+pub(crate) const C2: &str = "IT001E00000004";
 
-fn dec(value: &Value) -> Decimal {
+pub(crate) fn dec(value: &Value) -> Decimal {
     Decimal::from_str(
         value
             .as_str()
@@ -23,22 +23,22 @@ fn dec(value: &Value) -> Decimal {
     .unwrap()
 }
 
-async fn created(response: reqwest::Response) -> Value {
+pub(crate) async fn created(response: reqwest::Response) -> Value {
     let status = response.status();
     let body: Value = response.json().await.unwrap();
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body
 }
 
-struct World {
-    configuration: i64,
+pub(crate) struct World {
+    pub(crate) configuration: i64,
     /// By POD.
-    members: HashMap<&'static str, i64>,
+    pub(crate) members: HashMap<&'static str, i64>,
 }
 
 /// An active CER in Veneto (NORD, PV correction +10): producers P1 (plant A, 150 kW, 2024-03-01)
 /// and P2 (plant B, 300 kW, 2024-06-01, 20% grant), both businesses; domestic consumers C1, C2.
-async fn world(app: &TestApp) -> World {
+pub(crate) async fn world(app: &TestApp) -> World {
     let w = draft_world(app).await;
     activate(app, w.configuration).await;
     w
@@ -162,7 +162,11 @@ async fn import_march_prices(app: &TestApp) {
     created(app.post_csv("/api/v1/market/zonal-prices", csv).await).await;
 }
 
-async fn put_policy(app: &TestApp, configuration: i64, body: &Value) -> reqwest::Response {
+pub(crate) async fn put_policy(
+    app: &TestApp,
+    configuration: i64,
+    body: &Value,
+) -> reqwest::Response {
     app.client
         .put(app.url(&format!("/api/v1/configurations/{configuration}/policy")))
         .bearer_auth(&app.admin_token)
@@ -172,14 +176,14 @@ async fn put_policy(app: &TestApp, configuration: i64, body: &Value) -> reqwest:
         .unwrap()
 }
 
-fn the_statute() -> Value {
+pub(crate) fn the_statute() -> Value {
     json!({ "valid_from": "2025-01-01", "note": "Statuto art. 12",
             "document": { "shares": { "management": "10", "social_fund": "0", "producers": "40", "consumers": "50" },
                           "producers_split": "by_incentivised_energy", "consumers_split": "by_shared_withdrawal",
                           "excess_to": "non_business_consumers" } })
 }
 
-async fn preview(app: &TestApp, configuration: i64) -> Value {
+pub(crate) async fn preview(app: &TestApp, configuration: i64) -> Value {
     created(
         app.post(
             &app.admin_token,
@@ -201,7 +205,7 @@ fn member_row(report: &Value, member: i64) -> &Value {
 }
 
 /// Σ amount (and Wh) of the configuration's ledger rows per (member, kind).
-async fn ledger(
+pub(crate) async fn ledger(
     app: &TestApp,
     configuration: i64,
 ) -> (Vec<Value>, HashMap<(Option<i64>, String), (i64, i64)>) {
@@ -232,7 +236,7 @@ async fn ledger(
     (rows, sums)
 }
 
-fn to_cents(amount: &Value) -> i64 {
+pub(crate) fn to_cents(amount: &Value) -> i64 {
     (dec(amount) * Decimal::from(100)).try_into().unwrap()
 }
 
@@ -718,7 +722,7 @@ async fn the_cli_settles_and_finalises_a_month() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
-async fn finalize(app: &TestApp, run: &Value, body: Option<Value>) -> reqwest::Response {
+pub(crate) async fn finalize(app: &TestApp, run: &Value, body: Option<Value>) -> reqwest::Response {
     let request = app
         .client
         .post(app.url(&format!("/api/v1/settlements/{}/finalize", run["id"])))
@@ -983,7 +987,7 @@ async fn natural_persons_shared_energy_has_no_f_from_26_june_2025() {
 }
 
 /// Prices and every member's readings for March: 50 kWh from P1, 30 + 20 kWh withdrawn.
-async fn complete_small_march(app: &TestApp, w: &World) {
+pub(crate) async fn complete_small_march(app: &TestApp, w: &World) {
     import_march_prices(app).await;
     import_readings(
         app,

@@ -11,6 +11,7 @@ use crate::api::state::AppState;
 pub mod community_users;
 pub mod configurations;
 pub mod energy;
+pub mod gse;
 pub mod holders;
 pub mod join_requests;
 pub mod login;
@@ -18,6 +19,7 @@ pub mod mail;
 pub mod market;
 pub mod members;
 pub mod organizations;
+pub mod payouts;
 pub mod plants;
 pub mod settlements;
 pub mod transactions;
@@ -137,6 +139,24 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(settlements::settlement_members_csv))
         .routes(routes!(settlements::read_statement))
         .routes(routes!(settlements::read_statement_csv))
+        .routes(routes!(transactions::configuration_ledger_csv))
+        .routes(routes!(transactions::member_ledger_csv))
+        .collection(routes!(gse::list_gse_statements, gse::create_gse_statement))
+        .routes(routes!(gse::read_gse_statement, gse::delete_gse_statement))
+        .routes(routes!(gse::record_gse_payment))
+        .routes(routes!(gse::read_reconciliation))
+        .routes(routes!(gse::read_reconciliation_csv))
+        .routes(routes!(
+            payouts::read_payout_account,
+            payouts::write_payout_account
+        ))
+        .collection(routes!(payouts::list_payouts, payouts::create_payout))
+        .routes(routes!(payouts::read_payout))
+        .routes(routes!(payouts::approve_payout))
+        .routes(routes!(payouts::export_payout))
+        .routes(routes!(payouts::payout_file))
+        .routes(routes!(payouts::mark_payout_paid))
+        .routes(routes!(payouts::cancel_payout))
 }
 
 /// File uploads: streamed bodies of any size, without the request timeout (a year of meter
@@ -145,6 +165,7 @@ pub fn upload_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .collection(routes!(energy::import))
         .collection(routes!(market::import_prices))
+        .routes(routes!(gse::import_gse_statements))
 }
 
 /// Routes served at the annotated path and at other paths too.

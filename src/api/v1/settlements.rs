@@ -1,10 +1,10 @@
 //! Sharing-out policies, settlement runs (preview → finalise → correct), and member statements.
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use rust_decimal::Decimal;
+use axum::http::StatusCode;
+use axum::response::Response;
 
+use crate::api::csv;
 use crate::api::deps::CurrentUser;
 use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody};
 use crate::api::extract::{OptionalJson, ValidJson, ValidPath, ValidQuery};
@@ -267,30 +267,6 @@ pub async fn finalize_settlement(
 }
 
 /// Euros with a decimal comma, as Italian spreadsheets read them.
-fn euros(cents: i64) -> String {
-    italian(Decimal::new(cents, 2))
-}
-
-fn italian(value: Decimal) -> String {
-    value.to_string().replace('.', ",")
-}
-
-fn csv_response(filename: &str, lines: Vec<String>) -> Response {
-    // A byte-order mark and CRLF: Excel opens the file in UTF-8 with the columns split.
-    let body = format!("\u{feff}{}\r\n", lines.join("\r\n"));
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 /// The run's members as a semicolon-separated file (Italian Excel: decimal commas, UTF-8 BOM).
 #[utoipa::path(
     get,
@@ -324,18 +300,18 @@ pub async fn settlement_members_csv(
             m.member_id,
             m.pod,
             m.holder_type.as_str(),
-            italian(m.withdrawn_kwh),
-            italian(m.injected_kwh),
-            italian(m.shared_kwh),
+            csv::italian(m.withdrawn_kwh),
+            csv::italian(m.injected_kwh),
+            csv::italian(m.shared_kwh),
             missing(&m.withdrawal),
             missing(&m.injection),
-            euros(m.incentive_cents),
-            euros(m.excess_premium_cents),
-            euros(m.valorisation_cents),
-            euros(m.total_cents),
+            csv::euros(m.incentive_cents),
+            csv::euros(m.excess_premium_cents),
+            csv::euros(m.valorisation_cents),
+            csv::euros(m.total_cents),
         ));
     }
-    Ok(csv_response(
+    Ok(csv::response(
         &format!(
             "settlement-{}-{}.csv",
             public.summary.configuration_id, public.summary.period
@@ -409,22 +385,24 @@ pub async fn read_statement_csv(
 ) -> Result<Response, ApiError> {
     let statement = member_statement(&state, &current, id, params.year).await?;
     let mut lines = vec![
-        "period;shared_kwh;incentive_eur;excess_premium_eur;valorisation_eur;other_eur;note"
+        "period;shared_kwh;incentive_eur;excess_premium_eur;valorisation_eur;other_eur;payments_eur;note"
             .to_string(),
     ];
     for month in statement.months.iter().chain([&statement.total]) {
         lines.push(format!(
-            "{};{};{};{};{};{};{}",
+            "{};{};{};{};{};{};{};{}",
             month.period,
-            italian(month.shared_kwh),
-            euros(month.incentive_cents),
-            euros(month.excess_premium_cents),
-            euros(month.valorisation_cents),
-            euros(month.other_cents),
-            month.provisional.as_deref().unwrap_or("").replace(';', ","),
+            csv::italian(month.shared_kwh),
+            csv::euros(month.incentive_cents),
+            csv::euros(month.excess_premium_cents),
+            csv::euros(month.valorisation_cents),
+            csv::euros(month.other_cents),
+            csv::euros(month.payments_cents),
+            csv::text(month.provisional.as_deref().unwrap_or("")),
         ));
     }
-    Ok(csv_response(
+
+    Ok(csv::response(
         &format!("statement-{}-{}.csv", statement.member_id, statement.year),
         lines,
     ))

@@ -175,3 +175,123 @@ fn json_response(status: StatusCode, body: String) -> Response {
     )
         .into_response()
 }
+
+/// Filters of a ledger file.
+#[derive(serde::Deserialize, validator::Validate, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerFileParams {
+    pub kind: Option<crate::models::enums::TransactionKind>,
+    pub status: Option<TransactionStatus>,
+    /// Rows whose period overlaps `[from, to]`.
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// The rows as Italian Excel's CSV: one line each, in the order they were recorded.
+fn ledger_file(filename: &str, rows: Vec<crate::models::transaction::Model>) -> Response {
+    use crate::api::csv;
+    let mut lines = vec![
+        "id;recorded_on;configuration_id;member_id;kind;period_start;period_end;energy_kwh;amount_eur;status;settled_on;description;reference"
+            .to_string(),
+    ];
+    for row in rows {
+        lines.push(format!(
+            "{};{};{};{};{};{};{};{};{};{};{};{};{}",
+            row.id,
+            row.created_at.date_naive(),
+            row.configuration_id,
+            row.member_id.map_or(String::new(), |m| m.to_string()),
+            row.kind.as_str(),
+            row.period_start,
+            row.period_end,
+            row.energy_wh.map_or(String::new(), |wh| csv::italian(
+                rust_decimal::Decimal::new(wh, 3)
+            )),
+            csv::euros(row.amount_cents),
+            row.status.as_str(),
+            row.settled_at
+                .map_or(String::new(), |at| at.date_naive().to_string()),
+            csv::text(row.description.as_deref().unwrap_or("")),
+            csv::text(row.reference.as_deref().unwrap_or("")),
+        ));
+    }
+    csv::response(filename, lines)
+}
+
+fn file_params(
+    params: LedgerFileParams,
+    configuration_id: Option<i32>,
+    member_id: Option<i32>,
+) -> TransactionListParams {
+    TransactionListParams {
+        skip: 0,
+        limit: 1,
+        configuration_id,
+        member_id,
+        kind: params.kind,
+        status: params.status,
+        from: params.from,
+        to: params.to,
+    }
+}
+
+/// The configuration's ledger as a semicolon-separated file (Italian Excel: decimal commas,
+/// UTF-8 BOM, CRLF): every row the filters select, members' and the configuration's own.
+#[utoipa::path(
+    get,
+    path = "/api/v1/configurations/{id}/transactions.csv",
+    tag = "transactions",
+    params(("id" = i32, Path, description = "Configuration id"), LedgerFileParams),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 200, description = "CSV", content_type = "text/csv", body = String),
+        (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Bad id or query", body = ValidationErrorBody),
+    )
+)]
+pub async fn configuration_ledger_csv(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidQuery(params): ValidQuery<LedgerFileParams>,
+) -> Result<Response, ApiError> {
+    let actor = current.actor();
+    let configuration = service::configurations::visible(&actor, &state.db, id).await?;
+    let rows = service::transactions::export(
+        &actor,
+        &state.db,
+        &file_params(params, Some(configuration.id), None),
+    )
+    .await?;
+    Ok(ledger_file(&format!("ledger-configuration-{id}.csv"), rows))
+}
+
+/// One member's ledger rows as a semicolon-separated file (Italian Excel).
+#[utoipa::path(
+    get,
+    path = "/api/v1/members/{id}/transactions.csv",
+    tag = "transactions",
+    params(("id" = i32, Path, description = "Member id"), LedgerFileParams),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 200, description = "CSV", content_type = "text/csv", body = String),
+        (status = 404, description = "Member not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Bad id or query", body = ValidationErrorBody),
+    )
+)]
+pub async fn member_ledger_csv(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidQuery(params): ValidQuery<LedgerFileParams>,
+) -> Result<Response, ApiError> {
+    let actor = current.actor();
+    let member = service::members::visible(&actor, &state.db, id).await?;
+    let rows = service::transactions::export(
+        &actor,
+        &state.db,
+        &file_params(params, Some(member.configuration_id), Some(member.id)),
+    )
+    .await?;
+    Ok(ledger_file(&format!("ledger-member-{id}.csv"), rows))
+}
