@@ -18,4 +18,5 @@ mod readme;
 mod settlement;
 mod smtp;
 mod startup;
+mod statement_pdf;
 mod users;
