@@ -190,6 +190,22 @@ pub fn wrap(text: &str, style: Style, max_width: f32) -> Vec<String> {
     lines
 }
 
+/// [`wrap`], kept to `max_lines` (at least one): free text typed by people can be of any
+/// length, and a row taller than a page could not be placed. A cut text ends with `…`.
+pub fn wrap_at_most(text: &str, style: Style, max_width: f32, max_lines: usize) -> Vec<String> {
+    let mut lines = wrap(text, style, max_width);
+    if lines.len() > max_lines.max(1) {
+        lines.truncate(max_lines.max(1));
+        if let Some(last) = lines.last_mut() {
+            while !last.is_empty() && text_width(&format!("{last}…"), style) > max_width {
+                last.pop();
+            }
+            last.push('…');
+        }
+    }
+    lines
+}
+
 /// The pages of a document being drawn. Drawing goes to the current page; a document's code
 /// decides where pages break, then goes back over them for what needs the page count (footers).
 pub struct Pages {
@@ -490,6 +506,10 @@ mod tests {
         assert!(cut.iter().all(|l| text_width(l, style) <= 60.0));
         assert_eq!(cut.concat(), reference);
         assert_eq!(wrap("", style, 60.0), vec![String::new()]);
+        let kept = wrap_at_most(text, style, 150.0, 2);
+        assert_eq!(kept.len(), 2);
+        assert!(kept[1].ends_with('…') && text_width(&kept[1], style) <= 150.0);
+        assert_eq!(wrap_at_most("breve", style, 150.0, 2), vec!["breve"]);
     }
 
     #[test]

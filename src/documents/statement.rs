@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 
 use super::{
     Font, PAGE_HEIGHT, PAGE_WIDTH, Pages, Rgb, Style, WHITE, kwh, money, text_width, wrap,
+    wrap_at_most,
 };
 use crate::models::enums::{ConfigurationType, Language, TransactionKind};
 
@@ -230,6 +231,10 @@ const TABLE_BOLD: Style = Style::new(Font::Bold, 8.5);
 const SMALL: Style = Style::new(Font::Regular, 7.5).colored(GRAY);
 const BANNER: Style = Style::new(Font::Bold, 10.0).colored(WHITE);
 const CELL_PADDING: f32 = 4.0;
+/// At most this many lines of a name, an address or a ledger row's text, and of an operator's
+/// reason: enough for any real one, and a row always fits on a page.
+const FREE_TEXT_LINES: usize = 6;
+const REASON_LINES: usize = 10;
 /// The height of a table's column titles (two lines at most) and its first row: a section's
 /// title is not left at the foot of a page without them.
 const TABLE_START: f32 = 2.0 * TABLE_HEAD.leading() + 4.0 + TABLE.leading() + 3.0;
@@ -362,7 +367,7 @@ impl<'a> Flow<'a> {
             BODY,
         ));
         for (label, value, style) in details {
-            let lines = wrap(&value, style, RIGHT - VALUE_X);
+            let lines = wrap_at_most(&value, style, RIGHT - VALUE_X, FREE_TEXT_LINES);
             self.need(lines.len() as f32 * BODY.leading());
             self.pages.text(LEFT, self.y - BODY.size, LABEL, label);
             for line in lines {
@@ -389,7 +394,7 @@ impl<'a> Flow<'a> {
         for month in provisional {
             let reason = month.provisional.as_deref().unwrap_or_default();
             let text = format!("{}: {reason}", month_label(self.language(), month.month));
-            let lines = wrap(&text, BODY_BOLD, WIDTH - 12.0);
+            let lines = wrap_at_most(&text, BODY_BOLD, WIDTH - 12.0, REASON_LINES);
             self.need(lines.len() as f32 * BODY.leading() + 2.0);
             self.y -= 2.0;
             for line in lines {
@@ -679,7 +684,7 @@ impl<'a> Flow<'a> {
                     let style = if row.bold { TABLE_BOLD } else { TABLE };
                     let room = column.to - column.from - 2.0 * CELL_PADDING;
                     match column.align {
-                        Align::Left => (style, wrap(text, style, room)),
+                        Align::Left => (style, wrap_at_most(text, style, room, FREE_TEXT_LINES)),
                         Align::Right => {
                             let (style, text) = fit(text, style, room);
                             (style, vec![text])

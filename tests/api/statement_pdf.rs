@@ -377,6 +377,9 @@ fn nothing_is_drawn_off_the_page() {
     statement.member.address = Some("Località Piè di Costa ".repeat(12));
     statement.entries[0].reference = Some("X".repeat(200));
     statement.entries[1].description = Some("una descrizione molto lunga ".repeat(10));
+    // Pasted by mistake: kept to a few lines, so that its row still fits on a page.
+    statement.entries[2].description = Some("testo incollato per errore ".repeat(400));
+    statement.months[2].provisional = Some("motivo lunghissimo ".repeat(300));
     statement.months[0].incentive_cents = 123_456_789_012;
     let pdf = render(&statement);
     keep("stress.pdf", &pdf);
