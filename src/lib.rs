@@ -6,6 +6,7 @@ pub mod cli;
 pub mod core;
 pub mod crud;
 pub mod db;
+pub mod documents;
 pub mod domain;
 pub mod housekeeping;
 pub mod imports;

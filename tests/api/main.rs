@@ -20,4 +20,5 @@ mod sepa;
 mod settlement;
 mod smtp;
 mod startup;
+mod statement_pdf;
 mod users;
