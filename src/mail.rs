@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::sync::{Notify, watch};
@@ -50,6 +50,20 @@ impl Mailer {
         template: MailTemplate,
         context: serde_json::Value,
     ) -> anyhow::Result<mail_outbox::Model> {
+        self.queue_with(db, recipient, language, template, context, None)
+            .await
+    }
+
+    /// [`Mailer::queue`] with a file attached (a PDF statement).
+    pub async fn queue_with(
+        &self,
+        db: &impl ConnectionTrait,
+        recipient: &str,
+        language: Language,
+        template: MailTemplate,
+        context: serde_json::Value,
+        attachment: Option<crud::outbox::Attachment>,
+    ) -> anyhow::Result<mail_outbox::Model> {
         let mail = render(template, language, &context)?;
         let row = crud::outbox::enqueue(
             db,
@@ -58,6 +72,7 @@ impl Mailer {
             template.name(),
             &mail.subject,
             &mail.body,
+            attachment,
         )
         .await?;
         tracing::info!(
@@ -201,16 +216,37 @@ impl Postman {
             reason: format!("the recipient is not an e-mail address: {error}"),
             permanent: true,
         })?;
-        let email = Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(message.subject.clone())
-            .header(ContentType::TEXT_PLAIN)
-            .body(message.body.clone())
-            .map_err(|error| Failure {
-                reason: format!("the message cannot be built: {error}"),
-                permanent: true,
-            })?;
+            .subject(message.subject.clone());
+        let built = match (&message.attachment_name, &message.attachment) {
+            (Some(name), Some(bytes)) => {
+                let kind = if name.ends_with(".pdf") {
+                    "application/pdf"
+                } else {
+                    "application/octet-stream"
+                };
+                let content_type = ContentType::parse(kind).map_err(|error| Failure {
+                    reason: format!("the attachment's type cannot be written: {error}"),
+                    permanent: true,
+                })?;
+                builder.multipart(
+                    MultiPart::mixed()
+                        .singlepart(SinglePart::plain(message.body.clone()))
+                        .singlepart(
+                            Attachment::new(name.clone()).body(bytes.clone(), content_type),
+                        ),
+                )
+            }
+            _ => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(message.body.clone()),
+        };
+        let email = built.map_err(|error| Failure {
+            reason: format!("the message cannot be built: {error}"),
+            permanent: true,
+        })?;
         self.transport
             .send(email)
             .await

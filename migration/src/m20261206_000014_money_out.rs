@@ -15,6 +15,10 @@
 //!   batches can never pay the same balance.
 //! - `payout_items`: each member's balance in the batch, and whether it is paid (`included`,
 //!   with the IBAN and name approved), held back (and why), or carried over (below the minimum).
+//! - `mail_outbox.attachment_name`, `.attachment`: a file sent with the message (a member's PDF
+//!   statement), rendered when queued like the text.
+//! - `statement_mailings`: one sending of a period's statements to a configuration's members;
+//!   `statement_mailing_items`: to whom (the outbox row), or why not (no e-mail address).
 use sea_orm_migration::prelude::*;
 
 use crate::batch;
@@ -39,6 +43,37 @@ enum Users {
 enum Members {
     Table,
     Id,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum MailOutbox {
+    Table,
+    AttachmentName,
+    Attachment,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum StatementMailings {
+    Table,
+    Id,
+    ConfigurationId,
+    PeriodStart,
+    PeriodEnd,
+    Queued,
+    Skipped,
+    CreatedBy,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum StatementMailingItems {
+    Table,
+    Id,
+    MailingId,
+    MemberId,
+    Recipient,
+    OutboxId,
+    Reason,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -354,11 +389,142 @@ impl MigrationTrait for Migration {
                 ("member_id", cols([PayoutItems::MemberId]), false),
             ],
         )
+        .await?;
+
+        // SQLite adds one column per statement.
+        for column in [
+            ColumnDef::new(MailOutbox::AttachmentName)
+                .string_len(100)
+                .to_owned(),
+            ColumnDef::new(MailOutbox::Attachment).blob().to_owned(),
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(MailOutbox::Table)
+                        .add_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        manager
+            .create_table(
+                Table::create()
+                    .table(StatementMailings::Table)
+                    .col(id(StatementMailings::Id))
+                    .col(
+                        ColumnDef::new(StatementMailings::ConfigurationId)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(StatementMailings::PeriodStart)
+                            .date()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(StatementMailings::PeriodEnd)
+                            .date()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(StatementMailings::Queued)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(StatementMailings::Skipped)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(StatementMailings::CreatedBy)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(timestamp(StatementMailings::CreatedAt))
+                    .foreign_key(&mut foreign_key(
+                        "fk_statement_mailings__configuration_id",
+                        (StatementMailings::Table, StatementMailings::ConfigurationId),
+                        (Configurations::Table, Configurations::Id),
+                        ForeignKeyAction::Restrict,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        indexes(
+            manager,
+            StatementMailings::Table,
+            "statement_mailings",
+            vec![(
+                "configuration_id_period_start",
+                cols([
+                    StatementMailings::ConfigurationId,
+                    StatementMailings::PeriodStart,
+                ]),
+                false,
+            )],
+        )
+        .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(StatementMailingItems::Table)
+                    .col(id(StatementMailingItems::Id))
+                    .col(
+                        ColumnDef::new(StatementMailingItems::MailingId)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(StatementMailingItems::MemberId)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(StatementMailingItems::Recipient).string_len(254))
+                    .col(ColumnDef::new(StatementMailingItems::OutboxId).integer())
+                    .col(ColumnDef::new(StatementMailingItems::Reason).text())
+                    .foreign_key(&mut foreign_key(
+                        "fk_statement_mailing_items__mailing_id",
+                        (
+                            StatementMailingItems::Table,
+                            StatementMailingItems::MailingId,
+                        ),
+                        (StatementMailings::Table, StatementMailings::Id),
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut foreign_key(
+                        "fk_statement_mailing_items__member_id",
+                        (
+                            StatementMailingItems::Table,
+                            StatementMailingItems::MemberId,
+                        ),
+                        (Members::Table, Members::Id),
+                        ForeignKeyAction::Restrict,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        indexes(
+            manager,
+            StatementMailingItems::Table,
+            "statement_mailing_items",
+            vec![(
+                "mailing_id_member_id",
+                cols([
+                    StatementMailingItems::MailingId,
+                    StatementMailingItems::MemberId,
+                ]),
+                true,
+            )],
+        )
         .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            StatementMailingItems::Table.into_iden(),
+            StatementMailings::Table.into_iden(),
             PayoutItems::Table.into_iden(),
             PayoutBatches::Table.into_iden(),
             GseStatements::Table.into_iden(),
@@ -370,6 +536,8 @@ impl MigrationTrait for Migration {
         batch(
             manager,
             &[
+                "ALTER TABLE mail_outbox DROP COLUMN attachment".to_string(),
+                "ALTER TABLE mail_outbox DROP COLUMN attachment_name".to_string(),
                 "ALTER TABLE configurations DROP COLUMN payout_minimum_cents".to_string(),
                 "ALTER TABLE configurations DROP COLUMN payout_bic".to_string(),
                 "ALTER TABLE configurations DROP COLUMN payout_iban".to_string(),

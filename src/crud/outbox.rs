@@ -10,6 +10,9 @@ use sea_orm::{
 use crate::models::enums::{Language, MailStatus};
 use crate::models::mail_outbox::{ActiveModel, Column, Entity, Model};
 
+/// A file sent with a message: its name and bytes (a PDF).
+pub type Attachment = (String, Vec<u8>);
+
 pub async fn enqueue(
     db: &impl ConnectionTrait,
     recipient: &str,
@@ -17,8 +20,10 @@ pub async fn enqueue(
     template: &str,
     subject: &str,
     body: &str,
+    attachment: Option<Attachment>,
 ) -> Result<Model, DbErr> {
     let now = Utc::now();
+    let (attachment_name, attachment) = attachment.unzip();
     ActiveModel {
         recipient: Set(recipient.to_string()),
         language: Set(language),
@@ -32,6 +37,8 @@ pub async fn enqueue(
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
+        attachment_name: Set(attachment_name),
+        attachment: Set(attachment),
         ..Default::default()
     }
     .insert(db)

@@ -367,6 +367,9 @@ fn entity_differences(expected: &Snapshot) -> Vec<String> {
         entity_columns::<models::gse_statement::Entity>(),
         entity_columns::<models::payout_batch::Entity>(),
         entity_columns::<models::payout_item::Entity>(),
+        entity_columns::<models::statement_mailing::Entity>(),
+        entity_columns::<models::statement_mailing_item::Entity>(),
+        entity_columns::<models::mail_outbox::Entity>(),
     ];
     let mut out = Vec::new();
     for (table, columns) in entities {

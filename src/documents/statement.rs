@@ -104,7 +104,8 @@ pub enum EntryKind {
 
 impl EntryKind {
     /// The statement's kind of a ledger row; `None` for settlement rows (shared energy,
-    /// incentive, valorisation), which come in [`MonthFigures`].
+    /// incentive, valorisation), which come in [`MonthFigures`], and for GSE's payments to the
+    /// configuration (never a member's).
     pub fn of(kind: TransactionKind) -> Option<EntryKind> {
         match kind {
             TransactionKind::Payment => Some(EntryKind::Payment),
@@ -112,7 +113,8 @@ impl EntryKind {
             TransactionKind::Fee => Some(EntryKind::Fee),
             TransactionKind::SharedEnergy
             | TransactionKind::Incentive
-            | TransactionKind::Valorisation => None,
+            | TransactionKind::Valorisation
+            | TransactionKind::GsePayment => None,
         }
     }
 }

@@ -23,15 +23,19 @@ pub enum MailTemplate {
     JoinApproved,
     /// A join request was rejected (`name`, `configuration`, `reason`).
     JoinRejected,
+    /// A member's statement of a period, the PDF attached (`name`, `configuration`, `period`,
+    /// `pods`, `provisional`: the operator's reason or empty).
+    Statement,
 }
 
 impl MailTemplate {
-    pub const ALL: [MailTemplate; 5] = [
+    pub const ALL: [MailTemplate; 6] = [
         MailTemplate::PasswordReset,
         MailTemplate::AccountLocked,
         MailTemplate::JoinVerification,
         MailTemplate::JoinApproved,
         MailTemplate::JoinRejected,
+        MailTemplate::Statement,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,6 +45,7 @@ impl MailTemplate {
             MailTemplate::JoinVerification => "join_verification",
             MailTemplate::JoinApproved => "join_approved",
             MailTemplate::JoinRejected => "join_rejected",
+            MailTemplate::Statement => "statement",
         }
     }
 }
@@ -75,6 +80,7 @@ const SOURCES: &[(&str, &str)] = templates!(
     "join_verification",
     "join_approved",
     "join_rejected",
+    "statement",
 );
 
 /// Built once from the sources compiled into the binary; read-only afterwards.
@@ -151,7 +157,8 @@ mod tests {
             "valid_minutes": 60, "valid_hours": 48, "failures": 5, "lock_minutes": 1,
             "recovery_link": "https://x/recover", "configuration": "CER Sole",
             "joined_at": "2026-12-01", "pods": ["IT001E00000001", "IT001E00000002"],
-            "reason": "POD outside the primary substation",
+            "reason": "POD outside the primary substation", "period": "2026-03",
+            "provisional": "",
         })
     }
 

@@ -23,6 +23,10 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// A file sent with the message (a member's PDF statement).
+    pub attachment_name: Option<String>,
+    #[sea_orm(column_type = "Blob", nullable)]
+    pub attachment: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -44,5 +44,7 @@ pub mod refresh_token;
 pub mod settlement_line;
 pub mod settlement_policy;
 pub mod settlement_run;
+pub mod statement_mailing;
+pub mod statement_mailing_item;
 pub mod transaction;
 pub mod user;

@@ -26,6 +26,8 @@ pub struct MailPublic {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// The name of the file sent with it (a PDF statement), if any.
+    pub attachment_name: Option<String>,
 }
 
 impl From<mail_outbox::Model> for MailPublic {
@@ -43,6 +45,7 @@ impl From<mail_outbox::Model> for MailPublic {
             last_error: m.last_error,
             created_at: m.created_at,
             sent_at: m.sent_at,
+            attachment_name: m.attachment_name,
         }
     }
 }

@@ -175,3 +175,85 @@ pub struct StatementParams {
     #[param(minimum = 2000, maximum = 2100)]
     pub year: i32,
 }
+
+/// A statement document: a year, or one month of it.
+#[derive(Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatementPdfParams {
+    #[validate(range(min = 2000, max = 2100))]
+    #[param(minimum = 2000, maximum = 2100)]
+    pub year: i32,
+    /// 1–12 for a month's statement; absent for the year's.
+    #[validate(range(min = 1, max = 12))]
+    #[param(minimum = 1, maximum = 12)]
+    pub month: Option<u32>,
+    /// `it` or `en`; the holder's language when absent.
+    pub language: Option<crate::models::enums::Language>,
+}
+
+/// Mails a finalised month's statements to the configuration's members.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"period": "2025-03"}))]
+pub struct StatementMailingCreate {
+    /// The month (`YYYY-MM`); it must be finalised.
+    #[validate(length(min = 7, max = 7))]
+    #[schema(min_length = 7, max_length = 7, example = "2025-03")]
+    pub period: String,
+    /// Send again a month already mailed.
+    #[serde(default)]
+    pub again: bool,
+}
+
+/// One member of a mailing: where its statement went, or why it did not.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct StatementMailingItemPublic {
+    pub member_id: i32,
+    pub recipient: Option<String>,
+    /// The outbox message (see `/mail/outbox`), when one was queued.
+    pub outbox_id: Option<i32>,
+    /// The message's status in the outbox: `pending`, `sent` or `failed`.
+    pub delivery: Option<String>,
+    /// Why no message was queued.
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct StatementMailingPublic {
+    pub id: i32,
+    pub configuration_id: i32,
+    /// `YYYY-MM`.
+    pub period: String,
+    pub queued: i32,
+    pub skipped: i32,
+    pub created_by: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub items: Vec<StatementMailingItemPublic>,
+}
+
+impl StatementMailingPublic {
+    pub fn of(
+        m: crate::models::statement_mailing::Model,
+        items: Vec<(crate::models::statement_mailing_item::Model, Option<String>)>,
+    ) -> Self {
+        StatementMailingPublic {
+            id: m.id,
+            configuration_id: m.configuration_id,
+            period: m.period_start.format("%Y-%m").to_string(),
+            queued: m.queued,
+            skipped: m.skipped,
+            created_by: m.created_by,
+            created_at: m.created_at,
+            items: items
+                .into_iter()
+                .map(|(i, delivery)| StatementMailingItemPublic {
+                    member_id: i.member_id,
+                    recipient: i.recipient,
+                    outbox_id: i.outbox_id,
+                    delivery,
+                    reason: i.reason,
+                })
+                .collect(),
+        }
+    }
+}

@@ -30,6 +30,7 @@ pub mod plants;
 pub mod prices;
 pub mod readings;
 pub mod settlements;
+pub mod statements;
 pub mod transactions;
 pub mod users;
 

@@ -5,10 +5,15 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{TestApp, assert_detail, assert_validation_error, scalar_i64, spawn_app};
+use condivisa::models::enums::Language;
+
+use crate::helpers::{
+    TestApp, assert_detail, assert_validation_error, scalar_i64, spawn_app, spawn_app_with,
+};
 use crate::settlement::{
     C1, C2, P1, World, complete_small_march, created, dec, finalize, preview, to_cents, world,
 };
+use crate::smtp::SmtpSink;
 
 const IBAN: &str = "IT60X0542811101000000123456";
 const OTHER_IBAN: &str = "IT98Z1234512345123456789012";
@@ -805,6 +810,62 @@ async fn a_payout_batch_pays_by_sepa_file_and_holds_back_members_it_cannot_pay()
     assert_eq!(statement["total"]["other_cents"], 0);
     assert_eq!(statement["balance_cents"], 0);
 
+    // The month's PDF statement: the ledger's figures, the payment apart from the income.
+    let response = app
+        .get(
+            &app.admin_token,
+            &format!(
+                "/api/v1/members/{}/statement.pdf?year=2025&month=3",
+                w.members[C1]
+            ),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let text = crate::statement_pdf::pdf_text(&response.bytes().await.unwrap());
+    let it = |cents: i64| condivisa::documents::money(Language::It, cents);
+    assert!(
+        text.contains("Niccolò Ferrà") && text.contains(C1),
+        "{text}"
+    );
+    let march = &statement["months"][0];
+    assert!(
+        text.contains(&it(march["incentive_cents"].as_i64().unwrap())),
+        "{text}"
+    );
+    assert!(
+        text.contains(&it(march["valorisation_cents"].as_i64().unwrap())),
+        "{text}"
+    );
+    assert!(text.contains(&it(credited(C1))), "the payment: {text}");
+    let english = app
+        .get(
+            &app.admin_token,
+            &format!(
+                "/api/v1/members/{}/statement.pdf?year=2025&language=en",
+                w.members[C1]
+            ),
+        )
+        .await;
+    assert_eq!(english.status(), StatusCode::OK);
+    let text = crate::statement_pdf::pdf_text(&english.bytes().await.unwrap());
+    assert!(
+        text.contains(&condivisa::documents::money(Language::En, credited(C1))),
+        "{text}"
+    );
+    assert_validation_error(
+        app.get(
+            &app.admin_token,
+            &format!(
+                "/api/v1/members/{}/statement.pdf?year=2025&month=13",
+                w.members[C1]
+            ),
+        )
+        .await,
+        &["query", "month"],
+    )
+    .await;
+
     // The ledger as files: the member's rows, the configuration's payments.
     let app = &app;
     let file = |path: String| async move {
@@ -890,4 +951,120 @@ async fn a_payment_to_a_member_is_negative_and_a_gse_payment_has_no_member() {
             StatusCode::CREATED
         );
     }
+}
+
+#[tokio::test]
+async fn a_months_statements_are_mailed_with_the_pdf_and_a_record_of_who_got_them() {
+    let sink = SmtpSink::start();
+    let url = sink.url();
+    let app = spawn_app_with(std::collections::HashMap::from([
+        ("SMTP_URL", url.as_str()),
+        ("MAIL_FROM", "CER Padova <noreply@cer-padova.example.org>"),
+    ]))
+    .await;
+    let w = world(&app).await;
+    let c = w.configuration;
+    complete_small_march(&app, &w).await;
+    let run = preview(&app, c).await;
+    let mailings = format!("/api/v1/configurations/{c}/statement-mailings");
+    let early = app
+        .post(&app.admin_token, &mailings, &json!({"period": "2025-03"}))
+        .await;
+    assert!(
+        assert_detail(early, StatusCode::CONFLICT)
+            .await
+            .contains("not finalised")
+    );
+    assert_eq!(finalize(&app, &run, None).await.status(), StatusCode::OK);
+    let holder = activate_holder(&app, w.members[C1], "MRTMTT91D08F205J", Some(IBAN)).await;
+    json_of(
+        app.patch(
+            &app.admin_token,
+            &format!("/api/v1/holders/{holder}"),
+            &json!({"email": "niccolo@example.org", "language": "en"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+
+    let mailing = json_of(
+        app.post(&app.admin_token, &mailings, &json!({"period": "2025-03"}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(mailing["queued"], 1, "{mailing}");
+    let items = mailing["items"].as_array().unwrap();
+    assert_eq!(mailing["skipped"], items.len() - 1);
+    let to_c1 = items
+        .iter()
+        .find(|i| i["member_id"] == w.members[C1])
+        .unwrap();
+    assert_eq!(to_c1["recipient"], "niccolo@example.org");
+    assert!(
+        items
+            .iter()
+            .filter(|i| i["member_id"] != w.members[C1])
+            .all(|i| i["reason"].as_str().unwrap().contains("no e-mail address")),
+        "{mailing}"
+    );
+    let received = sink.wait_for(1).await;
+    let message = &received[0];
+    assert_eq!(message.to, "niccolo@example.org");
+    assert_eq!(message.subject, "CER Padova: statement for 2025-03");
+    assert_eq!(message.attachments.len(), 1);
+    let attachment = &message.attachments[0];
+    assert_eq!(attachment.content_type, "application/pdf");
+    assert_eq!(
+        attachment.filename.as_deref(),
+        Some("statement-2025-03.pdf")
+    );
+    let text = crate::statement_pdf::pdf_text(&attachment.bytes());
+    assert!(text.contains(C1), "{text}");
+
+    // Once per month, unless asked again; the record says where each message stands.
+    let twice = app
+        .post(&app.admin_token, &mailings, &json!({"period": "2025-03"}))
+        .await;
+    assert!(
+        assert_detail(twice, StatusCode::CONFLICT)
+            .await
+            .contains("already mailed")
+    );
+    json_of(
+        app.post(
+            &app.admin_token,
+            &mailings,
+            &json!({"period": "2025-03", "again": true}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    sink.wait_for(2).await;
+    let listed = json_of(app.get(&app.admin_token, &mailings).await, StatusCode::OK).await;
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let outbox_id = listed[1]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["member_id"] == w.members[C1])
+        .unwrap()["outbox_id"]
+        .as_i64()
+        .unwrap();
+    let outbox: Value = app
+        .get(&app.admin_token, "/api/v1/mail/outbox")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == outbox_id)
+        .unwrap();
+    assert_eq!(row["attachment_name"], "statement-2025-03.pdf");
+    assert_eq!(row["template"], "statement");
 }

@@ -55,6 +55,26 @@ pub struct Received {
     pub subject: String,
     pub content_type: String,
     pub body: Option<String>,
+    /// Files attached (decoded).
+    #[serde(default)]
+    pub attachments: Vec<ReceivedAttachment>,
+}
+
+/// A file attached to a received message.
+#[derive(Debug, Deserialize)]
+pub struct ReceivedAttachment {
+    pub filename: Option<String>,
+    pub content_type: String,
+    pub content_base64: String,
+}
+
+impl ReceivedAttachment {
+    pub fn bytes(&self) -> Vec<u8> {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.content_base64)
+            .expect("the sink writes base64")
+    }
 }
 
 impl Received {

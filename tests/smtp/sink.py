@@ -15,6 +15,7 @@ import asyncio
 import email
 import email.policy
 import itertools
+import base64
 import json
 import os
 import sys
@@ -46,6 +47,14 @@ class Sink:
             "subject": str(message["Subject"]),
             "content_type": message.get_content_type(),
             "body": body.get_content() if body is not None else None,
+            "attachments": [
+                {
+                    "filename": part.get_filename(),
+                    "content_type": part.get_content_type(),
+                    "content_base64": base64.b64encode(part.get_content()).decode("ascii"),
+                }
+                for part in message.iter_attachments()
+            ],
         }
         final = os.path.join(self.directory, f"{n:05d}.json")
         with open(final + ".part", "w", encoding="utf-8") as f:

@@ -139,6 +139,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(settlements::settlement_members_csv))
         .routes(routes!(settlements::read_statement))
         .routes(routes!(settlements::read_statement_csv))
+        .routes(routes!(settlements::read_statement_pdf))
+        .collection(routes!(
+            settlements::list_statement_mailings,
+            settlements::create_statement_mailing
+        ))
         .routes(routes!(transactions::configuration_ledger_csv))
         .routes(routes!(transactions::member_ledger_csv))
         .collection(routes!(gse::list_gse_statements, gse::create_gse_statement))

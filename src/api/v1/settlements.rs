@@ -11,7 +11,8 @@ use crate::api::extract::{OptionalJson, ValidJson, ValidPath, ValidQuery};
 use crate::api::state::AppState;
 use crate::schemas::settlement::{
     FinalizeRequest, FinalizeResponse, PolicyCreate, PolicyParams, PolicyPublic, SettlementCreate,
-    SettlementListParams, SettlementPublic, SettlementSummary, StatementParams,
+    SettlementListParams, SettlementPublic, SettlementSummary, StatementMailingCreate,
+    StatementMailingPublic, StatementParams, StatementPdfParams,
 };
 use crate::service;
 use crate::settlement::{self, Period, Statement};
@@ -405,5 +406,129 @@ pub async fn read_statement_csv(
     Ok(csv::response(
         &format!("statement-{}-{}.csv", statement.member_id, statement.year),
         lines,
+    ))
+}
+
+/// The member's statement as a PDF: a month (`month=1..12`) or the whole year, in the holder's
+/// language (or `language=it|en`): the community, the member and its point, energy
+/// (withdrawal, injection, shared energy attributed), each income line with its definition,
+/// payments received and other ledger rows apart, the balance, and a provisional mark when a
+/// month was finalised with data missing. Figures as in the ledger.
+#[utoipa::path(
+    get,
+    path = "/api/v1/members/{id}/statement.pdf",
+    tag = "settlement",
+    params(("id" = i32, Path, description = "Member id"), StatementPdfParams),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 200, description = "PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, description = "Member not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 409, description = "A finalised run's stored report cannot be read", body = ErrorDetail),
+        (status = 422, description = "Invalid id or query", body = ValidationErrorBody),
+    )
+)]
+pub async fn read_statement_pdf(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidQuery(params): ValidQuery<StatementPdfParams>,
+) -> Result<Response, ApiError> {
+    use axum::response::IntoResponse;
+    let period = service::statements::period_of(params.year, params.month)?;
+    let (name, pdf) =
+        service::statements::pdf(&current.actor(), &state.db, id, period, params.language).await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+/// Mails a finalised month's statement, PDF attached, to every member with a line in it (in
+/// the holder's language, through the outbox); members without an e-mail address are listed
+/// with the reason. Once per month, unless `again`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/configurations/{id}/statement-mailings",
+    tag = "settlement",
+    params(("id" = i32, Path, description = "Configuration id")),
+    request_body = StatementMailingCreate,
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 201, description = "Queued: to whom, and who was skipped and why", body = StatementMailingPublic),
+        (status = 403, description = "The role may not run settlements", body = ErrorDetail),
+        (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 409, description = "The month is not finalised, or was already mailed", body = ErrorDetail),
+        (status = 422, description = "Unreadable month", body = ValidationErrorBody),
+    )
+)]
+pub async fn create_statement_mailing(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+    ValidJson(input): ValidJson<StatementMailingCreate>,
+) -> Result<(StatusCode, Json<StatementMailingPublic>), ApiError> {
+    let month = Period::parse(input.period.trim()).ok_or_else(|| {
+        ApiError::from(service::ServiceError::invalid(
+            "period",
+            format!("`{}` is not a month: write it as YYYY-MM", input.period),
+            "month",
+        ))
+    })?;
+    let (mailing, items) = service::statements::mail_month(
+        &current.actor(),
+        &state.db,
+        &state.mailer,
+        id,
+        month,
+        input.again,
+    )
+    .await?;
+    let items = items
+        .into_iter()
+        .map(|i| {
+            let delivery = i.outbox_id.map(|_| "pending".to_string());
+            (i, delivery)
+        })
+        .collect();
+    Ok((
+        StatusCode::CREATED,
+        Json(StatementMailingPublic::of(mailing, items)),
+    ))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/configurations/{id}/statement-mailings",
+    tag = "settlement",
+    params(("id" = i32, Path, description = "Configuration id")),
+    security(("OAuth2PasswordBearer" = [])),
+    responses(
+        (status = 200, description = "The mailings, newest first: to whom, the outbox status of each message, who was skipped and why", body = Vec<StatementMailingPublic>),
+        (status = 403, description = "The role may not run settlements", body = ErrorDetail),
+        (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 422, description = "Invalid id", body = ValidationErrorBody),
+    )
+)]
+pub async fn list_statement_mailings(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ValidPath(id): ValidPath<i32>,
+) -> Result<Json<Vec<StatementMailingPublic>>, ApiError> {
+    let mailings = service::statements::mailings(&current.actor(), &state.db, id).await?;
+    Ok(Json(
+        mailings
+            .into_iter()
+            .map(|(m, items)| StatementMailingPublic::of(m, items))
+            .collect(),
     ))
 }
