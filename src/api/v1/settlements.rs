@@ -421,7 +421,7 @@ pub async fn read_statement_csv(
     params(("id" = i32, Path, description = "Member id"), StatementPdfParams),
     security(("OAuth2PasswordBearer" = [])),
     responses(
-        (status = 200, description = "PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 200, description = "PDF", content_type = "application/pdf", body = String),
         (status = 404, description = "Member not found (or outside the caller's scope)", body = ErrorDetail),
         (status = 409, description = "A finalised run's stored report cannot be read", body = ErrorDetail),
         (status = 422, description = "Invalid id or query", body = ValidationErrorBody),
