@@ -7,7 +7,9 @@ use chrono::{Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{DatabaseConnection, Set, TransactionTrait};
 
-use super::{Actor, Outcome, Place, Problem, ServiceError, configurations, italian_today};
+use super::{
+    Actor, Outcome, Place, Problem, ServiceError, configurations, italian_today, nonnegative_fixed,
+};
 use crate::core::permissions::Permission;
 use crate::crud;
 use crate::domain::gse_files::{GseFigures, format_named};
@@ -146,18 +148,10 @@ fn check(
         }
     }
     let mut fixed = |field: &'static str, value: Option<Decimal>, scale: u32| -> Option<i64> {
-        let value = value?;
-        if value.is_sign_negative() && !value.is_zero() {
-            problems.push((
-                field,
-                format!("`{field}` is negative ({value}): GSE's figures are amounts ≥ 0"),
-            ));
-            return None;
-        }
-        match to_fixed(value, scale) {
+        match nonnegative_fixed(field, value?, scale) {
             Ok(units) => Some(units),
-            Err(error) => {
-                problems.push((field, error.to_string()));
+            Err(problem) => {
+                problems.push((field, problem.message));
                 None
             }
         }
@@ -444,20 +438,9 @@ pub async fn record_payment(
     })?;
     let today = italian_today();
     let mut problems = Vec::new();
-    if paid_eur.is_sign_negative() && !paid_eur.is_zero() {
-        problems.push(Problem::at_field(
-            "paid_eur",
-            format!("`paid_eur` is negative ({paid_eur}): record what GSE paid, ≥ 0"),
-            "gse_statement",
-        ));
-    }
-    let paid_cents = match to_fixed(paid_eur, CENTS) {
-        Ok(cents) => cents,
-        Err(error) => {
-            problems.push(Problem::at_field("paid_eur", error.to_string(), "decimal"));
-            0
-        }
-    };
+    let paid_cents = nonnegative_fixed("paid_eur", paid_eur, CENTS)
+        .map_err(|problem| problems.push(problem))
+        .unwrap_or(0);
     if paid_on > today {
         problems.push(Problem::at_field(
             "paid_on",

@@ -222,6 +222,30 @@ pub fn fixed_point(field: &str, value: rust_decimal::Decimal, scale: u32) -> Out
         .map_err(|error| ServiceError::invalid(field, error.to_string(), "decimal"))
 }
 
+/// An amount the schema documents as ≥ 0 with at most 15 integer digits (a figure of GSE's, a
+/// minimum), as an integer of `scale` decimals, or the problem with `field`.
+pub fn nonnegative_fixed(
+    field: &str,
+    value: rust_decimal::Decimal,
+    scale: u32,
+) -> Result<i64, Problem> {
+    let problem = |message: String, kind: &str| Problem::at_field(field, message, kind);
+    if value.is_sign_negative() && !value.is_zero() {
+        return Err(problem(
+            format!("`{field}` is negative ({value}): it is an amount ≥ 0"),
+            "range",
+        ));
+    }
+    if value.trunc() >= rust_decimal::Decimal::from(1_000_000_000_000_000_i64) {
+        return Err(problem(
+            format!("`{field}` is too large ({value}): at most 15 digits before the decimal point"),
+            "range",
+        ));
+    }
+    crate::domain::quantities::to_fixed(value, scale)
+        .map_err(|error| problem(error.to_string(), "decimal"))
+}
+
 /// Why a single-use link's token is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TokenProblem {

@@ -6,13 +6,15 @@ use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::{DatabaseConnection, IntoActiveModel, Set, TransactionTrait};
 use sha2::{Digest, Sha256};
 
-use super::{Actor, Outcome, Problem, ServiceError, configurations, italian_today};
+use super::{
+    Actor, Outcome, Problem, ServiceError, configurations, italian_today, nonnegative_fixed,
+};
 use crate::core::permissions::Permission;
 use crate::crud;
 use crate::domain::contacts::Iban;
 use crate::domain::month::Period;
 use crate::domain::payouts::{Candidate, Decision, HolderFacts, decide, fingerprint};
-use crate::domain::quantities::{CENTS, to_fixed};
+use crate::domain::quantities::CENTS;
 use crate::domain::sepa;
 use crate::models::enums::{
     HolderStatus, PayoutItemStatus, PayoutStatus, TransactionKind, TransactionStatus,
@@ -67,16 +69,8 @@ pub async fn set_account(
     }
     let minimum = match input.minimum_eur {
         None => Some(configuration.payout_minimum_cents),
-        Some(value) if value.is_sign_negative() && !value.is_zero() => {
-            problems.push(Problem::at_field(
-                "minimum_eur",
-                format!("`minimum_eur` is negative ({value}): it is an amount ≥ 0"),
-                "range",
-            ));
-            None
-        }
-        Some(value) => to_fixed(value, CENTS)
-            .map_err(|e| problems.push(Problem::at_field("minimum_eur", e.to_string(), "decimal")))
+        Some(value) => nonnegative_fixed("minimum_eur", value, CENTS)
+            .map_err(|problem| problems.push(problem))
             .ok(),
     };
     if !problems.is_empty() {
@@ -197,15 +191,8 @@ pub async fn prepare(
     })?;
     let minimum_cents = match input.minimum_eur {
         None => configuration.payout_minimum_cents,
-        Some(value) if value.is_sign_negative() && !value.is_zero() => {
-            return Err(ServiceError::invalid(
-                "minimum_eur",
-                format!("`minimum_eur` is negative ({value}): it is an amount ≥ 0"),
-                "range",
-            ));
-        }
-        Some(value) => to_fixed(value, CENTS)
-            .map_err(|e| ServiceError::invalid("minimum_eur", e.to_string(), "decimal"))?,
+        Some(value) => nonnegative_fixed("minimum_eur", value, CENTS)
+            .map_err(|problem| ServiceError::Invalid(vec![problem]))?,
     };
     if crud::settlement::finalized_run(db, configuration.id, period.start)
         .await?

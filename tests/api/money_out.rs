@@ -641,6 +641,15 @@ async fn a_payout_batch_pays_by_sepa_file_and_holds_back_members_it_cannot_pay()
     for field in ["iban", "bic", "minimum_eur"] {
         assert!(body.contains(&format!("\"{field}\"")), "{field}: {body}");
     }
+    // What the schema documents is what the server takes: at most 15 integer digits.
+    let huge = put(
+        &app,
+        &vendor,
+        &account,
+        &json!({"account_name": "CER Padova", "iban": OTHER_IBAN, "minimum_eur": 1_000_000_000_000_000_i64}),
+    )
+    .await;
+    assert_validation_error(huge, &["body", "minimum_eur"]).await;
     json_of(
         put(
             &app,
