@@ -1,8 +1,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, Set, Statement,
 };
 
 use super::paginate;
@@ -109,4 +109,91 @@ pub async fn other_than_settlements(
         .order_by_asc(Column::Id)
         .all(db)
         .await
+}
+
+/// PostgreSQL: the next row id, drawn before the row is written so that the answer (which
+/// names it) can be written in the same statement as the row.
+pub async fn next_id(db: &impl ConnectionTrait) -> Result<i32, DbErr> {
+    db.query_one_raw(Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT CAST(nextval(pg_get_serial_sequence('transactions', 'id')) AS INTEGER)",
+    ))
+    .await?
+    .ok_or_else(|| DbErr::Custom("nextval returned no row".into()))?
+    .try_get_by_index::<i32>(0)
+}
+
+/// The first answer to an idempotent request: who sent it, under which key, and what it was.
+pub struct KeyedAnswer<'a> {
+    pub user_id: i32,
+    pub key: &'a str,
+    pub request_hash: &'a str,
+    pub status_code: u16,
+    pub response_body: &'a str,
+}
+
+/// PostgreSQL: writes `row` (its id from [`next_id`]) — and, with `answer`, claims the key
+/// and stores the answer — in one statement, so one round trip and no explicit transaction:
+/// the row is written only if the key was free. `false` when the key was already taken
+/// (nothing written).
+pub async fn insert_with_answer(
+    db: &impl ConnectionTrait,
+    row: &Model,
+    answer: Option<KeyedAnswer<'_>>,
+) -> Result<bool, DbErr> {
+    use sea_orm::Value;
+    let columns = "id, configuration_id, member_id, kind, period_start, period_end, energy_wh, \
+                   amount_cents, status, description, reference, created_by, created_at, settled_at";
+    let mut values: Vec<Value> = Vec::with_capacity(20);
+    let (sql, offset) = match &answer {
+        Some(a) => {
+            values.extend([
+                a.user_id.into(),
+                a.key.into(),
+                a.request_hash.into(),
+                i32::from(a.status_code).into(),
+                a.response_body.into(),
+                row.created_at.into(),
+            ]);
+            (
+                "WITH k AS (INSERT INTO idempotency_keys \
+                 (user_id, key, request_hash, status_code, response_body, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, key) DO NOTHING RETURNING 1) \
+                 INSERT INTO transactions ({columns}) SELECT {params} FROM k",
+                6,
+            )
+        }
+        None => ("INSERT INTO transactions ({columns}) VALUES ({params})", 0),
+    };
+    values.extend([
+        row.id.into(),
+        row.configuration_id.into(),
+        row.member_id.into(),
+        row.kind.as_str().into(),
+        row.period_start.into(),
+        row.period_end.into(),
+        row.energy_wh.into(),
+        row.amount_cents.into(),
+        row.status.as_str().into(),
+        row.description.clone().into(),
+        row.reference.clone().into(),
+        row.created_by.into(),
+        row.created_at.into(),
+        row.settled_at.into(),
+    ]);
+    let params = (offset + 1..=offset + 14)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = sql
+        .replace("{columns}", columns)
+        .replace("{params}", &params);
+    let written = db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?;
+    Ok(written.rows_affected() == 1)
 }

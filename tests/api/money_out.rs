@@ -949,16 +949,33 @@ async fn a_payment_to_a_member_is_negative_and_a_gse_payment_has_no_member() {
         &["body", "member_id"],
     )
     .await;
-    for body in [
+    for (n, body) in [
         row("payment", Some(w.members[C1]), "-5.00"),
         row("gse_payment", None, "120.00"),
-    ] {
-        assert_eq!(
-            app.post(&app.admin_token, "/api/v1/transactions/", &body)
-                .await
-                .status(),
-            StatusCode::CREATED
-        );
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // With and without a key: the answer is the row as a read returns it, to the microsecond.
+        let mut request = app
+            .client
+            .post(app.url("/api/v1/transactions/"))
+            .bearer_auth(&app.admin_token)
+            .json(&body);
+        if n == 0 {
+            request = request.header("Idempotency-Key", "pagamento-1");
+        }
+        let answer = json_of(request.send().await.unwrap(), StatusCode::CREATED).await;
+        let read = json_of(
+            app.get(
+                &app.admin_token,
+                &format!("/api/v1/transactions/{}", answer["id"]),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(answer, read);
     }
 }
 
