@@ -18,9 +18,7 @@ use crate::domain::mail::MailTemplate;
 use crate::domain::month::Period;
 use crate::mail::Mailer;
 use crate::models::enums::{Language, LineKind, RunStatus};
-use crate::models::{
-    configuration, holder, member, settlement_run, statement_mailing, statement_mailing_item,
-};
+use crate::models::{configuration, holder, member, statement_mailing, statement_mailing_item};
 use crate::schemas::holder::display_name;
 
 /// The first and last day a statement covers.
@@ -37,6 +35,37 @@ fn bounds(period: StatementPeriod) -> (NaiveDate, NaiveDate) {
     }
 }
 
+/// A finalised run's month and its report, decoded once for every statement that needs it.
+struct FinalisedMonth {
+    start: NaiveDate,
+    incomplete_reason: Option<String>,
+    report: crate::domain::month::Report,
+}
+
+/// The configuration's finalised months within `period`, their reports decoded.
+async fn finalised_months(
+    db: &impl sea_orm::ConnectionTrait,
+    configuration_id: i32,
+    period: StatementPeriod,
+) -> Outcome<Vec<FinalisedMonth>> {
+    let (from, to) = bounds(period);
+    let mut months = Vec::new();
+    for run in crud::settlement::runs_of(db, configuration_id)
+        .await?
+        .iter()
+        .filter(|r| {
+            r.status == RunStatus::Finalized && r.period_start >= from && r.period_start <= to
+        })
+    {
+        months.push(FinalisedMonth {
+            start: run.period_start,
+            incomplete_reason: run.incomplete_reason.clone(),
+            report: crate::settlement::decode_report(run)?,
+        });
+    }
+    Ok(months)
+}
+
 /// The statement of `member` over `period`, from the finalised runs and the ledger, in
 /// `language` (the holder's when `None`).
 async fn prepare(
@@ -44,23 +73,25 @@ async fn prepare(
     configuration: &configuration::Model,
     member: &member::Model,
     holder: Option<&holder::Model>,
-    runs: &[settlement_run::Model],
+    reports: &[FinalisedMonth],
     period: StatementPeriod,
     language: Option<Language>,
 ) -> Outcome<MemberStatement> {
     let (from, to) = bounds(period);
     let mut months: BTreeMap<NaiveDate, MonthFigures> = BTreeMap::new();
     // Energy from the runs' reports (the lines carry only the shared energy and the money).
-    for run in runs.iter().filter(|r| {
-        r.status == RunStatus::Finalized && r.period_start >= from && r.period_start <= to
-    }) {
-        let report = crate::settlement::decode_report(run)?;
-        if let Some(row) = report.members.iter().find(|m| m.member_id == member.id) {
-            let month = months.entry(run.period_start).or_default();
-            month.month = run.period_start;
+    for finalised in reports.iter().filter(|f| f.start >= from && f.start <= to) {
+        if let Some(row) = finalised
+            .report
+            .members
+            .iter()
+            .find(|m| m.member_id == member.id)
+        {
+            let month = months.entry(finalised.start).or_default();
+            month.month = finalised.start;
             month.withdrawal_kwh = row.withdrawn_kwh;
             month.injection_kwh = row.injected_kwh;
-            month.provisional = run.incomplete_reason.clone();
+            month.provisional = finalised.incomplete_reason.clone();
         }
     }
     // Money and shared energy from the finalised runs' lines: what the ledger holds.
@@ -167,13 +198,13 @@ pub async fn pdf(
         Some(id) => holder::Entity::find_by_id(id).one(db).await?,
         None => None,
     };
-    let runs = crud::settlement::runs_of(db, configuration.id).await?;
+    let reports = finalised_months(db, configuration.id, period).await?;
     let statement = prepare(
         db,
         &configuration,
         &member,
         holder.as_ref(),
-        &runs,
+        &reports,
         period,
         language,
     )
@@ -219,29 +250,20 @@ pub async fn mail_month(
             earlier.created_at.format("%Y-%m-%d %H:%M UTC")
         )));
     }
-    let runs = crud::settlement::runs_of(&txn, configuration.id).await?;
-    let with_lines: Vec<i32> = {
-        let all: Vec<i32> = member::Entity::find()
-            .filter(member::Column::ConfigurationId.eq(configuration.id))
-            .all(&txn)
+    let reports =
+        finalised_months(&txn, configuration.id, StatementPeriod::Month(month.start)).await?;
+    let all = crud::members::in_configuration(&txn, configuration.id, None).await?;
+    let ids: Vec<i32> = all.iter().map(|m| m.id).collect();
+    let with_lines: std::collections::HashSet<i32> =
+        crud::settlement::member_lines(&txn, configuration.id, &ids, month.start, month.end)
             .await?
-            .iter()
-            .map(|m| m.id)
+            .into_iter()
+            .filter_map(|(_, _, line)| line.member_id)
             .collect();
-        let mut ids: Vec<i32> =
-            crud::settlement::member_lines(&txn, configuration.id, &all, month.start, month.end)
-                .await?
-                .into_iter()
-                .filter_map(|(_, _, line)| line.member_id)
-                .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    };
-    let members: Vec<member::Model> = member::Entity::find()
-        .filter(member::Column::Id.is_in(with_lines))
-        .all(&txn)
-        .await?;
+    let members: Vec<member::Model> = all
+        .into_iter()
+        .filter(|m| with_lines.contains(&m.id))
+        .collect();
     let holders: HashMap<i32, holder::Model> = holder::Entity::find()
         .filter(holder::Column::Id.is_in(members.iter().filter_map(|m| m.holder_id)))
         .all(&txn)
@@ -279,7 +301,7 @@ pub async fn mail_month(
                     &configuration,
                     member,
                     Some(h),
-                    &runs,
+                    &reports,
                     StatementPeriod::Month(month.start),
                     None,
                 )
