@@ -129,7 +129,7 @@ pub fn fingerprint(decisions: &[Decision]) -> String {
             .as_bytes(),
         );
     }
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", hash.finalize())
 }
 
 #[cfg(test)]

@@ -16,6 +16,17 @@ pub enum Verdict {
     Missing,
 }
 
+impl Verdict {
+    /// As on the wire (`serde`'s snake case).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Matched => "matched",
+            Verdict::Differs => "differs",
+            Verdict::Missing => "missing",
+        }
+    }
+}
+
 /// What is compared, in its unit: energy in Wh, money in cents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -153,6 +164,16 @@ mod tests {
         assert_eq!(overall(&[matched, differs], true, true), Verdict::Differs);
         assert_eq!(overall(&[missing], true, true), Verdict::Missing);
         assert_eq!(overall(&[matched], false, true), Verdict::Missing);
+    }
+
+    #[test]
+    fn verdicts_are_named_as_on_the_wire() {
+        for verdict in [Verdict::Matched, Verdict::Differs, Verdict::Missing] {
+            assert_eq!(
+                serde_json::to_value(verdict).unwrap(),
+                serde_json::json!(verdict.as_str())
+            );
+        }
     }
 
     #[test]

@@ -57,6 +57,44 @@ pub async fn list(
     Ok(crud::gse::of_configuration(db, configuration.id, within).await?)
 }
 
+/// The first month the configuration can have figures for: its constitution's. Not
+/// `activation_date`, which is when it was activated here, possibly long after it began
+/// sharing energy.
+fn first_month(configuration: &configuration::Model) -> Option<NaiveDate> {
+    configuration
+        .constituted_on
+        .map(|d| d.with_day(1).unwrap_or(d))
+}
+
+/// A payment's date against the period it pays and today: GSE pays a period after it ends, and
+/// a payment is recorded once it has arrived.
+fn paid_on_problem(
+    paid_on: NaiveDate,
+    period_end: NaiveDate,
+    label: &str,
+    today: NaiveDate,
+) -> Option<String> {
+    if paid_on > today {
+        Some(format!(
+            "{paid_on} is in the future: record a payment once it has arrived"
+        ))
+    } else if paid_on <= period_end {
+        Some(format!(
+            "{paid_on} is not after {label}: GSE pays a period after it ends"
+        ))
+    } else {
+        None
+    }
+}
+
+/// How a statement's period is named in messages and the ledger: `2026-03`, `2026 true-up`.
+fn label_of(statement: &gse_statement::Model) -> String {
+    match statement.kind {
+        GseStatementKind::Month => statement.period_start.format("%Y-%m").to_string(),
+        GseStatementKind::Year => format!("{} true-up", statement.period_start.year()),
+    }
+}
+
 /// GSE's figures checked: the period, integers of their units, the payment.
 struct Checked {
     kind: GseStatementKind,
@@ -122,11 +160,6 @@ fn check(
     };
     if let Some((_, start, end, label)) = &period {
         let first = NaiveDate::from_ymd_opt(FIRST_PERIOD.0, FIRST_PERIOD.1, 1).unwrap_or_default();
-        // The legal entity's constitution bounds its figures (`activation_date` is when it
-        // was activated here, which may be long after it began sharing energy).
-        let began = configuration
-            .constituted_on
-            .map(|d| d.with_day(1).unwrap_or(d));
         if *end >= today {
             problems.push((
                 "period",
@@ -137,7 +170,7 @@ fn check(
                 "period",
                 format!("{label} is before the first energy-sharing schemes (March 2020): GSE has no figures for it"),
             ));
-        } else if let Some(began) = began.filter(|began| end < began) {
+        } else if let Some(began) = first_month(configuration).filter(|began| end < began) {
             problems.push((
                 "period",
                 format!(
@@ -174,18 +207,13 @@ fn check(
         _ => {}
     }
     if let Some(paid_on) = figures.paid_on {
-        if paid_on > today {
-            problems.push((
-                "paid_on",
-                format!("{paid_on} is in the future: record a payment once it has arrived"),
-            ));
-        } else if let Some((_, _, end, label)) = &period
-            && paid_on <= *end
-        {
-            problems.push((
-                "paid_on",
-                format!("{paid_on} is not after {label}: GSE pays a period after it ends"),
-            ));
+        // Without a readable period only the future is checked.
+        let (end, label) = match &period {
+            Some((_, _, end, label)) => (*end, label.as_str()),
+            None => (NaiveDate::MIN, ""),
+        };
+        if let Some(message) = paid_on_problem(paid_on, end, label, today) {
+            problems.push(("paid_on", message));
         }
     }
     let given = [
@@ -228,10 +256,7 @@ fn payment_row(
     reference: Option<&str>,
     user_id: i32,
 ) -> transaction::ActiveModel {
-    let label = match statement.kind {
-        GseStatementKind::Month => statement.period_start.format("%Y-%m").to_string(),
-        GseStatementKind::Year => format!("{} true-up", statement.period_start.year()),
-    };
+    let label = label_of(statement);
     transaction::ActiveModel {
         configuration_id: Set(statement.configuration_id),
         member_id: Set(None),
@@ -441,21 +466,10 @@ pub async fn record_payment(
     let paid_cents = nonnegative_fixed("paid_eur", paid_eur, CENTS)
         .map_err(|problem| problems.push(problem))
         .unwrap_or(0);
-    if paid_on > today {
-        problems.push(Problem::at_field(
-            "paid_on",
-            format!("{paid_on} is in the future: record a payment once it has arrived"),
-            "gse_statement",
-        ));
-    } else if paid_on <= statement.period_end {
-        problems.push(Problem::at_field(
-            "paid_on",
-            format!(
-                "{paid_on} is not after the period ({} to {}): GSE pays a period after it ends",
-                statement.period_start, statement.period_end
-            ),
-            "gse_statement",
-        ));
+    if let Some(message) =
+        paid_on_problem(paid_on, statement.period_end, &label_of(&statement), today)
+    {
+        problems.push(Problem::at_field("paid_on", message, "gse_statement"));
     }
     if !problems.is_empty() {
         return Err(ServiceError::Invalid(problems));
@@ -737,9 +751,7 @@ pub async fn reconciliation(
     }
 
     if let Some(true_up) = statements.iter().find(|s| s.kind == GseStatementKind::Year) {
-        let began = configuration
-            .constituted_on
-            .map(|d| d.with_day(1).unwrap_or(d))
+        let began = first_month(&configuration)
             .filter(|d| d.year() == year)
             .unwrap_or(january);
         let expected: Vec<NaiveDate> = (began.month()..=12)

@@ -280,6 +280,16 @@ pub async fn prepare(
     Ok((batch, items))
 }
 
+/// The last month a batch pays (it stores the month's last day).
+fn through_month(batch: &payout_batch::Model) -> Period {
+    Period::of(
+        batch
+            .through_period
+            .with_day(1)
+            .unwrap_or(batch.through_period),
+    )
+}
+
 /// Why a batch cannot take a step, from its status.
 fn refuse_step(batch: &payout_batch::Model, step: &str) -> ServiceError {
     let when = |at: Option<chrono::DateTime<Utc>>| {
@@ -485,12 +495,7 @@ pub async fn export(
         batch.id,
         created.format("%Y%m%d%H%M%S")
     );
-    let through = Period::of(
-        batch
-            .through_period
-            .with_day(1)
-            .unwrap_or(batch.through_period),
-    );
+    let through = through_month(&batch);
     let stored = |field: &str, value: &str| {
         ServiceError::Internal(anyhow::anyhow!("stored {field} `{value}` no longer parses"))
     };
@@ -533,10 +538,7 @@ pub async fn export(
         .map_err(|e| ServiceError::conflict(format!("The payment file cannot be written: {e}")))?;
     let xml = String::from_utf8(xml)
         .map_err(|e| ServiceError::Internal(anyhow::anyhow!("SEPA file is not UTF-8: {e}")))?;
-    let sha256: String = Sha256::digest(xml.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = format!("{:x}", Sha256::digest(xml.as_bytes()));
     let mut model = batch.into_active_model();
     model.status = Set(PayoutStatus::Exported);
     model.execution_date = Set(Some(execution_date));
@@ -620,12 +622,7 @@ pub async fn mark_paid(
             return Err(refuse_step(&batch, "marked paid"));
         }
     };
-    let through = Period::of(
-        batch
-            .through_period
-            .with_day(1)
-            .unwrap_or(batch.through_period),
-    );
+    let through = through_month(&batch);
     let items = crud::payouts::items_of(&txn, batch.id).await?;
     for item in items
         .iter()

@@ -265,10 +265,7 @@ fn hash_request(input: &TransactionCreate) -> String {
     value["amount_eur"] = serde_json::Value::from(input.amount_eur.normalize().to_string());
     value["energy_kwh"] = input.energy_kwh.map(|e| e.normalize().to_string()).into();
     let canonical = value.to_string();
-    Sha256::digest(canonical.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    format!("{:x}", Sha256::digest(canonical.as_bytes()))
 }
 
 fn replay(stored: crate::models::idempotency_key::Model, request_hash: &str) -> Outcome<Recorded> {

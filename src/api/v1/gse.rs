@@ -275,8 +275,6 @@ pub async fn read_reconciliation_csv(
         vec!["period;component;unit;computed;gse;difference;status;period_status".to_string()];
     for period in &reconciliation.periods {
         for c in &period.components {
-            let status = serde_json::to_value(c.status).unwrap_or_default();
-            let period_status = serde_json::to_value(period.status).unwrap_or_default();
             lines.push(format!(
                 "{};{};{};{};{};{};{};{}",
                 period.period,
@@ -285,8 +283,8 @@ pub async fn read_reconciliation_csv(
                 csv::italian_or_blank(c.computed),
                 csv::italian_or_blank(c.gse),
                 csv::italian_or_blank(c.difference),
-                status.as_str().unwrap_or_default(),
-                period_status.as_str().unwrap_or_default(),
+                c.status.as_str(),
+                period.status.as_str(),
             ));
         }
     }
