@@ -43,7 +43,11 @@ pub fn build_router(state: AppState) -> Router {
         .merge(crate::web::router())
         .layer(from_fn_with_state(state.clone(), enforce_timeout))
         .layer(DefaultBodyLimit::max(settings.request_body_limit_bytes))
-        .merge(uploads.layer(DefaultBodyLimit::disable()))
+        .merge(
+            uploads
+                .merge(crate::web::console::uploads())
+                .layer(DefaultBodyLimit::disable()),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), record_metrics))

@@ -6,7 +6,8 @@
 //! - single-use links expired more than a week ago (they can no longer be used; the week keeps
 //!   "this link has expired" answerable);
 //! - join requests never confirmed, 30 days after they came (their 48-hour link is long dead,
-//!   and the address may not even be the sender's).
+//!   and the address may not even be the sender's);
+//! - browser sessions a week after they ended (expired or signed out).
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -40,6 +41,7 @@ pub struct Swept {
     pub sent_mail: u64,
     pub expired_links: u64,
     pub unconfirmed_join_requests: u64,
+    pub ended_sessions: u64,
 }
 
 pub async fn sweep(
@@ -64,10 +66,13 @@ pub async fn sweep(
         .exec(db)
         .await?
         .rows_affected;
+    let ended_sessions =
+        crate::crud::web_sessions::delete_ended(db, now - retention.expired_links).await?;
     Ok(Swept {
         sent_mail,
         expired_links,
         unconfirmed_join_requests,
+        ended_sessions,
     })
 }
 

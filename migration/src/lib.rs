@@ -28,6 +28,7 @@ mod m20261204_000011_login_throttles;
 mod m20261205_000012_mail_outbox;
 mod m20261205_000013_join_requests;
 mod m20261206_000014_money_out;
+mod m20261206_000015_web_sessions;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_mail_outbox::Migration),
             Box::new(m20261205_000013_join_requests::Migration),
             Box::new(m20261206_000014_money_out::Migration),
+            Box::new(m20261206_000015_web_sessions::Migration),
         ]
     }
 }

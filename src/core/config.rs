@@ -84,6 +84,10 @@ pub struct Settings {
     pub join_requests_per_configuration_per_day: u32,
     /// Days delivered mail is kept (the hourly housekeeping deletes it after).
     pub mail_retention_days: u32,
+    /// A console session unused for this long is over (the person signs in again).
+    pub session_idle_minutes: i64,
+    /// A console session is over this long after sign-in, however much it is used.
+    pub session_absolute_hours: i64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -164,6 +168,8 @@ impl Default for Settings {
             join_requests_per_address_per_hour: 5,
             join_requests_per_configuration_per_day: 100,
             mail_retention_days: 90,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
         }
     }
 }
@@ -199,6 +205,8 @@ const VARIABLES: &[&str] = &[
     "JOIN_REQUESTS_PER_ADDRESS_PER_HOUR",
     "JOIN_REQUESTS_PER_CONFIGURATION_PER_DAY",
     "MAIL_RETENTION_DAYS",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_ABSOLUTE_HOURS",
 ];
 
 impl Settings {
@@ -362,6 +370,14 @@ impl Settings {
         }
         if let Some(value) = get("MAIL_RETENTION_DAYS") {
             settings.mail_retention_days = parse_in_range("MAIL_RETENTION_DAYS", value, 1, 3650)?;
+        }
+        if let Some(value) = get("SESSION_IDLE_MINUTES") {
+            settings.session_idle_minutes =
+                parse_in_range("SESSION_IDLE_MINUTES", value, 1, 7 * 24 * 60)?;
+        }
+        if let Some(value) = get("SESSION_ABSOLUTE_HOURS") {
+            settings.session_absolute_hours =
+                parse_in_range("SESSION_ABSOLUTE_HOURS", value, 1, 30 * 24)?;
         }
         Ok(settings)
     }

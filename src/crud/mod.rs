@@ -25,10 +25,11 @@ pub mod scope;
 pub mod settlement;
 pub mod transactions;
 pub mod users;
+pub mod web_sessions;
 
 use sea_orm::sea_query::{
     Alias, Asterisk, Expr, ExprTrait, Func, IntoColumnRef, JoinType, LikeExpr, Order, Query,
-    SimpleExpr,
+    SelectStatement, SimpleExpr,
 };
 use sea_orm::{ActiveModelBehavior, ActiveModelTrait, IntoActiveModel};
 use sea_orm::{
@@ -80,15 +81,31 @@ where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
-    let id = E::PrimaryKey::iter()
-        .next()
-        .expect("every entity has a primary key")
-        .into_column();
     let counted = query
         .clone()
         .select_only()
         .expr_as(Expr::cust("COUNT(*)"), PAGE_TOTAL)
         .into_query();
+    paginate_counted(db, counted, query, skip, limit).await
+}
+
+/// A page of `query` with its total taken from `counted` — a statement giving at most one row
+/// with the total in column [`PAGE_TOTAL`] (none: nothing visible, total 0) — in one statement.
+pub async fn paginate_counted<E>(
+    db: &impl ConnectionTrait,
+    counted: SelectStatement,
+    query: Select<E>,
+    skip: u64,
+    limit: u64,
+) -> Result<(Vec<E::Model>, u64), DbErr>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+{
+    let id = E::PrimaryKey::iter()
+        .next()
+        .expect("every entity has a primary key")
+        .into_column();
     let page = query
         .order_by_asc(id)
         .offset(skip)
@@ -125,7 +142,7 @@ where
 }
 
 /// The total's column in a page; no table has a column of that name.
-const PAGE_TOTAL: &str = "condivisa_page_total";
+pub const PAGE_TOTAL: &str = "condivisa_page_total";
 
 /// Serialises writers that check-then-write on the same `key` (a POD, a configuration), inside
 /// the current transaction. PostgreSQL: a transaction-level advisory lock on the key. SQLite:

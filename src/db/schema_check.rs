@@ -370,6 +370,7 @@ fn entity_differences(expected: &Snapshot) -> Vec<String> {
         entity_columns::<models::statement_mailing::Entity>(),
         entity_columns::<models::statement_mailing_item::Entity>(),
         entity_columns::<models::mail_outbox::Entity>(),
+        entity_columns::<models::web_session::Entity>(),
     ];
     let mut out = Vec::new();
     for (table, columns) in entities {

@@ -48,3 +48,4 @@ pub mod statement_mailing;
 pub mod statement_mailing_item;
 pub mod transaction;
 pub mod user;
+pub mod web_session;

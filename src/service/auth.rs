@@ -41,6 +41,19 @@ impl Authority<'_> {
         password: &str,
         client: Option<IpAddr>,
     ) -> Outcome<Token> {
+        let user = self.authenticate(login, password, client).await?;
+        let family = uuid::Uuid::new_v4().to_string();
+        self.issue(user.id, &family).await
+    }
+
+    /// The account behind an email (or username) and password, under the same throttling as
+    /// [`Authority::login`]: the API's tokens and the console's sessions both start here.
+    pub async fn authenticate(
+        &self,
+        login: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Outcome<user::Model> {
         let now = Utc::now();
         let account = (
             format!("login:{}", login.trim().to_lowercase()),
@@ -105,8 +118,7 @@ impl Authority<'_> {
         if !user.is_active() {
             return Err(ServiceError::InactiveUser);
         }
-        let family = uuid::Uuid::new_v4().to_string();
-        self.issue(user.id, &family).await
+        Ok(user)
     }
 
     /// Spends a refresh token for a new pair; a spent token presented again revokes its whole

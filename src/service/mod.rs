@@ -29,6 +29,7 @@ pub mod payouts;
 pub mod plants;
 pub mod prices;
 pub mod readings;
+pub mod sessions;
 pub mod settlements;
 pub mod statements;
 pub mod transactions;

@@ -116,6 +116,7 @@ pub async fn update_me(
     let updated = crud::update(db, model).await?;
     if password_changed {
         crud::refresh_tokens::revoke_all_for_user(db, updated.id).await?;
+        crud::web_sessions::revoke_all_for_user(db, updated.id).await?;
     }
     Ok(updated)
 }
@@ -187,6 +188,7 @@ pub async fn update(
     let updated = save_guarding_last_admin(db, &target, model).await?;
     if updated.status != UserStatus::Active || input.password.is_some() {
         crud::refresh_tokens::revoke_all_for_user(db, updated.id).await?;
+        crud::web_sessions::revoke_all_for_user(db, updated.id).await?;
     }
     Ok(updated)
 }
@@ -208,6 +210,7 @@ pub async fn deactivate(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outc
         save_guarding_last_admin(db, &target, model).await?;
     }
     crud::refresh_tokens::revoke_all_for_user(db, target.id).await?;
+    crud::web_sessions::revoke_all_for_user(db, target.id).await?;
     tracing::info!(user_id = target.id, by = actor.user_id, "user deactivated");
     Ok(())
 }

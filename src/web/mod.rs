@@ -1,7 +1,7 @@
 //! Pages for people, served by the binary: server-rendered HTML (minijinja templates in
 //! `templates/pages/`, strings in `templates/i18n/`), no scripts, nothing loaded from elsewhere.
-//! For now the page behind the password-reset mail; the operators' console and the members'
-//! portal grow here, on the same use cases as the API.
+//! The pages behind the mails (password reset, join-request verification), and the operators'
+//! console with the members' portal (`console`), on the same use cases as the API.
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -15,11 +15,13 @@ use serde::Serialize;
 use crate::api::state::AppState;
 use crate::models::enums::Language;
 
+pub mod console;
 mod join_requests;
 mod reset_password;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(console::router())
         .route(
             "/reset-password",
             get(reset_password::show).post(reset_password::submit),
@@ -38,6 +40,42 @@ const PAGES: &[(&str, &str)] = &[
     (
         "join_verify.html",
         include_str!("../../templates/pages/join_verify.html"),
+    ),
+    (
+        "console/base.html",
+        include_str!("../../templates/console/base.html"),
+    ),
+    (
+        "console/message.html",
+        include_str!("../../templates/console/message.html"),
+    ),
+    (
+        "console/login.html",
+        include_str!("../../templates/console/login.html"),
+    ),
+    (
+        "console/home.html",
+        include_str!("../../templates/console/home.html"),
+    ),
+    (
+        "console/configuration.html",
+        include_str!("../../templates/console/configuration.html"),
+    ),
+    (
+        "console/members.html",
+        include_str!("../../templates/console/members.html"),
+    ),
+    (
+        "console/run.html",
+        include_str!("../../templates/console/run.html"),
+    ),
+    (
+        "console/portal_home.html",
+        include_str!("../../templates/console/portal_home.html"),
+    ),
+    (
+        "console/member.html",
+        include_str!("../../templates/console/member.html"),
     ),
 ];
 

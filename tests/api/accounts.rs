@@ -503,7 +503,8 @@ async fn housekeeping_forgets_old_mail_dead_links_and_unconfirmed_join_requests(
         Swept {
             sent_mail: 1,
             expired_links: 1,
-            unconfirmed_join_requests: 0
+            unconfirmed_join_requests: 0,
+            ended_sessions: 0,
         }
     );
     let left: Vec<Value> = app

@@ -2,6 +2,7 @@
 mod accounts;
 mod auth;
 mod communities;
+mod console;
 mod examples;
 mod helpers;
 mod holders;

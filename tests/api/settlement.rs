@@ -112,7 +112,7 @@ async fn import_readings(app: &TestApp, configuration: i64, rows: &[(&str, &str,
 }
 
 /// Every hour of March 2025 in Italy (743: the clocks go forward on the 30th), UTC.
-fn march_hours() -> Vec<chrono::DateTime<chrono::Utc>> {
+pub(crate) fn march_hours() -> Vec<chrono::DateTime<chrono::Utc>> {
     let mut t = chrono::DateTime::parse_from_rfc3339("2025-02-28T23:00:00Z")
         .unwrap()
         .to_utc();
@@ -154,7 +154,7 @@ async fn import_hours(
 }
 
 /// A NORD price of 110 €/MWh for every hour of March 2025 (Italian time: 743 hours).
-async fn import_march_prices(app: &TestApp) {
+pub(crate) async fn import_march_prices(app: &TestApp) {
     let mut csv = String::from("timestamp;zone;eur_mwh;interval_minutes\n");
     for t in march_hours() {
         csv.push_str(&format!("{};NORD;110;60\n", t.to_rfc3339()));

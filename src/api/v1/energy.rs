@@ -127,7 +127,8 @@ pub async fn coverage(
     ))
 }
 
-fn svg_response(title: &str, series: &EnergySeries) -> Response {
+/// The chart of a series as an SVG response (the API's and the console's).
+pub(crate) fn svg_response(title: &str, series: &EnergySeries) -> Response {
     let buckets: Vec<EnergyBucket> = series
         .points
         .iter()

@@ -1,0 +1,407 @@
+//! The operators' console and the members' portal under `/console`: server-rendered pages on
+//! the same use cases as the API (`crate::service`), signed in with a cookie session
+//! (`service::sessions`: stored in the database, so any instance serves any page).
+//!
+//! - The session cookie is `HttpOnly`, `SameSite=Lax`, and `Secure` when `PUBLIC_URL` is https.
+//! - Every form carries the session's CSRF token; a post without it, or with another, is a 403
+//!   and changes nothing. The sign-in form, before there is a session, uses a double-submit
+//!   cookie instead (login CSRF).
+//! - Pages allow no inline script or style (`default-src 'none'`; the stylesheet comes from
+//!   `/console/static/`), are never framed and never cached.
+//! - A page outside the person's scope is a 404, as in the API: the use case decides.
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+
+use super::{language, strings, text};
+use crate::api::state::AppState;
+use crate::models::enums::{Language, Role};
+use crate::service::sessions::{self, Current};
+use crate::service::{Place, ServiceError};
+
+mod operators;
+mod portal;
+mod signin;
+
+pub const SESSION_COOKIE: &str = "condivisa_session";
+pub const LOGIN_CSRF_COOKIE: &str = "condivisa_login_csrf";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(home))
+        .route("/console/", get(home))
+        .route("/console/login", get(signin::show).post(signin::submit))
+        .route("/console/logout", post(signin::sign_out))
+        .route("/console/static/console.css", get(stylesheet))
+        .route("/console/static/favicon.svg", get(favicon))
+        .route(
+            "/console/configurations/{id}",
+            get(operators::configuration),
+        )
+        .route(
+            "/console/configurations/{id}/members",
+            get(operators::members),
+        )
+        .route(
+            "/console/configurations/{id}/previews",
+            post(operators::preview),
+        )
+        .route("/console/runs/{id}", get(operators::run))
+        .route("/console/runs/{id}/finalize", post(operators::finalize))
+        .route("/console/members/{id}", get(portal::member))
+        .route("/console/members/{id}/energy.svg", get(portal::energy_svg))
+        .route(
+            "/console/members/{id}/statement.pdf",
+            get(portal::statement_pdf),
+        )
+}
+
+/// The console's upload routes: no body-size limit (files are streamed), like the API's.
+pub fn uploads() -> Router<AppState> {
+    Router::new().route(
+        "/console/configurations/{id}/imports",
+        post(operators::import),
+    )
+}
+
+/// A signed-in person on a console page, with the page's language.
+pub struct Signed {
+    pub current: Current,
+    pub lang: Language,
+}
+
+impl Signed {
+    pub fn actor(&self) -> crate::service::Actor {
+        self.current.actor()
+    }
+
+    /// What every page's frame needs: who is signed in, the sign-out form's token.
+    pub fn frame(&self, title: String) -> Frame {
+        let user = &self.current.user;
+        Frame {
+            lang: self.lang,
+            t: strings(self.lang),
+            title,
+            user_name: user
+                .full_name
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| user.email.clone()),
+            role: user.role.as_str(),
+            operator: user.role != Role::User,
+            csrf: self.current.session.csrf_token.clone(),
+        }
+    }
+
+    /// The refusal (403, nothing changed) of a form whose CSRF token is not this session's;
+    /// `None` when the token is the session's.
+    pub fn csrf_refusal(&self, sent: Option<&str>) -> Option<Response> {
+        let expected = self.current.session.csrf_token.as_bytes();
+        let matches = sent.is_some_and(|sent| constant_time_eq(sent.as_bytes(), expected));
+        if matches {
+            return None;
+        }
+        tracing::warn!(
+            session_id = self.current.session.id,
+            "console form without its CSRF token refused"
+        );
+        Some(message_page(
+            self.lang,
+            StatusCode::FORBIDDEN,
+            text(self.lang, "csrf_refused"),
+        ))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The frame of every console page (`console/base.html`).
+#[derive(Serialize)]
+pub struct Frame {
+    pub lang: Language,
+    pub t: &'static super::Strings,
+    pub title: String,
+    pub user_name: String,
+    pub role: &'static str,
+    pub operator: bool,
+    pub csrf: String,
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// A `Set-Cookie` value for a console cookie: never readable by scripts, sent on top-level
+/// navigation from elsewhere (links in mails) but not on cross-site posts, `Secure` when the
+/// server is reached over https.
+pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_seconds: i64) -> HeaderValue {
+    let secure = if state.settings.public_url().starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}"
+    ))
+    .expect("cookie values are URL-safe base64")
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let lang = language(&parts.headers);
+        let token = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty());
+        let current = match token {
+            Some(token) => sessions::current(&state.db, &state.settings, token)
+                .await
+                .map_err(|error| failure(lang, error))?,
+            None => None,
+        };
+        match current {
+            Some(current) => Ok(Signed { current, lang }),
+            None => {
+                // Back to the page asked for after signing in; only a path of this console.
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .filter(|p| p.starts_with("/console"))
+                    .unwrap_or("/console");
+                let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                Err(Redirect::to(&format!("/console/login?{query}")).into_response())
+            }
+        }
+    }
+}
+
+/// `/console`: operators see their configurations, members their memberships.
+async fn home(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    signed: Signed,
+) -> Response {
+    if signed.current.user.role == Role::User {
+        portal::home(&state, &signed).await
+    } else {
+        operators::home(&state, &signed).await
+    }
+}
+
+async fn stylesheet() -> Response {
+    asset(
+        include_str!("../../../templates/console/console.css"),
+        "text/css; charset=utf-8",
+    )
+}
+
+async fn favicon() -> Response {
+    asset(
+        include_str!("../../../templates/console/favicon.svg"),
+        "image/svg+xml",
+    )
+}
+
+/// A file of the console's own, compiled into the binary; cached for an hour.
+fn asset(content: &'static str, content_type: &'static str) -> Response {
+    let mut response = content.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    response
+}
+
+/// A console page: the frame's headers, plus a stylesheet from this server only.
+pub fn render(status: StatusCode, template: &str, context: impl Serialize) -> Response {
+    let mut response = super::page(status, template, context);
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    response
+}
+
+#[derive(Serialize)]
+struct MessageView {
+    lang: Language,
+    t: &'static super::Strings,
+    title: String,
+    message: String,
+    problems: Vec<String>,
+}
+
+/// An id in a console path: a positive number, or the page does not exist.
+pub fn path_id(text: &str) -> Option<i32> {
+    text.parse::<i32>().ok().filter(|id| *id > 0)
+}
+
+pub fn not_found(lang: Language) -> Response {
+    message_page(lang, StatusCode::NOT_FOUND, text(lang, "not_found"))
+}
+
+/// A page that only says what went wrong.
+pub fn message_page(lang: Language, status: StatusCode, message: String) -> Response {
+    problems_page(lang, status, message, Vec::new())
+}
+
+fn problems_page(
+    lang: Language,
+    status: StatusCode,
+    message: String,
+    problems: Vec<String>,
+) -> Response {
+    render(
+        status,
+        "console/message.html",
+        MessageView {
+            lang,
+            t: strings(lang),
+            title: text(lang, "error_title"),
+            message,
+            problems,
+        },
+    )
+}
+
+/// Where a problem is, in the page's words: "line 12", "field period".
+pub fn place_of(lang: Language, place: &[Place]) -> String {
+    place
+        .iter()
+        .filter_map(|p| match p {
+            Place::Line(line) => Some(format!("{} {line}", text(lang, "line"))),
+            Place::Field(field) => Some(field.clone()),
+            Place::Index(index) => Some(format!("#{}", index + 1)),
+            Place::Body | Place::Query | Place::Header => None,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Each problem of a refused input, with its place.
+pub fn problem_lines(lang: Language, error: &ServiceError) -> Vec<String> {
+    match error {
+        ServiceError::Invalid(problems) => problems
+            .iter()
+            .map(|problem| {
+                let place = place_of(lang, &problem.place);
+                if place.is_empty() {
+                    problem.message.clone()
+                } else {
+                    format!("{place}: {}", problem.message)
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A use case's refusal as a page: not found and forbidden as the API answers them (404, 403),
+/// conflicts and invalid input with the use case's own words; the database being down (503)
+/// or a bug (500) as the API answers them.
+pub fn failure(lang: Language, error: ServiceError) -> Response {
+    match &error {
+        ServiceError::NotFound(_) => {
+            message_page(lang, StatusCode::NOT_FOUND, text(lang, "not_found"))
+        }
+        ServiceError::Forbidden | ServiceError::ForbiddenBecause(_) => {
+            message_page(lang, StatusCode::FORBIDDEN, text(lang, "forbidden"))
+        }
+        ServiceError::Conflict(detail) => message_page(lang, StatusCode::CONFLICT, detail.clone()),
+        ServiceError::Invalid(_) => problems_page(
+            lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            text(lang, "invalid_input"),
+            problem_lines(lang, &error),
+        ),
+        ServiceError::Unreadable(detail) => {
+            message_page(lang, StatusCode::BAD_REQUEST, detail.clone())
+        }
+        ServiceError::TooManyAttempts { .. } | ServiceError::RateLimited { .. } => {
+            message_page(lang, StatusCode::TOO_MANY_REQUESTS, error.to_string())
+        }
+        _ => crate::api::error::ApiError::from(error).into_response(),
+    }
+}
+
+/// Euros from cents in the language's way: `1.234,56 €` or `€1,234.56`.
+pub fn euros(cents: i64, lang: Language) -> String {
+    let negative = cents < 0;
+    let cents = cents.unsigned_abs();
+    let (units, fraction) = (cents / 100, cents % 100);
+    let (group, decimal) = match lang {
+        Language::It => ('.', ','),
+        Language::En => (',', '.'),
+    };
+    let digits = units.to_string();
+    let mut grouped = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(group);
+        }
+        grouped.push(digit);
+    }
+    let sign = if negative { "−" } else { "" };
+    match lang {
+        Language::It => format!("{sign}{grouped}{decimal}{fraction:02} €"),
+        Language::En => format!("{sign}€{grouped}{decimal}{fraction:02}"),
+    }
+}
+
+/// A decimal (as the API writes it, `"1234.567"`) in the language's way.
+pub fn decimal(value: &str, lang: Language) -> String {
+    match lang {
+        Language::It => value.replace('.', ","),
+        Language::En => value.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn euros_are_written_as_each_language_writes_them() {
+        assert_eq!(euros(123_456, Language::It), "1.234,56 €");
+        assert_eq!(euros(123_456, Language::En), "€1,234.56");
+        assert_eq!(euros(-5, Language::It), "−0,05 €");
+        assert_eq!(euros(100_000_000, Language::En), "€1,000,000.00");
+        assert_eq!(euros(0, Language::It), "0,00 €");
+    }
+
+    #[test]
+    fn a_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; condivisa_session=abc; b=2"),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}
