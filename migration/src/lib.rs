@@ -29,6 +29,7 @@ mod m20261205_000012_mail_outbox;
 mod m20261205_000013_join_requests;
 mod m20261206_000014_money_out;
 mod m20261206_000015_web_sessions;
+mod m20261206_000016_member_counts;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_join_requests::Migration),
             Box::new(m20261206_000014_money_out::Migration),
             Box::new(m20261206_000015_web_sessions::Migration),
+            Box::new(m20261206_000016_member_counts::Migration),
         ]
     }
 }

@@ -1,4 +1,4 @@
-use sea_orm::sea_query::{Condition, Query};
+use sea_orm::sea_query::{Alias, Condition, Expr, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
 };
@@ -6,7 +6,7 @@ use sea_orm::{
 use super::scope::{self, CommunityScope};
 use super::{contains_case_insensitive, paginate};
 use crate::models::member::{Column, Entity, Model};
-use crate::models::{plant, transaction, user};
+use crate::models::{configuration, plant, transaction, user};
 use crate::schemas::member::MemberListParams;
 
 pub async fn find_in_scope(
@@ -25,6 +25,16 @@ pub async fn list(
     scope: CommunityScope,
     params: &MemberListParams,
 ) -> Result<(Vec<Model>, u64), DbErr> {
+    let unfiltered = params.role.is_none()
+        && params.status.is_none()
+        && params.holder_type.is_none()
+        && super::search_term(&params.search).is_none();
+    if let Some(configuration_id) = params.configuration_id
+        && unfiltered
+        && sees_whole_configurations(scope)
+    {
+        return configuration_page(db, scope, configuration_id, params.skip, params.limit).await;
+    }
     let mut condition = scope::members(scope);
     if let Some(configuration_id) = params.configuration_id {
         condition = condition.add(Column::ConfigurationId.eq(configuration_id));
@@ -68,6 +78,44 @@ pub async fn list(
     )
     .await
 }
+
+/// Whether the scope sees every member of a configuration it sees (a member user sees only
+/// their own memberships).
+fn sees_whole_configurations(scope: CommunityScope) -> bool {
+    matches!(
+        scope,
+        CommunityScope::All | CommunityScope::Organization(_) | CommunityScope::Referent(_)
+    )
+}
+
+/// One configuration's members, unfiltered: the total is the configuration's `members_count`
+/// (kept by the database's triggers, migration 16) instead of a count of its members on every
+/// request; a configuration outside the scope has no row, so the page is empty with total 0.
+async fn configuration_page(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    configuration_id: i32,
+    skip: u64,
+    limit: u64,
+) -> Result<(Vec<Model>, u64), DbErr> {
+    let counted = Query::select()
+        .expr_as(
+            Expr::col((configuration::Entity, Alias::new(MEMBERS_COUNT))),
+            Alias::new(super::PAGE_TOTAL),
+        )
+        .from(configuration::Entity)
+        .cond_where(
+            Condition::all()
+                .add(configuration::Column::Id.eq(configuration_id))
+                .add(scope::configurations(scope)),
+        )
+        .to_owned();
+    let members = Entity::find().filter(Column::ConfigurationId.eq(configuration_id));
+    super::paginate_counted(db, counted, members, skip, limit).await
+}
+
+/// `configurations.members_count`: written by the database only, so not in the entity.
+const MEMBERS_COUNT: &str = "members_count";
 
 /// Every other membership of the POD, in any configuration.
 pub async fn other_memberships_of_pod(

@@ -1202,3 +1202,97 @@ async fn a_power_beyond_a_gigawatt_is_refused_naming_the_field() {
         StatusCode::CREATED
     );
 }
+
+/// A configuration's members page takes its total from `configurations.members_count`, which
+/// the database's triggers keep (migration 16): it must follow every insert and delete, stay
+/// within the caller's scope, and equal a count of the rows.
+#[tokio::test]
+async fn a_configurations_members_total_follows_every_write_and_the_scope() {
+    let app = spawn_app().await;
+    let t = two_tenants(&app).await;
+    let first = create_member(&app, t.a1, "IT001E00000011", "consumer").await;
+    create_member(&app, t.a1, "IT001E00000012", "consumer").await;
+    create_member(&app, t.a1, "IT001E00000014", "producer").await;
+    create_member(&app, t.a2, "IT001E00000013", "consumer").await;
+    let page = |token: String, query: String| {
+        let app = &app;
+        async move {
+            let response = app.get(&token, &format!("/api/v1/members/?{query}")).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let total: u64 = response.headers()["x-total-count"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let rows: Vec<Value> = response.json().await.unwrap();
+            (total, rows.len())
+        }
+    };
+    let admin = app.admin_token.clone();
+    assert_eq!(
+        page(admin.clone(), format!("configuration_id={}", t.a1)).await,
+        (3, 3)
+    );
+    assert_eq!(
+        page(admin.clone(), format!("configuration_id={}", t.a2)).await,
+        (1, 1)
+    );
+    assert_eq!(
+        page(admin.clone(), format!("configuration_id={}&limit=2", t.a1)).await,
+        (3, 2)
+    );
+    assert_eq!(
+        page(admin.clone(), format!("configuration_id={}&skip=5", t.a1)).await,
+        (3, 0)
+    );
+    let deleted = app
+        .delete(&admin, &format!("/api/v1/members/{first}"))
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        page(admin.clone(), format!("configuration_id={}", t.a1)).await,
+        (2, 2)
+    );
+    // A filter counts the rows themselves, and agrees.
+    assert_eq!(
+        page(
+            admin.clone(),
+            format!("configuration_id={}&role=producer", t.a1)
+        )
+        .await,
+        (1, 1)
+    );
+    // Outside the caller's scope: nothing, not even the total.
+    assert_eq!(
+        page(t.vendor_b.1.clone(), format!("configuration_id={}", t.a1)).await,
+        (0, 0)
+    );
+    assert_eq!(
+        page(
+            t.referent_a1.1.clone(),
+            format!("configuration_id={}", t.a1)
+        )
+        .await,
+        (2, 2)
+    );
+    assert_eq!(
+        page(
+            t.referent_a1.1.clone(),
+            format!("configuration_id={}", t.a2)
+        )
+        .await,
+        (0, 0)
+    );
+    assert_eq!(
+        page(t.vendor_a.1.clone(), format!("configuration_id={}", t.a2)).await,
+        (1, 1)
+    );
+    // A configuration deleted with its members leaves no stale count behind elsewhere.
+    let drifted = scalar_i64(
+        &app.db,
+        "SELECT CAST(count(*) AS BIGINT) FROM configurations c WHERE c.members_count <> \
+         (SELECT count(*) FROM members m WHERE m.configuration_id = c.id)",
+    )
+    .await;
+    assert_eq!(drifted, 0);
+}

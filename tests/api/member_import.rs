@@ -472,6 +472,15 @@ async fn fifty_members_from_excel_are_checked_then_imported_once() {
     let mut expected = after;
     expected[3] += 1;
     assert_eq!(stored(&app).await, expected);
+    // The configuration's members count, kept by the database's triggers through a bulk
+    // import (one statement of many rows on PostgreSQL), equals the rows.
+    let drifted = scalar_i64(
+        &app.db,
+        "SELECT CAST(count(*) AS BIGINT) FROM configurations c WHERE c.members_count <> \
+         (SELECT count(*) FROM members m WHERE m.configuration_id = c.id)",
+    )
+    .await;
+    assert_eq!(drifted, 0);
 }
 
 #[tokio::test]
