@@ -13,7 +13,8 @@
 # Variants (per pgbench "transaction" = one request):
 #   plain:      members page: user by id; count of the members of one configuration of the
 #               vendor's organization; that page of 50 ordered by id; autocommit
-#               (condivisa reads this way)
+#               (condivisa reads this way; since its migration 16 the count is the
+#               configuration's stored members_count, read within the scope)
 #   tx:         the same inside BEGIN ... ROLLBACK (what the FastAPI reference's SQLAlchemy
 #               does: autobegin on the first statement, rollback when the request is done)
 #   test_token: user by id alone (every authenticated request loads its user)
@@ -50,8 +51,16 @@ else
   # server selects every stored column of its entities, not the generated users.search_text).
   cols() { q "SELECT string_agg('$1.' || column_name, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '$1' AND is_generated = 'NEVER'"; }
   USER_SQL="SELECT $(cols users) FROM users WHERE users.id = :uid LIMIT 1;"
-  COUNT_SQL="SELECT count(*) FROM members WHERE members.configuration_id IN (SELECT configurations.id FROM configurations WHERE configurations.organization_id = :org) AND members.configuration_id = :cfg;"
-  PAGE_SQL="SELECT $(cols members) FROM members WHERE members.configuration_id IN (SELECT configurations.id FROM configurations WHERE configurations.organization_id = :org) AND members.configuration_id = :cfg ORDER BY members.id LIMIT 50 OFFSET 0;"
+  # Since migration 16 the page's total is the configuration's members_count (kept by triggers)
+  # and the page needs no scope subquery: the configuration's row is read within the scope.
+  if [[ -n "$(q "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'configurations' AND column_name = 'members_count'")" ]]; then
+    COUNT_SQL="SELECT configurations.members_count FROM configurations WHERE configurations.id = :cfg AND configurations.organization_id = :org;"
+    PAGE_SQL="SELECT $(cols members) FROM members WHERE members.configuration_id = :cfg ORDER BY members.id LIMIT 50 OFFSET 0;"
+  else
+    COUNT_SQL="SELECT count(*) FROM members WHERE members.configuration_id IN (SELECT configurations.id FROM configurations WHERE configurations.organization_id = :org) AND members.configuration_id = :cfg;"
+    PAGE_SQL="SELECT $(cols members) FROM members WHERE members.configuration_id IN (SELECT configurations.id FROM configurations WHERE configurations.organization_id = :org) AND members.configuration_id = :cfg ORDER BY members.id LIMIT 50 OFFSET 0;"
+  fi
+
 fi
 VARS="\\set uid $VENDOR_ID
 \\set org $ORG_ID
