@@ -308,6 +308,52 @@ async fn a_referent_runs_a_month_in_the_console() {
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
 
+    // The ledger as the API's CSV file.
+    let ledger = browser
+        .get(&format!(
+            "/console/configurations/{}/ledger.csv",
+            w.configuration
+        ))
+        .await;
+    assert_eq!(ledger.status(), StatusCode::OK);
+    assert!(
+        ledger.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let ledger = ledger.text().await.unwrap();
+    assert!(ledger.contains(";incentive;"), "{ledger}");
+
+    // Undoing the import from the dashboard: put back, then marked, with no second button.
+    let dashboard = browser.page(&dashboard_path).await;
+    let marker = "action=\"/console/imports/";
+    let start = dashboard.find(marker).expect("an undo button") + marker.len();
+    let import_id: i64 = dashboard[start..]
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let revert = format!("/console/imports/{import_id}/revert");
+    assert_eq!(
+        browser.post(&revert, &[("csrf", "forged")]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let undone = browser.post(&revert, &[("csrf", &csrf)]).await;
+    assert_eq!(undone.status(), StatusCode::OK);
+    let undone = undone.text().await.unwrap();
+    assert!(
+        undone.contains("Importazione marzo.csv annullata"),
+        "{undone}"
+    );
+    assert!(
+        !undone.contains(&format!("/console/imports/{import_id}/revert")),
+        "{undone}"
+    );
+    let again = browser.post(&revert, &[("csrf", &csrf)]).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+
     // Members list pages and searches on the server.
     let members = browser
         .page(&format!(

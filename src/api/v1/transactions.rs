@@ -188,7 +188,10 @@ pub struct LedgerFileParams {
 }
 
 /// The rows as Italian Excel's CSV: one line each, in the order they were recorded.
-fn ledger_file(filename: &str, rows: Vec<crate::models::transaction::Model>) -> Response {
+pub(crate) fn ledger_file(
+    filename: &str,
+    rows: Vec<crate::models::transaction::Model>,
+) -> Response {
     use crate::api::csv;
     let mut lines = vec![
         "id;recorded_on;configuration_id;member_id;kind;period_start;period_end;energy_kwh;amount_eur;status;settled_on;description;reference"
@@ -218,7 +221,7 @@ fn ledger_file(filename: &str, rows: Vec<crate::models::transaction::Model>) -> 
     csv::response(filename, lines)
 }
 
-fn file_params(
+pub(crate) fn file_params(
     params: LedgerFileParams,
     configuration_id: Option<i32>,
     member_id: Option<i32>,

@@ -50,6 +50,14 @@ pub fn router() -> Router<AppState> {
             "/console/configurations/{id}/previews",
             post(operators::preview),
         )
+        .route(
+            "/console/configurations/{id}/ledger.csv",
+            get(operators::ledger),
+        )
+        .route(
+            "/console/imports/{id}/revert",
+            post(operators::revert_import),
+        )
         .route("/console/runs/{id}", get(operators::run))
         .route("/console/runs/{id}/finalize", post(operators::finalize))
         .route("/console/members/{id}", get(portal::member))

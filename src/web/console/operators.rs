@@ -14,6 +14,7 @@ use super::{
     Frame, Signed, decimal, euros, failure, message_page, not_found, path_id, problem_lines, render,
 };
 use crate::api::state::AppState;
+use crate::api::v1::transactions;
 use crate::domain::month::Period;
 use crate::schemas::configuration::ConfigurationListParams;
 use crate::schemas::energy::{ImportParams, ImportPublic};
@@ -88,6 +89,8 @@ struct RunRow {
 #[derive(Serialize)]
 struct ImportRow {
     id: i32,
+    /// `readings`, or `revert` for the record of an undone import.
+    kind: String,
     file_name: String,
     format: String,
     intervals: i64,
@@ -165,6 +168,7 @@ async fn configuration_view(
                 ImportPublic::from_model(model)
                     .map(|i| ImportRow {
                         id: i.id,
+                        kind: i.kind,
                         file_name: i.file_name,
                         format: i.format,
                         intervals: i.intervals,
@@ -618,6 +622,81 @@ pub async fn finalize(
             view.finalize_problems = problems;
             view.finalized_message = message;
             render(status, "console/run.html", view)
+        }
+        Err(error) => failure(lang, error),
+    }
+}
+
+/// The configuration's ledger as the API's CSV file (Italian Excel), every row.
+pub async fn ledger(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = signed.lang;
+    let Some(id) = path_id(&id) else {
+        return not_found(lang);
+    };
+    let actor = signed.actor();
+    let configuration = match service::configurations::visible(&actor, &state.db, id).await {
+        Ok(configuration) => configuration,
+        Err(error) => return failure(lang, error),
+    };
+    let params = transactions::file_params(query_default(), Some(configuration.id), None);
+    match service::transactions::export(&actor, &state.db, &params).await {
+        Ok(rows) => transactions::ledger_file(&format!("ledger-configuration-{id}.csv"), rows),
+        Err(error) => failure(lang, error),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: Option<String>,
+}
+
+/// Undoes a meter-data import (the API's `POST /imports/{id}/revert`), then shows the
+/// configuration's dashboard with what was put back, or why it could not be.
+pub async fn revert_import(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    form: Result<Form<CsrfOnly>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang = signed.lang;
+    let Some(id) = path_id(&id) else {
+        return not_found(lang);
+    };
+    let sent = form.ok().and_then(|Form(f)| f.csrf);
+    if let Some(refused) = signed.csrf_refusal(sent.as_deref()) {
+        return refused;
+    }
+    let actor = signed.actor();
+    let import = match service::readings::visible_import(&actor, &state.db, id).await {
+        Ok(import) => import,
+        Err(error) => return failure(lang, error),
+    };
+    let Some(configuration_id) = import.configuration_id else {
+        return not_found(lang);
+    };
+    let (status, notice, problems) = match service::readings::revert(&actor, &state.db, id).await {
+        Ok(summary) => (
+            StatusCode::OK,
+            Some(
+                text(lang, "import_reverted")
+                    .replace("{file}", &import.source)
+                    .replace("{restored}", &summary.restored.to_string())
+                    .replace("{removed}", &summary.removed.to_string()),
+            ),
+            Vec::new(),
+        ),
+        Err(service::ServiceError::Conflict(detail)) => (StatusCode::CONFLICT, None, vec![detail]),
+        Err(error) => return failure(lang, error),
+    };
+    match configuration_view(&state, &signed, configuration_id).await {
+        Ok(mut view) => {
+            view.imported = notice;
+            view.import_problems = problems;
+            render(status, "console/configuration.html", view)
         }
         Err(error) => failure(lang, error),
     }
