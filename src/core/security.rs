@@ -208,11 +208,16 @@ impl JwtKeys {
     }
 }
 
-/// A fresh opaque refresh token and the hash under which it is stored.
-pub fn new_refresh_token() -> (String, String) {
+/// 256 random bits, URL-safe: the secret of a token, a session or a form.
+pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A fresh opaque refresh token and the hash under which it is stored.
+pub fn new_refresh_token() -> (String, String) {
+    let token = random_token();
     let hash = hash_refresh_token(&token);
     (token, hash)
 }

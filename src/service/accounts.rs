@@ -126,8 +126,7 @@ pub async fn reset_password(
     crud::one_time_tokens::spend_all_of_user(&txn, TokenPurpose::PasswordReset, user.id, now)
         .await?;
     crud::users::set_password(&txn, user.id, hashed).await?;
-    crud::refresh_tokens::revoke_all_for_user(&txn, user.id).await?;
-    crud::web_sessions::revoke_all_for_user(&txn, user.id).await?;
+    super::sessions::sign_out_everywhere(&txn, user.id).await?;
     crud::login_throttles::clear(&txn, &format!("login:{}", user.email)).await?;
     if let Some(username) = &user.username {
         crud::login_throttles::clear(&txn, &format!("login:{username}")).await?;

@@ -5,12 +5,12 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
 use super::auth::Authority;
 use super::{Actor, Outcome};
 use crate::core::config::Settings;
-use crate::core::security::{hash_refresh_token, new_refresh_token};
+use crate::core::security::{hash_refresh_token, new_refresh_token, random_token};
 use crate::crud;
 use crate::models::{user, web_session};
 
@@ -42,7 +42,7 @@ pub async fn sign_in(
 ) -> Outcome<Opened> {
     let user = authority.authenticate(login, password, client).await?;
     let (token, token_hash) = new_refresh_token();
-    let (csrf_token, _) = new_refresh_token();
+    let csrf_token = random_token();
     let now = Utc::now();
     let expires_at = now + Duration::hours(authority.settings.session_absolute_hours);
     let session = crud::web_sessions::insert(
@@ -111,6 +111,13 @@ pub async fn current(
         crud::web_sessions::touch(db, session.id, now).await?;
     }
     Ok(Some(Current { session, user }))
+}
+
+/// Ends every way the user is signed in — the API's refresh tokens and the console's sessions —
+/// on every instance at once (password change or reset, deactivation).
+pub async fn sign_out_everywhere(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DbErr> {
+    crud::refresh_tokens::revoke_all_for_user(db, user_id).await?;
+    crud::web_sessions::revoke_all_for_user(db, user_id).await
 }
 
 pub async fn sign_out(db: &DatabaseConnection, current: &Current) -> Outcome<()> {

@@ -115,8 +115,7 @@ pub async fn update_me(
     }
     let updated = crud::update(db, model).await?;
     if password_changed {
-        crud::refresh_tokens::revoke_all_for_user(db, updated.id).await?;
-        crud::web_sessions::revoke_all_for_user(db, updated.id).await?;
+        super::sessions::sign_out_everywhere(db, updated.id).await?;
     }
     Ok(updated)
 }
@@ -187,8 +186,7 @@ pub async fn update(
 
     let updated = save_guarding_last_admin(db, &target, model).await?;
     if updated.status != UserStatus::Active || input.password.is_some() {
-        crud::refresh_tokens::revoke_all_for_user(db, updated.id).await?;
-        crud::web_sessions::revoke_all_for_user(db, updated.id).await?;
+        super::sessions::sign_out_everywhere(db, updated.id).await?;
     }
     Ok(updated)
 }
@@ -209,8 +207,7 @@ pub async fn deactivate(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outc
         model.status = Set(UserStatus::Inactive);
         save_guarding_last_admin(db, &target, model).await?;
     }
-    crud::refresh_tokens::revoke_all_for_user(db, target.id).await?;
-    crud::web_sessions::revoke_all_for_user(db, target.id).await?;
+    super::sessions::sign_out_everywhere(db, target.id).await?;
     tracing::info!(user_id = target.id, by = actor.user_id, "user deactivated");
     Ok(())
 }

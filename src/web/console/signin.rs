@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, Signed, cookie, render, set_cookie};
 use crate::api::extract::ClientAddress;
 use crate::api::state::AppState;
-use crate::core::security::new_refresh_token;
+use crate::core::security::random_token;
 use crate::models::enums::Language;
 use crate::service::ServiceError;
 use crate::service::auth::Authority;
@@ -58,7 +58,7 @@ fn form(
     login: String,
     error: Option<String>,
 ) -> Response {
-    let (csrf, _) = new_refresh_token();
+    let csrf = random_token();
     let mut response = render(
         status,
         "console/login.html",
