@@ -496,6 +496,15 @@ async fn run_view(
     id: i32,
 ) -> Result<RunView, service::ServiceError> {
     let (run, latest) = service::settlements::visible_run(&signed.actor(), &state.db, id).await?;
+    view_of_run(signed, run, latest)
+}
+
+/// The page of a run already read (`latest`: the newest run of its month).
+fn view_of_run(
+    signed: &Signed,
+    run: crate::models::settlement_run::Model,
+    latest: i32,
+) -> Result<RunView, service::ServiceError> {
     let public = SettlementPublic::from_model(run, latest)?;
     let lang = signed.lang;
     let summary = &public.summary;
@@ -600,24 +609,33 @@ pub async fn finalize(
         .map(|_| form.reason.clone());
     let outcome =
         service::settlements::finalize(&signed.actor(), &state.db, id, accept_incomplete).await;
-    let (status, problems, message) = match outcome {
-        Ok((finalization, _, _)) => (
+    // A finalised run comes back from the use case; after a refusal the run is read again.
+    let (status, problems, message, finalised) = match outcome {
+        Ok((finalization, run, latest)) => (
             StatusCode::OK,
             Vec::new(),
             Some(
                 text(lang, "finalized")
                     .replace("{rows}", &finalization.transactions_written.to_string()),
             ),
+            Some((run, latest)),
         ),
         Err(error @ service::ServiceError::Invalid(_)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             problem_lines(lang, &error),
             None,
+            None,
         ),
-        Err(service::ServiceError::Conflict(detail)) => (StatusCode::CONFLICT, vec![detail], None),
+        Err(service::ServiceError::Conflict(detail)) => {
+            (StatusCode::CONFLICT, vec![detail], None, None)
+        }
         Err(error) => return failure(lang, error),
     };
-    match run_view(&state, &signed, id).await {
+    let view = match finalised {
+        Some((run, latest)) => view_of_run(&signed, run, latest),
+        None => run_view(&state, &signed, id).await,
+    };
+    match view {
         Ok(mut view) => {
             view.finalize_problems = problems;
             view.finalized_message = message;
