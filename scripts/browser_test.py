@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from client_flow_test import march_hours  # noqa: E402
 from contract_test import ADMIN, PASSWORD, free_port, fresh_database, login, request, start_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,15 +39,6 @@ def ensure_tools():
     if not (SUITE / "node_modules" / "playwright-core").exists() or not (SUITE / "node_modules" / "axe-core").exists():
         print("== installing the browser suite's npm packages", flush=True)
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=SUITE, check=True)
-
-
-def march_hours():
-    """Every hour of March 2025 in Italy (743: the clocks go forward on the 30th), UTC."""
-    t = dt.datetime(2025, 2, 28, 23, tzinfo=dt.timezone.utc)
-    end = dt.datetime(2025, 3, 31, 22, tzinfo=dt.timezone.utc)
-    while t < end:
-        yield t
-        t += dt.timedelta(hours=1)
 
 
 def seed(base):

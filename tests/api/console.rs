@@ -48,11 +48,10 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> reqwest::Response {
-        let response = self
-            .app
-            .client
-            .get(self.app.url(path))
+    /// Sends a request as the browser would: its cookies and its languages; keeps what the
+    /// answer sets.
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> reqwest::Response {
+        let response = request
             .header(COOKIE, self.cookie_header())
             .header("accept-language", self.language)
             .send()
@@ -60,6 +59,11 @@ impl<'a> Browser<'a> {
             .unwrap();
         self.keep_cookies(&response);
         response
+    }
+
+    async fn get(&mut self, path: &str) -> reqwest::Response {
+        let request = self.app.client.get(self.app.url(path));
+        self.send(request).await
     }
 
     async fn page(&mut self, path: &str) -> String {
@@ -69,18 +73,8 @@ impl<'a> Browser<'a> {
     }
 
     async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        let response = self
-            .app
-            .client
-            .post(self.app.url(path))
-            .header(COOKIE, self.cookie_header())
-            .header("accept-language", self.language)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.keep_cookies(&response);
-        response
+        let request = self.app.client.post(self.app.url(path)).form(form);
+        self.send(request).await
     }
 
     async fn upload(
@@ -93,18 +87,8 @@ impl<'a> Browser<'a> {
         let form = Form::new()
             .text("csrf", csrf.to_string())
             .part("file", Part::text(csv).file_name(name.to_string()));
-        let response = self
-            .app
-            .client
-            .post(self.app.url(path))
-            .header(COOKIE, self.cookie_header())
-            .header("accept-language", self.language)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        self.keep_cookies(&response);
-        response
+        let request = self.app.client.post(self.app.url(path)).multipart(form);
+        self.send(request).await
     }
 
     /// Signs in through the form; returns the page's CSRF token for the session's forms.
