@@ -30,6 +30,7 @@ mod m20261205_000013_join_requests;
 mod m20261206_000014_money_out;
 mod m20261206_000015_web_sessions;
 mod m20261206_000016_member_counts;
+mod m20261206_000017_sqlite_user_search;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_money_out::Migration),
             Box::new(m20261206_000015_web_sessions::Migration),
             Box::new(m20261206_000016_member_counts::Migration),
+            Box::new(m20261206_000017_sqlite_user_search::Migration),
         ]
     }
 }

@@ -1,4 +1,4 @@
-use sea_orm::sea_query::{Alias, Condition};
+use sea_orm::sea_query::{Alias, Condition, Expr, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::contains_lowered_needle;
@@ -97,13 +97,26 @@ pub async fn list(
 /// `LOWER()` around it would keep the index out and fold every row (2.6 → 0.9 ms for a scan of
 /// 1,000 users).
 ///
-/// SQLite: `search_text` is a VIRTUAL column there (SQLite cannot add a STORED one without
-/// rebuilding the table), built and lower-cased for every row of every search; its own `LIKE`
-/// already ignores ASCII case (the only folding its `lower()` does), so the four columns are
-/// matched directly: 2.7 → 0.85 ms for the same 1,000 users (BENCHMARKS.md, issue 13).
+/// SQLite: a needle of three characters or more is a quoted phrase matched against the FTS5
+/// trigram index `users_search` (migration 17), which is exactly "contains", case-folded, read
+/// from the index. A shorter needle — a trigram index cannot answer it — reads every row:
+/// `search_text` is a VIRTUAL column there (built for each row read), so the four columns are
+/// matched directly by SQLite's `LIKE`, which ignores ASCII case by itself.
 fn matches_search(backend: DbBackend, needle: &str) -> Condition {
     let needle = needle.replace(SEARCH_SEPARATOR, "");
     match backend {
+        DbBackend::Sqlite if needle.chars().count() >= TRIGRAM => Condition::all().add(
+            Column::Id.in_subquery(
+                Query::select()
+                    .expr(Expr::cust("rowid"))
+                    .from(Alias::new("users_search"))
+                    .and_where(Expr::cust_with_values(
+                        "users_search MATCH ?",
+                        [fts5_phrase(&needle)],
+                    ))
+                    .to_owned(),
+            ),
+        ),
         DbBackend::Sqlite => [
             Column::Email,
             Column::Username,
@@ -122,6 +135,15 @@ fn matches_search(backend: DbBackend, needle: &str) -> Condition {
 }
 
 const SEARCH_SEPARATOR: char = '\u{1f}';
+
+/// The shortest needle the trigram index answers.
+const TRIGRAM: usize = 3;
+
+/// The needle as one FTS5 string: in double quotes, its own double quotes doubled, so that no
+/// character of it is read as query syntax (`OR`, `*`, `-`, parentheses…).
+fn fts5_phrase(needle: &str) -> String {
+    format!("\"{}\"", needle.replace('"', "\"\""))
+}
 
 pub async fn count_active_admins(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
     Entity::find()

@@ -1,4 +1,5 @@
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -785,4 +786,104 @@ async fn nobody_deactivates_their_own_account() {
         .delete(&app.admin_token, &format!("/api/v1/users/{vendor}"))
         .await;
     assert_eq!(deactivated.status(), StatusCode::NO_CONTENT);
+}
+
+/// The search is an index on SQLite (a trigram table kept by triggers, migration 17) and on
+/// PostgreSQL (a trigram index over a generated column): it must follow every write, and a
+/// needle is text, never query syntax.
+#[tokio::test]
+async fn the_search_follows_every_change_and_reads_no_query_syntax() {
+    let app = spawn_app().await;
+    let created: Value = app
+        .post(
+            &app.admin_token,
+            "/api/v1/users/",
+            &json!({ "email": "giulia@example.com", "full_name": "Giulia D'Amico", "password": PASSWORD }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_i64().unwrap();
+    let company = json!({ "email": "bar@example.com", "type": "company", "fiscal_code": "07643520567",
+                          "full_name": "Bar \"Il Sole\" OR NOT", "password": PASSWORD });
+    assert_eq!(
+        app.post(&app.admin_token, "/api/v1/users/", &company)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let found = |needle: &'static str| {
+        let app = &app;
+        async move {
+            let response = app
+                .get(
+                    &app.admin_token,
+                    &format!(
+                        "/api/v1/users/?search={}",
+                        needle
+                            .bytes()
+                            .map(|b| format!("%{b:02X}"))
+                            .collect::<String>()
+                    ),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK, "{needle}");
+            let page: Value = response.json().await.unwrap();
+            assert_eq!(
+                page["total"],
+                page["items"].as_array().unwrap().len(),
+                "{needle}"
+            );
+            emails(&page)
+        }
+    };
+    assert_eq!(found("D'AMI").await, ["giulia@example.com"]);
+    assert_eq!(found("amico").await, ["giulia@example.com"]);
+    // Two characters: below what a trigram index answers, still found.
+    assert_eq!(found("D'").await, ["giulia@example.com"]);
+    // Quotes and FTS words are matched as written.
+    assert_eq!(found("\"il sole\"").await, ["bar@example.com"]);
+    assert_eq!(found("\" or not").await, ["bar@example.com"]);
+    for needle in [
+        "sole\" OR \"giulia",
+        "giul*",
+        "-giulia",
+        "(giulia)",
+        "giulia OR bar",
+        "NEAR(a b)",
+    ] {
+        assert_eq!(found(needle).await, Vec::<String>::new(), "{needle}");
+    }
+
+    // A renamed user is found by the new name only; a new email likewise.
+    assert_eq!(
+        app.patch(
+            &app.admin_token,
+            &format!("/api/v1/users/{id}"),
+            &json!({ "full_name": "Giulia Bianchi", "email": "g.bianchi@example.com" })
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    assert_eq!(found("amico").await, Vec::<String>::new());
+    assert_eq!(found("giulia@").await, Vec::<String>::new());
+    assert_eq!(found("bianchi").await, ["g.bianchi@example.com"]);
+    assert_eq!(found("G.BIANCHI@").await, ["g.bianchi@example.com"]);
+
+    // Deactivated, still found (kept for the ledger's history); deleted from the table by
+    // whatever tool, gone from the search in the same statement.
+    assert_eq!(
+        app.delete(&app.admin_token, &format!("/api/v1/users/{id}"))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(found("bianchi").await, ["g.bianchi@example.com"]);
+    app.db
+        .execute_unprepared(&format!("DELETE FROM users WHERE id = {id}"))
+        .await
+        .unwrap();
+    assert_eq!(found("bianchi").await, Vec::<String>::new());
 }
