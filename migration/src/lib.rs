@@ -14,6 +14,15 @@ pub(crate) async fn batch(manager: &SchemaManager<'_>, statements: &[String]) ->
         .map(|_| ())
 }
 
+/// Runs `statements` one after another on the migration's connection.
+pub(crate) async fn each(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
+    let connection = manager.get_connection();
+    for statement in statements {
+        connection.execute_unprepared(statement).await?;
+    }
+    Ok(())
+}
+
 mod m20261126_000001_foundation;
 mod m20261126_000002_communities;
 mod m20261126_000003_meter_data;

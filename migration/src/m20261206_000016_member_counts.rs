@@ -11,6 +11,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
+use crate::each;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -71,21 +73,13 @@ const SQLITE: &[&str] = &[
      END",
 ];
 
-async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
-    let connection = manager.get_connection();
-    for statement in statements {
-        connection.execute_unprepared(statement).await?;
-    }
-    Ok(())
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &[COLUMN, BACKFILL]).await?;
+        each(manager, &[COLUMN, BACKFILL]).await?;
         match manager.get_database_backend() {
-            DbBackend::Postgres => run(manager, POSTGRES).await,
-            _ => run(manager, SQLITE).await,
+            DbBackend::Postgres => each(manager, POSTGRES).await,
+            _ => each(manager, SQLITE).await,
         }
     }
 
@@ -106,6 +100,6 @@ impl MigrationTrait for Migration {
             ];
         }
         statements.push("ALTER TABLE configurations DROP COLUMN members_count");
-        run(manager, &statements).await
+        each(manager, &statements).await
     }
 }

@@ -11,6 +11,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
+use crate::each;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -36,15 +38,12 @@ const DOWN: &[&str] = &[
     "DROP TABLE users_search",
 ];
 
+/// PostgreSQL has its index since migration 7.
 async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
     if manager.get_database_backend() == DbBackend::Postgres {
         return Ok(());
     }
-    let connection = manager.get_connection();
-    for statement in statements {
-        connection.execute_unprepared(statement).await?;
-    }
-    Ok(())
+    each(manager, statements).await
 }
 
 #[async_trait::async_trait]
