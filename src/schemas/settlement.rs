@@ -43,16 +43,19 @@ impl PolicyPublic {
         }
     }
 
-    pub fn from_model(m: settlement_policy::Model) -> Self {
-        PolicyPublic {
+    /// A stored version; a document that cannot be read is an error, never shown as the
+    /// default (settlement refuses such a version too).
+    pub fn from_model(m: settlement_policy::Model) -> anyhow::Result<Self> {
+        let document = serde_json::from_str(&m.document)
+            .map_err(|error| anyhow::anyhow!("policy version {} cannot be read: {error}", m.id))?;
+        Ok(PolicyPublic {
             id: Some(m.id),
             version: Some(m.version),
             valid_from: Some(m.valid_from),
-            document: serde_json::from_str(&m.document)
-                .unwrap_or_else(|_| Policy::default_document()),
+            document,
             note: m.note,
             created_at: Some(m.created_at),
-        }
+        })
     }
 }
 

@@ -77,6 +77,14 @@ const PAGES: &[(&str, &str)] = &[
         "console/member.html",
         include_str!("../../templates/console/member.html"),
     ),
+    (
+        "console/join_requests.html",
+        include_str!("../../templates/console/join_requests.html"),
+    ),
+    (
+        "console/policy.html",
+        include_str!("../../templates/console/policy.html"),
+    ),
 ];
 
 /// The string that tells why a single-use link was refused.

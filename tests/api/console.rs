@@ -258,6 +258,7 @@ async fn a_referent_runs_a_month_in_the_console() {
     assert!(report.contains("Liquidazione 2025-03"), "{report}");
     assert!(report.contains("anteprima"), "{report}");
     assert!(report.contains(C1) && report.contains(P1), "{report}");
+    assert!(report.contains("<td>persona fisica</td>"), "{report}");
 
     // Finalising: refused without the session's token (nothing written), then done.
     let finalize = format!("{run_path}/finalize");
@@ -276,6 +277,60 @@ async fn a_referent_runs_a_month_in_the_console() {
     let done = done.text().await.unwrap();
     assert!(done.contains("Il mese è definitivo"), "{done}");
     assert!(done.contains("definitivo"), "{done}");
+
+    // Statements out: C1's holder has an address and is mailed, the others with money in the
+    // month are listed with the reason (P2 has none: no statement); a month goes out once
+    // unless sent again on purpose.
+    let holder = app
+        .get(
+            &app.admin_token,
+            &format!("/api/v1/members/{}", w.members[C1]),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["holder_id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        app.patch(
+            &app.admin_token,
+            &format!("/api/v1/holders/{holder}"),
+            &json!({"email": "c1@example.org"})
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    assert!(done.contains("Invia i rendiconti per e-mail"), "{done}");
+    let statements = format!("{run_path}/statements");
+    assert_eq!(
+        browser
+            .post(&statements, &[("csrf", "forged")])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let sent = browser.post(&statements, &[("csrf", &csrf)]).await;
+    assert_eq!(sent.status(), StatusCode::CREATED);
+    let sent = sent.text().await.unwrap();
+    assert!(
+        sent.contains("Rendiconti in coda di invio: 1; non inviati: 2"),
+        "{sent}"
+    );
+    assert!(sent.contains("c1@example.org</td><td>in coda"), "{sent}");
+    assert_eq!(sent.matches("<td>non inviato: ").count(), 2, "{sent}");
+    let twice = browser.post(&statements, &[("csrf", &csrf)]).await;
+    assert_eq!(twice.status(), StatusCode::CONFLICT);
+    assert!(twice.text().await.unwrap().contains("already mailed"));
+    let again = browser
+        .post(&statements, &[("csrf", &csrf), ("again", "on")])
+        .await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    let again = again.text().await.unwrap();
+    assert_eq!(again.matches("<caption>Invio del ").count(), 2, "{again}");
+    let shown = browser.page(&run_path).await;
+    assert_eq!(shown.matches("<caption>Invio del ").count(), 2, "{shown}");
 
     // The member's page shows the finalised month and its PDF.
     let member = browser
@@ -490,4 +545,268 @@ async fn console_pages_allow_nothing_from_elsewhere() {
         .await;
     assert_eq!(away.status(), StatusCode::SEE_OTHER);
     assert_eq!(away.headers()[LOCATION], "/console");
+}
+
+/// The same tenants' world as the API's tests: the referent of CER Alpha 1 reviews the
+/// requests to join it; another vendor's referent cannot see them.
+#[tokio::test]
+async fn a_referent_decides_join_requests_in_the_console() {
+    use crate::join_requests::{applicant, open_to_requests, submit};
+    use sea_orm::ConnectionTrait;
+
+    let app = spawn_app().await;
+    let tenants = crate::helpers::two_tenants(&app).await;
+    open_to_requests(&app, tenants.a1).await;
+    let mut giulia = applicant("BNCGLI90A41H501E", &["IT001E00076543"]);
+    giulia["email"] = json!("giulia@example.com");
+    let mut mario = applicant("RSSMRA80A01H501U", &["IT001E00076544"]);
+    mario["first_name"] = json!("Mario");
+    mario["last_name"] = json!("Rossi");
+    mario["email"] = json!("mario@example.com");
+    for body in [&giulia, &mario] {
+        assert_eq!(
+            submit(&app, tenants.a1, body).await.status(),
+            StatusCode::ACCEPTED
+        );
+    }
+    // Confirmed by their mail (that flow is tested with the API's): marked so here.
+    app.db
+        .execute_unprepared("UPDATE join_requests SET status = 'pending', verified_at = created_at")
+        .await
+        .unwrap();
+
+    let mut browser = Browser::new(&app);
+    let csrf = browser.sign_in("referent.a@example.com", PASSWORD).await;
+    let dashboard = browser
+        .page(&format!("/console/configurations/{}", tenants.a1))
+        .await;
+    assert!(
+        dashboard.contains("Richieste di adesione (2 da decidere)"),
+        "{dashboard}"
+    );
+    let list_path = format!("/console/configurations/{}/join-requests", tenants.a1);
+    let list = browser.page(&list_path).await;
+    assert!(list.contains("Giulia Bianchi"), "{list}");
+    assert!(list.contains("IT001E00076544 (consumatore)"), "{list}");
+    let id_after = |page: &str, name: &str| -> i64 {
+        let at = page.find(name).unwrap();
+        let marker = "action=\"/console/join-requests/";
+        let start = page[at..].find(marker).unwrap() + at + marker.len();
+        page[start..].split('/').next().unwrap().parse().unwrap()
+    };
+    let giulia_id = id_after(&list, "Giulia Bianchi");
+    let mario_id = id_after(&list, "Mario Rossi");
+
+    // Approving: without the token nothing happens; a date that cannot be read is named.
+    let approve = format!("/console/join-requests/{giulia_id}/approve");
+    assert_eq!(
+        browser
+            .post(&approve, &[("csrf", "forged"), ("joined_at", "2025-06-01")])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let bad = browser
+        .post(&approve, &[("csrf", &csrf), ("joined_at", "1 giugno")])
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("AAAA-MM-GG"));
+    let approved = browser
+        .post(&approve, &[("csrf", &csrf), ("joined_at", "2025-06-01")])
+        .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    let approved = approved.text().await.unwrap();
+    assert!(
+        approved.contains("Richiesta di Giulia Bianchi approvata: socio dal 2025-06-01."),
+        "{approved}"
+    );
+    let members: serde_json::Value = app
+        .get(
+            &app.admin_token,
+            &format!("/api/v1/members/?configuration_id={}", tenants.a1),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(members[0]["pod"], "IT001E00076543");
+    assert_eq!(members[0]["joined_at"], "2025-06-01");
+    let twice = browser.post(&approve, &[("csrf", &csrf)]).await;
+    assert_eq!(twice.status(), StatusCode::CONFLICT);
+
+    // Rejecting needs a reason the applicant can read.
+    let reject = format!("/console/join-requests/{mario_id}/reject");
+    let silent = browser
+        .post(&reject, &[("csrf", &csrf), ("reason", "  ")])
+        .await;
+    assert_eq!(silent.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let rejected = browser
+        .post(
+            &reject,
+            &[
+                ("csrf", &csrf),
+                ("reason", "Il POD è fuori dalla cabina primaria"),
+            ],
+        )
+        .await;
+    assert_eq!(rejected.status(), StatusCode::OK);
+    let rejected = rejected.text().await.unwrap();
+    assert!(
+        rejected.contains("Richiesta di Mario Rossi respinta."),
+        "{rejected}"
+    );
+    assert!(
+        rejected.contains("Nessuna richiesta in questo stato."),
+        "{rejected}"
+    );
+    let decided = browser.page(&format!("{list_path}?status=rejected")).await;
+    assert!(
+        decided.contains("Il POD è fuori dalla cabina primaria"),
+        "{decided}"
+    );
+    assert_eq!(
+        browser
+            .get(&format!("{list_path}?status=whatever"))
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    // Outside the caller's scope: the same 404 as the API.
+    let mut other = Browser::new(&app);
+    let other_csrf = other.sign_in("vendor.b@example.com", PASSWORD).await;
+    assert_eq!(other.get(&list_path).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        other
+            .post(&reject, &[("csrf", &other_csrf), ("reason", "no")])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn the_sharing_policy_is_adopted_from_a_form_with_problems_next_to_their_fields() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let mut browser = Browser::new(&app);
+    let csrf = browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let path = format!("/console/configurations/{}/policy", w.configuration);
+    let page = browser.page(&path).await;
+    assert!(
+        page.contains("Nessuna versione adottata: si applica il riparto predefinito"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            r#"name="producers" type="text" inputmode="decimal" size="8" required value="50""#
+        ),
+        "{page}"
+    );
+    let form = |consumers: &'static str, coefficients: String| {
+        vec![
+            ("csrf".to_string(), csrf.clone()),
+            ("valid_from".into(), "2025-03".into()),
+            ("management".into(), "10".into()),
+            ("social_fund".into(), "5".into()),
+            ("producers".into(), "40".into()),
+            ("consumers".into(), consumers.into()),
+            ("producers_split".into(), "equal".into()),
+            ("consumers_split".into(), "coefficients".into()),
+            ("excess_to".into(), "social_fund".into()),
+            ("coefficients".into(), coefficients),
+            ("note".into(), "Assemblea del 2 marzo".into()),
+        ]
+    };
+    async fn post(
+        browser: &mut Browser<'_>,
+        path: &str,
+        fields: Vec<(String, String)>,
+    ) -> reqwest::Response {
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        browser.post(path, &pairs).await
+    }
+
+    // Problems of reading the form, each next to its field, the line of a coefficient named.
+    let unreadable = post(
+        &mut browser,
+        &path,
+        form("4O", format!("{C1} = 2\nIT001E99999999 = 1\n{C2} = tanti")),
+    )
+    .await;
+    assert_eq!(unreadable.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let unreadable = unreadable.text().await.unwrap();
+    assert!(
+        unreadable.contains(r#"id="consumers" name="consumers""#)
+            && unreadable.contains(r#"aria-describedby="consumers-errors""#),
+        "{unreadable}"
+    );
+    assert!(
+        unreadable.contains("riga 2: IT001E99999999 non è un membro di questa configurazione."),
+        "{unreadable}"
+    );
+    assert!(
+        unreadable.contains("riga 3: il coefficiente non è un numero."),
+        "{unreadable}"
+    );
+    // What was typed is shown back.
+    assert!(unreadable.contains(r#"value="4O""#), "{unreadable}");
+
+    // The use case's own rule: the shares add up to 100.
+    let short = post(
+        &mut browser,
+        &path,
+        form("40", format!("{C1} = 2\n{C2} = 1,5")),
+    )
+    .await;
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let short = short.text().await.unwrap();
+    assert!(
+        short.contains(r#"<ul class="field-errors" id="shares-errors"><li>the shares must add up to 100, not 95</li>"#),
+        "{short}"
+    );
+
+    // Without the session's token nothing is adopted.
+    let mut forged = form("45", format!("{C1} = 2\n{C2} = 1,5"));
+    forged[0].1 = "forged".into();
+    assert_eq!(
+        post(&mut browser, &path, forged).await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let adopted = post(
+        &mut browser,
+        &path,
+        form("45", format!("{C1} = 2\n{C2} = 1,5")),
+    )
+    .await;
+    assert_eq!(adopted.status(), StatusCode::CREATED);
+    let adopted = adopted.text().await.unwrap();
+    assert!(
+        adopted.contains("Adottata la versione 1, in vigore dal 2025-03."),
+        "{adopted}"
+    );
+    assert!(adopted.contains(&format!("{C2} = 1,5")), "{adopted}");
+    let versions: serde_json::Value = app
+        .get(
+            &app.admin_token,
+            &format!("/api/v1/configurations/{}/policy/versions", w.configuration),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(versions.as_array().unwrap().len(), 1, "{versions}");
+    let document = &versions[0]["document"];
+    assert_eq!(document["shares"]["consumers"], "45");
+    assert_eq!(document["consumers_split"], "coefficients");
+    assert_eq!(
+        document["coefficients"][w.members[C2].to_string()],
+        "1.5",
+        "{versions}"
+    );
+    assert_eq!(versions[0]["note"], "Assemblea del 2 marzo");
 }

@@ -12,7 +12,7 @@ use crate::smtp::{SmtpSink, token_of};
 
 const FROM: &str = "CER Alpha <noreply@cer-alpha.example.org>";
 
-fn applicant(fiscal_code: &str, pods: &[&str]) -> Value {
+pub(crate) fn applicant(fiscal_code: &str, pods: &[&str]) -> Value {
     json!({
         "kind": "natural_person", "first_name": "Giulia", "last_name": "Bianchi",
         "fiscal_code": fiscal_code, "street": "Via Garibaldi 12", "postcode": "41042",
@@ -25,7 +25,7 @@ fn applicant(fiscal_code: &str, pods: &[&str]) -> Value {
     })
 }
 
-async fn open_to_requests(app: &TestApp, configuration: i64) {
+pub(crate) async fn open_to_requests(app: &TestApp, configuration: i64) {
     let response = app
         .patch(
             &app.admin_token,
@@ -36,7 +36,7 @@ async fn open_to_requests(app: &TestApp, configuration: i64) {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
-async fn submit(app: &TestApp, configuration: i64, body: &Value) -> reqwest::Response {
+pub(crate) async fn submit(app: &TestApp, configuration: i64, body: &Value) -> reqwest::Response {
     app.client
         .post(app.url(&format!(
             "/api/v1/configurations/{configuration}/join-requests"

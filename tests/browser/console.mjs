@@ -120,6 +120,30 @@ async function signIn(page, login, password) {
   await page.getByText('Il mese è definitivo').waitFor();
   await accessible(page, 'run-finalised');
 
+  // Statements out: queued for the members whose holder has an address, the others listed.
+  await page.getByRole('button', { name: 'Invia i rendiconti per e-mail' }).click();
+  await page.getByText('Rendiconti in coda di invio').waitFor();
+  await accessible(page, 'statements-sent');
+
+  // The sharing-out policy: a sum that is not 100 is named next to the shares, then adopted.
+  const policyPath = `/console/configurations/${seed.configuration.id}/policy`;
+  await page.goto(`${base}${policyPath}`);
+  await accessible(page, 'policy');
+  expectedRefusals.add(`${base}${policyPath}`);
+  await page.getByLabel('Gestione').fill('10');
+  await page.getByRole('button', { name: 'Adotta la versione' }).click();
+  await page.getByText('the shares must add up to 100, not 110').waitFor();
+  await accessible(page, 'policy-refused');
+  await page.getByLabel('Produttori', { exact: true }).fill('40');
+  await page.getByRole('button', { name: 'Adotta la versione' }).click();
+  await page.getByText(/Adottata la versione 1/).waitFor();
+  expectedRefusals.delete(`${base}${policyPath}`);
+
+  // Join requests: none waiting in this world; the page is still checked.
+  await page.goto(`${base}/console/configurations/${seed.configuration.id}/join-requests`);
+  await page.getByText('Nessuna richiesta in questo stato.').waitFor();
+  await accessible(page, 'join-requests');
+
   // Members: server-side search and paging.
   await page.goto(`${base}/console/configurations/${seed.configuration.id}/members`);
   await accessible(page, 'members');

@@ -59,10 +59,11 @@ pub async fn read_policy(
         None => current_month(),
     };
     let policy = service::settlements::policy(&current.actor(), &state.db, id, period).await?;
-    Ok(Json(policy.map_or_else(
-        PolicyPublic::default_policy,
-        PolicyPublic::from_model,
-    )))
+    let public = match policy {
+        Some(version) => PolicyPublic::from_model(version).map_err(service::ServiceError::from)?,
+        None => PolicyPublic::default_policy(),
+    };
+    Ok(Json(public))
 }
 
 /// Every version of the configuration's policy, oldest first.
@@ -84,9 +85,12 @@ pub async fn policy_versions(
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Json<Vec<PolicyPublic>>, ApiError> {
     let versions = service::settlements::policy_versions(&current.actor(), &state.db, id).await?;
-    Ok(Json(
-        versions.into_iter().map(PolicyPublic::from_model).collect(),
-    ))
+    let versions = versions
+        .into_iter()
+        .map(PolicyPublic::from_model)
+        .collect::<anyhow::Result<Vec<_>>>()
+        .map_err(service::ServiceError::from)?;
+    Ok(Json(versions))
 }
 
 /// Adopts a new version of the policy, applying from the first day of a month. Earlier versions
@@ -113,7 +117,8 @@ pub async fn write_policy(
     ValidJson(body): ValidJson<PolicyCreate>,
 ) -> Result<(StatusCode, Json<PolicyPublic>), ApiError> {
     let policy = service::settlements::adopt_policy(&current.actor(), &state.db, id, body).await?;
-    Ok((StatusCode::CREATED, Json(PolicyPublic::from_model(policy))))
+    let public = PolicyPublic::from_model(policy).map_err(service::ServiceError::from)?;
+    Ok((StatusCode::CREATED, Json(public)))
 }
 
 /// Computes a month and stores it as a **preview**: totals, per plant and per member, hours

@@ -9,8 +9,9 @@
 //! - Pages allow no inline script or style (`default-src 'none'`; the stylesheet comes from
 //!   `/console/static/`), are never framed and never cached.
 //! - A page outside the person's scope is a 404, as in the API: the use case decides.
+use axum::Form;
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -23,7 +24,9 @@ use crate::models::enums::{Language, Role};
 use crate::service::sessions::{self, Current};
 use crate::service::{Place, ServiceError};
 
+mod join_requests;
 mod operators;
+mod policy;
 mod portal;
 mod signin;
 
@@ -60,6 +63,26 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/runs/{id}", get(operators::run))
         .route("/console/runs/{id}/finalize", post(operators::finalize))
+        .route(
+            "/console/runs/{id}/statements",
+            post(operators::mail_statements),
+        )
+        .route(
+            "/console/configurations/{id}/policy",
+            get(policy::show).post(policy::adopt),
+        )
+        .route(
+            "/console/configurations/{id}/join-requests",
+            get(join_requests::list),
+        )
+        .route(
+            "/console/join-requests/{id}/approve",
+            post(join_requests::approve),
+        )
+        .route(
+            "/console/join-requests/{id}/reject",
+            post(join_requests::reject),
+        )
         .route("/console/members/{id}", get(portal::member))
         .route("/console/members/{id}/energy.svg", get(portal::energy_svg))
         .route(
@@ -197,6 +220,55 @@ impl FromRequestParts<AppState> for Signed {
     }
 }
 
+/// A form posted by a signed-in person whose CSRF token is the session's: a handler that takes
+/// its form this way cannot forget the check. A form without the token, with another, or that
+/// cannot be read at all is refused with 403 before the handler runs, and nothing changes.
+pub struct CheckedForm<F>(pub Signed, pub F);
+
+/// A form that carries the session's CSRF token in its `csrf` field.
+pub trait CsrfField {
+    fn csrf(&self) -> Option<&str>;
+}
+
+impl<F> FromRequest<AppState> for CheckedForm<F>
+where
+    F: serde::de::DeserializeOwned + CsrfField + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, state).await?;
+        let form = Form::<F>::from_request(Request::from_parts(parts, body), state)
+            .await
+            .ok()
+            .map(|Form(form)| form);
+        if let Some(refused) = signed.csrf_refusal(form.as_ref().and_then(CsrfField::csrf)) {
+            return Err(refused);
+        }
+        match form {
+            Some(form) => Ok(CheckedForm(signed, form)),
+            None => Err(message_page(
+                signed.lang,
+                StatusCode::FORBIDDEN,
+                text(signed.lang, "forbidden"),
+            )),
+        }
+    }
+}
+
+/// Implements [`CsrfField`] for forms whose token is the field `csrf: Option<String>`.
+macro_rules! csrf_form {
+    ($($form:ty),+ $(,)?) => {
+        $(impl $crate::web::console::CsrfField for $form {
+            fn csrf(&self) -> Option<&str> {
+                self.csrf.as_deref()
+            }
+        })+
+    };
+}
+pub(crate) use csrf_form;
+
 /// `/console`: operators see their configurations, members their memberships.
 async fn home(
     axum::extract::State(state): axum::extract::State<AppState>,
@@ -258,6 +330,23 @@ struct MessageView {
 }
 
 /// An id in a console path: a positive number, or the page does not exist.
+/// A list's `page` parameter: absent is the first page; `None` for a number out of
+/// 1..=1,000,000 or not a number (the caller answers with [`bad_page`]).
+pub fn page_number(page: Option<&str>) -> Option<u64> {
+    match page.filter(|p| !p.is_empty()) {
+        None => Some(1),
+        Some(p) => p
+            .parse::<u64>()
+            .ok()
+            .filter(|p| (1..=1_000_000).contains(p)),
+    }
+}
+
+/// The 400 page of a page number that cannot be read.
+pub fn bad_page(lang: Language) -> Response {
+    message_page(lang, StatusCode::BAD_REQUEST, text(lang, "bad_page"))
+}
+
 pub fn path_id(text: &str) -> Option<i32> {
     text.parse::<i32>().ok().filter(|id| *id > 0)
 }

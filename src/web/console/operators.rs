@@ -1,7 +1,6 @@
 //! The operators' pages (admin, vendor, referent): configurations, a configuration's dashboard
 //! (runs, imports, the month to settle), members, meter-data upload, a run's report and its
 //! finalisation. Each handler parses, calls the use case the API calls, and renders.
-use axum::Form;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,7 +10,8 @@ use tokio::io::BufReader;
 use tokio_util::io::StreamReader;
 
 use super::{
-    Frame, Signed, decimal, euros, failure, message_page, not_found, path_id, problem_lines, render,
+    CheckedForm, Frame, Signed, bad_page, csrf_form, decimal, euros, failure, message_page,
+    not_found, page_number, path_id, problem_lines, render,
 };
 use crate::api::state::AppState;
 use crate::api::v1::transactions;
@@ -109,6 +109,8 @@ struct ConfigurationView {
     kind: String,
     status: String,
     members: u64,
+    /// Join requests waiting for a decision; none when the role does not review them.
+    join_pending: Option<u64>,
     runs: Vec<RunRow>,
     imports: Vec<ImportRow>,
     /// The last month that is over: the one to settle next, as `YYYY-MM`.
@@ -140,6 +142,20 @@ async fn configuration_view(
         ..query_default()
     };
     let (_, members) = service::members::list(&actor, &state.db, &members_query).await?;
+    let join_pending = match service::join_requests::list(
+        &actor,
+        &state.db,
+        configuration.id,
+        Some(crate::models::enums::JoinRequestStatus::Pending),
+        0,
+        1,
+    )
+    .await
+    {
+        Ok((_, total)) => Some(total),
+        Err(service::ServiceError::Forbidden) => None,
+        Err(error) => return Err(error),
+    };
     let lang = signed.lang;
     let runs = service::settlements::runs(&actor, &state.db, configuration.id)
         .await?
@@ -187,6 +203,7 @@ async fn configuration_view(
         kind: configuration.kind.as_str().to_string(),
         status: configuration.status.as_str().to_string(),
         members,
+        join_pending,
         runs,
         imports,
         suggested_month: last_month_over(),
@@ -258,14 +275,8 @@ pub async fn members(
     let Some(id) = path_id(&id) else {
         return not_found(lang);
     };
-    let page = match query.page.as_deref().filter(|p| !p.is_empty()) {
-        None => 1,
-        Some(p) => match p.parse::<u64>() {
-            Ok(p) if (1..=1_000_000).contains(&p) => p,
-            _ => {
-                return message_page(lang, StatusCode::BAD_REQUEST, text(lang, "bad_page"));
-            }
-        },
+    let Some(page) = page_number(query.page.as_deref()) else {
+        return bad_page(lang);
     };
     let search: String = query
         .search
@@ -408,19 +419,14 @@ pub struct PreviewForm {
 
 pub async fn preview(
     State(state): State<AppState>,
-    signed: Signed,
     Path(id): Path<String>,
-    form: Result<Form<PreviewForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(signed, form): CheckedForm<PreviewForm>,
 ) -> Response {
     let lang = signed.lang;
     let Some(id) = path_id(&id) else {
         return not_found(lang);
     };
-    let form = form.ok().map(|Form(f)| f);
-    if let Some(refused) = signed.csrf_refusal(form.as_ref().and_then(|f| f.csrf.as_deref())) {
-        return refused;
-    }
-    let month = form.and_then(|f| f.month).unwrap_or_default();
+    let month = form.month.unwrap_or_default();
     let outcome = match Period::parse(month.trim()) {
         Some(period) => {
             service::settlements::preview(&signed.actor(), &state.db, id, period, &|_| {}).await
@@ -488,6 +494,26 @@ struct RunView {
     members: Vec<MemberLine>,
     finalize_problems: Vec<String>,
     finalized_message: Option<String>,
+    /// A finalised month whose statements the caller may send.
+    can_mail: bool,
+    mailings: Vec<MailingView>,
+    mail_problems: Vec<String>,
+    mailed_message: Option<String>,
+}
+
+#[derive(Serialize)]
+struct MailingView {
+    caption: String,
+    items: Vec<MailingItemView>,
+}
+
+#[derive(Serialize)]
+struct MailingItemView {
+    member_id: i32,
+    pod: String,
+    recipient: Option<String>,
+    /// The outbox's state of the message, translated, or why the member was not mailed.
+    state: String,
 }
 
 async fn run_view(
@@ -563,7 +589,71 @@ fn view_of_run(
             .collect(),
         finalize_problems: Vec::new(),
         finalized_message: None,
+        can_mail: false,
+        mailings: Vec::new(),
+        mail_problems: Vec::new(),
+        mailed_message: None,
     })
+}
+
+/// Adds the month's statement mailings to a finalised run's page. A role that may not send
+/// statements sees the run without them.
+async fn with_mailings(
+    state: &AppState,
+    signed: &Signed,
+    mut view: RunView,
+) -> Result<RunView, service::ServiceError> {
+    if view.status != "finalized" {
+        return Ok(view);
+    }
+    let lang = signed.lang;
+    let mailings = match service::statements::mailings(
+        &signed.actor(),
+        &state.db,
+        view.configuration_id,
+    )
+    .await
+    {
+        Ok(mailings) => mailings,
+        Err(service::ServiceError::Forbidden) => return Ok(view),
+        Err(error) => return Err(error),
+    };
+    let pods: std::collections::HashMap<i32, String> = view
+        .members
+        .iter()
+        .map(|m| (m.member_id, m.pod.clone()))
+        .collect();
+    view.can_mail = true;
+    view.mailings = mailings
+        .into_iter()
+        .filter(|(mailing, _)| mailing.period_start.format("%Y-%m").to_string() == view.period)
+        .map(|(mailing, items)| MailingView {
+            caption: text(lang, "mailing_caption")
+                .replace(
+                    "{date}",
+                    &mailing.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                )
+                .replace("{queued}", &mailing.queued.to_string())
+                .replace("{skipped}", &mailing.skipped.to_string()),
+            items: items
+                .into_iter()
+                .map(|(item, delivery)| MailingItemView {
+                    member_id: item.member_id,
+                    pod: pods
+                        .get(&item.member_id)
+                        .cloned()
+                        .unwrap_or_else(|| format!("#{}", item.member_id)),
+                    recipient: item.recipient,
+                    state: match (delivery, item.reason) {
+                        (Some(status), _) => text(lang, &format!("mail_{status}")),
+                        (None, Some(reason)) => format!("{}: {reason}", text(lang, "not_mailed")),
+                        (None, None) => text(lang, "not_mailed"),
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(view)
 }
 
 pub async fn run(
@@ -574,7 +664,11 @@ pub async fn run(
     let Some(id) = path_id(&id) else {
         return not_found(signed.lang);
     };
-    match run_view(&state, &signed, id).await {
+    let view = match run_view(&state, &signed, id).await {
+        Ok(view) => with_mailings(&state, &signed, view).await,
+        Err(error) => Err(error),
+    };
+    match view {
         Ok(view) => render(StatusCode::OK, "console/run.html", view),
         Err(error) => failure(signed.lang, error),
     }
@@ -589,19 +683,13 @@ pub struct FinalizeForm {
 
 pub async fn finalize(
     State(state): State<AppState>,
-    signed: Signed,
     Path(id): Path<String>,
-    form: Result<Form<FinalizeForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(signed, form): CheckedForm<FinalizeForm>,
 ) -> Response {
     let lang = signed.lang;
     let Some(id) = path_id(&id) else {
         return not_found(lang);
     };
-    let form = form.ok().map(|Form(f)| f);
-    if let Some(refused) = signed.csrf_refusal(form.as_ref().and_then(|f| f.csrf.as_deref())) {
-        return refused;
-    }
-    let form = form.expect("a form with a valid CSRF token was read");
     // The same choice as the API's body: accept missing data only with a reason.
     let accept_incomplete = form
         .accept_incomplete
@@ -635,10 +723,72 @@ pub async fn finalize(
         Some((run, latest)) => view_of_run(&signed, run, latest),
         None => run_view(&state, &signed, id).await,
     };
+    let view = match view {
+        Ok(view) => with_mailings(&state, &signed, view).await,
+        Err(error) => Err(error),
+    };
     match view {
         Ok(mut view) => {
             view.finalize_problems = problems;
             view.finalized_message = message;
+            render(status, "console/run.html", view)
+        }
+        Err(error) => failure(lang, error),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MailForm {
+    csrf: Option<String>,
+    again: Option<String>,
+}
+
+/// Sends a finalised month's statements to its members (the API's `POST /configurations/{id}/
+/// statement-mailings`), then shows the run with the mailing: who was mailed, who was not and
+/// why, or why nothing was sent.
+pub async fn mail_statements(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CheckedForm(signed, form): CheckedForm<MailForm>,
+) -> Response {
+    let lang = signed.lang;
+    let Some(id) = path_id(&id) else {
+        return not_found(lang);
+    };
+    let again = form.again.is_some_and(|v| v == "on" || v == "true");
+    let view = match run_view(&state, &signed, id).await {
+        Ok(view) => view,
+        Err(error) => return failure(lang, error),
+    };
+    let Some(month) = Period::parse(&view.period) else {
+        return not_found(lang);
+    };
+    let outcome = service::statements::mail_month(
+        &signed.actor(),
+        &state.db,
+        &state.mailer,
+        view.configuration_id,
+        month,
+        again,
+    )
+    .await;
+    let (status, message, problems) = match outcome {
+        Ok((mailing, _)) => (
+            StatusCode::CREATED,
+            Some(
+                text(lang, "statements_sent")
+                    .replace("{queued}", &mailing.queued.to_string())
+                    .replace("{skipped}", &mailing.skipped.to_string()),
+            ),
+            Vec::new(),
+        ),
+        Err(service::ServiceError::Conflict(detail)) => (StatusCode::CONFLICT, None, vec![detail]),
+        Err(error) => return failure(lang, error),
+    };
+    match with_mailings(&state, &signed, view).await {
+        Ok(mut view) => {
+            view.mailed_message = message;
+            view.mail_problems = problems;
             render(status, "console/run.html", view)
         }
         Err(error) => failure(lang, error),
@@ -672,22 +822,19 @@ pub struct CsrfOnly {
     csrf: Option<String>,
 }
 
+csrf_form!(PreviewForm, FinalizeForm, MailForm, CsrfOnly);
+
 /// Undoes a meter-data import (the API's `POST /imports/{id}/revert`), then shows the
 /// configuration's dashboard with what was put back, or why it could not be.
 pub async fn revert_import(
     State(state): State<AppState>,
-    signed: Signed,
     Path(id): Path<String>,
-    form: Result<Form<CsrfOnly>, axum::extract::rejection::FormRejection>,
+    CheckedForm(signed, _): CheckedForm<CsrfOnly>,
 ) -> Response {
     let lang = signed.lang;
     let Some(id) = path_id(&id) else {
         return not_found(lang);
     };
-    let sent = form.ok().and_then(|Form(f)| f.csrf);
-    if let Some(refused) = signed.csrf_refusal(sent.as_deref()) {
-        return refused;
-    }
     let actor = signed.actor();
     let import = match service::readings::visible_import(&actor, &state.db, id).await {
         Ok(import) => import,

@@ -8,7 +8,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
-use super::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, Signed, cookie, render, set_cookie};
+use super::{
+    CheckedForm, LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie, csrf_form, render, set_cookie,
+};
 use crate::api::extract::ClientAddress;
 use crate::api::state::AppState;
 use crate::core::security::random_token;
@@ -168,15 +170,12 @@ pub struct SignOut {
     csrf: Option<String>,
 }
 
+csrf_form!(SignOut);
+
 pub async fn sign_out(
     State(state): State<AppState>,
-    signed: Signed,
-    form_data: Result<Form<SignOut>, FormRejection>,
+    CheckedForm(signed, _): CheckedForm<SignOut>,
 ) -> Response {
-    let sent = form_data.ok().and_then(|Form(f)| f.csrf);
-    if let Some(refused) = signed.csrf_refusal(sent.as_deref()) {
-        return refused;
-    }
     if let Err(error) = sessions::sign_out(&state.db, &signed.current).await {
         return super::failure(signed.lang, error);
     }
