@@ -85,6 +85,10 @@ const PAGES: &[(&str, &str)] = &[
         "console/policy.html",
         include_str!("../../templates/console/policy.html"),
     ),
+    (
+        "console/prices.html",
+        include_str!("../../templates/console/prices.html"),
+    ),
 ];
 
 /// The string that tells why a single-use link was refused.

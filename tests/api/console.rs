@@ -84,8 +84,22 @@ impl<'a> Browser<'a> {
         name: &str,
         csv: String,
     ) -> reqwest::Response {
-        let form = Form::new()
-            .text("csrf", csrf.to_string())
+        self.upload_with(path, &[("csrf", csrf)], name, csv).await
+    }
+
+    /// A multipart form: `fields` in order, then the file.
+    async fn upload_with(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        name: &str,
+        csv: String,
+    ) -> reqwest::Response {
+        let form = fields
+            .iter()
+            .fold(Form::new(), |form, (key, value)| {
+                form.text(key.to_string(), value.to_string())
+            })
             .part("file", Part::text(csv).file_name(name.to_string()));
         let request = self.app.client.post(self.app.url(path)).multipart(form);
         self.send(request).await
@@ -809,4 +823,92 @@ async fn the_sharing_policy_is_adopted_from_a_form_with_problems_next_to_their_f
         "{versions}"
     );
     assert_eq!(versions[0]["note"], "Assemblea del 2 marzo");
+}
+
+#[tokio::test]
+async fn the_admin_uploads_zonal_prices_and_nobody_else_can() {
+    let app = spawn_app().await;
+    crate::helpers::two_tenants(&app).await;
+    let mut admin = Browser::new(&app);
+    let csrf = admin.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let home = admin.page("/console").await;
+    assert!(
+        home.contains(r#"<a href="/console/prices">Prezzi zonali</a>"#),
+        "{home}"
+    );
+    let page = admin.page("/console/prices").await;
+    assert!(page.contains("File dei prezzi (CSV)"), "{page}");
+
+    let hours: Vec<_> = march_hours().into_iter().take(3).collect();
+    let mut broken = String::from("timestamp;zone;eur_mwh\n");
+    broken.push_str(&format!("{};NORD;110\n", hours[0].to_rfc3339()));
+    broken.push_str(&format!("{};NORD;centodieci\n", hours[1].to_rfc3339()));
+    let refused = admin
+        .upload_with(
+            "/console/prices",
+            &[("csrf", &csrf), ("interval_minutes", "60")],
+            "prezzi.csv",
+            broken,
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("riga 3"), "{refused}");
+    let none: serde_json::Value = app
+        .get(
+            &app.admin_token,
+            "/api/v1/market/zonal-prices?zone=NORD&from=2025-03-01&to=2025-03-01",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none, json!([]), "a refused file writes nothing");
+
+    let mut good = String::from("timestamp;zone;eur_mwh\n");
+    for (hour, price) in hours.iter().zip(["110", "95,5", "120"]) {
+        good.push_str(&format!("{};NORD;{price}\n", hour.to_rfc3339()));
+    }
+    let forged = admin
+        .upload_with(
+            "/console/prices",
+            &[("csrf", "forged"), ("interval_minutes", "60")],
+            "prezzi.csv",
+            good.clone(),
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let imported = admin
+        .upload_with(
+            "/console/prices",
+            &[("csrf", &csrf), ("interval_minutes", "60")],
+            "prezzi.csv",
+            good,
+        )
+        .await;
+    let status = imported.status();
+    let imported = imported.text().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{imported}");
+    assert!(
+        imported.contains("Importate 3 righe di 1 zone: 3 prezzi nuovi"),
+        "{imported}"
+    );
+
+    // Prices are the admin's: a vendor is refused the page and the upload.
+    let mut vendor = Browser::new(&app);
+    let vendor_csrf = vendor.sign_in("vendor.a@example.com", PASSWORD).await;
+    assert!(!vendor.page("/console").await.contains("/console/prices"));
+    assert_eq!(
+        vendor.get("/console/prices").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let refused = vendor
+        .upload_with(
+            "/console/prices",
+            &[("csrf", &vendor_csrf), ("interval_minutes", "60")],
+            "prezzi.csv",
+            String::from("timestamp;zone;eur_mwh\n"),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }

@@ -28,6 +28,7 @@ mod join_requests;
 mod operators;
 mod policy;
 mod portal;
+mod prices;
 mod signin;
 
 pub const SESSION_COOKIE: &str = "condivisa_session";
@@ -93,10 +94,12 @@ pub fn router() -> Router<AppState> {
 
 /// The console's upload routes: no body-size limit (files are streamed), like the API's.
 pub fn uploads() -> Router<AppState> {
-    Router::new().route(
-        "/console/configurations/{id}/imports",
-        post(operators::import),
-    )
+    Router::new()
+        .route(
+            "/console/configurations/{id}/imports",
+            post(operators::import),
+        )
+        .route("/console/prices", get(prices::show).post(prices::import))
 }
 
 /// A signed-in person on a console page, with the page's language.
