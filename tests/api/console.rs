@@ -131,6 +131,17 @@ impl<'a> Browser<'a> {
     }
 }
 
+/// The id of a member's holder (a draft is made with every member).
+async fn holder_of(app: &TestApp, member: i64) -> i64 {
+    app.get(&app.admin_token, &format!("/api/v1/members/{member}"))
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["holder_id"]
+        .as_i64()
+        .unwrap()
+}
+
 /// The value of the first hidden `csrf` field of a page.
 fn csrf_of(html: &str) -> String {
     let start = html
@@ -295,17 +306,7 @@ async fn a_referent_runs_a_month_in_the_console() {
     // Statements out: C1's holder has an address and is mailed, the others with money in the
     // month are listed with the reason (P2 has none: no statement); a month goes out once
     // unless sent again on purpose.
-    let holder = app
-        .get(
-            &app.admin_token,
-            &format!("/api/v1/members/{}", w.members[C1]),
-        )
-        .await
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["holder_id"]
-        .as_i64()
-        .unwrap();
+    let holder = holder_of(&app, w.members[C1]).await;
     assert_eq!(
         app.patch(
             &app.admin_token,
@@ -462,6 +463,27 @@ async fn a_member_sees_only_their_own_pages() {
         linked.text().await.unwrap()
     );
 
+    // The point's holder, as an operator recorded it, with one consent.
+    let holder = holder_of(&app, w.members[C1]).await;
+    let recorded = app
+        .patch(
+            &app.admin_token,
+            &format!("/api/v1/holders/{holder}"),
+            &json!({"kind": "natural_person", "first_name": "Giulia", "last_name": "Ferrà",
+                    "fiscal_code": "BNCGLI90A41H501E", "email": "giulia@example.org",
+                    "iban": "IT60X0542811101000000123456"}),
+        )
+        .await;
+    assert_eq!(recorded.status(), StatusCode::OK);
+    let consent = app
+        .post(
+            &app.admin_token,
+            &format!("/api/v1/holders/{holder}/consents"),
+            &json!({"kind": "privacy_notice", "document_version": "2025-03", "method": "paper"}),
+        )
+        .await;
+    assert_eq!(consent.status(), StatusCode::CREATED);
+
     let mut browser = Browser::new(&app);
     browser.language = "en-GB,en;q=0.9";
     browser.sign_in("socio@example.com", PASSWORD).await;
@@ -472,6 +494,20 @@ async fn a_member_sees_only_their_own_pages() {
         .page(&format!("/console/members/{}", w.members[C1]))
         .await;
     assert!(own.contains(&format!("POD {C1}")), "{own}");
+    // Their holder's data and consents; the IBAN only by its last four characters.
+    assert!(
+        own.contains("Holder&#x27;s data") || own.contains("Holder's data"),
+        "{own}"
+    );
+    assert!(own.contains("Giulia Ferrà · natural person"), "{own}");
+    assert!(
+        own.contains("•••• 3456") && !own.contains("IT60X054"),
+        "{own}"
+    );
+    assert!(
+        own.contains("<td>privacy notice</td><td>2025-03</td>"),
+        "{own}"
+    );
 
     // Another member's page, or their PDF, by editing the URL: not found, as in the API.
     let other = browser

@@ -101,6 +101,105 @@ struct MemberView {
     statement: Vec<StatementRow>,
     statement_total: String,
     balance: String,
+    /// The point's holder as stored, when the person may read it (a draft or erased holder
+    /// shows what is left).
+    holder: Option<HolderView>,
+}
+
+#[derive(Serialize)]
+struct HolderView {
+    name: String,
+    kind: String,
+    status: String,
+    fiscal_code: Option<String>,
+    address: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    /// Only the last four characters: the page is not where the whole IBAN needs to be.
+    iban: Option<String>,
+    consents: Vec<ConsentRow>,
+}
+
+#[derive(Serialize)]
+struct ConsentRow {
+    kind: String,
+    version: String,
+    given_at: String,
+    withdrawn_at: Option<String>,
+}
+
+/// The member's holder and its consents, or none when the point has no holder.
+async fn holder_view(
+    state: &AppState,
+    signed: &Signed,
+    holder_id: Option<i32>,
+) -> Result<Option<HolderView>, service::ServiceError> {
+    let Some(holder_id) = holder_id else {
+        return Ok(None);
+    };
+    let actor = signed.actor();
+    let holder = service::holders::visible(&actor, &state.db, holder_id).await?;
+    let consents = service::holders::consents(&actor, &state.db, holder.id).await?;
+    let joined = |parts: [Option<&str>; 4], separator: &str| {
+        let parts: Vec<&str> = parts
+            .into_iter()
+            .flatten()
+            .filter(|p| !p.is_empty())
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(separator))
+    };
+    let day = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d").to_string();
+    Ok(Some(HolderView {
+        name: holder
+            .company_name
+            .clone()
+            .or_else(|| {
+                joined(
+                    [
+                        holder.first_name.as_deref(),
+                        holder.last_name.as_deref(),
+                        None,
+                        None,
+                    ],
+                    " ",
+                )
+            })
+            .unwrap_or_default(),
+        kind: holder.kind.as_str().to_string(),
+        status: holder.status.as_str().to_string(),
+        fiscal_code: holder.fiscal_code.clone().or(holder.vat_number.clone()),
+        address: joined(
+            [
+                holder.street.as_deref(),
+                holder.postcode.as_deref(),
+                holder.municipality.as_deref(),
+                holder.province.as_deref(),
+            ],
+            ", ",
+        ),
+        email: holder.email.clone(),
+        phone: holder.phone.clone(),
+        iban: holder.iban.as_deref().map(|iban| {
+            let tail: String = iban
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("•••• {tail}")
+        }),
+        consents: consents
+            .into_iter()
+            .map(|c| ConsentRow {
+                kind: c.kind.as_str().to_string(),
+                version: c.document_version,
+                given_at: day(c.given_at),
+                withdrawn_at: c.withdrawn_at.map(day),
+            })
+            .collect(),
+    }))
 }
 
 pub async fn member(
@@ -128,6 +227,10 @@ pub async fn member(
     };
     let statement = match service::settlements::statement(&actor, &state.db, id, year).await {
         Ok(statement) => statement,
+        Err(error) => return failure(lang, error),
+    };
+    let holder = match holder_view(&state, &signed, member.holder_id).await {
+        Ok(holder) => holder,
         Err(error) => return failure(lang, error),
     };
     let euros_of = |cents: i64| euros(cents, lang);
@@ -181,6 +284,7 @@ pub async fn member(
                     + statement.total.other_cents,
             ),
             balance: euros_of(statement.balance_cents),
+            holder,
         },
     )
 }
