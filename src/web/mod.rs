@@ -89,6 +89,10 @@ const PAGES: &[(&str, &str)] = &[
         "console/prices.html",
         include_str!("../../templates/console/prices.html"),
     ),
+    (
+        "console/pager.html",
+        include_str!("../../templates/console/pager.html"),
+    ),
 ];
 
 /// The string that tells why a single-use link was refused.

@@ -131,6 +131,20 @@ impl<'a> Browser<'a> {
     }
 }
 
+/// The organization a configuration belongs to.
+async fn organization_of(app: &TestApp, configuration: i64) -> i64 {
+    app.get(
+        &app.admin_token,
+        &format!("/api/v1/configurations/{configuration}"),
+    )
+    .await
+    .json::<serde_json::Value>()
+    .await
+    .unwrap()["organization_id"]
+        .as_i64()
+        .unwrap()
+}
+
 /// The id of a member's holder (a draft is made with every member).
 async fn holder_of(app: &TestApp, member: i64) -> i64 {
     app.get(&app.admin_token, &format!("/api/v1/members/{member}"))
@@ -433,21 +447,9 @@ async fn a_referent_runs_a_month_in_the_console() {
 async fn a_member_sees_only_their_own_pages() {
     let app = spawn_app().await;
     let w = world(&app).await;
-    let configuration: serde_json::Value = app
-        .get(
-            &app.admin_token,
-            &format!("/api/v1/configurations/{}", w.configuration),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let organization = organization_of(&app, w.configuration).await;
     let (user_id, _) = app
-        .create_user(
-            "socio@example.com",
-            "user",
-            configuration["organization_id"].as_i64(),
-        )
+        .create_user("socio@example.com", "user", Some(organization))
         .await;
     let linked = app
         .patch(
@@ -947,4 +949,52 @@ async fn the_admin_uploads_zonal_prices_and_nobody_else_can() {
         )
         .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
+/// More configurations than one page holds: the operator's home pages on the server instead of
+/// cutting the list.
+#[tokio::test]
+async fn the_operators_home_pages_its_configurations() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let organization = organization_of(&app, w.configuration).await;
+    for n in 0..54 {
+        app.create_configuration(organization, &format!("CER Paginata {n:02}"), None)
+            .await;
+    }
+    let mut browser = Browser::new(&app);
+    browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    // Attribute values come escaped (`/` as `&#x2f;`), as a browser reads them: decoded here.
+    let first = browser.page("/console").await.replace("&#x2f;", "/");
+    assert!(first.contains("55 configurazioni"), "{first}");
+    assert_eq!(
+        first
+            .matches("<tr><td><a href=\"/console/configurations/")
+            .count(),
+        50
+    );
+    assert!(first.contains("Pagina 1 di 2"), "{first}");
+    assert!(
+        first.contains(r#"<a href="/console?page=2" rel="next">"#),
+        "{first}"
+    );
+    let second = browser.page("/console?page=2").await.replace("&#x2f;", "/");
+    assert_eq!(
+        second
+            .matches("<tr><td><a href=\"/console/configurations/")
+            .count(),
+        5
+    );
+    assert!(second.contains("CER Paginata 53"), "{second}");
+    assert!(
+        second.contains(r#"<a href="/console?page=1" rel="prev">"#),
+        "{second}"
+    );
+    for bad in ["0", "due", "-1"] {
+        assert_eq!(
+            browser.get(&format!("/console?page={bad}")).await.status(),
+            StatusCode::BAD_REQUEST,
+            "page={bad}"
+        );
+    }
 }

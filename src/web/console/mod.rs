@@ -276,11 +276,15 @@ pub(crate) use csrf_form;
 async fn home(
     axum::extract::State(state): axum::extract::State<AppState>,
     signed: Signed,
+    axum::extract::Query(query): axum::extract::Query<PageQuery>,
 ) -> Response {
+    let Some(page) = page_number(query.page.as_deref()) else {
+        return bad_page(signed.lang);
+    };
     if signed.current.user.role == Role::User {
-        portal::home(&state, &signed).await
+        portal::home(&state, &signed, page).await
     } else {
-        operators::home(&state, &signed).await
+        operators::home(&state, &signed, page).await
     }
 }
 
@@ -343,6 +347,34 @@ pub fn page_number(page: Option<&str>) -> Option<u64> {
             .ok()
             .filter(|p| (1..=1_000_000).contains(p)),
     }
+}
+
+/// Where a paged list is: its page, how many pages, and the links to the pages beside it
+/// (`link` makes a page's address).
+#[derive(Serialize)]
+pub struct Pager {
+    pub page: u64,
+    pub pages: u64,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    pub fn new(page: u64, total: u64, size: u64, link: impl Fn(u64) -> String) -> Pager {
+        let pages = total.div_ceil(size).max(1);
+        Pager {
+            page,
+            pages,
+            previous: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+        }
+    }
+}
+
+/// The query of a list that pages and filters nothing else.
+#[derive(serde::Deserialize)]
+pub struct PageQuery {
+    page: Option<String>,
 }
 
 /// The 400 page of a page number that cannot be read.

@@ -10,7 +10,7 @@ use tokio::io::BufReader;
 use tokio_util::io::StreamReader;
 
 use super::{
-    CheckedForm, Frame, Signed, bad_page, csrf_form, decimal, euros, failure, message_page,
+    CheckedForm, Frame, Pager, Signed, bad_page, csrf_form, decimal, euros, failure, message_page,
     not_found, page_number, path_id, problem_lines, render,
 };
 use crate::api::state::AppState;
@@ -40,12 +40,14 @@ struct HomeView {
     frame: Frame,
     configurations: Vec<ConfigurationRow>,
     total: u64,
+    #[serde(flatten)]
+    pager: Pager,
 }
 
-pub async fn home(state: &AppState, signed: &Signed) -> Response {
+pub async fn home(state: &AppState, signed: &Signed, page: u64) -> Response {
     let params = ConfigurationListParams {
-        skip: 0,
-        limit: 1000,
+        skip: (page - 1) * PAGE_SIZE,
+        limit: PAGE_SIZE,
         ..query_default()
     };
     match service::configurations::list(&signed.actor(), &state.db, &params).await {
@@ -64,6 +66,7 @@ pub async fn home(state: &AppState, signed: &Signed) -> Response {
                     })
                     .collect(),
                 total,
+                pager: Pager::new(page, total, PAGE_SIZE, |p| format!("/console?page={p}")),
             },
         ),
         Err(error) => failure(signed.lang, error),

@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::{Frame, Signed, decimal, euros, failure, message_page, not_found, path_id, render};
+use super::{
+    Frame, Pager, Signed, decimal, euros, failure, message_page, not_found, path_id, render,
+};
 use crate::api::state::AppState;
 use crate::domain::energy_series::Granularity;
 use crate::schemas::energy::SeriesParams;
@@ -29,13 +31,21 @@ struct HomeView {
     #[serde(flatten)]
     frame: Frame,
     memberships: Vec<Membership>,
+    #[serde(flatten)]
+    pager: Pager,
 }
 
-pub async fn home(state: &AppState, signed: &Signed) -> Response {
-    let params: MemberListParams =
-        serde_urlencoded::from_str("limit=1000").expect("a member list query with a limit only");
+/// Memberships on one page of a member's home.
+const MEMBERSHIPS_PAGE: u64 = 50;
+
+pub async fn home(state: &AppState, signed: &Signed, page: u64) -> Response {
+    let params: MemberListParams = serde_urlencoded::from_str(&format!(
+        "skip={}&limit={MEMBERSHIPS_PAGE}",
+        (page - 1) * MEMBERSHIPS_PAGE
+    ))
+    .expect("a member list query with a page only");
     match service::members::list(&signed.actor(), &state.db, &params).await {
-        Ok((members, _)) => render(
+        Ok((members, total)) => render(
             StatusCode::OK,
             "console/portal_home.html",
             HomeView {
@@ -49,6 +59,9 @@ pub async fn home(state: &AppState, signed: &Signed) -> Response {
                         status: m.status.as_str().to_string(),
                     })
                     .collect(),
+                pager: Pager::new(page, total, MEMBERSHIPS_PAGE, |p| {
+                    format!("/console?page={p}")
+                }),
             },
         ),
         Err(error) => failure(signed.lang, error),
