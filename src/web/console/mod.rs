@@ -11,7 +11,7 @@
 //! - A page outside the person's scope is a 404, as in the API: the use case decides.
 use axum::Form;
 use axum::Router;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -257,6 +257,38 @@ where
                 text(signed.lang, "forbidden"),
             )),
         }
+    }
+}
+
+/// The multipart twin of [`CheckedForm`]: an upload whose first part is the session's CSRF
+/// token, checked before the handler reads the rest (the file is then streamed). A body that
+/// is not a multipart form is a 400; a missing or wrong token a 403.
+pub struct CheckedUpload(pub Signed, pub Multipart);
+
+impl FromRequest<AppState> for CheckedUpload {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, state).await?;
+        let lang = signed.lang;
+        let mut multipart = Multipart::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|_| {
+                message_page(
+                    lang,
+                    StatusCode::BAD_REQUEST,
+                    text(lang, "upload_unreadable"),
+                )
+            })?;
+        let csrf = match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("csrf") => field.text().await.ok(),
+            _ => None,
+        };
+        if let Some(refused) = signed.csrf_refusal(csrf.as_deref()) {
+            return Err(refused);
+        }
+        Ok(CheckedUpload(signed, multipart))
     }
 }
 

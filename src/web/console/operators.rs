@@ -1,7 +1,7 @@
 //! The operators' pages (admin, vendor, referent): configurations, a configuration's dashboard
 //! (runs, imports, the month to settle), members, meter-data upload, a run's report and its
 //! finalisation. Each handler parses, calls the use case the API calls, and renders.
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use futures_util::TryStreamExt;
@@ -10,8 +10,8 @@ use tokio::io::BufReader;
 use tokio_util::io::StreamReader;
 
 use super::{
-    CheckedForm, Frame, Pager, Signed, bad_page, csrf_form, decimal, euros, failure, message_page,
-    not_found, page_number, path_id, problem_lines, render,
+    CheckedForm, CheckedUpload, Frame, Pager, Signed, bad_page, csrf_form, decimal, euros, failure,
+    message_page, not_found, page_number, path_id, problem_lines, render,
 };
 use crate::api::state::AppState;
 use crate::api::v1::transactions;
@@ -342,31 +342,13 @@ pub async fn members(
 /// file, streamed into the same import as the API's.
 pub async fn import(
     State(state): State<AppState>,
-    signed: Signed,
     Path(id): Path<String>,
-    request: Request,
+    CheckedUpload(signed, mut multipart): CheckedUpload,
 ) -> Response {
     let lang = signed.lang;
     let Some(id) = path_id(&id) else {
         return not_found(lang);
     };
-    let mut multipart = match Multipart::from_request(request, &state).await {
-        Ok(m) => m,
-        Err(_) => {
-            return message_page(
-                lang,
-                StatusCode::BAD_REQUEST,
-                text(lang, "upload_unreadable"),
-            );
-        }
-    };
-    let csrf = match multipart.next_field().await {
-        Ok(Some(field)) if field.name() == Some("csrf") => field.text().await.ok(),
-        _ => None,
-    };
-    if let Some(refused) = signed.csrf_refusal(csrf.as_deref()) {
-        return refused;
-    }
     let field = match multipart.next_field().await {
         Ok(Some(field)) if field.name() == Some("file") => field,
         _ => return message_page(lang, StatusCode::BAD_REQUEST, text(lang, "upload_missing")),

@@ -1,6 +1,6 @@
 //! Zonal prices for the admin: a price file uploaded from the browser into the same import as
 //! the API's `POST /market/zonal-prices/import`, all or nothing, every refused line named.
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use futures_util::TryStreamExt;
@@ -8,7 +8,7 @@ use serde::Serialize;
 use tokio::io::BufReader;
 use tokio_util::io::StreamReader;
 
-use super::{Frame, Signed, failure, message_page, problem_lines, render};
+use super::{CheckedUpload, Frame, Signed, failure, message_page, problem_lines, render};
 use crate::api::state::AppState;
 use crate::core::permissions::Permission;
 use crate::service;
@@ -47,25 +47,11 @@ pub async fn show(signed: Signed) -> Response {
 }
 
 /// The form's parts in order: the CSRF token, the interval of files without one, the file.
-pub async fn import(State(state): State<AppState>, signed: Signed, request: Request) -> Response {
+pub async fn import(
+    State(state): State<AppState>,
+    CheckedUpload(signed, mut multipart): CheckedUpload,
+) -> Response {
     let lang = signed.lang;
-    let mut multipart = match Multipart::from_request(request, &state).await {
-        Ok(m) => m,
-        Err(_) => {
-            return message_page(
-                lang,
-                StatusCode::BAD_REQUEST,
-                text(lang, "upload_unreadable"),
-            );
-        }
-    };
-    let csrf = match multipart.next_field().await {
-        Ok(Some(field)) if field.name() == Some("csrf") => field.text().await.ok(),
-        _ => None,
-    };
-    if let Some(refused) = signed.csrf_refusal(csrf.as_deref()) {
-        return refused;
-    }
     let minutes = match multipart.next_field().await {
         Ok(Some(field)) if field.name() == Some("interval_minutes") => {
             match field.text().await.ok().as_deref().map(str::trim) {
