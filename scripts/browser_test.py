@@ -62,6 +62,12 @@ def seed(base):
         if key == "C1":
             body["user_id"] = accounts["user"]
         members[key] = request(base, "POST", "/api/v1/members/", admin, body)["id"]
+    # The member's holder is linked to the member's account, so that the portal lets it ask
+    # for a new IBAN.
+    holder = request(base, "GET", f"/api/v1/members/{members['C1']}", admin)["holder_id"]
+    request(base, "PATCH", f"/api/v1/holders/{holder}", admin, {
+        "kind": "natural_person", "first_name": "Socia", "last_name": "Bianchi",
+        "user_id": accounts["user"], "iban": "IT60X0542811101000000123456"})
     for key, kw, commissioned in [("P1", "150", "2024-03-01"), ("P2", "300", "2024-06-01")]:
         request(base, "POST", "/api/v1/plants/", admin, {
             "member_id": members[key], "name": "Tetto", "source": "pv", "power_kw": kw,
@@ -82,7 +88,8 @@ def seed(base):
         "password": PASSWORD,
         "referent": {"email": "referente@browser.example.com"},
         "configuration": {"id": configuration, "name": "CER Padova"},
-        "member": {"email": "socio@browser.example.com", "id": members["C1"], "pod": pods["C1"]},
+        "member": {"email": "socio@browser.example.com", "id": members["C1"], "pod": pods["C1"],
+                   "holder": holder},
         "other_member": {"id": members["C2"], "pod": pods["C2"]},
         "readings": readings,
         "readings_broken": "\n".join(broken) + "\n",

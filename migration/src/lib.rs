@@ -40,6 +40,7 @@ mod m20261206_000014_money_out;
 mod m20261206_000015_web_sessions;
 mod m20261206_000016_member_counts;
 mod m20261206_000017_sqlite_user_search;
+mod m20261207_000018_iban_change_requests;
 
 pub struct Migrator;
 
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_web_sessions::Migration),
             Box::new(m20261206_000016_member_counts::Migration),
             Box::new(m20261206_000017_sqlite_user_search::Migration),
+            Box::new(m20261207_000018_iban_change_requests::Migration),
         ]
     }
 }

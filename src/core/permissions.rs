@@ -45,6 +45,8 @@ pub enum Permission {
     HoldersWrite,
     /// Erase a holder's personal data (the data controller's decision).
     HoldersErase,
+    /// Ask for a new IBAN for one's own holder (an operator with `HoldersWrite` confirms it).
+    IbanChangeRequest,
     /// See the mail outbox (recipients and texts of every message) and requeue failed mail.
     MailOutbox,
     /// Review, approve and reject requests to join a configuration (in scope).
@@ -57,7 +59,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 26] = [
+    pub const ALL: [Permission; 27] = [
         Permission::UsersRead,
         Permission::UsersWrite,
         Permission::OrganizationsRead,
@@ -80,6 +82,7 @@ impl Permission {
         Permission::HoldersRead,
         Permission::HoldersWrite,
         Permission::HoldersErase,
+        Permission::IbanChangeRequest,
         Permission::MailOutbox,
         Permission::JoinRequestsReview,
         Permission::GseReconciliation,
@@ -110,6 +113,7 @@ impl Permission {
             Permission::HoldersRead => "holders:read",
             Permission::HoldersWrite => "holders:write",
             Permission::HoldersErase => "holders:erase",
+            Permission::IbanChangeRequest => "holders:request_iban_change",
             Permission::MailOutbox => "mail:outbox",
             Permission::JoinRequestsReview => "join_requests:review",
             Permission::GseReconciliation => "gse:reconciliation",
@@ -162,7 +166,7 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             GseReconciliation,
             Payouts,
         ],
-        Role::User => &[ConfigurationsRead, HoldersRead],
+        Role::User => &[ConfigurationsRead, HoldersRead, IbanChangeRequest],
     }
 }
 
@@ -246,7 +250,11 @@ mod tests {
     fn users_only_read_communities_and_their_holder() {
         assert_eq!(
             role_permissions(Role::User),
-            &[Permission::ConfigurationsRead, Permission::HoldersRead]
+            &[
+                Permission::ConfigurationsRead,
+                Permission::HoldersRead,
+                Permission::IbanChangeRequest
+            ]
         );
         assert!(!has_permission(
             Role::Referent,

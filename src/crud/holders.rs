@@ -155,6 +155,20 @@ pub async fn members_of(
         .await
 }
 
+/// The holder's points that the scope sees (a referent: those in its configurations).
+pub async fn members_of_in_scope(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    holder_id: i32,
+) -> Result<Vec<member::Model>, DbErr> {
+    member::Entity::find()
+        .filter(member::Column::HolderId.eq(holder_id))
+        .filter(scope::members(scope))
+        .order_by_asc(member::Column::Id)
+        .all(db)
+        .await
+}
+
 pub async fn consents_of(
     db: &impl ConnectionTrait,
     holder_id: i32,

@@ -6,6 +6,7 @@ pub mod curves;
 pub mod energy;
 pub mod gse;
 pub mod holders;
+pub mod iban_changes;
 pub mod idempotency;
 pub mod imports;
 pub mod join_requests;

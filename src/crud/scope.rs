@@ -157,6 +157,15 @@ pub fn holders_of_members(members: Condition) -> SelectStatement {
         .to_owned()
 }
 
+/// `SELECT id FROM holders WHERE <scope>`: for rows that belong to a holder.
+pub fn visible_holder_ids(scope: CommunityScope) -> SelectStatement {
+    Query::select()
+        .column(holder::Column::Id)
+        .from(holder::Entity)
+        .cond_where(holders(scope))
+        .to_owned()
+}
+
 /// Holders are personal data: an admin sees every holder, a vendor its organization's, a
 /// referent those holding a point in its configurations and those it registered itself (before
 /// they have a point), a user the holder linked to its account and those of its points.

@@ -355,6 +355,7 @@ fn entity_differences(expected: &Snapshot) -> Vec<String> {
         entity_columns::<models::holder::Entity>(),
         entity_columns::<models::holder_consent::Entity>(),
         entity_columns::<models::holder_revision::Entity>(),
+        entity_columns::<models::iban_change_request::Entity>(),
         entity_columns::<models::login_throttle::Entity>(),
         entity_columns::<models::plant::Entity>(),
         entity_columns::<models::community_user::Entity>(),

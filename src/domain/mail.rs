@@ -26,16 +26,26 @@ pub enum MailTemplate {
     /// A member's statement of a period, the PDF attached (`name`, `configuration`, `period`,
     /// `pods`, `provisional`: the operator's reason or empty).
     Statement,
+    /// Someone asked, from the holder's account, to be paid on another IBAN (`name`,
+    /// `iban_tail`): the holder hears of it even if it was not them.
+    IbanChangeRequested,
+    /// The holder is paid on the new IBAN from now on (`name`, `iban_tail`).
+    IbanChangeConfirmed,
+    /// The request for a new IBAN was rejected (`name`, `iban_tail`, `reason`).
+    IbanChangeRejected,
 }
 
 impl MailTemplate {
-    pub const ALL: [MailTemplate; 6] = [
+    pub const ALL: [MailTemplate; 9] = [
         MailTemplate::PasswordReset,
         MailTemplate::AccountLocked,
         MailTemplate::JoinVerification,
         MailTemplate::JoinApproved,
         MailTemplate::JoinRejected,
         MailTemplate::Statement,
+        MailTemplate::IbanChangeRequested,
+        MailTemplate::IbanChangeConfirmed,
+        MailTemplate::IbanChangeRejected,
     ];
 
     pub fn name(self) -> &'static str {
@@ -46,6 +56,9 @@ impl MailTemplate {
             MailTemplate::JoinApproved => "join_approved",
             MailTemplate::JoinRejected => "join_rejected",
             MailTemplate::Statement => "statement",
+            MailTemplate::IbanChangeRequested => "iban_change_requested",
+            MailTemplate::IbanChangeConfirmed => "iban_change_confirmed",
+            MailTemplate::IbanChangeRejected => "iban_change_rejected",
         }
     }
 }
@@ -81,6 +94,9 @@ const SOURCES: &[(&str, &str)] = templates!(
     "join_approved",
     "join_rejected",
     "statement",
+    "iban_change_requested",
+    "iban_change_confirmed",
+    "iban_change_rejected",
 );
 
 /// Built once from the sources compiled into the binary; read-only afterwards.
@@ -158,7 +174,7 @@ mod tests {
             "recovery_link": "https://x/recover", "configuration": "CER Sole",
             "joined_at": "2026-12-01", "pods": ["IT001E00000001", "IT001E00000002"],
             "reason": "POD outside the primary substation", "period": "2026-03",
-            "provisional": "",
+            "provisional": "", "iban_tail": "3456",
         })
     }
 

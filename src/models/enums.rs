@@ -507,3 +507,9 @@ string_enum!(
     /// the mailed link, `pending` for the referent's review, then `approved` or `rejected`.
     JoinRequestStatus { Unverified = "unverified", Pending = "pending", Approved = "approved", Rejected = "rejected" }
 );
+
+string_enum!(
+    /// Where a member's request for a new IBAN stands: `pending` until an operator `confirmed`
+    /// or `rejected` it, or the member `withdrawn` it.
+    IbanChangeStatus { Pending = "pending", Confirmed = "confirmed", Rejected = "rejected", Withdrawn = "withdrawn" }
+);

@@ -28,6 +28,7 @@ pub mod gse_statement;
 pub mod holder;
 pub mod holder_consent;
 pub mod holder_revision;
+pub mod iban_change_request;
 pub mod idempotency_key;
 pub mod join_request;
 pub mod login_throttle;

@@ -315,6 +315,8 @@ pub struct HolderExport {
     pub transactions: Vec<super::transaction::TransactionPublic>,
     /// The join requests the holder was registered from (or approved into).
     pub join_requests: Vec<super::join_request::JoinRequestPublic>,
+    /// The holder's requests for a new IBAN, newest first.
+    pub iban_changes: Vec<super::iban_change::IbanChangePublic>,
 }
 
 #[derive(Deserialize, Validate, IntoParams)]

@@ -7,6 +7,7 @@ pub mod configuration;
 pub mod energy;
 pub mod gse;
 pub mod holder;
+pub mod iban_change;
 pub mod join_request;
 pub mod mail;
 pub mod market;

@@ -307,7 +307,7 @@ fn diff(before: &Fields, after: &Fields) -> Map<String, Value> {
         .collect()
 }
 
-async fn record(
+pub(super) async fn record(
     db: &impl ConnectionTrait,
     holder: &holder::Model,
     actor: Option<&Actor>,
@@ -825,6 +825,17 @@ pub async fn withdraw_consent(
     Ok(saved)
 }
 
+/// The holder's points the actor may see: a referent sees only those in its configurations,
+/// even of a holder with points elsewhere.
+pub async fn points(
+    actor: &Actor,
+    db: &DatabaseConnection,
+    id: i32,
+) -> Outcome<Vec<member::Model>> {
+    let found = visible(actor, db, id).await?;
+    Ok(crud::holders::members_of_in_scope(db, actor.community_scope(), found.id).await?)
+}
+
 pub async fn history(
     actor: &Actor,
     db: &DatabaseConnection,
@@ -859,6 +870,7 @@ pub struct Export {
     pub members: Vec<member::Model>,
     pub transactions: Vec<transaction::Model>,
     pub join_requests: Vec<crate::models::join_request::Model>,
+    pub iban_changes: Vec<crate::models::iban_change_request::Model>,
 }
 
 pub async fn export(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outcome<Export> {
@@ -876,6 +888,7 @@ pub async fn export(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outcome<
             .await?
     };
     let join_requests = crud::join_requests::of_holder(db, id).await?;
+    let iban_changes = crud::iban_changes::of_holder(db, id).await?;
     Ok(Export {
         holder,
         consents,
@@ -883,6 +896,7 @@ pub async fn export(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outcome<
         members,
         transactions,
         join_requests,
+        iban_changes,
     })
 }
 
@@ -917,6 +931,7 @@ pub async fn erase(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outcome<h
     // The join requests it came from hold the same data; the mail sent to it, its name and
     // address.
     crud::join_requests::erase_of_holder(&txn, id).await?;
+    crud::iban_changes::erase_of_holder(&txn, id, Utc::now()).await?;
     if let Some(email) = &found.email {
         crud::outbox::delete_to(&txn, email).await?;
     }

@@ -18,6 +18,7 @@ pub mod configurations;
 pub mod energy;
 pub mod gse;
 pub mod holders;
+pub mod iban_changes;
 pub mod join_requests;
 mod links;
 pub mod mail;

@@ -86,6 +86,22 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../../templates/console/policy.html"),
     ),
     (
+        "console/holders.html",
+        include_str!("../../templates/console/holders.html"),
+    ),
+    (
+        "console/holder.html",
+        include_str!("../../templates/console/holder.html"),
+    ),
+    (
+        "console/iban.html",
+        include_str!("../../templates/console/iban.html"),
+    ),
+    (
+        "console/iban_changes.html",
+        include_str!("../../templates/console/iban_changes.html"),
+    ),
+    (
         "console/prices.html",
         include_str!("../../templates/console/prices.html"),
     ),

@@ -998,3 +998,250 @@ async fn the_operators_home_pages_its_configurations() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_member_asks_for_a_new_iban_and_the_referent_confirms_it_in_the_console() {
+    let app = spawn_app().await;
+    let tenants = crate::helpers::two_tenants(&app).await;
+    let mut body = crate::holders::person("RSSMRA85T10A562S");
+    body["user_id"] = json!(tenants.user_a.0);
+    body["consents"] = crate::holders::consents();
+    let holder = crate::holders::register(&app, &tenants.vendor_a.1, body).await["id"]
+        .as_i64()
+        .unwrap();
+    let member = app
+        .post(
+            &tenants.vendor_a.1,
+            "/api/v1/members/",
+            &json!({"configuration_id": tenants.a1, "pod": "IT001E00112233", "role": "consumer",
+                    "holder_id": holder, "joined_at": "2024-02-01", "user_id": tenants.user_a.0}),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let page = format!("/console/holders/{holder}/iban");
+
+    let mut socio = Browser::new(&app);
+    let csrf = socio.sign_in("user.a@example.com", PASSWORD).await;
+    // From the point's page to the holder's IBAN.
+    let own = socio.page(&format!("/console/members/{member}")).await;
+    assert!(own.contains(&format!(r#"href="{page}""#)), "{own}");
+    assert!(own.contains("chiedi un cambio"), "{own}");
+    let form = socio.page(&page).await;
+    assert!(
+        form.contains("•••• 3456") && !form.contains("IT60X054"),
+        "{form}"
+    );
+
+    // Without the form's token nothing is asked.
+    let forged = socio
+        .post(&page, &[("iban", crate::holders::OTHER_IBAN)])
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    // A wrong IBAN comes back next to its field, with what was typed.
+    let refused = socio
+        .post(
+            &page,
+            &[
+                ("csrf", &csrf),
+                ("iban", "IT60X0542811101000000123457"),
+                ("note", "nuovo conto"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("Questo IBAN non è valido"), "{refused}");
+    assert!(
+        refused.contains(r#"aria-describedby="iban-errors""#),
+        "{refused}"
+    );
+    assert!(refused.contains("IT60X0542811101000000123457"), "{refused}");
+    assert!(refused.contains(">nuovo conto</textarea>"), "{refused}");
+
+    let asked = socio
+        .post(
+            &page,
+            &[
+                ("csrf", &csrf),
+                ("iban", "IT98 Z123 4512 3451 2345 6789 012"),
+                ("note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status(), StatusCode::CREATED);
+    let asked = asked.text().await.unwrap();
+    assert!(asked.contains("Richiesta inviata"), "{asked}");
+    assert!(asked.contains("•••• 9012"), "{asked}");
+    assert!(asked.contains("Ritira la richiesta"), "{asked}");
+    assert!(
+        !asked.contains(r#"name="iban""#),
+        "one request at a time: {asked}"
+    );
+
+    // Another organization's vendor does not see the holder or the request.
+    let mut outsider = Browser::new(&app);
+    outsider.sign_in("vendor.b@example.com", PASSWORD).await;
+    assert_eq!(outsider.get(&page).await.status(), StatusCode::NOT_FOUND);
+    let queue = outsider.page("/console/iban-changes").await;
+    assert!(!queue.contains("Mario Rossi"), "{queue}");
+
+    // The referent's queue shows both IBANs whole, to check against the bank's document.
+    let mut referent = Browser::new(&app);
+    let referent_csrf = referent.sign_in("referent.a@example.com", PASSWORD).await;
+    let queue = referent.page("/console/iban-changes").await;
+    assert!(queue.contains("Mario Rossi"), "{queue}");
+    assert!(
+        queue.contains("IT60 X054 2811 1010 0000 0123 456"),
+        "{queue}"
+    );
+    assert!(
+        queue.contains("IT98 Z123 4512 3451 2345 6789 012"),
+        "{queue}"
+    );
+    let request: i64 = scalar_i64(
+        &app,
+        "SELECT CAST(MAX(id) AS BIGINT) FROM iban_change_requests",
+    )
+    .await;
+    let confirmed = referent
+        .post(
+            &format!("/console/iban-changes/{request}/confirm"),
+            &[("csrf", &referent_csrf)],
+        )
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    let confirmed = confirmed.text().await.unwrap();
+    assert!(
+        confirmed.contains("Confermato: Mario Rossi riceve i pagamenti sul nuovo IBAN."),
+        "{confirmed}"
+    );
+    // Decided: a second click says so instead of confirming again.
+    let again = referent
+        .post(
+            &format!("/console/iban-changes/{request}/confirm"),
+            &[("csrf", &referent_csrf)],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+
+    // The member sees the new account and the outcome.
+    let after = socio.page(&page).await;
+    assert!(after.contains("•••• 9012"), "{after}");
+    assert!(after.contains("confermata"), "{after}");
+    assert!(after.contains(r#"name="iban""#), "may ask again: {after}");
+    let holder_now = app
+        .get(&app.admin_token, &format!("/api/v1/holders/{holder}"))
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(holder_now["iban"], crate::holders::OTHER_IBAN);
+}
+
+async fn scalar_i64(app: &TestApp, sql: &str) -> i64 {
+    crate::helpers::scalar_i64(&app.db, sql).await
+}
+
+#[tokio::test]
+async fn operators_find_holders_and_read_their_history_within_their_scope() {
+    let app = spawn_app().await;
+    let tenants = crate::helpers::two_tenants(&app).await;
+    let vendor = &tenants.vendor_a.1;
+    let mut body = crate::holders::person("RSSMRA85T10A562S");
+    body["consents"] = crate::holders::consents();
+    let holder = crate::holders::register(&app, vendor, body).await["id"]
+        .as_i64()
+        .unwrap();
+    // One point in the referent's configuration, one in a configuration it does not run.
+    for (configuration, pod) in [
+        (tenants.a1, "IT001E00112233"),
+        (tenants.a2, "IT001E00445566"),
+    ] {
+        let added = app
+            .post(
+                vendor,
+                "/api/v1/members/",
+                &json!({"configuration_id": configuration, "pod": pod, "role": "consumer",
+                        "holder_id": holder, "joined_at": "2024-02-01"}),
+            )
+            .await;
+        assert_eq!(added.status(), StatusCode::CREATED);
+    }
+    let changed = app
+        .patch(
+            vendor,
+            &format!("/api/v1/holders/{holder}"),
+            &json!({"phone": "+39 347 000 1111"}),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    // A holder of another organization, which nobody of this one may see.
+    let mut stranger = crate::holders::person("BNCGLI90A41H501E");
+    stranger["first_name"] = json!("Giulia");
+    stranger["last_name"] = json!("Bianchi");
+    crate::holders::register(&app, &tenants.vendor_b.1, stranger).await;
+
+    let mut referent = Browser::new(&app);
+    referent.sign_in("referent.a@example.com", PASSWORD).await;
+    let dashboard = referent
+        .page(&format!("/console/configurations/{}", tenants.a1))
+        .await;
+    let holders_link = format!("/console/holders?configuration_id={}", tenants.a1);
+    assert!(
+        dashboard.contains(&holders_link.replace('/', "&#x2f;"))
+            || dashboard.contains(&holders_link),
+        "{dashboard}"
+    );
+    let list = referent.page(&holders_link).await;
+    assert!(list.contains("Mario Rossi"), "{list}");
+    assert!(list.contains("Titolari: 1 · pagina 1 di 1"), "{list}");
+    assert!(!list.contains("Giulia Bianchi"), "{list}");
+    // Searched by fiscal code; a status that does not exist is a 400, not every holder.
+    let found = referent.page("/console/holders?search=rssmra85").await;
+    assert!(found.contains("Mario Rossi"), "{found}");
+    let none = referent.page("/console/holders?search=bianchi").await;
+    assert!(none.contains("Nessun titolare."), "{none}");
+    assert_eq!(
+        referent
+            .get("/console/holders?status=sleeping")
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    let page = referent.page(&format!("/console/holders/{holder}")).await;
+    assert!(page.contains("IT60 X054 2811 1010 0000 0123 456"), "{page}");
+    assert!(page.contains("IT001E00112233"), "{page}");
+    assert!(
+        !page.contains("IT001E00445566"),
+        "a point in a configuration the referent does not run: {page}"
+    );
+    assert!(page.contains("informativa privacy"), "{page}");
+    // The history, newest first: the phone change before the registration.
+    let changed_at = page
+        .find("phone: +393331234567 → +393470001111")
+        .expect(&page);
+    let created_at = page.find("creato").expect(&page);
+    assert!(changed_at < created_at, "{page}");
+
+    // Another organization's holder by its URL: not found, as in the API.
+    let mut outsider = Browser::new(&app);
+    outsider.sign_in("vendor.b@example.com", PASSWORD).await;
+    assert_eq!(
+        outsider
+            .get(&format!("/console/holders/{holder}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    // A member's account has no operators' list.
+    let mut member = Browser::new(&app);
+    member.sign_in("user.a@example.com", PASSWORD).await;
+    let listed = member.get("/console/holders").await;
+    let listed = listed.text().await.unwrap();
+    assert!(!listed.contains("Mario Rossi"), "{listed}");
+}

@@ -470,3 +470,45 @@ pub async fn assert_curves_match_readings(db: &DatabaseConnection) {
     }
     assert_eq!(stored, expected);
 }
+
+/// Makes sure Debian's `package` provides `program` (run with `probe` to check it works):
+/// installed with apt-get when missing and the tests run as root. Tests in one process ask for
+/// different packages at once, so apt-get waits for the other's lock instead of failing.
+pub fn ensure_debian_tool(program: &str, probe: &str, package: &str) {
+    use std::process::Command;
+    let present = || {
+        Command::new(program)
+            .arg(probe)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if present() {
+        return;
+    }
+    // SAFETY: geteuid only reads the process's user id.
+    let root = unsafe { libc::geteuid() } == 0;
+    assert!(
+        root,
+        "{program} is missing: install Debian's {package} (apt-get install -y {package})"
+    );
+    let apt_get = |arguments: &[&str]| {
+        Command::new("apt-get")
+            .args(["-o", "DPkg::Lock::Timeout=600", "-q"])
+            .args(arguments)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    // A fresh machine's package lists may be missing or stale.
+    if !apt_get(&["install", "-y", package]) {
+        assert!(apt_get(&["update"]), "apt-get update failed");
+        assert!(
+            apt_get(&["install", "-y", package]),
+            "apt-get install {package} failed"
+        );
+    }
+    assert!(
+        present(),
+        "{program} still missing after installing {package}"
+    );
+}

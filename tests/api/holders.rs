@@ -6,11 +6,11 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const IBAN: &str = "IT60X0542811101000000123456";
+pub(crate) const IBAN: &str = "IT60X0542811101000000123456";
 /// Another valid Italian IBAN (the same bank, another account; check digits and CIN computed).
-const OTHER_IBAN: &str = "IT98Z1234512345123456789012";
+pub(crate) const OTHER_IBAN: &str = "IT98Z1234512345123456789012";
 
-fn person(fiscal_code: &str) -> Value {
+pub(crate) fn person(fiscal_code: &str) -> Value {
     json!({
         "kind": "natural_person", "first_name": "Mario", "last_name": "Rossi",
         "fiscal_code": fiscal_code, "street": "Via Roma 1", "postcode": "00184",
@@ -19,21 +19,21 @@ fn person(fiscal_code: &str) -> Value {
     })
 }
 
-fn consents() -> Value {
+pub(crate) fn consents() -> Value {
     json!([
         {"kind": "privacy_notice", "document_version": "2025-03", "method": "paper"},
         {"kind": "statute", "document_version": "v2", "method": "paper"}
     ])
 }
 
-async fn json_of(response: reqwest::Response, status: StatusCode) -> Value {
+pub(crate) async fn json_of(response: reqwest::Response, status: StatusCode) -> Value {
     let code = response.status();
     let body = response.text().await.unwrap();
     assert_eq!(code, status, "{body}");
     serde_json::from_str(&body).unwrap()
 }
 
-async fn register(app: &TestApp, token: &str, mut body: Value) -> Value {
+pub(crate) async fn register(app: &TestApp, token: &str, mut body: Value) -> Value {
     if body.get("organization_id").is_none() && token == app.admin_token {
         panic!("admins name the organization");
     }

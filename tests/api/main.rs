@@ -6,6 +6,7 @@ mod console;
 mod examples;
 mod helpers;
 mod holders;
+mod iban_changes;
 mod join_requests;
 mod ledger;
 mod member_import;

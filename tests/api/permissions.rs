@@ -162,6 +162,15 @@ async fn attempt(
         Permission::HoldersErase => service::holders::erase(actor, db, world.erasable)
             .await
             .map(drop),
+        Permission::IbanChangeRequest => service::iban_changes::request(
+            actor,
+            db,
+            &condivisa::mail::Mailer::new(),
+            world.holder,
+            input(json!({ "iban": "IT98Z1234512345123456789012" })),
+        )
+        .await
+        .map(drop),
         Permission::MailOutbox => service::mail::list(actor, db, None, 0, 10).await.map(drop),
         Permission::JoinRequestsReview => service::join_requests::list(actor, db, c, None, 0, 10)
             .await

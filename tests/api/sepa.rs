@@ -115,41 +115,7 @@ fn install(venv: &Path) {
 fn xmllint() -> &'static str {
     static XMLLINT: OnceLock<&'static str> = OnceLock::new();
     XMLLINT.get_or_init(|| {
-        let present = || {
-            Command::new("xmllint")
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        };
-        if present() {
-            return "xmllint";
-        }
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
-        assert!(
-            root,
-            "xmllint is missing: install Debian's libxml2-utils (apt-get install -y \
-             libxml2-utils) to run the SEPA schema tests"
-        );
-        let apt_get = |arguments: &[&str]| {
-            Command::new("apt-get")
-                .args(arguments)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        let install = ["install", "-y", "-q", "libxml2-utils"];
-        // A fresh machine's package lists may be missing or stale.
-        if !apt_get(&install) {
-            assert!(apt_get(&["update", "-q"]), "apt-get update failed");
-            assert!(apt_get(&install), "apt-get install libxml2-utils failed");
-        }
-        assert!(
-            present(),
-            "xmllint still missing after installing libxml2-utils"
-        );
+        crate::helpers::ensure_debian_tool("xmllint", "--version", "libxml2-utils");
         "xmllint"
     })
 }

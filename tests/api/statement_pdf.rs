@@ -49,38 +49,7 @@ fn poppler(args: &[&str], pdf: &[u8]) -> String {
 /// clear failure — never a skipped test.
 fn ensure_pdftotext() {
     static READY: OnceLock<()> = OnceLock::new();
-    READY.get_or_init(|| {
-        let present = || {
-            Command::new("pdftotext")
-                .arg("-v")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        };
-        if present() {
-            return;
-        }
-        // SAFETY: geteuid only reads the process's user id.
-        let root = unsafe { libc::geteuid() } == 0;
-        assert!(
-            root,
-            "pdftotext is missing: install poppler-utils (apt-get install -y poppler-utils)"
-        );
-        let apt = |args: &[&str]| {
-            Command::new("apt-get")
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !apt(&["install", "-y", "poppler-utils"]) {
-            apt(&["update"]);
-            apt(&["install", "-y", "poppler-utils"]);
-        }
-        assert!(
-            present(),
-            "pdftotext is missing and apt-get could not install poppler-utils"
-        );
-    });
+    READY.get_or_init(|| crate::helpers::ensure_debian_tool("pdftotext", "-v", "poppler-utils"));
 }
 
 fn day(year: i32, month: u32, day: u32) -> NaiveDate {

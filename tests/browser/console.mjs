@@ -186,6 +186,42 @@ async function signIn(page, login, password) {
   assert.equal(other.status(), 404);
   assert.ok(!(await page.content()).includes(seed.other_member.pod));
   await accessible(page, 'not-found');
+
+  // A new IBAN, asked from the point's page: refused by its field first, then sent.
+  await page.goto(`${base}/console/members/${seed.member.id}`);
+  await page.getByRole('link', { name: 'ask for a change' }).click();
+  const ibanPath = `${base}/console/holders/${seed.member.holder}/iban`;
+  expectedRefusals.add(ibanPath);
+  await page.getByLabel('New IBAN').fill('IT60X0542811101000000123457');
+  await page.getByRole('button', { name: 'Send the request' }).click();
+  await page.getByText(/This IBAN is not valid/).waitFor();
+  await accessible(page, 'iban-refused');
+  expectedRefusals.delete(ibanPath);
+  await page.getByLabel('New IBAN').fill('IT98 Z123 4512 3451 2345 6789 012');
+  await page.getByRole('button', { name: 'Send the request' }).click();
+  await page.getByText('Request sent: the referent will review it.').waitFor();
+  await accessible(page, 'iban-asked');
+  await context.close();
+}
+
+// ---- The referent confirms the member's new IBAN. ----
+{
+  const { context, page } = await person('it-IT');
+  await signIn(page, seed.referent.email, seed.password);
+  await page.getByRole('link', { name: 'Cambi IBAN' }).click();
+  await page.getByText('IT98 Z123 4512 3451 2345 6789 012').waitFor();
+  await accessible(page, 'iban-changes');
+  await page.getByRole('button', { name: 'Conferma il nuovo IBAN' }).click();
+  await page.getByText(/Confermato: Socia Bianchi/).waitFor();
+
+  // The holders of the configuration, searched, and one holder's page with its history.
+  await page.getByRole('link', { name: 'Titolari' }).click();
+  await page.getByLabel(/Cerca per nome/).fill('bianchi');
+  await page.getByRole('button', { name: 'Cerca' }).click();
+  await accessible(page, 'holders');
+  await page.getByRole('link', { name: 'Socia Bianchi' }).click();
+  await page.getByText('iban_change_request: ', { exact: false }).waitFor();
+  await accessible(page, 'holder');
   await context.close();
 }
 

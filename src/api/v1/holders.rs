@@ -321,5 +321,6 @@ pub async fn export_holder(
             .map(crate::schemas::join_request::JoinRequestPublic::of)
             .collect::<Result<_, _>>()
             .map_err(|error| ApiError::Internal(error.into()))?,
+        iban_changes: export.iban_changes.into_iter().map(Into::into).collect(),
     }))
 }

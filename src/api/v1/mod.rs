@@ -13,6 +13,7 @@ pub mod configurations;
 pub mod energy;
 pub mod gse;
 pub mod holders;
+pub mod iban_changes;
 pub mod join_requests;
 pub mod login;
 pub mod mail;
@@ -92,6 +93,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(holders::holder_history))
         .routes(routes!(holders::holder_iban_on))
         .routes(routes!(holders::export_holder))
+        .collection(routes!(
+            iban_changes::request_iban_change,
+            iban_changes::holder_iban_changes
+        ))
+        .collection(routes!(iban_changes::list_iban_changes))
+        .routes(routes!(iban_changes::read_iban_change))
+        .routes(routes!(iban_changes::confirm_iban_change))
+        .routes(routes!(iban_changes::reject_iban_change))
+        .routes(routes!(iban_changes::withdraw_iban_change))
         .collection(routes!(plants::list_plants, plants::create_plant))
         .routes(routes!(
             plants::read_plant,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     CheckedForm, Frame, Signed, bad_page, csrf_form, failure, message_page, not_found, page_number,
-    path_id, problem_lines, render,
+    path_id, render, said,
 };
 use crate::api::state::AppState;
 use crate::models::enums::{JoinRequestStatus, Language};
@@ -277,22 +277,16 @@ async fn decided(
     outcome: Result<String, ServiceError>,
 ) -> Response {
     let lang = signed.lang;
-    let (status, notice, problems) = match outcome {
-        Ok(notice) => (StatusCode::OK, Some(notice), Vec::new()),
-        Err(error @ ServiceError::Invalid(_)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            problem_lines(lang, &error),
-        ),
-        Err(ServiceError::Conflict(detail)) => (StatusCode::CONFLICT, None, vec![detail]),
+    let said = match said(lang, StatusCode::OK, outcome) {
+        Ok(said) => said,
         Err(error) => return failure(lang, error),
     };
     let filter = Filter::Only(JoinRequestStatus::Pending);
     match view(state, signed, configuration_id, filter, 1).await {
         Ok(mut view) => {
-            view.notice = notice;
-            view.problems = problems;
-            render(status, "console/join_requests.html", view)
+            view.notice = said.notice;
+            view.problems = said.problems;
+            render(said.status, "console/join_requests.html", view)
         }
         Err(error) => failure(lang, error),
     }

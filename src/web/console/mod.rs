@@ -24,6 +24,8 @@ use crate::models::enums::{Language, Role};
 use crate::service::sessions::{self, Current};
 use crate::service::{Place, ServiceError};
 
+mod holders;
+mod iban_changes;
 mod join_requests;
 mod operators;
 mod policy;
@@ -83,6 +85,25 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/join-requests/{id}/reject",
             post(join_requests::reject),
+        )
+        .route("/console/holders", get(holders::list))
+        .route("/console/holders/{id}", get(holders::show))
+        .route(
+            "/console/holders/{id}/iban",
+            get(iban_changes::show).post(iban_changes::ask),
+        )
+        .route("/console/iban-changes", get(iban_changes::queue))
+        .route(
+            "/console/iban-changes/{id}/withdraw",
+            post(iban_changes::withdraw),
+        )
+        .route(
+            "/console/iban-changes/{id}/confirm",
+            post(iban_changes::confirm),
+        )
+        .route(
+            "/console/iban-changes/{id}/reject",
+            post(iban_changes::reject),
         )
         .route("/console/members/{id}", get(portal::member))
         .route("/console/members/{id}/energy.svg", get(portal::energy_svg))
@@ -481,6 +502,38 @@ pub fn problem_lines(lang: Language, error: &ServiceError) -> Vec<String> {
 /// A use case's refusal as a page: not found and forbidden as the API answers them (404, 403),
 /// conflicts and invalid input with the use case's own words; the database being down (503)
 /// or a bug (500) as the API answers them.
+/// What a list's page says after an action on it: the notice, or the refusals a person can act
+/// on (a rule broken, 422; a state that changed, 409; a reason the role may not, 403), shown
+/// beside the list. Any other failure is given back, for a page of its own ([`failure`]).
+pub struct Said {
+    pub status: StatusCode,
+    pub notice: Option<String>,
+    pub problems: Vec<String>,
+}
+
+pub fn said(
+    lang: Language,
+    done: StatusCode,
+    outcome: Result<String, ServiceError>,
+) -> Result<Said, ServiceError> {
+    let (status, notice, problems) = match outcome {
+        Ok(notice) => (done, Some(notice), Vec::new()),
+        Err(error @ ServiceError::Invalid(_)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            problem_lines(lang, &error),
+        ),
+        Err(ServiceError::Conflict(detail)) => (StatusCode::CONFLICT, None, vec![detail]),
+        Err(ServiceError::ForbiddenBecause(detail)) => (StatusCode::FORBIDDEN, None, vec![detail]),
+        Err(error) => return Err(error),
+    };
+    Ok(Said {
+        status,
+        notice,
+        problems,
+    })
+}
+
 pub fn failure(lang: Language, error: ServiceError) -> Response {
     match &error {
         ServiceError::NotFound(_) => {

@@ -756,25 +756,21 @@ pub async fn mail_statements(
         month,
         again,
     )
-    .await;
-    let (status, message, problems) = match outcome {
-        Ok((mailing, _)) => (
-            StatusCode::CREATED,
-            Some(
-                text(lang, "statements_sent")
-                    .replace("{queued}", &mailing.queued.to_string())
-                    .replace("{skipped}", &mailing.skipped.to_string()),
-            ),
-            Vec::new(),
-        ),
-        Err(service::ServiceError::Conflict(detail)) => (StatusCode::CONFLICT, None, vec![detail]),
+    .await
+    .map(|(mailing, _)| {
+        text(lang, "statements_sent")
+            .replace("{queued}", &mailing.queued.to_string())
+            .replace("{skipped}", &mailing.skipped.to_string())
+    });
+    let said = match super::said(lang, StatusCode::CREATED, outcome) {
+        Ok(said) => said,
         Err(error) => return failure(lang, error),
     };
     match with_mailings(&state, &signed, view).await {
         Ok(mut view) => {
-            view.mailed_message = message;
-            view.mail_problems = problems;
-            render(status, "console/run.html", view)
+            view.mailed_message = said.notice;
+            view.mail_problems = said.problems;
+            render(said.status, "console/run.html", view)
         }
         Err(error) => failure(lang, error),
     }

@@ -121,6 +121,9 @@ struct MemberView {
 
 #[derive(Serialize)]
 struct HolderView {
+    id: i32,
+    /// The viewer is the holder's own account (it may ask for a new IBAN).
+    own: bool,
     name: String,
     kind: String,
     status: String,
@@ -163,6 +166,8 @@ async fn holder_view(
     };
     let day = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d").to_string();
     Ok(Some(HolderView {
+        id: holder.id,
+        own: holder.user_id == Some(actor.user_id),
         name: holder
             .company_name
             .clone()
