@@ -72,7 +72,9 @@ def seed(base):
         request(base, "POST", "/api/v1/plants/", admin, {
             "member_id": members[key], "name": "Tetto", "source": "pv", "power_kw": kw,
             "commissioned_on": commissioned, "gse_notified_on": commissioned})
-    request(base, "PATCH", f"/api/v1/configurations/{configuration}", admin, {"status": "active"})
+    request(base, "PATCH", f"/api/v1/configurations/{configuration}", admin, {
+        "status": "active", "accepts_join_requests": True,
+        "privacy_notice_version": "2025-03", "statute_version": "v2"})
     hours = list(march_hours())
     prices = "timestamp;zone;eur_mwh;interval_minutes\n" + "".join(
         f"{t.isoformat()};NORD;110;60\n" for t in hours)

@@ -41,6 +41,7 @@ mod m20261206_000015_web_sessions;
 mod m20261206_000016_member_counts;
 mod m20261206_000017_sqlite_user_search;
 mod m20261207_000018_iban_change_requests;
+mod m20261207_000019_join_documents;
 
 pub struct Migrator;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_member_counts::Migration),
             Box::new(m20261206_000017_sqlite_user_search::Migration),
             Box::new(m20261207_000018_iban_change_requests::Migration),
+            Box::new(m20261207_000019_join_documents::Migration),
         ]
     }
 }

@@ -24,6 +24,10 @@ pub struct Model {
     pub municipality_population: Option<i32>,
     /// Whether newcomers may ask to join through the public request form.
     pub accepts_join_requests: bool,
+    /// The version of the privacy notice in force, which newcomers accept when asking to join.
+    pub privacy_notice_version: Option<String>,
+    /// The version of the statute (or regulation) in force, likewise.
+    pub statute_version: Option<String>,
     /// The account the community pays its members from (the SEPA file's debtor).
     pub payout_account_name: Option<String>,
     pub payout_iban: Option<String>,

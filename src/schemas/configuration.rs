@@ -55,6 +55,14 @@ pub struct ConfigurationCreate {
     /// Open the public join-request form (`POST /configurations/{id}/join-requests`).
     #[serde(default)]
     pub accepts_join_requests: bool,
+    /// The privacy notice's version newcomers accept (as the community names it: "2025-03").
+    #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
+    pub privacy_notice_version: Option<String>,
+    /// The statute's (or regulation's) version newcomers accept.
+    #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
+    pub statute_version: Option<String>,
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -100,6 +108,16 @@ pub struct ConfigurationUpdate {
     pub municipality_population: Option<Option<i32>>,
     /// Open or close the public join-request form.
     pub accepts_join_requests: Option<bool>,
+    /// The privacy notice's version newcomers accept; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 64))]
+    #[schema(value_type = Option<String>, max_length = 64)]
+    pub privacy_notice_version: Option<Option<String>>,
+    /// The statute's version newcomers accept; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 64))]
+    #[schema(value_type = Option<String>, max_length = 64)]
+    pub statute_version: Option<Option<String>>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -120,6 +138,8 @@ pub struct ConfigurationPublic {
     pub municipality_population: Option<i32>,
     /// Whether newcomers may ask to join through the public request form.
     pub accepts_join_requests: bool,
+    pub privacy_notice_version: Option<String>,
+    pub statute_version: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -141,6 +161,8 @@ impl From<configuration::Model> for ConfigurationPublic {
             activation_date: m.activation_date,
             municipality_population: m.municipality_population,
             accepts_join_requests: m.accepts_join_requests,
+            privacy_notice_version: m.privacy_notice_version,
+            statute_version: m.statute_version,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }

@@ -106,6 +106,8 @@ pub async fn create(
         activation_date: Set(None),
         municipality_population: Set(input.municipality_population),
         accepts_join_requests: Set(input.accepts_join_requests),
+        privacy_notice_version: Set(clean(input.privacy_notice_version.as_deref())),
+        statute_version: Set(clean(input.statute_version.as_deref())),
         ..Default::default()
     };
     Ok(crud::insert(db, model).await?)
@@ -176,6 +178,12 @@ pub async fn update(
     }
     if let Some(open) = input.accepts_join_requests {
         model.accepts_join_requests = Set(open);
+    }
+    if let Some(version) = &input.privacy_notice_version {
+        model.privacy_notice_version = Set(clean(version.as_deref()));
+    }
+    if let Some(version) = &input.statute_version {
+        model.statute_version = Set(clean(version.as_deref()));
     }
     if let Some(population) = input.municipality_population {
         model.municipality_population = Set(population);

@@ -36,7 +36,7 @@ const VERIFICATION_HOURS: i64 = 48;
 
 /// A configuration taking requests: it exists, is open to them and is not closed. Any other
 /// answers the same "not found", so the form does not reveal configurations.
-async fn open_configuration(db: &DatabaseConnection, id: i32) -> Outcome<configuration::Model> {
+pub async fn open_configuration(db: &DatabaseConnection, id: i32) -> Outcome<configuration::Model> {
     use sea_orm::EntityTrait;
     configuration::Entity::find_by_id(id)
         .one(db)
@@ -211,6 +211,13 @@ fn checked(
             None
         }
     };
+    if input.points.is_empty() {
+        problems.push(Problem::at_field(
+            "points",
+            "Name at least one point (POD) to join with",
+            "missing",
+        ));
+    }
     let mut points = Vec::new();
     let mut seen = BTreeSet::new();
     for (index, point) in input.points.iter().enumerate() {
@@ -244,6 +251,19 @@ fn checked(
                 "The document version says nothing",
                 "missing",
             ));
+        } else if let Some(in_force) = in_force(configuration, consent.kind)
+            && in_force != version
+        {
+            problems.push(Problem::at_item(
+                "consents",
+                index,
+                "document_version",
+                format!(
+                    "The {} in force is version {in_force}: accept that one",
+                    consent.kind.as_str().replace('_', " ")
+                ),
+                "document_version",
+            ));
         } else if consents.iter().any(|c| c.kind == consent.kind) {
             problems.push(Problem::at_item(
                 "consents",
@@ -274,6 +294,17 @@ fn checked(
     match fields {
         Some(fields) if problems.is_empty() => Ok((fields, points, consents)),
         _ => Err(ServiceError::Invalid(problems)),
+    }
+}
+
+/// The version of the document behind a consent that the configuration has published, if any
+/// (communications are consented to under the privacy notice).
+pub fn in_force(configuration: &configuration::Model, kind: ConsentKind) -> Option<&str> {
+    match kind {
+        ConsentKind::PrivacyNotice | ConsentKind::Communications => {
+            configuration.privacy_notice_version.as_deref()
+        }
+        ConsentKind::Statute => configuration.statute_version.as_deref(),
     }
 }
 

@@ -86,6 +86,10 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../../templates/console/policy.html"),
     ),
     (
+        "console/join.html",
+        include_str!("../../templates/console/join.html"),
+    ),
+    (
         "console/holders.html",
         include_str!("../../templates/console/holders.html"),
     ),

@@ -1245,3 +1245,157 @@ async fn operators_find_holders_and_read_their_history_within_their_scope() {
     let listed = listed.text().await.unwrap();
     assert!(!listed.contains("Mario Rossi"), "{listed}");
 }
+
+#[tokio::test]
+async fn a_newcomer_asks_to_join_on_the_public_page() {
+    use crate::join_requests::open_to_requests;
+
+    let app = spawn_app().await;
+    let tenants = crate::helpers::two_tenants(&app).await;
+    let page = format!("/console/join/{}", tenants.a1);
+    let mut visitor = Browser::new(&app);
+    // Closed to requests: nothing says the configuration exists.
+    assert_eq!(visitor.get(&page).await.status(), StatusCode::NOT_FOUND);
+    open_to_requests(&app, tenants.a1).await;
+    // Open, but without the documents' versions the page cannot say what is accepted.
+    let unavailable = visitor.get(&page).await;
+    assert_eq!(unavailable.status(), StatusCode::NOT_FOUND);
+    assert!(
+        unavailable
+            .text()
+            .await
+            .unwrap()
+            .contains("non raccoglie ancora richieste"),
+    );
+    let published = app
+        .patch(
+            &app.admin_token,
+            &format!("/api/v1/configurations/{}", tenants.a1),
+            &json!({"privacy_notice_version": " 2025-03 ", "statute_version": "v2"}),
+        )
+        .await;
+    assert_eq!(published.status(), StatusCode::OK);
+    assert_eq!(
+        published.json::<serde_json::Value>().await.unwrap()["privacy_notice_version"],
+        "2025-03"
+    );
+
+    let form = visitor.page(&page).await;
+    assert!(
+        form.contains("informativa privacy della comunità (versione 2025-03)"),
+        "{form}"
+    );
+    assert!(
+        form.contains("statuto della comunità (versione v2)"),
+        "{form}"
+    );
+    let csrf = csrf_of(&form);
+    let mut fields = vec![
+        ("kind", "natural_person"),
+        ("first_name", "Giulia"),
+        ("last_name", "Bianchi"),
+        ("fiscal_code", "BNCGLI90A41H501X"),
+        ("street", "Via Garibaldi 12"),
+        ("postcode", "41042"),
+        ("municipality", "Fiorano Modenese"),
+        ("province", "MO"),
+        ("email", "giulia.bianchi@example.com"),
+        ("pod_0", "IT001E00076543"),
+        ("role_0", "consumer"),
+        ("pod_1", "IT001E0007654"),
+        ("role_1", "consumer"),
+        ("privacy_notice", "yes"),
+    ];
+    // A post from elsewhere, without the page's token, is refused.
+    let forged = visitor.post(&page, &fields).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    // Every problem at once, each beside its field, with what was typed kept.
+    fields.push(("csrf", &csrf));
+    let refused = visitor.post(&page, &fields).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = refused.text().await.unwrap();
+    assert!(
+        refused.contains("serve l&#x27;accettazione dello statuto"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains(r#"aria-describedby="statute-errors""#),
+        "{refused}"
+    );
+    assert!(refused.contains(r#"value="Fiorano Modenese""#), "{refused}");
+    assert_eq!(
+        crate::helpers::scalar_i64(&app.db, "SELECT COUNT(*) FROM join_requests").await,
+        0
+    );
+    let csrf = csrf_of(&refused);
+    let fields: Vec<(&str, &str)> = fields
+        .into_iter()
+        .filter(|(k, _)| *k != "csrf")
+        .chain([("statute", "yes"), ("csrf", csrf.as_str())])
+        .collect();
+    let refused = visitor.post(&page, &fields).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = refused.text().await.unwrap();
+    // The use case's own checks: the fiscal code's check letter, the second POD's length.
+    assert!(
+        refused.contains(r#"aria-describedby="fiscal_code-errors""#),
+        "{refused}"
+    );
+    assert!(refused.contains(r#"id="points-1-pod-errors""#), "{refused}");
+
+    let csrf = csrf_of(&refused);
+    let fields: Vec<(&str, &str)> = fields
+        .into_iter()
+        .filter(|(k, _)| !matches!(*k, "csrf" | "fiscal_code" | "pod_1"))
+        .chain([
+            ("fiscal_code", "BNCGLI90A41H501E"),
+            ("pod_1", ""),
+            ("csrf", csrf.as_str()),
+        ])
+        .collect();
+    let sent = visitor.post(&page, &fields).await;
+    assert_eq!(sent.status(), StatusCode::ACCEPTED);
+    assert!(
+        sent.text()
+            .await
+            .unwrap()
+            .contains("Ti abbiamo scritto a giulia.bianchi@example.com")
+    );
+    // Stored as the API stores it, with the versions the page showed, in the page's language.
+    let listed = app
+        .get(
+            &tenants.referent_a1.1,
+            &format!("/api/v1/configurations/{}/join-requests", tenants.a1),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["status"], "unverified");
+    assert_eq!(listed[0]["language"], "it");
+    assert_eq!(
+        listed[0]["points"],
+        json!([{"pod": "IT001E00076543", "role": "consumer"}])
+    );
+    assert_eq!(
+        listed[0]["consents"],
+        json!([{"kind": "privacy_notice", "document_version": "2025-03"},
+               {"kind": "statute", "document_version": "v2"}])
+    );
+
+    // Through the API, a version other than the one published is refused by its item.
+    let mut body = crate::join_requests::applicant("RSSMRA85T10A562S", &["IT001E00076549"]);
+    body["consents"][0]["document_version"] = json!("2024-01");
+    body["consents"][1]["document_version"] = json!("v2");
+    let stale = crate::join_requests::submit(&app, tenants.a1, &body).await;
+    assert_eq!(stale.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let detail = stale.json::<serde_json::Value>().await.unwrap();
+    assert_eq!(
+        detail["detail"][0]["loc"],
+        json!(["body", "consents", 0, "document_version"]),
+        "{detail}"
+    );
+    assert!(detail.to_string().contains("version 2025-03"), "{detail}");
+    assert_eq!(detail["detail"].as_array().unwrap().len(), 1, "{detail}");
+}

@@ -225,6 +225,33 @@ async function signIn(page, login, password) {
   await context.close();
 }
 
+// ---- A newcomer asks to join on the public page, without an account. ----
+{
+  const { context, page } = await person('it-IT');
+  const joinPath = `${base}/console/join/${seed.configuration.id}`;
+  await page.goto(joinPath);
+  await accessible(page, 'join');
+  for (const [label, value] of [
+    ['Nome', 'Giulia'], ['Cognome', 'Verdi'], ['Codice fiscale', 'BNCGLI90A41H501E'],
+    ['Via e numero civico', 'Via Roma 1'], ['CAP', '35100'], ['Comune', 'Padova'],
+    ['Provincia (sigla)', 'PD'], ['E-mail', 'giulia.verdi@example.com'], ['POD 1', 'IT001E00099999'],
+  ]) {
+    await page.getByLabel(label, { exact: false }).first().fill(value);
+  }
+  await page.getByLabel(/informativa privacy/).check();
+  // The statute left unaccepted: refused beside it, everything typed kept.
+  expectedRefusals.add(joinPath);
+  await page.getByRole('button', { name: 'Invia la richiesta' }).click();
+  await page.getByText("Per entrare serve l'accettazione dello statuto.").waitFor();
+  await accessible(page, 'join-refused');
+  expectedRefusals.delete(joinPath);
+  assert.equal(await page.getByLabel('Comune').inputValue(), 'Padova');
+  await page.getByLabel(/statuto della comunità/).check();
+  await page.getByRole('button', { name: 'Invia la richiesta' }).click();
+  await page.getByText(/Richiesta ricevuta/).waitFor();
+  await context.close();
+}
+
 await browser.close();
 if (problems.length) {
   console.error(problems.join('\n'));

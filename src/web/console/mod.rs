@@ -26,6 +26,7 @@ use crate::service::{Place, ServiceError};
 
 mod holders;
 mod iban_changes;
+mod join;
 mod join_requests;
 mod operators;
 mod policy;
@@ -35,6 +36,8 @@ mod signin;
 
 pub const SESSION_COOKIE: &str = "condivisa_session";
 pub const LOGIN_CSRF_COOKIE: &str = "condivisa_login_csrf";
+/// The public join form's double-submit token (there is no session to hold one).
+pub const JOIN_CSRF_COOKIE: &str = "condivisa_join_csrf";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -105,6 +108,7 @@ pub fn router() -> Router<AppState> {
             "/console/iban-changes/{id}/reject",
             post(iban_changes::reject),
         )
+        .route("/console/join/{id}", get(join::show).post(join::submit))
         .route("/console/members/{id}", get(portal::member))
         .route("/console/members/{id}/energy.svg", get(portal::energy_svg))
         .route(
@@ -389,7 +393,6 @@ struct MessageView {
     problems: Vec<String>,
 }
 
-/// An id in a console path: a positive number, or the page does not exist.
 /// A list's `page` parameter: absent is the first page; `None` for a number out of
 /// 1..=1,000,000 or not a number (the caller answers with [`bad_page`]).
 pub fn page_number(page: Option<&str>) -> Option<u64> {
@@ -435,6 +438,7 @@ pub fn bad_page(lang: Language) -> Response {
     message_page(lang, StatusCode::BAD_REQUEST, text(lang, "bad_page"))
 }
 
+/// An id in a console path: a positive number, or the page does not exist.
 pub fn path_id(text: &str) -> Option<i32> {
     text.parse::<i32>().ok().filter(|id| *id > 0)
 }

@@ -114,6 +114,8 @@ struct ConfigurationView {
     members: u64,
     /// Join requests waiting for a decision; none when the role does not review them.
     join_pending: Option<u64>,
+    /// Whether the public join page is offered: open to requests, with the documents' versions.
+    join_page: bool,
     runs: Vec<RunRow>,
     imports: Vec<ImportRow>,
     /// The last month that is over: the one to settle next, as `YYYY-MM`.
@@ -207,6 +209,10 @@ async fn configuration_view(
         status: configuration.status.as_str().to_string(),
         members,
         join_pending,
+        join_page: configuration.accepts_join_requests
+            && configuration.status != crate::models::enums::ConfigurationStatus::Closed
+            && configuration.privacy_notice_version.is_some()
+            && configuration.statute_version.is_some(),
         runs,
         imports,
         suggested_month: last_month_over(),
