@@ -9,11 +9,13 @@ use std::collections::BTreeMap;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
-use super::{JOIN_CSRF_COOKIE, cookie, message_page, not_found, path_id, render, set_cookie};
+use super::{
+    JOIN_CSRF_COOKIE, double_submit_ok, message_page, not_found, path_id, render, with_form_token,
+};
 use crate::api::extract::ClientAddress;
 use crate::api::state::AppState;
 use crate::core::security::random_token;
@@ -158,7 +160,7 @@ fn form_page(
 ) -> Response {
     let csrf = random_token();
     let (kinds, roles) = choices(c, lang);
-    let mut response = render(
+    let response = render(
         status,
         "console/join.html",
         JoinView {
@@ -178,11 +180,7 @@ fn form_page(
             errors,
         },
     );
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(state, JOIN_CSRF_COOKIE, &csrf, 3600),
-    );
-    response
+    with_form_token(state, JOIN_CSRF_COOKIE, &csrf, response)
 }
 
 /// The configuration if it takes requests through this page; otherwise the page that says so.
@@ -366,9 +364,7 @@ pub async fn submit(
     let Ok(Form(form)) = form else {
         return message_page(lang, StatusCode::BAD_REQUEST, text(lang, "invalid_input"));
     };
-    let expected = cookie(&headers, JOIN_CSRF_COOKIE);
-    let csrf_ok = matches!((expected, form.csrf.as_deref()), (Some(a), Some(b)) if !a.is_empty() && super::constant_time_eq(a.as_bytes(), b.as_bytes()));
-    if !csrf_ok {
+    if !double_submit_ok(&headers, JOIN_CSRF_COOKIE, form.csrf.as_deref()) {
         tracing::warn!("join form without its CSRF token refused");
         return message_page(lang, StatusCode::FORBIDDEN, text(lang, "forbidden"));
     }

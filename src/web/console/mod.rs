@@ -219,6 +219,29 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_seconds: i6
     .expect("cookie values are URL-safe base64")
 }
 
+/// A page whose form has no session to hold its CSRF token (sign-in, the public join form):
+/// the token goes in `cookie_name` (an hour) and in the form; [`double_submit_ok`] compares them.
+pub fn with_form_token(
+    state: &AppState,
+    cookie_name: &str,
+    token: &str,
+    mut response: Response,
+) -> Response {
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, cookie_name, token, 3600),
+    );
+    response
+}
+
+/// Whether the form's token is the one in `cookie_name` (both present, compared whole).
+pub fn double_submit_ok(headers: &HeaderMap, cookie_name: &str, submitted: Option<&str>) -> bool {
+    matches!(
+        (cookie(headers, cookie_name), submitted),
+        (Some(a), Some(b)) if !a.is_empty() && constant_time_eq(a.as_bytes(), b.as_bytes())
+    )
+}
+
 impl FromRequestParts<AppState> for Signed {
     type Rejection = Response;
 

@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CheckedForm, LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie, csrf_form, render, set_cookie,
+    CheckedForm, LOGIN_CSRF_COOKIE, SESSION_COOKIE, csrf_form, double_submit_ok, render,
+    set_cookie, with_form_token,
 };
 use crate::api::extract::ClientAddress;
 use crate::api::state::AppState;
@@ -61,7 +62,7 @@ fn form(
     error: Option<String>,
 ) -> Response {
     let csrf = random_token();
-    let mut response = render(
+    let response = render(
         status,
         "console/login.html",
         View {
@@ -74,11 +75,7 @@ fn form(
             error,
         },
     );
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(state, LOGIN_CSRF_COOKIE, &csrf, 3600),
-    );
-    response
+    with_form_token(state, LOGIN_CSRF_COOKIE, &csrf, response)
 }
 
 pub async fn show(
@@ -115,9 +112,7 @@ pub async fn submit(
     };
     let next = safe_next(submitted.next.as_deref());
     let login = submitted.login.unwrap_or_default();
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE);
-    let csrf_ok = matches!((expected, submitted.csrf.as_deref()), (Some(a), Some(b)) if !a.is_empty() && super::constant_time_eq(a.as_bytes(), b.as_bytes()));
-    if !csrf_ok {
+    if !double_submit_ok(&headers, LOGIN_CSRF_COOKIE, submitted.csrf.as_deref()) {
         tracing::warn!("console sign-in without its CSRF token refused");
         return form(
             &state,
