@@ -86,6 +86,14 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../../templates/console/policy.html"),
     ),
     (
+        "console/payouts.html",
+        include_str!("../../templates/console/payouts.html"),
+    ),
+    (
+        "console/payout.html",
+        include_str!("../../templates/console/payout.html"),
+    ),
+    (
         "console/join.html",
         include_str!("../../templates/console/join.html"),
     ),

@@ -1399,3 +1399,161 @@ async fn a_newcomer_asks_to_join_on_the_public_page() {
     assert!(detail.to_string().contains("version 2025-03"), "{detail}");
     assert_eq!(detail["detail"].as_array().unwrap().len(), 1, "{detail}");
 }
+
+#[tokio::test]
+async fn a_payout_batch_goes_from_preview_to_paid_in_the_console() {
+    use crate::money_out::{activate_holder, finalised_march};
+
+    let app = spawn_app().await;
+    let (w, _) = finalised_march(&app).await;
+    activate_holder(
+        &app,
+        w.members[C1],
+        "MRTMTT91D08F205J",
+        Some(crate::holders::IBAN),
+    )
+    .await;
+    activate_holder(
+        &app,
+        w.members[P1],
+        "RSSMRA85T10A562S",
+        Some(crate::holders::IBAN),
+    )
+    .await;
+    let organization = organization_of(&app, w.configuration).await;
+    app.create_user("cassiere@example.com", "vendor", Some(organization))
+        .await;
+    let page = format!("/console/configurations/{}/payouts", w.configuration);
+
+    let mut admin = Browser::new(&app);
+    let csrf = admin.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let empty = admin.page(&page).await;
+    assert!(empty.contains("Nessuna distinta."), "{empty}");
+    assert!(empty.contains("Nessun conto registrato"), "{empty}");
+
+    // The community's account: refused by its IBAN first, with a decimal comma understood.
+    let account = format!("/console/configurations/{}/payout-account", w.configuration);
+    let refused = admin
+        .post(
+            &account,
+            &[
+                ("csrf", &csrf),
+                ("account_name", "CER Padova APS"),
+                ("iban", "IT60X0542811101000000123457"),
+                ("minimum_eur", "1,50"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("iban"), "{refused}");
+    assert!(
+        refused.contains(r#"value="IT60X0542811101000000123457""#),
+        "{refused}"
+    );
+    let saved = admin
+        .post(
+            &account,
+            &[
+                ("csrf", &csrf),
+                ("account_name", "CER Padova APS"),
+                ("iban", crate::holders::OTHER_IBAN),
+                ("minimum_eur", "1,50"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    assert!(saved.text().await.unwrap().contains("Conto salvato."));
+    let stored = app
+        .get(
+            &app.admin_token,
+            &format!("/api/v1/configurations/{}/payout-account", w.configuration),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(stored["minimum_eur"], "1.50");
+
+    // A month that is not final is refused on the page; March becomes a preview batch.
+    let april = admin
+        .post(&page, &[("csrf", &csrf), ("through", "2025-04")])
+        .await;
+    assert_eq!(april.status(), StatusCode::CONFLICT);
+    let prepared = admin
+        .post(&page, &[("csrf", &csrf), ("through", "2025-03")])
+        .await;
+    assert_eq!(prepared.status(), StatusCode::SEE_OTHER);
+    let batch_path = prepared.headers()[LOCATION].to_str().unwrap().to_string();
+    let batch = admin.page(&batch_path).await;
+    assert!(batch.contains("anteprima"), "{batch}");
+    assert!(batch.contains(C1) && batch.contains("pagato"), "{batch}");
+    assert!(
+        batch.contains("trattenuto"),
+        "someone is held back: {batch}"
+    );
+
+    // Whoever prepared it does not approve it.
+    let own = admin
+        .post(&format!("{batch_path}/approve"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(own.status(), StatusCode::FORBIDDEN);
+    assert!(own.text().await.unwrap().contains("second person"));
+    let mut vendor = Browser::new(&app);
+    let vendor_csrf = vendor.sign_in("cassiere@example.com", PASSWORD).await;
+    let approved = vendor
+        .post(&format!("{batch_path}/approve"), &[("csrf", &vendor_csrf)])
+        .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    assert!(
+        approved
+            .text()
+            .await
+            .unwrap()
+            .contains("Distinta approvata")
+    );
+
+    let today = condivisa::service::italian_today();
+    let exported = vendor
+        .post(
+            &format!("{batch_path}/export"),
+            &[("csrf", &vendor_csrf), ("date", &today.to_string())],
+        )
+        .await;
+    assert_eq!(exported.status(), StatusCode::OK);
+    let exported = exported.text().await.unwrap();
+    assert!(exported.contains("File SEPA esportato"), "{exported}");
+    let file = vendor.get(&format!("{batch_path}/sepa.xml")).await;
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.headers()["content-type"], "application/xml");
+    assert!(file.text().await.unwrap().contains("pain.001.001.09"));
+
+    // Paid: not tomorrow, today.
+    let tomorrow = (today + chrono::Duration::days(1)).to_string();
+    let early = vendor
+        .post(
+            &format!("{batch_path}/paid"),
+            &[("csrf", &vendor_csrf), ("date", &tomorrow)],
+        )
+        .await;
+    assert_eq!(early.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let paid = vendor
+        .post(
+            &format!("{batch_path}/paid"),
+            &[("csrf", &vendor_csrf), ("date", &today.to_string())],
+        )
+        .await;
+    assert_eq!(paid.status(), StatusCode::OK);
+    let paid = paid.text().await.unwrap();
+    assert!(paid.contains("segnata come pagata"), "{paid}");
+    assert!(!paid.contains("Annulla la distinta"), "{paid}");
+
+    // Another organization's vendor: not found.
+    crate::helpers::two_tenants(&app).await;
+    let mut outsider = Browser::new(&app);
+    outsider.sign_in("vendor.b@example.com", PASSWORD).await;
+    assert_eq!(
+        outsider.get(&batch_path).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

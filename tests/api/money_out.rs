@@ -36,7 +36,7 @@ async fn put(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::R
 }
 
 /// A finalised March 2025 (50 kWh from P1, 30 + 20 withdrawn by C1 and C2); the run.
-async fn finalised_march(app: &TestApp) -> (World, Value) {
+pub(crate) async fn finalised_march(app: &TestApp) -> (World, Value) {
     let w = world(app).await;
     complete_small_march(app, &w).await;
     let run = preview(app, w.configuration).await;
@@ -46,7 +46,12 @@ async fn finalised_march(app: &TestApp) -> (World, Value) {
 
 /// Makes a member's holder (created as a draft with the member) active: a person with a
 /// fiscal code, an address, the two required consents, and `iban` if given.
-async fn activate_holder(app: &TestApp, member: i64, fiscal_code: &str, iban: Option<&str>) -> i64 {
+pub(crate) async fn activate_holder(
+    app: &TestApp,
+    member: i64,
+    fiscal_code: &str,
+    iban: Option<&str>,
+) -> i64 {
     let holder = app
         .get(&app.admin_token, &format!("/api/v1/members/{member}"))
         .await

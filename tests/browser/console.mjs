@@ -222,6 +222,16 @@ async function signIn(page, login, password) {
   await page.getByRole('link', { name: 'Socia Bianchi' }).click();
   await page.getByText('iban_change_request: ', { exact: false }).waitFor();
   await accessible(page, 'holder');
+
+  // Payouts: March is final, so a batch can be prepared (everyone held back here: the
+  // holders are drafts) and read.
+  await page.goto(`${base}/console/configurations/${seed.configuration.id}/payouts`);
+  await accessible(page, 'payouts');
+  await page.getByLabel('Paga i crediti fino al mese').fill('2025-03');
+  await page.getByRole('button', { name: 'Prepara la distinta' }).click();
+  await page.waitForURL(/\/console\/payouts\/\d+$/);
+  await page.getByText('anteprima').first().waitFor();
+  await accessible(page, 'payout');
   await context.close();
 }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     CheckedForm, Frame, Pager, Signed, bad_page, csrf_form, failure, message_page, not_found,
-    page_number, path_id, render,
+    page_number, path_id, render, shown,
 };
 use crate::api::state::AppState;
 use crate::domain::contacts::Iban;
@@ -135,10 +135,11 @@ pub async fn show(
     let Some(id) = path_id(&id) else {
         return not_found(lang);
     };
-    match holder_view(&state, &signed, id).await {
-        Ok(view) => render(StatusCode::OK, "console/iban.html", view),
-        Err(error) => failure(lang, error),
-    }
+    shown(
+        lang,
+        "console/iban.html",
+        holder_view(&state, &signed, id).await,
+    )
 }
 
 #[derive(Deserialize)]
@@ -385,10 +386,11 @@ pub async fn queue(
     let Some(page) = page_number(query.page.as_deref()) else {
         return bad_page(lang);
     };
-    match queue_view(&state, &signed, status, page).await {
-        Ok(view) => render(StatusCode::OK, "console/iban_changes.html", view),
-        Err(error) => failure(lang, error),
-    }
+    shown(
+        lang,
+        "console/iban_changes.html",
+        queue_view(&state, &signed, status, page).await,
+    )
 }
 
 /// After a decision: the waiting requests with what happened, or why not.

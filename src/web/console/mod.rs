@@ -29,6 +29,7 @@ mod iban_changes;
 mod join;
 mod join_requests;
 mod operators;
+mod payouts;
 mod policy;
 mod portal;
 mod prices;
@@ -109,6 +110,20 @@ pub fn router() -> Router<AppState> {
             post(iban_changes::reject),
         )
         .route("/console/join/{id}", get(join::show).post(join::submit))
+        .route(
+            "/console/configurations/{id}/payouts",
+            get(payouts::show).post(payouts::prepare),
+        )
+        .route(
+            "/console/configurations/{id}/payout-account",
+            post(payouts::set_account),
+        )
+        .route("/console/payouts/{id}", get(payouts::batch))
+        .route("/console/payouts/{id}/approve", post(payouts::approve))
+        .route("/console/payouts/{id}/export", post(payouts::export))
+        .route("/console/payouts/{id}/paid", post(payouts::paid))
+        .route("/console/payouts/{id}/cancel", post(payouts::cancel))
+        .route("/console/payouts/{id}/sepa.xml", get(payouts::file))
         .route("/console/members/{id}", get(portal::member))
         .route("/console/members/{id}/energy.svg", get(portal::energy_svg))
         .route(
@@ -561,6 +576,18 @@ pub fn said(
     })
 }
 
+/// A page built by a use case, or the page of why not.
+pub fn shown(
+    lang: Language,
+    template: &str,
+    view: Result<impl Serialize, ServiceError>,
+) -> Response {
+    match view {
+        Ok(view) => render(StatusCode::OK, template, view),
+        Err(error) => failure(lang, error),
+    }
+}
+
 pub fn failure(lang: Language, error: ServiceError) -> Response {
     match &error {
         ServiceError::NotFound(_) => {
@@ -608,6 +635,16 @@ pub fn euros(cents: i64, lang: Language) -> String {
         Language::It => format!("{sign}{grouped}{decimal}{fraction:02} €"),
         Language::En => format!("{sign}€{grouped}{decimal}{fraction:02}"),
     }
+}
+
+/// A decimal as a person types it: `12,5` or `12.5`, spaces around ignored.
+pub fn parse_decimal(text: &str) -> Option<rust_decimal::Decimal> {
+    use std::str::FromStr;
+    let text = text.trim().replace(',', ".");
+    if text.is_empty() || text.contains('e') || text.contains('E') {
+        return None;
+    }
+    rust_decimal::Decimal::from_str(&text).ok()
 }
 
 /// A decimal (as the API writes it, `"1234.567"`) in the language's way.

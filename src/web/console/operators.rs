@@ -126,7 +126,7 @@ struct ConfigurationView {
     preview_problems: Vec<String>,
 }
 
-fn last_month_over() -> String {
+pub(super) fn last_month_over() -> String {
     use chrono::Datelike;
     let today = service::italian_today();
     let first = today.with_day(1).unwrap_or(today);

@@ -3,7 +3,6 @@
 //! refusal shown next to its field. Percentages and coefficients are read with a decimal comma
 //! or point, exactly (never through a float).
 use std::collections::{BTreeMap, HashMap};
-use std::str::FromStr;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,7 +10,9 @@ use axum::response::Response;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{CheckedForm, Frame, Signed, csrf_form, failure, not_found, path_id, render};
+use super::{
+    CheckedForm, Frame, Signed, csrf_form, failure, not_found, parse_decimal, path_id, render,
+};
 use crate::api::state::AppState;
 use crate::domain::month::Period;
 use crate::domain::sharing::{ConsumersSplit, ExcessDestination, Policy, ProducersSplit, Shares};
@@ -264,15 +265,6 @@ impl Problems {
     fn add(&mut self, field: &str, message: String) {
         self.0.entry(field.to_string()).or_default().push(message);
     }
-}
-
-/// A decimal as a person types it: `12,5` or `12.5`, spaces around ignored.
-fn parse_decimal(text: &str) -> Option<Decimal> {
-    let text = text.trim().replace(',', ".");
-    if text.is_empty() || text.contains('e') || text.contains('E') {
-        return None;
-    }
-    Decimal::from_str(&text).ok()
 }
 
 fn parse_choice<T: serde::de::DeserializeOwned>(
