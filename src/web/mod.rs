@@ -86,6 +86,10 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../../templates/console/policy.html"),
     ),
     (
+        "console/reconciliation.html",
+        include_str!("../../templates/console/reconciliation.html"),
+    ),
+    (
         "console/payouts.html",
         include_str!("../../templates/console/payouts.html"),
     ),

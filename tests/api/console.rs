@@ -1557,3 +1557,79 @@ async fn a_payout_batch_goes_from_preview_to_paid_in_the_console() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn gse_figures_are_uploaded_and_reconciled_in_the_console() {
+    let app = spawn_app().await;
+    let (w, _) = crate::money_out::finalised_march(&app).await;
+    let page = format!(
+        "/console/configurations/{}/reconciliation?year=2025",
+        w.configuration
+    );
+    let upload = format!("/console/configurations/{}/gse-statements", w.configuration);
+    let mut admin = Browser::new(&app);
+    let csrf = admin.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let before = admin.page(&page).await;
+    assert!(before.contains("2025-03"), "{before}");
+    assert!(
+        before.contains("manca un lato"),
+        "GSE's side is missing: {before}"
+    );
+
+    // A file with a figure that cannot be read: refused by its line, nothing recorded.
+    let broken = "periodo;energia_condivisa_kwh;tariffa_premio_eur\n2025-03;tanti;5,50\n";
+    let refused = admin
+        .upload(&upload, &csrf, "gse.csv", broken.to_string())
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("nulla è stato scritto"), "{refused}");
+    assert!(refused.contains("riga 2"), "{refused}");
+    assert_eq!(
+        crate::helpers::scalar_i64(&app.db, "SELECT COUNT(*) FROM gse_statements").await,
+        0
+    );
+
+    // The page's own example is a file the import takes.
+    let example = before
+        .split("<pre>")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .expect("an example file on the page")
+        .replace("&#x2f;", "/")
+        .to_string()
+        + "\n";
+    let recorded = admin.upload(&upload, &csrf, "gse.csv", example).await;
+    assert_eq!(recorded.status(), StatusCode::CREATED);
+    let recorded = recorded.text().await.unwrap();
+    assert!(
+        recorded.contains("Registrate 1 cifre del GSE."),
+        "{recorded}"
+    );
+    assert!(
+        recorded.contains("Il GSE ha pagato 5,82 € il 2025-05-30."),
+        "{recorded}"
+    );
+    assert!(!recorded.contains("manca un lato</td>"), "{recorded}");
+
+    let csv = admin
+        .get(&format!(
+            "/console/configurations/{}/reconciliation.csv?year=2025",
+            w.configuration
+        ))
+        .await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv = csv.text().await.unwrap();
+    assert!(csv.contains("2025-03;premium;EUR;"), "{csv}");
+
+    // A member's account does not see GSE's figures.
+    let organization = organization_of(&app, w.configuration).await;
+    app.create_user("socio@example.com", "user", Some(organization))
+        .await;
+    let mut member = Browser::new(&app);
+    member.sign_in("socio@example.com", PASSWORD).await;
+    assert!(matches!(
+        member.get(&page).await.status(),
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ));
+}

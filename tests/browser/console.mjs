@@ -232,6 +232,11 @@ async function signIn(page, login, password) {
   await page.waitForURL(/\/console\/payouts\/\d+$/);
   await page.getByText('anteprima').first().waitFor();
   await accessible(page, 'payout');
+
+  // GSE's figures against ours: March has only our side yet.
+  await page.goto(`${base}/console/configurations/${seed.configuration.id}/reconciliation?year=2025`);
+  await page.getByText('manca un lato').first().waitFor();
+  await accessible(page, 'reconciliation');
   await context.close();
 }
 

@@ -269,8 +269,13 @@ pub async fn read_reconciliation_csv(
     ValidPath(id): ValidPath<i32>,
     ValidQuery(params): ValidQuery<ReconciliationParams>,
 ) -> Result<Response, ApiError> {
-    let year = params.year;
     let reconciliation = reconcile(&state, &current, id, params).await?;
+    Ok(reconciliation_file(&reconciliation))
+}
+
+/// The reconciliation as the CSV file the API and the console give: one line per period and
+/// component.
+pub fn reconciliation_file(reconciliation: &Reconciliation) -> Response {
     let mut lines =
         vec!["period;component;unit;computed;gse;difference;status;period_status".to_string()];
     for period in &reconciliation.periods {
@@ -288,8 +293,11 @@ pub async fn read_reconciliation_csv(
             ));
         }
     }
-    Ok(csv::response(
-        &format!("reconciliation-{id}-{year}.csv"),
+    csv::response(
+        &format!(
+            "reconciliation-{}-{}.csv",
+            reconciliation.configuration_id, reconciliation.year
+        ),
         lines,
-    ))
+    )
 }

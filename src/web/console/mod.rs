@@ -33,6 +33,7 @@ mod payouts;
 mod policy;
 mod portal;
 mod prices;
+mod reconciliation;
 mod signin;
 
 pub const SESSION_COOKIE: &str = "condivisa_session";
@@ -117,6 +118,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/configurations/{id}/payout-account",
             post(payouts::set_account),
+        )
+        .route(
+            "/console/configurations/{id}/reconciliation",
+            get(reconciliation::show),
+        )
+        .route(
+            "/console/configurations/{id}/reconciliation.csv",
+            get(reconciliation::csv),
+        )
+        .route(
+            "/console/configurations/{id}/gse-statements",
+            post(reconciliation::import),
         )
         .route("/console/payouts/{id}", get(payouts::batch))
         .route("/console/payouts/{id}/approve", post(payouts::approve))
