@@ -157,3 +157,70 @@ pub async fn dependents(db: &impl ConnectionTrait, id: i32) -> Result<(u64, u64)
 pub async fn delete(db: &impl ConnectionTrait, model: Model) -> Result<(), DbErr> {
     model.delete(db).await.map(|_| ())
 }
+
+/// How many of the configuration's members still in it (not withdrawn) and how many plants of
+/// its members GSE has not been told of: GSE does not count them until it is.
+pub async fn not_notified(
+    db: &impl ConnectionTrait,
+    configuration_id: i32,
+) -> Result<(u64, u64), DbErr> {
+    let members = Entity::find()
+        .filter(Column::ConfigurationId.eq(configuration_id))
+        .filter(Column::GseNotifiedOn.is_null())
+        .filter(Column::WithdrawnAt.is_null())
+        .count(db)
+        .await?;
+    let in_configuration = Query::select()
+        .column(Column::Id)
+        .from(Entity)
+        .and_where(Column::ConfigurationId.eq(configuration_id))
+        .and_where(Column::WithdrawnAt.is_null())
+        .to_owned();
+    let plants = plant::Entity::find()
+        .filter(plant::Column::MemberId.in_subquery(in_configuration))
+        .filter(plant::Column::GseNotifiedOn.is_null())
+        .count(db)
+        .await?;
+    Ok((members, plants))
+}
+
+/// Of the configuration's members in it during `[month_start, next_month_start)` (Italian
+/// days `first`..`last`), how many there are and how many of their PODs have any meter data in
+/// that month: read from the curves' index, one row per POD, direction and month.
+pub async fn with_data_in_month(
+    db: &impl ConnectionTrait,
+    configuration_id: i32,
+    first: chrono::NaiveDate,
+    last: chrono::NaiveDate,
+    month_start: i64,
+) -> Result<(u64, u64), DbErr> {
+    use sea_orm::sea_query::ExprTrait;
+    let in_month = Condition::all()
+        .add(Column::ConfigurationId.eq(configuration_id))
+        .add(Column::JoinedAt.lte(last))
+        .add(
+            Condition::any()
+                .add(Column::WithdrawnAt.is_null())
+                .add(Column::WithdrawnAt.gte(first)),
+        );
+    let members = Entity::find().filter(in_month.clone()).count(db).await?;
+    let with_data = Entity::find()
+        .filter(in_month)
+        .filter(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(Alias::new("reading_curves"))
+                .and_where(
+                    Expr::col((Alias::new("reading_curves"), Alias::new("pod")))
+                        .equals((Entity, Column::Pod)),
+                )
+                .and_where(
+                    Expr::col((Alias::new("reading_curves"), Alias::new("month_start")))
+                        .eq(month_start),
+                )
+                .to_owned(),
+        ))
+        .count(db)
+        .await?;
+    Ok((members, with_data))
+}

@@ -247,3 +247,60 @@ async fn check_referent(
         )),
     }
 }
+
+/// What a configuration's operators should look at on its dashboard.
+pub struct Situation {
+    /// Members in the configuration, and plants of theirs, GSE has not been told of.
+    pub members_not_notified: u64,
+    pub plants_not_notified: u64,
+    /// The three months before this one, oldest first: members in the configuration in the
+    /// month, and how many of their PODs have any meter data in it.
+    pub months: Vec<(crate::domain::month::Period, u64, u64)>,
+    /// Periods of this year and the last whose GSE figures differ from the finalised runs.
+    pub gse_differs: Vec<String>,
+}
+
+pub async fn situation(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outcome<Situation> {
+    use chrono::Datelike;
+    let configuration = visible(actor, db, id).await?;
+    actor.require(Permission::ConfigurationDataRead)?;
+    let (members_not_notified, plants_not_notified) =
+        crud::members::not_notified(db, configuration.id).await?;
+    let today = super::italian_today();
+    let this_month = today.with_day(1).unwrap_or(today);
+    let mut months = Vec::new();
+    for back in 1..=3 {
+        let Some(first) = this_month.checked_sub_months(chrono::Months::new(back)) else {
+            continue;
+        };
+        let month = crate::domain::month::Period::of(first);
+        let (first, last) = (month.start, month.end);
+        let curve = crate::domain::curves::CurveMonth::of(first);
+        let (members, with_data) =
+            crud::members::with_data_in_month(db, configuration.id, first, last, curve.start)
+                .await?;
+        months.push((month, members, with_data));
+    }
+    months.reverse();
+    let mut gse_differs = Vec::new();
+    if actor.may(Permission::GseReconciliation) {
+        let year = super::italian_today().year();
+        for year in [year - 1, year] {
+            let reconciliation =
+                super::gse::reconciliation(actor, db, configuration.id, year, None, None).await?;
+            gse_differs.extend(
+                reconciliation
+                    .periods
+                    .into_iter()
+                    .filter(|p| p.status == crate::domain::reconciliation::Verdict::Differs)
+                    .map(|p| p.period),
+            );
+        }
+    }
+    Ok(Situation {
+        members_not_notified,
+        plants_not_notified,
+        months,
+        gse_differs,
+    })
+}

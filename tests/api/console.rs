@@ -1633,3 +1633,54 @@ async fn gse_figures_are_uploaded_and_reconciled_in_the_console() {
         StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
     ));
 }
+
+#[tokio::test]
+async fn the_dashboard_says_what_needs_looking_at() {
+    let app = spawn_app().await;
+    let tenants = crate::helpers::two_tenants(&app).await;
+    // Two points from long ago; GSE knows of one only. Only one has data last month.
+    for (pod, notified) in [("IT001E00112233", true), ("IT001E00445566", false)] {
+        let mut body = json!({"configuration_id": tenants.a1, "pod": pod, "role": "consumer",
+                              "holder_type": "natural_person", "joined_at": "2024-02-01"});
+        if notified {
+            body["gse_notified_on"] = json!("2024-02-01");
+        }
+        let added = app.post(&app.admin_token, "/api/v1/members/", &body).await;
+        assert_eq!(added.status(), StatusCode::CREATED);
+    }
+    use chrono::Datelike;
+    let today = condivisa::service::italian_today();
+    let last_month = today
+        .with_day(10)
+        .unwrap()
+        .checked_sub_months(chrono::Months::new(1))
+        .unwrap();
+    let csv = format!(
+        "timestamp;pod;direction;kwh;interval_minutes\n{}T12:00:00+00:00;IT001E00112233;PRELIEVO;1;60\n",
+        last_month
+    );
+    let imported = app
+        .post_csv(
+            &format!("/api/v1/configurations/{}/readings", tenants.a1),
+            csv,
+        )
+        .await;
+    assert_eq!(imported.status(), StatusCode::CREATED);
+
+    let mut referent = Browser::new(&app);
+    referent.sign_in("referent.a@example.com", PASSWORD).await;
+    let dashboard = referent
+        .page(&format!("/console/configurations/{}", tenants.a1))
+        .await;
+    assert!(
+        dashboard.contains(&format!(
+            "{}: dati di misura per 1 POD su 2",
+            last_month.format("%Y-%m")
+        )),
+        "{dashboard}"
+    );
+    assert!(
+        dashboard.contains("Da comunicare al GSE: 1 soci e 0 impianti"),
+        "{dashboard}"
+    );
+}

@@ -104,6 +104,22 @@ struct ImportRow {
 }
 
 #[derive(Serialize)]
+struct MonthData {
+    month: String,
+    members: u64,
+    with_data: u64,
+    complete: bool,
+}
+
+#[derive(Serialize)]
+struct SituationView {
+    members_not_notified: u64,
+    plants_not_notified: u64,
+    months: Vec<MonthData>,
+    gse_differs: Vec<String>,
+}
+
+#[derive(Serialize)]
 struct ConfigurationView {
     #[serde(flatten)]
     frame: Frame,
@@ -114,6 +130,7 @@ struct ConfigurationView {
     members: u64,
     /// Join requests waiting for a decision; none when the role does not review them.
     join_pending: Option<u64>,
+    situation: SituationView,
     /// Whether the public join page is offered: open to requests, with the documents' versions.
     join_page: bool,
     runs: Vec<RunRow>,
@@ -160,6 +177,22 @@ async fn configuration_view(
         Ok((_, total)) => Some(total),
         Err(service::ServiceError::Forbidden) => None,
         Err(error) => return Err(error),
+    };
+    let situation = service::configurations::situation(&actor, &state.db, configuration.id).await?;
+    let situation = SituationView {
+        members_not_notified: situation.members_not_notified,
+        plants_not_notified: situation.plants_not_notified,
+        months: situation
+            .months
+            .into_iter()
+            .map(|(month, members, with_data)| MonthData {
+                month: month.label(),
+                members,
+                with_data,
+                complete: members == with_data,
+            })
+            .collect(),
+        gse_differs: situation.gse_differs,
     };
     let lang = signed.lang;
     let runs = service::settlements::runs(&actor, &state.db, configuration.id)
@@ -209,6 +242,7 @@ async fn configuration_view(
         status: configuration.status.as_str().to_string(),
         members,
         join_pending,
+        situation,
         join_page: configuration.accepts_join_requests
             && configuration.status != crate::models::enums::ConfigurationStatus::Closed
             && configuration.privacy_notice_version.is_some()
