@@ -89,6 +89,8 @@ def main():
                 "page 100": f"/console/configurations/{configuration}/members?page=100",
                 "search": f"/console/configurations/{configuration}/members?search=0000123",
                 "dashboard": f"/console/configurations/{configuration}",
+                "holders, first page": f"/console/holders?configuration_id={configuration}",
+                "holders, search": "/console/holders?search=0000123",
             }
             for label, path in pages.items():
                 body, median, p95, worst = timed(opener, base + path, args.requests)

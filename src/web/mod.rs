@@ -86,6 +86,10 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../../templates/console/policy.html"),
     ),
     (
+        "console/progress.html",
+        include_str!("../../templates/console/progress.html"),
+    ),
+    (
         "console/reconciliation.html",
         include_str!("../../templates/console/reconciliation.html"),
     ),

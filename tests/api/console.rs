@@ -572,10 +572,23 @@ async fn console_pages_allow_nothing_from_elsewhere() {
         "{cookie}"
     );
     let html = login.text().await.unwrap();
+    assert!(!html.contains("style="), "{html}");
+    // The one script is the console's own file; none is inline.
+    for script in html.split("<script").skip(1) {
+        assert!(
+            script.starts_with(r#" src="/console/static/upload.js" defer></script>"#),
+            "{html}"
+        );
+    }
+    let script = browser.get("/console/static/upload.js").await;
+    assert_eq!(script.status(), StatusCode::OK);
     assert!(
-        !html.contains("style=") && !html.contains("<script"),
-        "{html}"
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
     );
+    assert!(csp.contains("script-src 'self'"), "{csp}");
     assert!(
         !html.contains("http://") && !html.contains("https://"),
         "{html}"

@@ -91,6 +91,8 @@ async function signIn(page, login, password) {
   await page.waitForURL(`${base}/console/configurations/${seed.configuration.id}`);
   await accessible(page, 'configuration');
 
+  // The upload shows its progress (the console's own script, bound to the form).
+  await page.locator('form[data-progress-ready="true"]').first().waitFor({ state: 'attached' });
   // A file with a bad value on line 3: refused whole (422), the line named on the page.
   expectedRefusals.add(`${base}/console/configurations/${seed.configuration.id}/imports`);
   await page.getByLabel(/File dei dati di misura/).setInputFiles({
@@ -108,6 +110,8 @@ async function signIn(page, login, password) {
   });
   await page.getByRole('button', { name: 'Carica' }).click();
   await page.getByText(/Importate \d+ letture/).waitFor();
+  // The answer replaced the page without leaving it: the upload went through the script.
+  assert.equal(page.url(), `${base}/console/configurations/${seed.configuration.id}`);
   expectedRefusals.delete(`${base}/console/configurations/${seed.configuration.id}/imports`);
 
   // Preview March 2025, read the report, finalise.

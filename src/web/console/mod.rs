@@ -6,7 +6,8 @@
 //! - Every form carries the session's CSRF token; a post without it, or with another, is a 403
 //!   and changes nothing. The sign-in form, before there is a session, uses a double-submit
 //!   cookie instead (login CSRF).
-//! - Pages allow no inline script or style (`default-src 'none'`; the stylesheet comes from
+//! - Pages allow no inline script or style (`default-src 'none'`; the stylesheet and the one
+//!   script — upload progress, `upload.js`, without which the forms still work — come from
 //!   `/console/static/`), are never framed and never cached.
 //! - A page outside the person's scope is a 404, as in the API: the use case decides.
 use axum::Form;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/logout", post(signin::sign_out))
         .route("/console/static/console.css", get(stylesheet))
         .route("/console/static/favicon.svg", get(favicon))
+        .route("/console/static/upload.js", get(upload_script))
         .route(
             "/console/configurations/{id}",
             get(operators::configuration),
@@ -403,6 +405,13 @@ async fn stylesheet() -> Response {
     )
 }
 
+async fn upload_script() -> Response {
+    asset(
+        include_str!("../../../templates/console/upload.js"),
+        "text/javascript; charset=utf-8",
+    )
+}
+
 async fn favicon() -> Response {
     asset(
         include_str!("../../../templates/console/favicon.svg"),
@@ -429,7 +438,7 @@ pub fn render(status: StatusCode, template: &str, context: impl Serialize) -> Re
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     response
