@@ -74,7 +74,7 @@ enum ImportCommand {
         /// The configuration's id.
         #[arg(long)]
         configuration: i32,
-        /// `long` or `edistribuzione` (detected from the header when absent).
+        /// `long`, `edistribuzione` or `hourly_wide` (detected from the header when absent).
         #[arg(long)]
         format: Option<String>,
         /// For e-distribuzione files whose name does not carry the POD.

@@ -69,6 +69,7 @@ fn format_name(format: Format) -> &'static str {
     match format {
         Format::Long => "long",
         Format::EDistribuzione => "edistribuzione",
+        Format::HourlyWide => "hourly_wide",
     }
 }
 
@@ -187,22 +188,32 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
     let record = |problems: &mut Vec<(u64, String)>, error: LineError| {
         problems.push((error.line, error.message))
     };
+    // The end of the file is one more step of the loop: what the parser held back until then
+    // (an autumn day waiting for its repetition, hourly curves waiting for a newer validity)
+    // goes through the same checks as every other reading.
+    let mut at_end = false;
     loop {
+        let before = batch.len();
         text.clear();
         let n = reader.read_line(&mut text).await?;
         if n == 0 {
-            break;
-        }
-        bytes_read += n as u64;
-        line_number += 1;
-        let line = text.trim_end_matches(['\r', '\n']);
-        if line.trim().is_empty() {
-            continue;
-        }
-        rows += 1;
-        let before = batch.len();
-        if let Err(error) = parser.parse_line(line_number, line, &mut batch) {
-            record(&mut problems, error);
+            at_end = true;
+            if problems.len() < MAX_REPORTED_PROBLEMS
+                && let Err(error) = parser.finish(&mut batch)
+            {
+                record(&mut problems, error);
+            }
+        } else {
+            bytes_read += n as u64;
+            line_number += 1;
+            let line = text.trim_end_matches(['\r', '\n']);
+            if line.trim().is_empty() {
+                continue;
+            }
+            rows += 1;
+            if let Err(error) = parser.parse_line(line_number, line, &mut batch) {
+                record(&mut problems, error);
+            }
         }
         // Rows outside the memberships are reported and kept out; the rest are still staged,
         // so that duplicates are found in the same round.
@@ -246,6 +257,9 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
         if problems.len() >= MAX_REPORTED_PROBLEMS {
             break;
         }
+        if at_end {
+            break;
+        }
         if batch.len() >= BATCH {
             note_ranges(&mut pod_ranges, &batch);
             let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH + 128));
@@ -254,11 +268,6 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
             }
             progress(bytes_read);
         }
-    }
-    if problems.len() < MAX_REPORTED_PROBLEMS
-        && let Err(error) = parser.finish(&mut batch)
-    {
-        record(&mut problems, error);
     }
     if let Some(hint) = sniffer.verdict() {
         if allow_outliers {
@@ -434,7 +443,13 @@ pub fn import_options(
         Some("edistribuzione" | "e-distribuzione" | "curve_di_carico") => {
             Some(Format::EDistribuzione)
         }
-        Some(_) => return Err(("format", "format must be `long` or `edistribuzione`".into())),
+        Some("hourly_wide" | "orario") => Some(Format::HourlyWide),
+        Some(_) => {
+            return Err((
+                "format",
+                "format must be `long`, `edistribuzione` or `hourly_wide`".into(),
+            ));
+        }
     };
     let direction = match params.direction.as_deref() {
         None => None,

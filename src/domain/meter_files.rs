@@ -15,10 +15,10 @@
 //! Italian times are converted through the IANA `Europe/Rome` zone, so the 23- and 25-hour days
 //! come out right.
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use chrono::{LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike};
+use chrono::{Datelike, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike};
 use chrono_tz::Europe::Rome;
 use rust_decimal::Decimal;
 
@@ -91,6 +91,9 @@ pub enum Format {
     Long,
     /// e-distribuzione portal "Curve di carico" export: one row per day, 96 quarter-hours.
     EDistribuzione,
+    /// Distributors' hourly curves, one row per POD and day: `POD;ANNO;MESE;GIORNO;KWH_01;…;
+    /// KWH_24;KWH_25;KWH_MESE;DATA_INIZIO_VALIDITA;DATA_FINE_VALIDITA`.
+    HourlyWide,
 }
 
 /// What the caller knows about the file besides its content.
@@ -125,6 +128,7 @@ pub struct MeterFileParser {
 enum Layout {
     Long(LongLayout),
     EDistribuzione(EdisLayout),
+    HourlyWide(HourlyLayout),
 }
 
 impl MeterFileParser {
@@ -140,6 +144,7 @@ impl MeterFileParser {
         let format = match options.format {
             Some(format) => format,
             None if first_is_giorno => Format::EDistribuzione,
+            None if HourlyColumns::recognised(&cells) => Format::HourlyWide,
             None => match LongColumns::from_header(&cells) {
                 Ok(_) => Format::Long,
                 Err(detail) => {
@@ -167,6 +172,7 @@ impl MeterFileParser {
             Format::EDistribuzione => {
                 Layout::EDistribuzione(EdisLayout::new(header, &cells, &options)?)
             }
+            Format::HourlyWide => Layout::HourlyWide(HourlyLayout::new(&cells, &options)?),
         };
         Ok(MeterFileParser {
             separator,
@@ -179,6 +185,7 @@ impl MeterFileParser {
         match self.layout {
             Layout::Long(_) => Format::Long,
             Layout::EDistribuzione(_) => Format::EDistribuzione,
+            Layout::HourlyWide(_) => Format::HourlyWide,
         }
     }
 
@@ -205,13 +212,16 @@ impl MeterFileParser {
         match &mut self.layout {
             Layout::Long(long) => long.parse(line, &cells, decimal_comma, out),
             Layout::EDistribuzione(edis) => edis.parse(line, &cells, decimal_comma, out),
+            Layout::HourlyWide(hourly) => hourly.parse(line, &cells, decimal_comma),
         }
     }
 
     /// End of file: flushes anything held back (e.g. a DST day waiting for its duplicate row).
     pub fn finish(&mut self, out: &mut Vec<Reading>) -> Result<(), LineError> {
-        if let Layout::EDistribuzione(edis) = &mut self.layout {
-            edis.flush(out);
+        match &mut self.layout {
+            Layout::EDistribuzione(edis) => edis.flush(out),
+            Layout::HourlyWide(hourly) => return hourly.finish(out),
+            Layout::Long(_) => {}
         }
         Ok(())
     }
@@ -221,7 +231,8 @@ const ACCEPTED_LAYOUTS: &str = "accepted layouts: (1) long format, \
      separated by ';' or ',', with columns timestamp (or data_ora/datetime), pod, direction \
      (or tipo), kwh (or energia_kwh/energy_kwh) and optionally interval_minutes; (2) \
      e-distribuzione 'Curve di carico' export, ';' separated, first column 'Giorno' followed by \
-     96 quarter-hour columns";
+     96 quarter-hour columns; (3) hourly curves, one row per POD and day, with columns POD, ANNO, \
+     MESE, GIORNO, KWH_01 … KWH_25, KWH_MESE and DATA_INIZIO_VALIDITA";
 
 /// Recognises the direction words used by our own templates, GSE/DSO files (IMMISSIONE /
 /// PRELIEVO), the e-distribuzione portal (immessa / prelevata) and its app API (A2 / A1).
@@ -998,6 +1009,282 @@ impl EdisLayout {
     }
 }
 
+/// Where the hourly layout's columns are (found by name, any order, any case).
+#[derive(Debug)]
+struct HourlyColumns {
+    pod: usize,
+    year: usize,
+    month: usize,
+    day: usize,
+    /// `KWH_01` … `KWH_25`: the hour starting at local 00:00 … 23:00, then the repeated
+    /// 02:00–02:59 of the day winter time returns.
+    hours: [usize; 25],
+    month_total: usize,
+    valid_from: usize,
+}
+
+impl HourlyColumns {
+    fn find(cells: &[Cow<'_, str>], name: &str) -> Option<usize> {
+        cells
+            .iter()
+            .position(|c| c.trim().eq_ignore_ascii_case(name))
+    }
+
+    fn recognised(cells: &[Cow<'_, str>]) -> bool {
+        ["POD", "ANNO", "MESE", "GIORNO", "KWH_01", "KWH_24"]
+            .iter()
+            .all(|name| Self::find(cells, name).is_some())
+    }
+
+    fn from_header(cells: &[Cow<'_, str>]) -> Result<HourlyColumns, String> {
+        let mut missing = Vec::new();
+        let mut need = |name: &str| {
+            Self::find(cells, name).unwrap_or_else(|| {
+                missing.push(name.to_string());
+                0
+            })
+        };
+        let pod = need("POD");
+        let year = need("ANNO");
+        let month = need("MESE");
+        let day = need("GIORNO");
+        let mut hours = [0; 25];
+        for (i, slot) in hours.iter_mut().enumerate() {
+            *slot = need(&format!("KWH_{:02}", i + 1));
+        }
+        let month_total = need("KWH_MESE");
+        let valid_from = need("DATA_INIZIO_VALIDITA");
+        if missing.is_empty() {
+            Ok(HourlyColumns {
+                pod,
+                year,
+                month,
+                day,
+                hours,
+                month_total,
+                valid_from,
+            })
+        } else {
+            Err(format!(
+                "an hourly curve file needs the columns {}",
+                missing.join(", ")
+            ))
+        }
+    }
+}
+
+/// One POD's day as the file gives it, for the validity it belongs to.
+#[derive(Debug)]
+struct HourlyRow {
+    line: u64,
+    valid_from: NaiveDate,
+    /// Wh of KWH_01 … KWH_25 (empty cells are none).
+    values: [Option<i64>; 25],
+}
+
+/// One POD's month under one validity: every row repeats the month's total, which the rows'
+/// hours must add up to.
+#[derive(Debug)]
+struct HourlyMonth {
+    first_line: u64,
+    total: i64,
+    sum: i64,
+}
+
+/// Hourly curves: rows are kept until the end of the file, because a later row of the same POD
+/// and day with a newer `DATA_INIZIO_VALIDITA` replaces it (a distributor's revision), and
+/// each month's `KWH_MESE` is checked against its days once they are all read.
+#[derive(Debug)]
+struct HourlyLayout {
+    columns: HourlyColumns,
+    direction: Direction,
+    rows: BTreeMap<(String, NaiveDate), HourlyRow>,
+    months: BTreeMap<(String, i32, u32, NaiveDate), HourlyMonth>,
+}
+
+impl HourlyLayout {
+    fn new(cells: &[Cow<'_, str>], options: &ParseOptions) -> Result<HourlyLayout, LineError> {
+        let err = |message: String| LineError::new(1, message);
+        let columns = HourlyColumns::from_header(cells).map_err(err)?;
+        if let Some(minutes) = options.interval_minutes
+            && minutes != 60
+        {
+            return Err(err(format!(
+                "hourly curves are hourly; interval_minutes {minutes} does not apply"
+            )));
+        }
+        let file_name = options.file_name.as_deref().unwrap_or("");
+        let direction = match options.direction {
+            Some(direction) => Some(direction),
+            None => direction_in_text(file_name).map_err(|m| err(format!("file name: {m}")))?,
+        };
+        let Some(direction) = direction else {
+            return Err(err(
+                "direction missing: an hourly curve file does not say whether it holds injection or withdrawal; \
+                 pass it explicitly (direction=withdrawal) or keep it in the file name (e.g. curve_prelievo_2025-03.csv)"
+                    .to_owned(),
+            ));
+        };
+        Ok(HourlyLayout {
+            columns,
+            direction,
+            rows: BTreeMap::new(),
+            months: BTreeMap::new(),
+        })
+    }
+
+    fn parse(
+        &mut self,
+        line: u64,
+        cells: &[Cow<'_, str>],
+        decimal_comma: bool,
+    ) -> Result<(), LineError> {
+        let err = |message: String| LineError::new(line, message);
+        let cell = |i: usize| cells.get(i).map(|c| c.trim()).unwrap_or("");
+        let c = &self.columns;
+        let pod = parse_pod(cell(c.pod)).map_err(|m| err(format!("POD: {m}")))?;
+        let number = |name: &str, i: usize| {
+            cell(i)
+                .parse::<u32>()
+                .map_err(|_| err(format!("{name}: '{}' is not a number", cell(i))))
+        };
+        let year = number("ANNO", c.year)?;
+        let month = number("MESE", c.month)?;
+        let day_of_month = number("GIORNO", c.day)?;
+        let date = i32::try_from(year)
+            .ok()
+            .and_then(|y| NaiveDate::from_ymd_opt(y, month, day_of_month))
+            .ok_or_else(|| err(format!("{year}-{month:02}-{day_of_month:02} is not a day")))?;
+        let valid_from = parse_day(cell(c.valid_from))
+            .or_else(|| NaiveDate::parse_from_str(cell(c.valid_from), "%Y-%m-%d").ok())
+            .ok_or_else(|| {
+                err(format!(
+                    "DATA_INIZIO_VALIDITA: '{}' is not a date (dd/mm/yyyy)",
+                    cell(c.valid_from)
+                ))
+            })?;
+        let total = parse_cell(cell(c.month_total), decimal_comma)
+            .map_err(|m| err(format!("KWH_MESE: {m}")))?
+            .ok_or_else(|| err("KWH_MESE is empty".to_owned()))?;
+        let kind = day_kind(date);
+        let mut values = [None; 25];
+        for (h, slot) in values.iter_mut().enumerate() {
+            let value = parse_cell(cell(c.hours[h]), decimal_comma)
+                .map_err(|m| err(format!("KWH_{:02}: {m}", h + 1)))?;
+            let exists = match h {
+                // 02:00–02:59 does not exist on the day summer time starts.
+                2 => kind != DayKind::SpringForward,
+                // The repeated 02:00–02:59 exists only on the day winter time returns.
+                24 => kind == DayKind::FallBack,
+                _ => true,
+            };
+            if !exists {
+                if value.is_some_and(|wh| wh != 0) {
+                    return Err(err(format!(
+                        "KWH_{:02}: a value is given for an hour that {} does not have",
+                        h + 1,
+                        format_day(date)
+                    )));
+                }
+                continue;
+            }
+            *slot = value;
+        }
+        let sum: i64 = values.iter().flatten().sum();
+        let group = self
+            .months
+            .entry((pod.clone(), date.year(), date.month(), valid_from))
+            .or_insert(HourlyMonth {
+                first_line: line,
+                total,
+                sum: 0,
+            });
+        if group.total != total {
+            return Err(err(format!(
+                "KWH_MESE {} differs from the {} given at line {} for the same POD, month and validity",
+                kwh_text(total),
+                kwh_text(group.total),
+                group.first_line
+            )));
+        }
+        group.sum += sum;
+        let key = (pod, date);
+        match self.rows.get(&key) {
+            Some(kept) if kept.valid_from == valid_from => Err(err(format!(
+                "{} {} is already at line {} with the same validity",
+                key.0,
+                format_day(date),
+                kept.line
+            ))),
+            // An older validity than the row kept: superseded already.
+            Some(kept) if kept.valid_from > valid_from => Ok(()),
+            _ => {
+                self.rows.insert(
+                    key,
+                    HourlyRow {
+                        line,
+                        valid_from,
+                        values,
+                    },
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// Checks every month's total, then emits the rows kept (the newest validity of each day).
+    fn finish(&mut self, out: &mut Vec<Reading>) -> Result<(), LineError> {
+        for ((pod, year, month, valid_from), group) in &self.months {
+            if group.sum != group.total {
+                return Err(LineError::new(
+                    group.first_line,
+                    format!(
+                        "KWH_MESE {} for {pod} {year}-{month:02} (valid from {}) but its days add up to {}",
+                        kwh_text(group.total),
+                        format_day(*valid_from),
+                        kwh_text(group.sum)
+                    ),
+                ));
+            }
+        }
+        for ((pod, date), row) in std::mem::take(&mut self.rows) {
+            for (h, value) in row.values.iter().enumerate() {
+                let Some(wh) = *value else { continue };
+                let (hour, fold) = if h == 24 {
+                    (2, true)
+                } else {
+                    (h as u32, false)
+                };
+                let interval_start = rome_to_utc(date, hour, 0, fold).ok_or_else(|| {
+                    LineError::new(
+                        row.line,
+                        format!(
+                            "local hour {hour:02}:00 of {} does not exist",
+                            format_day(date)
+                        ),
+                    )
+                })?;
+                out.push(Reading {
+                    line: row.line,
+                    pod: pod.clone(),
+                    interval_start,
+                    interval_minutes: 60,
+                    direction: self.direction,
+                    wh,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Wh as kWh with a decimal comma, as the files write it.
+fn kwh_text(wh: i64) -> String {
+    let sign = if wh < 0 { "-" } else { "" };
+    let wh = wh.unsigned_abs();
+    format!("{sign}{},{:03}", wh / 1000, wh % 1000)
+}
+
 /// The CET 02:00–02:45 values of an autumn day's duplicate row, after checking that its other
 /// cells are empty or equal (as numbers: `0,08` equals `0,080`) to the first row's.
 fn repeated_hour(
@@ -1149,6 +1436,153 @@ mod tests {
     const OTTOBRE_NAME: &str = "ExportData_ottobre_IT001E00112233_prelevata.csv";
 
     /// Feeds a whole text the way the caller streams a file.
+    /// A header of the hourly layout and one row (`values`: KWH_01 … KWH_25 as written).
+    fn hourly(rows: &[(&str, &str, [&str; 25], &str, &str)]) -> String {
+        let mut text = String::from("POD;ANNO;MESE;GIORNO");
+        for h in 1..=25 {
+            text.push_str(&format!(";KWH_{h:02}"));
+        }
+        text.push_str(";KWH_MESE;DATA_INIZIO_VALIDITA;DATA_FINE_VALIDITA\n");
+        for (pod, day, values, total, valid_from) in rows {
+            let (y, m, d) = (&day[0..4], &day[5..7], &day[8..10]);
+            text.push_str(&format!(
+                "{pod};{y};{m};{d};{};{total};{valid_from};\n",
+                values.join(";")
+            ));
+        }
+        text
+    }
+
+    fn withdrawal() -> ParseOptions {
+        ParseOptions {
+            direction: Some(Direction::Withdrawal),
+            ..ParseOptions::default()
+        }
+    }
+
+    #[test]
+    fn hourly_curves_cover_both_dst_days_and_check_the_months_total() {
+        const P: &str = "IT001E00112233";
+        // Spring: KWH_03 (02:00–02:59) does not exist and is empty; 23 hours of 1,000 kWh.
+        let mut spring = ["1,000"; 25];
+        spring[2] = "";
+        spring[24] = "";
+        // Autumn: KWH_25 is the repeated 02:00–02:59; 25 hours of 0,500 kWh.
+        let autumn = ["0,500"; 25];
+        let text = hourly(&[
+            (P, "2025-03-30", spring, "23,000", "01/04/2025"),
+            (P, "2025-10-26", autumn, "12,500", "01/11/2025"),
+        ]);
+        let (format, readings, errors) = run(&text, withdrawal());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(format, Format::HourlyWide);
+        assert_eq!(readings.len(), 23 + 25);
+        assert!(
+            readings
+                .iter()
+                .all(|r| r.interval_minutes == 60 && r.direction == Direction::Withdrawal)
+        );
+        let at = |text: &str| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .timestamp()
+        };
+        let starts: Vec<i64> = readings.iter().map(|r| r.interval_start).collect();
+        // 00:00 CET of 30 March is 23:00 UTC the day before; 03:00 CEST follows 01:00 CET.
+        assert_eq!(starts[0], at("2025-03-29T23:00:00Z"));
+        assert_eq!(starts[2], at("2025-03-30T01:00:00Z"));
+        assert_eq!(starts[22], at("2025-03-30T21:00:00Z"));
+        // 26 October: 02:00 CEST (KWH_03) is 00:00 UTC, 02:00 CET (KWH_25) 01:00 UTC.
+        let october: Vec<i64> = starts[23..].to_vec();
+        assert!(october.contains(&at("2025-10-26T00:00:00Z")));
+        assert!(october.contains(&at("2025-10-26T01:00:00Z")));
+        assert_eq!(
+            october
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            25
+        );
+        assert_eq!(readings.iter().map(|r| r.wh).sum::<i64>(), 23_000 + 12_500);
+    }
+
+    #[test]
+    fn hourly_curves_refuse_what_does_not_add_up_and_keep_the_newest_validity() {
+        const P: &str = "IT001E00112233";
+        let day = ["0,100"; 25].map(|v| v);
+        let mut normal = day;
+        normal[24] = "";
+        // The month's total says 2,500 kWh, the day adds up to 2,400.
+        let text = hourly(&[(P, "2025-05-06", normal, "2,500", "01/06/2025")]);
+        let (_, _, errors) = run(&text, withdrawal());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, 2);
+        assert!(
+            errors[0].message.contains("KWH_MESE 2,500") && errors[0].message.contains("2,400"),
+            "{}",
+            errors[0].message
+        );
+
+        // A value in KWH_25 on a day without a repeated hour names the line and the column.
+        let mut extra = normal;
+        extra[24] = "0,100";
+        let text = hourly(&[(P, "2025-05-06", extra, "2,500", "01/06/2025")]);
+        let (_, _, errors) = run(&text, withdrawal());
+        assert_eq!(errors[0].line, 2);
+        assert!(
+            errors[0].message.starts_with("KWH_25"),
+            "{}",
+            errors[0].message
+        );
+
+        // A newer validity of the same day replaces the older one, whichever comes first.
+        let mut revised = normal;
+        revised[0] = "1,100";
+        for rows in [
+            [
+                (P, "2025-05-06", normal, "2,400", "01/06/2025"),
+                (P, "2025-05-06", revised, "3,400", "15/07/2025"),
+            ],
+            [
+                (P, "2025-05-06", revised, "3,400", "15/07/2025"),
+                (P, "2025-05-06", normal, "2,400", "01/06/2025"),
+            ],
+        ] {
+            let (_, readings, errors) = run(&hourly(&rows), withdrawal());
+            assert!(errors.is_empty(), "{errors:?}");
+            assert_eq!(readings.len(), 24);
+            assert_eq!(readings.iter().map(|r| r.wh).sum::<i64>(), 3_400);
+        }
+        // The same day twice under one validity is a mistake, not a revision.
+        let text = hourly(&[
+            (P, "2025-05-06", normal, "4,800", "01/06/2025"),
+            (P, "2025-05-06", normal, "4,800", "01/06/2025"),
+        ]);
+        let (_, _, errors) = run(&text, withdrawal());
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.line == 3 && e.message.contains("already at line 2")),
+            "{errors:?}"
+        );
+
+        // Without a direction (not given, not in the file's name) the file is refused at once.
+        let header = hourly(&[]);
+        let refused = MeterFileParser::new(header.lines().next().unwrap(), ParseOptions::default())
+            .expect_err("no direction");
+        assert_eq!(refused.line, 1);
+        assert!(
+            refused.message.contains("direction missing"),
+            "{}",
+            refused.message
+        );
+        let named = ParseOptions {
+            file_name: Some("curve_orarie_prelievo_2025-05.csv".into()),
+            ..ParseOptions::default()
+        };
+        assert!(MeterFileParser::new(header.lines().next().unwrap(), named).is_ok());
+    }
+
     fn run(text: &str, options: ParseOptions) -> (Format, Vec<Reading>, Vec<LineError>) {
         let mut lines = text.lines();
         let header = lines.next().expect("a header line");

@@ -11,15 +11,16 @@ use crate::domain::quantities::{KWH_MILLI, from_fixed};
 #[derive(Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
-    /// `long` or `edistribuzione`; detected from the header when absent.
+    /// `long`, `edistribuzione` or `hourly_wide`; detected from the header when absent.
     #[param(
-        pattern = r"^(long|edistribuzione|e-distribuzione|curve_di_carico|LONG|EDISTRIBUZIONE)$"
+        pattern = r"^(long|edistribuzione|e-distribuzione|curve_di_carico|hourly_wide|orario|LONG|EDISTRIBUZIONE|HOURLY_WIDE)$"
     )]
     pub format: Option<String>,
     /// For e-distribuzione files, when the file name does not carry it.
     #[param(pattern = r"^[Ii][Tt][0-9]{3}[Ee][0-9]{8}[A-Za-z0-9]?$")]
     pub pod: Option<String>,
-    /// `injection` or `withdrawal` (also IMMISSIONE/PRELIEVO), for e-distribuzione files.
+    /// `injection` or `withdrawal` (also IMMISSIONE/PRELIEVO), for e-distribuzione files and
+    /// hourly curves.
     #[param(
         pattern = r"^(injection|withdrawal|immissione|prelievo|immessa|prelevata|a1|a2|INJECTION|WITHDRAWAL|IMMISSIONE|PRELIEVO|A1|A2)$"
     )]

@@ -1691,3 +1691,79 @@ async fn the_cli_imports_prices_through_the_same_use_case_as_the_api() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("may not import prices"));
 }
+
+#[tokio::test]
+async fn hourly_curves_are_recognised_and_their_month_totals_checked() {
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    // Two PODs, 25–27 October 2025 (the 26th has 25 hours), the direction in the file's name.
+    let name = "curve_orarie_prelievo_2025-10.csv";
+    let imported = summary(upload_file(&app, c.configuration, name).await).await;
+    assert_eq!(imported["format"], "hourly_wide");
+    assert_eq!(imported["intervals"], 2 * (24 + 25 + 24));
+    assert_eq!(imported["pods"], 2);
+    let days = series(
+        &app,
+        &app.admin_token,
+        &format!(
+            "/api/v1/configurations/{}/energy?from=2025-10-26&to=2025-10-26",
+            c.configuration
+        ),
+    )
+    .await;
+    // 25 hours of 250 + 10·h Wh and of 400 + 10·h Wh (h = 0 … 24).
+    let expected_wh = 25 * 250 + 25 * 400 + 2 * 10 * (0..25).sum::<i64>();
+    assert_eq!(days["points"][0]["hours"], 25, "{days}");
+    assert_eq!(
+        dec(&days["points"][0]["withdrawn_kwh"]) * Decimal::from(1000),
+        Decimal::from(expected_wh),
+        "{days}"
+    );
+
+    // The same file with one hour changed: its month no longer adds up; nothing is written.
+    let text = String::from_utf8(fixture(name)).unwrap();
+    let changed = text.replacen(";0,250;", ";0,260;", 1);
+    let before = crate::helpers::scalar_i64(&app.db, "SELECT COUNT(*) FROM readings").await;
+    let refused = upload_csv(
+        &app,
+        &app.admin_token,
+        c.configuration,
+        "direction=withdrawal",
+        changed.into_bytes(),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.unwrap();
+    // Named by the first line of the POD's month.
+    assert_eq!(body["detail"][0]["loc"], json!(["body", 2]), "{body}");
+    let message = body["detail"][0]["msg"].as_str().unwrap();
+    assert!(
+        message.contains("KWH_MESE 26,770") && message.contains("add up to 26,780"),
+        "{message}"
+    );
+    // A POD that is not a member is refused by its line, as in the other layouts, though its
+    // readings come out only at the end of the file.
+    let stranger = text.replace("IT001E04455667A", "IT001E09999999");
+    let refused = upload_csv(
+        &app,
+        &app.admin_token,
+        c.configuration,
+        "direction=withdrawal",
+        stranger.into_bytes(),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["detail"][0]["loc"], json!(["body", 5]), "{body}");
+    assert!(
+        body["detail"][0]["msg"]
+            .as_str()
+            .unwrap()
+            .contains("IT001E09999999"),
+        "{body}"
+    );
+    assert_eq!(
+        crate::helpers::scalar_i64(&app.db, "SELECT COUNT(*) FROM readings").await,
+        before
+    );
+}
