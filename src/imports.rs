@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 use crate::crud::readings::{ImportRecord, ImportSession, MembershipWindow, MergeOutcome};
+use crate::domain::member_sheet::{Encoding, decode};
 use crate::domain::meter_files::{
     Direction, Format, LineError, MeterFileParser, ParseOptions, Reading, rome_to_utc,
 };
@@ -65,6 +66,24 @@ pub async fn membership_windows(
         .collect())
 }
 
+/// One line of the upload (its end included) into `text`: UTF-8 when its bytes are, otherwise
+/// Windows-1252, which decodes any byte (`encoding` remembers that a line needed it).
+async fn read_text_line<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    raw: &mut Vec<u8>,
+    text: &mut String,
+    encoding: &mut Encoding,
+) -> std::io::Result<usize> {
+    raw.clear();
+    let n = reader.read_until(b'\n', raw).await?;
+    let (decoded, found) = decode(raw);
+    if found == Encoding::Windows1252 {
+        *encoding = Encoding::Windows1252;
+    }
+    text.push_str(&decoded);
+    Ok(n)
+}
+
 fn format_name(format: Format) -> &'static str {
     match format {
         Format::Long => "long",
@@ -97,13 +116,17 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
         .clone()
         .unwrap_or_else(|| "upload".to_string());
     let mut text = String::new();
+    let mut raw = Vec::new();
+    // Excel on an Italian Windows saves CSV in Windows-1252: each line is read as UTF-8 when it
+    // is, as Windows-1252 otherwise, and the import says so.
+    let mut encoding = Encoding::Utf8;
     let mut bytes_read = 0u64;
     let mut line_number = 0u64;
 
     // The header: the first non-empty line.
     let header = loop {
         text.clear();
-        let n = reader.read_line(&mut text).await?;
+        let n = read_text_line(&mut reader, &mut raw, &mut text, &mut encoding).await?;
         bytes_read += n as u64;
         line_number += 1;
         if n == 0 {
@@ -195,7 +218,7 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
     loop {
         let before = batch.len();
         text.clear();
-        let n = reader.read_line(&mut text).await?;
+        let n = read_text_line(&mut reader, &mut raw, &mut text, &mut encoding).await?;
         if n == 0 {
             at_end = true;
             if problems.len() < MAX_REPORTED_PROBLEMS
@@ -268,6 +291,12 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
             }
             progress(bytes_read);
         }
+    }
+    if encoding == Encoding::Windows1252 {
+        import.warnings.push(
+            "read as Windows-1252 (what Excel saves on an Italian Windows): the file is not UTF-8"
+                .into(),
+        );
     }
     if let Some(hint) = sniffer.verdict() {
         if allow_outliers {

@@ -1767,3 +1767,36 @@ async fn hourly_curves_are_recognised_and_their_month_totals_checked() {
         before
     );
 }
+
+#[tokio::test]
+async fn a_file_saved_by_excel_in_windows_1252_is_read_and_says_so() {
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    // A byte-order mark-less, Windows-1252 file: "località" and "Forlì" in that encoding.
+    let mut file: Vec<u8> = b"timestamp;pod;direction;kwh;localit\xe0\n".to_vec();
+    file.extend_from_slice(b"2025-05-06T10:00:00+02:00;IT001E00112233;PRELIEVO;1,5;Forl\xec\n");
+    file.extend_from_slice(b"2025-05-06T10:15:00+02:00;IT001E00112233;PRELIEVO;0,5;Forl\xec\n");
+    let body = summary(upload_csv(&app, &app.admin_token, c.configuration, "", file).await).await;
+    assert_eq!(body["intervals"], 2, "{body}");
+    assert!(
+        body["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("Windows-1252")),
+        "{body}"
+    );
+    // The same file in UTF-8 with a byte-order mark says nothing about its encoding.
+    let mut utf8: Vec<u8> = "\u{feff}timestamp;pod;direction;kwh;località\n"
+        .as_bytes()
+        .to_vec();
+    utf8.extend_from_slice(
+        "2025-05-07T10:00:00+02:00;IT001E00112233;PRELIEVO;1,5;Forlì\n".as_bytes(),
+    );
+    let body = summary(upload_csv(&app, &app.admin_token, c.configuration, "", utf8).await).await;
+    assert_eq!(body["intervals"], 1, "{body}");
+    assert!(
+        !body["warnings"].to_string().contains("Windows-1252"),
+        "{body}"
+    );
+}
