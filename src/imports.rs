@@ -139,8 +139,24 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
             break line.to_string();
         }
     };
-    let mut parser = MeterFileParser::new(&header, options)
-        .map_err(|e| ImportError::Rejected(vec![(e.line, e.message)]))?;
+    let mut parser = MeterFileParser::new(&header, options).map_err(|e| {
+        // A header no layout takes: say what the file looked like, so that a person can tell
+        // a wrong file from a wrong layout.
+        let message = if e.line == 1 {
+            format!(
+                "{}; {}, read as {}",
+                e.message,
+                crate::domain::meter_files::describe_header(&header),
+                match encoding {
+                    Encoding::Utf8 => "UTF-8",
+                    Encoding::Windows1252 => "Windows-1252",
+                }
+            )
+        } else {
+            e.message
+        };
+        ImportError::Rejected(vec![(e.line, message)])
+    })?;
     let format = format_name(parser.format()).to_string();
 
     let mut import = ImportRecord {

@@ -288,6 +288,25 @@ fn rome_local(local: &NaiveDateTime) -> LocalTime {
 // Shared cell handling
 // ---------------------------------------------------------------------------------------------
 
+/// What a file's first line looked like, for the refusal of a file no layout recognises: the
+/// line (its first 120 characters) and the separator it seems to use.
+pub fn describe_header(header: &str) -> String {
+    let header = strip_line_end(header);
+    let header = header.strip_prefix('\u{feff}').unwrap_or(header);
+    let shown: String = header.chars().take(120).collect();
+    let more = if header.chars().count() > 120 {
+        "…"
+    } else {
+        ""
+    };
+    let separator = match detect_separator(header) {
+        ';' if header.contains(';') => "separated by ';'",
+        ',' => "separated by ','",
+        _ => "with neither ';' nor ','",
+    };
+    format!("the first line reads \"{shown}{more}\" ({separator})")
+}
+
 /// Callers may pass lines straight from a reader that keeps `\r\n`.
 fn strip_line_end(text: &str) -> &str {
     text.trim_end_matches(['\r', '\n'])

@@ -1800,3 +1800,34 @@ async fn a_file_saved_by_excel_in_windows_1252_is_read_and_says_so() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_file_no_layout_takes_is_described_with_the_layouts_we_read() {
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    let refused = upload_csv(
+        &app,
+        &app.admin_token,
+        c.configuration,
+        "",
+        b"Data,Ora,Potenza\n06/05/2025,10:00,3\n".to_vec(),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["detail"][0]["loc"], json!(["body", 1]), "{body}");
+    let message = body["detail"][0]["msg"].as_str().unwrap();
+    for part in [
+        "accepted layouts",
+        "e-distribuzione",
+        "hourly curves",
+        r#"the first line reads "Data,Ora,Potenza" (separated by ',')"#,
+        "read as UTF-8",
+    ] {
+        assert!(message.contains(part), "{part} missing from: {message}");
+    }
+    assert_eq!(
+        crate::helpers::scalar_i64(&app.db, "SELECT COUNT(*) FROM reading_imports").await,
+        0
+    );
+}
