@@ -74,7 +74,8 @@ enum ImportCommand {
         /// The configuration's id.
         #[arg(long)]
         configuration: i32,
-        /// `long`, `edistribuzione` or `hourly_wide` (detected from the header when absent).
+        /// `long`, `edistribuzione`, `hourly_wide` or `distributor_xml` (detected from the
+        /// content when absent).
         #[arg(long)]
         format: Option<String>,
         /// For e-distribuzione files whose name does not carry the POD.

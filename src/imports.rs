@@ -89,6 +89,7 @@ fn format_name(format: Format) -> &'static str {
         Format::Long => "long",
         Format::EDistribuzione => "edistribuzione",
         Format::HourlyWide => "hourly_wide",
+        Format::DistributorXml => "distributor_xml",
     }
 }
 
@@ -489,10 +490,12 @@ pub fn import_options(
             Some(Format::EDistribuzione)
         }
         Some("hourly_wide" | "orario") => Some(Format::HourlyWide),
+        Some("distributor_xml" | "xml") => Some(Format::DistributorXml),
         Some(_) => {
             return Err((
                 "format",
-                "format must be `long`, `edistribuzione` or `hourly_wide`".into(),
+                "format must be `long`, `edistribuzione`, `hourly_wide` or `distributor_xml`"
+                    .into(),
             ));
         }
     };

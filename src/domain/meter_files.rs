@@ -94,6 +94,9 @@ pub enum Format {
     /// Distributors' hourly curves, one row per POD and day: `POD;ANNO;MESE;GIORNO;KWH_01;…;
     /// KWH_24;KWH_25;KWH_MESE;DATA_INIZIO_VALIDITA;DATA_FINE_VALIDITA`.
     HourlyWide,
+    /// The distributor → seller XML measure flow: `DatiPod` elements with `Pod`, `MeseAnno` and
+    /// a `Curva` of `Ea` elements, one per day (and DST part), quarter-hour values as attributes.
+    DistributorXml,
 }
 
 /// What the caller knows about the file besides its content.
@@ -129,6 +132,7 @@ enum Layout {
     Long(LongLayout),
     EDistribuzione(EdisLayout),
     HourlyWide(HourlyLayout),
+    DistributorXml(XmlLayout),
 }
 
 impl MeterFileParser {
@@ -145,6 +149,7 @@ impl MeterFileParser {
             Some(format) => format,
             None if first_is_giorno => Format::EDistribuzione,
             None if HourlyColumns::recognised(&cells) => Format::HourlyWide,
+            None if header.trim_start().starts_with('<') => Format::DistributorXml,
             None => match LongColumns::from_header(&cells) {
                 Ok(_) => Format::Long,
                 Err(detail) => {
@@ -173,6 +178,7 @@ impl MeterFileParser {
                 Layout::EDistribuzione(EdisLayout::new(header, &cells, &options)?)
             }
             Format::HourlyWide => Layout::HourlyWide(HourlyLayout::new(&cells, &options)?),
+            Format::DistributorXml => Layout::DistributorXml(XmlLayout::new(header, &options)?),
         };
         Ok(MeterFileParser {
             separator,
@@ -186,6 +192,7 @@ impl MeterFileParser {
             Layout::Long(_) => Format::Long,
             Layout::EDistribuzione(_) => Format::EDistribuzione,
             Layout::HourlyWide(_) => Format::HourlyWide,
+            Layout::DistributorXml(_) => Format::DistributorXml,
         }
     }
 
@@ -201,6 +208,10 @@ impl MeterFileParser {
         out: &mut Vec<Reading>,
     ) -> Result<(), LineError> {
         let text = strip_line_end(text);
+        if let Layout::DistributorXml(xml) = &mut self.layout {
+            xml.push_line(line, text);
+            return Ok(());
+        }
         if text.trim().is_empty() {
             return Ok(());
         }
@@ -213,6 +224,7 @@ impl MeterFileParser {
             Layout::Long(long) => long.parse(line, &cells, decimal_comma, out),
             Layout::EDistribuzione(edis) => edis.parse(line, &cells, decimal_comma, out),
             Layout::HourlyWide(hourly) => hourly.parse(line, &cells, decimal_comma),
+            Layout::DistributorXml(_) => Ok(()),
         }
     }
 
@@ -221,6 +233,7 @@ impl MeterFileParser {
         match &mut self.layout {
             Layout::EDistribuzione(edis) => edis.flush(out),
             Layout::HourlyWide(hourly) => return hourly.finish(out),
+            Layout::DistributorXml(xml) => return xml.finish(out),
             Layout::Long(_) => {}
         }
         Ok(())
@@ -232,7 +245,8 @@ const ACCEPTED_LAYOUTS: &str = "accepted layouts: (1) long format, \
      (or tipo), kwh (or energia_kwh/energy_kwh) and optionally interval_minutes; (2) \
      e-distribuzione 'Curve di carico' export, ';' separated, first column 'Giorno' followed by \
      96 quarter-hour columns; (3) hourly curves, one row per POD and day, with columns POD, ANNO, \
-     MESE, GIORNO, KWH_01 … KWH_25, KWH_MESE and DATA_INIZIO_VALIDITA";
+     MESE, GIORNO, KWH_01 … KWH_25, KWH_MESE and DATA_INIZIO_VALIDITA; (4) the distributors' XML \
+     measure flow (DatiPod with Pod, MeseAnno and a Curva of Ea elements)";
 
 /// Recognises the direction words used by our own templates, GSE/DSO files (IMMISSIONE /
 /// PRELIEVO), the e-distribuzione portal (immessa / prelevata) and its app API (A2 / A1).
@@ -1297,6 +1311,379 @@ impl HourlyLayout {
     }
 }
 
+/// The distributor → seller XML measure flow, as read by the open-source parser of
+/// `DatiPod/Pod`, `DatiPod/MeseAnno` and `DatiPod/Curva/Ea` (a Python reader published on
+/// GitHub, `tree.DatiPod.Curva.getchildren()`), and as GSE_RULES §0.1 lists it:
+///
+/// - one `DatiPod` per POD (several in a file), with `Pod`, `MeseAnno` (`mm/yyyy`) and a `Curva`;
+/// - in the `Curva`, one `Ea` (active energy, kWh, decimal comma) per day and DST part: its text
+///   is the day of the month, its attributes are the quarter-hour values in order (every
+///   attribute but `Dst`; numbered names such as `E1`…`E96` are put in their numbers' order);
+/// - `Dst="0"`: 96 values; `Dst="1"`: the day summer time starts, 92 values (no 02:00–02:45);
+///   the day winter time returns comes in two parts, `Dst="2"` with the 12 quarter-hours
+///   00:00–02:45 of summer time and `Dst="3"` with the 88 from 02:00 of winter time to midnight.
+///
+/// `Er` (reactive energy) is not stored. The whole file is held until its end, then checked
+/// against this structure: a wrong count, a `Dst` that the day does not have, a day missing from
+/// the month or given twice is refused with the element's line.
+#[derive(Debug)]
+struct XmlLayout {
+    direction: Direction,
+    text: String,
+    /// The line each of `text`'s lines came from (the file's own numbering).
+    lines: Vec<u64>,
+}
+
+/// One `Ea` element as read.
+#[derive(Debug)]
+struct EaPart {
+    line: u64,
+    day: u32,
+    dst: u8,
+    values: Vec<String>,
+}
+
+impl XmlLayout {
+    fn new(header: &str, options: &ParseOptions) -> Result<XmlLayout, LineError> {
+        let err = |message: String| LineError::new(1, message);
+        if let Some(minutes) = options.interval_minutes
+            && minutes != 15
+        {
+            return Err(err(format!(
+                "the distributors' XML curves are quarter-hourly; interval_minutes {minutes} does not apply"
+            )));
+        }
+        let file_name = options.file_name.as_deref().unwrap_or("");
+        let direction = match options.direction {
+            Some(direction) => Some(direction),
+            None => direction_in_text(file_name).map_err(|m| err(format!("file name: {m}")))?,
+        };
+        let Some(direction) = direction else {
+            return Err(err(
+                "direction missing: the XML curve does not say whether it is injection or withdrawal; \
+                 pass it explicitly (direction=withdrawal) or keep it in the file name (e.g. misure_prelievo_2025-10.xml)"
+                    .to_owned(),
+            ));
+        };
+        let mut layout = XmlLayout {
+            direction,
+            text: String::new(),
+            lines: Vec::new(),
+        };
+        layout.push_line(1, header.strip_prefix('\u{feff}').unwrap_or(header));
+        Ok(layout)
+    }
+
+    fn push_line(&mut self, line: u64, text: &str) {
+        self.text.push_str(text);
+        self.text.push('\n');
+        self.lines.push(line);
+    }
+
+    /// The file's line of a byte offset into `text`.
+    fn line_at(&self, offset: usize) -> u64 {
+        let index = self.text[..offset.min(self.text.len())]
+            .bytes()
+            .filter(|b| *b == b'\n')
+            .count();
+        self.lines
+            .get(index)
+            .or(self.lines.last())
+            .copied()
+            .unwrap_or(1)
+    }
+
+    fn finish(&mut self, out: &mut Vec<Reading>) -> Result<(), LineError> {
+        use quick_xml::events::Event;
+        let mut reader = quick_xml::Reader::from_str(&self.text);
+        reader.config_mut().trim_text(true);
+        // The open element names, and what the current DatiPod has given so far.
+        let mut path: Vec<String> = Vec::new();
+        let mut pod: Option<(String, u64)> = None;
+        let mut month: Option<(NaiveDate, u64)> = None;
+        let mut parts: Vec<EaPart> = Vec::new();
+        let mut open_ea: Option<EaPart> = None;
+        let mut pods_seen = 0usize;
+        loop {
+            let at = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+            let event = reader.read_event().map_err(|e| {
+                LineError::new(self.line_at(at), format!("the XML is not well-formed: {e}"))
+            })?;
+            // The element just read ends here, on its own line.
+            let line = self.line_at(
+                usize::try_from(reader.buffer_position())
+                    .unwrap_or(usize::MAX)
+                    .saturating_sub(1),
+            );
+            match event {
+                Event::Start(element) => {
+                    let name = String::from_utf8_lossy(element.local_name().as_ref()).into_owned();
+                    if name == "DatiPod" {
+                        pod = None;
+                        month = None;
+                        parts.clear();
+                    }
+                    if name == "Ea" && path.last().map(String::as_str) == Some("Curva") {
+                        open_ea = Some(ea_attributes(&element, line)?);
+                    }
+                    path.push(name);
+                }
+                Event::Empty(element) => {
+                    let name = String::from_utf8_lossy(element.local_name().as_ref()).into_owned();
+                    if name == "Ea" && path.last().map(String::as_str) == Some("Curva") {
+                        return Err(LineError::new(
+                            line,
+                            "an Ea element without its day".to_owned(),
+                        ));
+                    }
+                }
+                Event::Text(text) => {
+                    let value = text
+                        .decode()
+                        .map_err(|e| LineError::new(line, format!("unreadable text: {e}")))?
+                        .trim()
+                        .to_string();
+                    match path.last().map(String::as_str) {
+                        Some("Pod") if path.iter().any(|p| p == "DatiPod") => {
+                            let parsed = parse_pod(&value)
+                                .map_err(|m| LineError::new(line, format!("Pod: {m}")))?;
+                            pod = Some((parsed, line));
+                        }
+                        Some("MeseAnno") if path.iter().any(|p| p == "DatiPod") => {
+                            let first =
+                                NaiveDate::parse_from_str(&format!("01/{value}"), "%d/%m/%Y")
+                                    .map_err(|_| {
+                                        LineError::new(
+                                            line,
+                                            format!("MeseAnno '{value}' is not mm/yyyy"),
+                                        )
+                                    })?;
+                            month = Some((first, line));
+                        }
+                        Some("Ea") => {
+                            if let Some(ea) = open_ea.as_mut() {
+                                ea.day = value.parse().map_err(|_| {
+                                    LineError::new(
+                                        line,
+                                        format!("Ea: the day '{value}' is not a number"),
+                                    )
+                                })?;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Event::End(element) => {
+                    let name = String::from_utf8_lossy(element.local_name().as_ref()).into_owned();
+                    path.pop();
+                    if name == "Ea"
+                        && let Some(ea) = open_ea.take()
+                    {
+                        if ea.day == 0 {
+                            return Err(LineError::new(
+                                ea.line,
+                                "an Ea element without its day".to_owned(),
+                            ));
+                        }
+                        parts.push(ea);
+                    }
+                    if name == "DatiPod" {
+                        pods_seen += 1;
+                        let line_of_pod = line;
+                        let (pod, _) = pod.take().ok_or_else(|| {
+                            LineError::new(line_of_pod, "a DatiPod without its Pod".to_owned())
+                        })?;
+                        let (first, _) = month.take().ok_or_else(|| {
+                            LineError::new(
+                                line_of_pod,
+                                format!("DatiPod of {pod} without its MeseAnno"),
+                            )
+                        })?;
+                        self.emit(&pod, first, std::mem::take(&mut parts), out)?;
+                    }
+                }
+                Event::Eof => {
+                    if let Some(open) = path.last() {
+                        return Err(LineError::new(
+                            self.lines.last().copied().unwrap_or(1),
+                            format!("the XML ends inside <{open}>: the file is cut short"),
+                        ));
+                    }
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if pods_seen == 0 {
+            return Err(LineError::new(
+                1,
+                "the XML has no DatiPod element".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// One POD's month: each day of the month once, in the parts its `Dst` says.
+    fn emit(
+        &self,
+        pod: &str,
+        first: NaiveDate,
+        parts: Vec<EaPart>,
+        out: &mut Vec<Reading>,
+    ) -> Result<(), LineError> {
+        let last = crate::domain::month::Period::of(first).end;
+        let mut by_day: BTreeMap<u32, Vec<EaPart>> = BTreeMap::new();
+        for part in parts {
+            by_day.entry(part.day).or_default().push(part);
+        }
+        for day in 1..=last.day() {
+            let date = first.with_day(day).unwrap_or(first);
+            let Some(mut day_parts) = by_day.remove(&day) else {
+                return Err(LineError::new(
+                    1,
+                    format!("{pod}: no Ea for {} in its month", format_day(date)),
+                ));
+            };
+            day_parts.sort_by_key(|p| p.dst);
+            let kind = day_kind(date);
+            let dsts: Vec<u8> = day_parts.iter().map(|p| p.dst).collect();
+            let expected: &[u8] = match kind {
+                DayKind::Normal => &[0],
+                DayKind::SpringForward => &[1],
+                DayKind::FallBack => &[2, 3],
+            };
+            if dsts != expected {
+                return Err(LineError::new(
+                    day_parts[0].line,
+                    format!(
+                        "{pod} {}: Ea with Dst {:?}, but this day takes Dst {:?}",
+                        format_day(date),
+                        dsts,
+                        expected
+                    ),
+                ));
+            }
+            for part in day_parts {
+                let wanted = match part.dst {
+                    0 => 96,
+                    1 => 92,
+                    2 => 12,
+                    _ => 88,
+                };
+                if part.values.len() != wanted {
+                    return Err(LineError::new(
+                        part.line,
+                        format!(
+                            "{pod} {}: Dst {} takes {wanted} quarter-hour values, this Ea has {}",
+                            format_day(date),
+                            part.dst,
+                            part.values.len()
+                        ),
+                    ));
+                }
+                for (k, value) in part.values.iter().enumerate() {
+                    let wh = parse_kwh(value, value.contains(',')).map_err(|m| {
+                        LineError::new(part.line, format!("{pod} {}: {m}", format_day(date)))
+                    })?;
+                    // (local quarter, second occurrence?)
+                    let (q, fold) = match part.dst {
+                        1 if k >= DST_QUARTERS.start => (k + 4, false),
+                        3 => (DST_QUARTERS.start + k, k < 4),
+                        _ => (k, false),
+                    };
+                    let hour = u32::try_from(q / 4).unwrap_or(u32::MAX);
+                    let minute = u32::try_from((q % 4) * 15).unwrap_or(u32::MAX);
+                    let interval_start =
+                        rome_to_utc(date, hour, minute, fold).ok_or_else(|| {
+                            LineError::new(
+                                part.line,
+                                format!(
+                                    "local time {} {} does not exist",
+                                    format_day(date),
+                                    quarter_label(q)
+                                ),
+                            )
+                        })?;
+                    out.push(Reading {
+                        line: part.line,
+                        pod: pod.to_string(),
+                        interval_start,
+                        interval_minutes: 15,
+                        direction: self.direction,
+                        wh,
+                    });
+                }
+            }
+        }
+        if let Some((day, parts)) = by_day.into_iter().next() {
+            return Err(LineError::new(
+                parts[0].line,
+                format!(
+                    "{pod}: Ea for day {day}, which the month {} does not have",
+                    first.format("%m/%Y")
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An `Ea` element's `Dst` and its values, in their order.
+fn ea_attributes(
+    element: &quick_xml::events::BytesStart<'_>,
+    line: u64,
+) -> Result<EaPart, LineError> {
+    let mut dst = None;
+    let mut values: Vec<(String, String)> = Vec::new();
+    for attribute in element.attributes() {
+        let attribute = attribute
+            .map_err(|e| LineError::new(line, format!("Ea: unreadable attribute: {e}")))?;
+        let key = String::from_utf8_lossy(attribute.key.local_name().as_ref()).into_owned();
+        let value = attribute
+            .unescape_value()
+            .map_err(|e| LineError::new(line, format!("Ea: unreadable attribute {key}: {e}")))?
+            .into_owned();
+        if key == "Dst" {
+            dst = Some(value);
+        } else {
+            values.push((key, value));
+        }
+    }
+    let dst = match dst.as_deref().map(str::trim) {
+        Some("0") => 0,
+        Some("1") => 1,
+        Some("2") => 2,
+        Some("3") => 3,
+        Some(other) => {
+            return Err(LineError::new(
+                line,
+                format!("Ea: Dst '{other}' is not 0, 1, 2 or 3"),
+            ));
+        }
+        None => {
+            return Err(LineError::new(
+                line,
+                "Ea without its Dst attribute".to_owned(),
+            ));
+        }
+    };
+    // Numbered names (E1 … E96) go in their numbers' order, whatever order they are written in.
+    let number = |key: &str| {
+        key.trim_start_matches(|c: char| !c.is_ascii_digit())
+            .parse::<u32>()
+            .ok()
+    };
+    if values.iter().all(|(key, _)| number(key).is_some()) {
+        values.sort_by_key(|(key, _)| number(key));
+    }
+    Ok(EaPart {
+        line,
+        day: 0,
+        dst,
+        values: values.into_iter().map(|(_, v)| v).collect(),
+    })
+}
+
 /// Wh as kWh with a decimal comma, as the files write it.
 fn kwh_text(wh: i64) -> String {
     let sign = if wh < 0 { "-" } else { "" };
@@ -1477,6 +1864,117 @@ mod tests {
             direction: Some(Direction::Withdrawal),
             ..ParseOptions::default()
         }
+    }
+
+    const XML_OCTOBER: &str =
+        include_str!("../../tests/fixtures/readings/misure_prelievo_2025-10.xml");
+
+    fn xml_options() -> ParseOptions {
+        ParseOptions {
+            file_name: Some("misure_prelievo_2025-10.xml".into()),
+            ..ParseOptions::default()
+        }
+    }
+
+    #[test]
+    fn distributor_xml_curves_read_every_pod_and_both_parts_of_the_autumn_day() {
+        let (format, readings, errors) = run(XML_OCTOBER, xml_options());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(format, Format::DistributorXml);
+        // Two PODs; October 2025 has 30 days of 96 quarter-hours and one of 100.
+        assert_eq!(readings.len(), 2 * (30 * 96 + 100));
+        assert!(
+            readings
+                .iter()
+                .all(|r| r.direction == Direction::Withdrawal)
+        );
+        let of = |pod: &str| {
+            readings
+                .iter()
+                .filter(|r| r.pod == pod)
+                .map(|r| r.wh)
+                .sum::<i64>()
+        };
+        assert_eq!(of("IT001E00112233"), 2980 * 10);
+        assert_eq!(of("IT001E04455667A"), 2980 * 20);
+        // On the 26th, 02:00 CEST (Dst 2) is 00:00 UTC and 02:00 CET (Dst 3) 01:00 UTC.
+        let at = |text: &str| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .timestamp()
+        };
+        let starts: std::collections::BTreeSet<i64> = readings
+            .iter()
+            .filter(|r| r.pod == "IT001E00112233")
+            .map(|r| r.interval_start)
+            .collect();
+        assert_eq!(starts.len(), 2980, "no instant twice");
+        for instant in [
+            "2025-10-26T00:00:00Z",
+            "2025-10-26T01:00:00Z",
+            "2025-10-26T01:45:00Z",
+        ] {
+            assert!(starts.contains(&at(instant)), "{instant}");
+        }
+        // Er (reactive energy) is not read as active energy.
+        assert!(readings.iter().all(|r| r.wh == 10 || r.wh == 20));
+    }
+
+    #[test]
+    fn distributor_xml_curves_refuse_a_wrong_structure_by_its_line() {
+        // A day with 95 values: the element's line.
+        let line_of_day5 = XML_OCTOBER
+            .lines()
+            .position(|l| l.contains("<Ea Dst=\"0\"") && l.ends_with(">5</Ea>"))
+            .unwrap() as u64
+            + 1;
+        let short = XML_OCTOBER.replacen(" E96=\"0,010\">5</Ea>", ">5</Ea>", 1);
+        let (_, _, errors) = run(&short, xml_options());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, line_of_day5);
+        assert!(
+            errors[0]
+                .message
+                .contains("takes 96 quarter-hour values, this Ea has 95"),
+            "{}",
+            errors[0].message
+        );
+
+        // The autumn day given as a plain day: its Dst is named.
+        let plain = XML_OCTOBER.replacen("<Ea Dst=\"2\"", "<Ea Dst=\"0\"", 1);
+        let (_, _, errors) = run(&plain, xml_options());
+        assert!(
+            errors[0]
+                .message
+                .contains("26/10/2025: Ea with Dst [0, 3], but this day takes Dst [2, 3]"),
+            "{}",
+            errors[0].message
+        );
+
+        // Cut short: said so, not read as far as it goes.
+        let cut = &XML_OCTOBER[..XML_OCTOBER.len() / 2];
+        let cut = &cut[..cut.rfind('\n').unwrap()];
+        let (_, readings, errors) = run(cut, xml_options());
+        assert!(readings.is_empty());
+        assert!(
+            errors[0].message.contains("cut short")
+                || errors[0].message.contains("not well-formed"),
+            "{}",
+            errors[0].message
+        );
+
+        // A day missing from the month.
+        let missing: String = XML_OCTOBER
+            .lines()
+            .filter(|l| !l.ends_with(">7</Ea>"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let (_, _, errors) = run(&missing, xml_options());
+        assert!(
+            errors[0].message.contains("no Ea for 07/10/2025"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]

@@ -11,9 +11,10 @@ use crate::domain::quantities::{KWH_MILLI, from_fixed};
 #[derive(Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
-    /// `long`, `edistribuzione` or `hourly_wide`; detected from the header when absent.
+    /// `long`, `edistribuzione`, `hourly_wide` or `distributor_xml`; detected from the content
+    /// when absent.
     #[param(
-        pattern = r"^(long|edistribuzione|e-distribuzione|curve_di_carico|hourly_wide|orario|LONG|EDISTRIBUZIONE|HOURLY_WIDE)$"
+        pattern = r"^(long|edistribuzione|e-distribuzione|curve_di_carico|hourly_wide|orario|distributor_xml|xml|LONG|EDISTRIBUZIONE|HOURLY_WIDE|DISTRIBUTOR_XML)$"
     )]
     pub format: Option<String>,
     /// For e-distribuzione files, when the file name does not carry it.

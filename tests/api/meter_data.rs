@@ -1831,3 +1831,106 @@ async fn a_file_no_layout_takes_is_described_with_the_layouts_we_read() {
         0
     );
 }
+
+#[tokio::test]
+async fn an_e_distribuzione_export_exactly_as_downloaded_is_read() {
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    // Quoted day and values, decimal commas, a trailing `;`, CRLF, no POD in the file or its
+    // name (`ExportData_settembre.csv`): the POD and direction come with the request.
+    let name = "ExportData_settembre.csv";
+    let part = reqwest::multipart::Part::bytes(fixture(name)).file_name(name.to_string());
+    let response = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/configurations/{}/readings?pod=IT001E00112233&direction=withdrawal",
+            c.configuration
+        )))
+        .bearer_auth(&app.admin_token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    let body = summary(response).await;
+    assert_eq!(body["format"], "edistribuzione");
+    assert_eq!(body["intervals"], 2 * 96);
+    let days = series(
+        &app,
+        &app.admin_token,
+        &format!(
+            "/api/v1/configurations/{}/energy?from=2024-09-01&to=2024-09-02",
+            c.configuration
+        ),
+    )
+    .await;
+    // Each day: 0,100 + 0,101 + … + 0,195 kWh.
+    let day_wh: i64 = (100..196).sum();
+    assert_eq!(
+        dec(&days["total_withdrawn_kwh"]) * Decimal::from(1000),
+        Decimal::from(2 * day_wh),
+        "{days}"
+    );
+    // Without the POD (not in the name, not asked), the file is refused saying where it goes.
+    let part = reqwest::multipart::Part::bytes(fixture(name)).file_name(name.to_string());
+    let refused = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/configurations/{}/readings?direction=withdrawal",
+            c.configuration
+        )))
+        .bearer_auth(&app.admin_token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.unwrap();
+    assert!(body.to_string().contains("POD missing"), "{body}");
+}
+
+#[tokio::test]
+async fn a_distributors_xml_month_is_imported_as_it_comes() {
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    // Both PODs' October 2025 (the 26th in its two DST parts); the direction in the name.
+    let name = "misure_prelievo_2025-10.xml";
+    let body = summary(upload_file(&app, c.configuration, name).await).await;
+    assert_eq!(body["format"], "distributor_xml");
+    assert_eq!(body["intervals"], 2 * (30 * 96 + 100));
+    assert_eq!(body["pods"], 2);
+    let month = series(
+        &app,
+        &app.admin_token,
+        &format!(
+            "/api/v1/configurations/{}/energy?from=2025-10-01&to=2025-10-31&granularity=month",
+            c.configuration
+        ),
+    )
+    .await;
+    // 2,980 quarter-hours of 10 Wh and of 20 Wh.
+    assert_eq!(
+        dec(&month["total_withdrawn_kwh"]),
+        Decimal::from_str("89.400").unwrap(),
+        "{month}"
+    );
+
+    // The same file cut short: refused, nothing written.
+    let before = crate::helpers::scalar_i64(&app.db, "SELECT COUNT(*) FROM readings").await;
+    let text = String::from_utf8(fixture(name)).unwrap();
+    let cut = text[..text.len() / 3].to_string();
+    let refused = upload_csv(
+        &app,
+        &app.admin_token,
+        c.configuration,
+        "direction=withdrawal",
+        cut.into_bytes(),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.unwrap();
+    assert!(body.to_string().contains("XML"), "{body}");
+    assert_eq!(
+        crate::helpers::scalar_i64(&app.db, "SELECT COUNT(*) FROM readings").await,
+        before
+    );
+}
