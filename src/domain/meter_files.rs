@@ -1042,6 +1042,35 @@ impl EdisLayout {
     }
 }
 
+/// For layouts whose rows carry neither: the interval, which must be the layout's own, and the
+/// direction, from the request or the file's name (`example` shows how), or a refusal of line 1.
+fn interval_and_direction(
+    options: &ParseOptions,
+    minutes: u8,
+    layout: &str,
+    example: &str,
+) -> Result<Direction, LineError> {
+    let err = |message: String| LineError::new(1, message);
+    if let Some(given) = options.interval_minutes
+        && given != minutes
+    {
+        return Err(err(format!(
+            "{layout} have {minutes}-minute intervals; interval_minutes {given} does not apply"
+        )));
+    }
+    let file_name = options.file_name.as_deref().unwrap_or("");
+    let direction = match options.direction {
+        Some(direction) => Some(direction),
+        None => direction_in_text(file_name).map_err(|m| err(format!("file name: {m}")))?,
+    };
+    direction.ok_or_else(|| {
+        err(format!(
+            "direction missing: {layout} do not say whether they hold injection or withdrawal; \
+             pass it explicitly (direction=withdrawal) or keep it in the file name (e.g. {example})"
+        ))
+    })
+}
+
 /// Where the hourly layout's columns are (found by name, any order, any case).
 #[derive(Debug)]
 struct HourlyColumns {
@@ -1139,25 +1168,12 @@ impl HourlyLayout {
     fn new(cells: &[Cow<'_, str>], options: &ParseOptions) -> Result<HourlyLayout, LineError> {
         let err = |message: String| LineError::new(1, message);
         let columns = HourlyColumns::from_header(cells).map_err(err)?;
-        if let Some(minutes) = options.interval_minutes
-            && minutes != 60
-        {
-            return Err(err(format!(
-                "hourly curves are hourly; interval_minutes {minutes} does not apply"
-            )));
-        }
-        let file_name = options.file_name.as_deref().unwrap_or("");
-        let direction = match options.direction {
-            Some(direction) => Some(direction),
-            None => direction_in_text(file_name).map_err(|m| err(format!("file name: {m}")))?,
-        };
-        let Some(direction) = direction else {
-            return Err(err(
-                "direction missing: an hourly curve file does not say whether it holds injection or withdrawal; \
-                 pass it explicitly (direction=withdrawal) or keep it in the file name (e.g. curve_prelievo_2025-03.csv)"
-                    .to_owned(),
-            ));
-        };
+        let direction = interval_and_direction(
+            options,
+            60,
+            "hourly curves",
+            "curve_prelievo_2025-03.csv",
+        )?;
         Ok(HourlyLayout {
             columns,
             direction,
@@ -1345,26 +1361,12 @@ struct EaPart {
 
 impl XmlLayout {
     fn new(header: &str, options: &ParseOptions) -> Result<XmlLayout, LineError> {
-        let err = |message: String| LineError::new(1, message);
-        if let Some(minutes) = options.interval_minutes
-            && minutes != 15
-        {
-            return Err(err(format!(
-                "the distributors' XML curves are quarter-hourly; interval_minutes {minutes} does not apply"
-            )));
-        }
-        let file_name = options.file_name.as_deref().unwrap_or("");
-        let direction = match options.direction {
-            Some(direction) => Some(direction),
-            None => direction_in_text(file_name).map_err(|m| err(format!("file name: {m}")))?,
-        };
-        let Some(direction) = direction else {
-            return Err(err(
-                "direction missing: the XML curve does not say whether it is injection or withdrawal; \
-                 pass it explicitly (direction=withdrawal) or keep it in the file name (e.g. misure_prelievo_2025-10.xml)"
-                    .to_owned(),
-            ));
-        };
+        let direction = interval_and_direction(
+            options,
+            15,
+            "the distributors' XML curves",
+            "misure_prelievo_2025-10.xml",
+        )?;
         let mut layout = XmlLayout {
             direction,
             text: String::new(),
