@@ -88,6 +88,7 @@ def main():
     parser.add_argument("--file", required=True)
     parser.add_argument("--binary", default="target/release/condivisa")
     parser.add_argument("--pods", type=int, default=1000)
+    parser.add_argument("--query", default="", help="the import's query, e.g. direction=withdrawal for an XML month")
     args = parser.parse_args()
 
     server, token = start_server(args.database, args.binary)
@@ -119,7 +120,8 @@ def main():
         for attempt in ("first import", "re-import (no change)"):
             with open(args.file, "rb") as stream:
                 started = time.perf_counter()
-                status, body = request("POST", f"/api/v1/configurations/{configuration}/readings", token,
+                query = f"?{args.query}" if args.query else ""
+                status, body = request("POST", f"/api/v1/configurations/{configuration}/readings{query}", token,
                                        stream=stream, length=size, content_type="text/csv")
                 seconds = time.perf_counter() - started
             assert status == 201, body[:2000]

@@ -9,6 +9,13 @@ readings, about 1.4 GB):
 PODs IT001E00000000.. are numbered; the first half (or the first --producers) inject (a PV-like
 curve), the others withdraw (a household-like curve). Values are deterministic (no randomness) so
 runs compare.
+
+With --layout xml it writes one month (--month, required) as the distributors' XML measure flow
+instead (every POD withdrawing, quarter-hours, the autumn day in its two DST parts), for the XML
+import's throughput:
+
+    python3 scripts/generate_readings.py --layout xml --pods 1000 --month 10 \
+        --out target/bench/misure_prelievo.xml
 """
 import argparse
 import datetime as dt
@@ -24,7 +31,10 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--interval", type=int, choices=[15, 60], default=60,
                         help="minutes per reading: 15 gives four times the rows, each a quarter of the hour")
+    parser.add_argument("--layout", choices=["long", "xml"], default="long")
     args = parser.parse_args()
+    if args.layout == "xml":
+        return write_xml(args)
 
     year_start = dt.datetime(args.year, 1, 1, tzinfo=dt.timezone.utc) - dt.timedelta(hours=1)  # local midnight (CET)
     start, end = year_start, dt.datetime(args.year + 1, 1, 1, tzinfo=dt.timezone.utc) - dt.timedelta(hours=1)
@@ -58,6 +68,42 @@ def main() -> None:
                 lines.append(f"{stamp};{pod};{direction};{kwh:.3f};{args.interval}\n")
             out.write("".join(lines))
     print(f"{args.out}: {args.pods} PODs x {len(stamps)} intervals = {args.pods * len(stamps)} readings")
+
+
+def write_xml(args) -> None:
+    """One month of the XML measure flow: a DatiPod per POD, an Ea per day and DST part."""
+    from zoneinfo import ZoneInfo
+    if not args.month:
+        raise SystemExit("--layout xml needs --month")
+    rome = ZoneInfo("Europe/Rome")
+    first = dt.date(args.year, args.month, 1)
+    after = dt.date(args.year + (args.month == 12), args.month % 12 + 1, 1)
+    days = (after - first).days
+
+    def quarters(day):
+        start = dt.datetime(day.year, day.month, day.day, tzinfo=rome)
+        end = start + dt.timedelta(days=1)
+        return int((end.astimezone(dt.timezone.utc) - start.astimezone(dt.timezone.utc)).total_seconds() // 900)
+
+    readings = 0
+    with open(args.out, "w", buffering=1 << 20) as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n<FlussoMisure>\n')
+        for p in range(args.pods):
+            scale = 1 + (p % 7) / 10
+            out.write(f"  <DatiPod>\n    <Pod>IT001E{p:08d}</Pod>\n    <MeseAnno>{args.month:02d}/{args.year}</MeseAnno>\n    <Curva>\n")
+            for d in range(days):
+                day = first + dt.timedelta(days=d)
+                n = quarters(day)
+                values = [f"{(0.3 * scale + 0.5 * (1 + math.cos(math.pi * ((q // 4) - 20) / 12)) / 2) / 4:.3f}".replace(".", ",")
+                          for q in range(n)]
+                parts = {96: [(0, values)], 92: [(1, values)], 100: [(2, values[:12]), (3, values[12:])]}[n]
+                for dst, part in parts:
+                    attrs = " ".join(f'E{k + 1}="{v}"' for k, v in enumerate(part))
+                    out.write(f'      <Ea Dst="{dst}" {attrs}>{day.day}</Ea>\n')
+                readings += n
+            out.write("    </Curva>\n  </DatiPod>\n")
+        out.write("</FlussoMisure>\n")
+    print(f"{args.out}: {args.pods} PODs, {readings} readings")
 
 
 if __name__ == "__main__":

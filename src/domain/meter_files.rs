@@ -1168,12 +1168,8 @@ impl HourlyLayout {
     fn new(cells: &[Cow<'_, str>], options: &ParseOptions) -> Result<HourlyLayout, LineError> {
         let err = |message: String| LineError::new(1, message);
         let columns = HourlyColumns::from_header(cells).map_err(err)?;
-        let direction = interval_and_direction(
-            options,
-            60,
-            "hourly curves",
-            "curve_prelievo_2025-03.csv",
-        )?;
+        let direction =
+            interval_and_direction(options, 60, "hourly curves", "curve_prelievo_2025-03.csv")?;
         Ok(HourlyLayout {
             columns,
             direction,
@@ -1346,8 +1342,10 @@ impl HourlyLayout {
 struct XmlLayout {
     direction: Direction,
     text: String,
-    /// The line each of `text`'s lines came from (the file's own numbering).
+    /// The line each of `text`'s lines came from (the file's own numbering), and where in
+    /// `text` each starts.
     lines: Vec<u64>,
+    starts: Vec<usize>,
 }
 
 /// One `Ea` element as read.
@@ -1371,25 +1369,25 @@ impl XmlLayout {
             direction,
             text: String::new(),
             lines: Vec::new(),
+            starts: Vec::new(),
         };
         layout.push_line(1, header.strip_prefix('\u{feff}').unwrap_or(header));
         Ok(layout)
     }
 
     fn push_line(&mut self, line: u64, text: &str) {
+        self.starts.push(self.text.len());
         self.text.push_str(text);
         self.text.push('\n');
         self.lines.push(line);
     }
 
-    /// The file's line of a byte offset into `text`.
+    /// The file's line of a byte offset into `text` (a binary search: a month of a thousand
+    /// PODs has millions of elements).
     fn line_at(&self, offset: usize) -> u64 {
-        let index = self.text[..offset.min(self.text.len())]
-            .bytes()
-            .filter(|b| *b == b'\n')
-            .count();
+        let index = self.starts.partition_point(|start| *start <= offset);
         self.lines
-            .get(index)
+            .get(index.saturating_sub(1))
             .or(self.lines.last())
             .copied()
             .unwrap_or(1)
