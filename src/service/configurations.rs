@@ -284,8 +284,7 @@ pub async fn situation(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outco
     months.reverse();
     let mut gse_differs = Vec::new();
     if actor.may(Permission::GseReconciliation) {
-        let year = super::italian_today().year();
-        for year in [year - 1, year] {
+        for year in [today.year() - 1, today.year()] {
             let reconciliation =
                 super::gse::reconciliation(actor, db, configuration.id, year, None, None).await?;
             gse_differs.extend(

@@ -5,8 +5,8 @@
 //! fraud happens, so the address on file hears of it even when someone else asked.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde_json::{Map, json};
 
@@ -110,21 +110,19 @@ pub async fn request(
 
 async fn check_rate(db: &impl ConnectionTrait, holder_id: i32, now: DateTime<Utc>) -> Outcome<()> {
     let since = now - WINDOW;
-    let recent = iban_change_request::Entity::find()
+    // At most a handful of rows: the times of the holder's requests in the window.
+    let recent: Vec<DateTime<Utc>> = iban_change_request::Entity::find()
+        .select_only()
+        .column(iban_change_request::Column::RequestedAt)
         .filter(iban_change_request::Column::HolderId.eq(holder_id))
         .filter(iban_change_request::Column::RequestedAt.gt(since))
-        .count(db)
+        .into_tuple()
+        .all(db)
         .await?;
-    if recent < REQUESTS_PER_DAY {
+    if (recent.len() as u64) < REQUESTS_PER_DAY {
         return Ok(());
     }
-    let oldest = crud::iban_changes::of_holder(db, holder_id)
-        .await?
-        .into_iter()
-        .filter(|r| r.requested_at > since)
-        .map(|r| r.requested_at)
-        .min()
-        .unwrap_or(now);
+    let oldest = recent.into_iter().min().unwrap_or(now);
     Err(ServiceError::RateLimited {
         detail: format!(
             "At most {REQUESTS_PER_DAY} requests for a new IBAN in 24 hours: ask again later"
@@ -197,16 +195,18 @@ pub async fn list(
     )
     .await?;
     let ids: Vec<i32> = rows.iter().map(|r| r.holder_id).collect();
-    let found = holder::Entity::find()
+    let found: std::collections::HashMap<i32, holder::Model> = holder::Entity::find()
         .filter(holder::Column::Id.is_in(ids))
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|h| (h.id, h))
+        .collect();
     let rows = rows
         .into_iter()
         .map(|r| {
             let h = found
-                .iter()
-                .find(|h| h.id == r.holder_id)
+                .get(&r.holder_id)
                 .cloned()
                 .ok_or(ServiceError::NotFound("Holder"))?;
             Ok((r, h))

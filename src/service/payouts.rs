@@ -110,14 +110,19 @@ pub async fn list(
 }
 
 /// A batch with its items.
+/// A batch with its items, and the configuration it pays from.
 pub async fn read(
     actor: &Actor,
     db: &DatabaseConnection,
     id: i32,
-) -> Outcome<(payout_batch::Model, Vec<payout_item::Model>)> {
-    let (batch, _) = visible(actor, db, id).await?;
+) -> Outcome<(
+    payout_batch::Model,
+    Vec<payout_item::Model>,
+    configuration::Model,
+)> {
+    let (batch, configuration) = visible(actor, db, id).await?;
     let items = crud::payouts::items_of(db, batch.id).await?;
-    Ok((batch, items))
+    Ok((batch, items, configuration))
 }
 
 /// What each member with a balance would get through `through_end`, as the ledger and the

@@ -83,9 +83,21 @@ async fn upload_csv(
 }
 
 async fn upload_file(app: &TestApp, configuration: i64, name: &str) -> reqwest::Response {
+    upload_named(app, configuration, "", name).await
+}
+
+/// The fixture `name` as a form's file, under its own name, with the import's `query`.
+async fn upload_named(
+    app: &TestApp,
+    configuration: i64,
+    query: &str,
+    name: &str,
+) -> reqwest::Response {
     let part = reqwest::multipart::Part::bytes(fixture(name)).file_name(name.to_string());
     app.client
-        .post(app.url(&format!("/api/v1/configurations/{configuration}/readings")))
+        .post(app.url(&format!(
+            "/api/v1/configurations/{configuration}/readings?{query}"
+        )))
         .bearer_auth(&app.admin_token)
         .multipart(reqwest::multipart::Form::new().part("file", part))
         .send()
@@ -1839,18 +1851,13 @@ async fn an_e_distribuzione_export_exactly_as_downloaded_is_read() {
     // Quoted day and values, decimal commas, a trailing `;`, CRLF, no POD in the file or its
     // name (`ExportData_settembre.csv`): the POD and direction come with the request.
     let name = "ExportData_settembre.csv";
-    let part = reqwest::multipart::Part::bytes(fixture(name)).file_name(name.to_string());
-    let response = app
-        .client
-        .post(app.url(&format!(
-            "/api/v1/configurations/{}/readings?pod=IT001E00112233&direction=withdrawal",
-            c.configuration
-        )))
-        .bearer_auth(&app.admin_token)
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap();
+    let response = upload_named(
+        &app,
+        c.configuration,
+        "pod=IT001E00112233&direction=withdrawal",
+        name,
+    )
+    .await;
     let body = summary(response).await;
     assert_eq!(body["format"], "edistribuzione");
     assert_eq!(body["intervals"], 2 * 96);
@@ -1871,18 +1878,7 @@ async fn an_e_distribuzione_export_exactly_as_downloaded_is_read() {
         "{days}"
     );
     // Without the POD (not in the name, not asked), the file is refused saying where it goes.
-    let part = reqwest::multipart::Part::bytes(fixture(name)).file_name(name.to_string());
-    let refused = app
-        .client
-        .post(app.url(&format!(
-            "/api/v1/configurations/{}/readings?direction=withdrawal",
-            c.configuration
-        )))
-        .bearer_auth(&app.admin_token)
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap();
+    let refused = upload_named(&app, c.configuration, "direction=withdrawal", name).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = refused.json().await.unwrap();
     assert!(body.to_string().contains("POD missing"), "{body}");

@@ -145,9 +145,8 @@ pub async fn read_payout(
     current: CurrentUser,
     ValidPath(id): ValidPath<i32>,
 ) -> Result<Json<PayoutBatchPublic>, ApiError> {
-    Ok(whole(
-        service::payouts::read(&current.actor(), &state.db, id).await?,
-    ))
+    let (batch, items, _) = service::payouts::read(&current.actor(), &state.db, id).await?;
+    Ok(whole((batch, items)))
 }
 
 /// Approves a draft: someone other than who prepared it, or the configuration's referent.

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    Frame, Pager, Signed, bad_page, failure, message_page, not_found, page_number, path_id, render,
+    Frame, Pager, Signed, bad_page, failure, grouped_iban, message_page, minute, not_found,
+    page_number, path_id, render,
 };
 use crate::api::state::AppState;
-use crate::domain::contacts::Iban;
 use crate::models::enums::HolderStatus;
 use crate::models::{holder, holder_revision};
 use crate::schemas::holder::{HolderListParams, display_name};
@@ -224,10 +224,6 @@ struct HolderView {
     history: Vec<RevisionRow>,
 }
 
-fn minute(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
 /// A value of a revision as a person reads it: text as it is, nothing as a dash.
 fn shown(value: &Value) -> String {
     match value {
@@ -322,11 +318,7 @@ pub async fn show(
             address: (!address.is_empty()).then_some(address),
             email: found.email.clone(),
             phone: found.phone.clone(),
-            iban: found.iban.as_deref().map(|iban| {
-                Iban::parse(iban)
-                    .map(|i| i.grouped())
-                    .unwrap_or_else(|_| iban.to_string())
-            }),
+            iban: found.iban.as_deref().map(grouped_iban),
             language: found.language.as_str().to_string(),
             has_account: found.user_id.is_some(),
             created_at: minute(found.created_at),

@@ -10,35 +10,18 @@ use axum::response::{Redirect, Response};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CheckedForm, Frame, Pager, Signed, bad_page, csrf_form, failure, message_page, not_found,
-    page_number, path_id, render, shown,
+    CheckedForm, Frame, Pager, Signed, bad_page, csrf_form, failure, grouped_iban, masked_iban,
+    message_page, minute, not_found, page_number, path_id, render, shown,
 };
 use crate::api::state::AppState;
-use crate::domain::contacts::Iban;
 use crate::models::enums::{IbanChangeStatus, Language};
 use crate::models::{holder, iban_change_request};
 use crate::schemas::holder::display_name;
 use crate::schemas::iban_change::{IbanChangeCreate, IbanChangeListParams};
-use crate::service::iban_changes::iban_tail;
 use crate::service::{self, ServiceError};
 use crate::web::text;
 
 const PAGE_SIZE: u64 = 20;
-
-fn masked(iban: Option<&str>) -> Option<String> {
-    iban.map(|iban| format!("•••• {}", iban_tail(iban)))
-}
-
-/// An IBAN in groups of four, as it is printed on a bank's documents.
-fn grouped(iban: &str) -> String {
-    Iban::parse(iban)
-        .map(|i| i.grouped())
-        .unwrap_or_else(|_| iban.to_string())
-}
-
-fn minute(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
 
 #[derive(Serialize)]
 struct RequestRow {
@@ -59,9 +42,9 @@ impl RequestRow {
             id: r.id,
             status: r.status.as_str().to_string(),
             iban: if whole {
-                r.iban.as_deref().map(grouped)
+                r.iban.as_deref().map(grouped_iban)
             } else {
-                masked(r.iban.as_deref())
+                r.iban.as_deref().map(masked_iban)
             },
             note: r.note.clone(),
             requested_at: minute(r.requested_at),
@@ -109,9 +92,9 @@ async fn holder_view(
         holder_id: found.id,
         holder_name: display_name(&found).unwrap_or_default(),
         current: if whole {
-            found.iban.as_deref().map(grouped)
+            found.iban.as_deref().map(grouped_iban)
         } else {
-            masked(found.iban.as_deref())
+            found.iban.as_deref().map(masked_iban)
         },
         own,
         pending: requests
@@ -330,7 +313,7 @@ fn queue_row(r: &iban_change_request::Model, h: &holder::Model) -> QueueRow {
         holder_name: display_name(h).unwrap_or_else(|| format!("#{}", h.id)),
         fiscal_code: h.fiscal_code.clone().or(h.vat_number.clone()),
         email: h.email.clone(),
-        current: h.iban.as_deref().map(grouped),
+        current: h.iban.as_deref().map(grouped_iban),
     }
 }
 
@@ -404,15 +387,11 @@ async fn decided(
         Ok(said) => said,
         Err(error) => return failure(lang, error),
     };
-    match queue_view(state, signed, Some(IbanChangeStatus::Pending), 1).await {
-        Ok(mut view) => {
-            view.notice = said.notice;
-            view.problems = said.problems;
-            render(said.status, "console/iban_changes.html", view)
-        }
-        Err(error) => failure(lang, error),
-    }
+    let view = queue_view(state, signed, Some(IbanChangeStatus::Pending), 1).await;
+    super::told(lang, "console/iban_changes.html", said, view)
 }
+
+super::tells!(QueueView);
 
 fn who(lang: Language, found: &holder::Model) -> String {
     display_name(found).unwrap_or_else(|| format!("{} {}", text(lang, "holder"), found.id))

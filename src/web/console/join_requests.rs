@@ -144,7 +144,7 @@ fn row_of(lang: Language, r: join_request::Model) -> RequestRow {
         Err(_) => vec![text(lang, "points_unreadable")],
     };
     let decision = r.decided_at.map(|at| {
-        let mut line = at.format("%Y-%m-%d %H:%M UTC").to_string();
+        let mut line = super::minute(at);
         if let Some(joined) = r.joined_at {
             line.push_str(&format!(" · {} {joined}", text(lang, "joined")));
         }
@@ -162,7 +162,7 @@ fn row_of(lang: Language, r: join_request::Model) -> RequestRow {
         phone: r.phone,
         address,
         points,
-        created_at: r.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        created_at: super::minute(r.created_at),
         status: r.status.as_str().to_string(),
         decidable: r.status == JoinRequestStatus::Pending,
         rejectable: matches!(
@@ -282,15 +282,11 @@ async fn decided(
         Err(error) => return failure(lang, error),
     };
     let filter = Filter::Only(JoinRequestStatus::Pending);
-    match view(state, signed, configuration_id, filter, 1).await {
-        Ok(mut view) => {
-            view.notice = said.notice;
-            view.problems = said.problems;
-            render(said.status, "console/join_requests.html", view)
-        }
-        Err(error) => failure(lang, error),
-    }
+    let page = view(state, signed, configuration_id, filter, 1).await;
+    super::told(lang, "console/join_requests.html", said, page)
 }
+
+super::tells!(JoinRequestsView);
 
 pub async fn approve(
     State(state): State<AppState>,

@@ -598,6 +598,41 @@ pub fn said(
     })
 }
 
+/// A list page that says what an action on it did.
+pub trait Tells {
+    fn tell(&mut self, notice: Option<String>, problems: Vec<String>);
+}
+
+/// The page after an action: `view`, built again after it, saying what `said` says, at its
+/// status; or the page of why the view could not be built.
+pub fn told<V: Tells + Serialize>(
+    lang: Language,
+    template: &str,
+    said: Said,
+    view: Result<V, ServiceError>,
+) -> Response {
+    match view {
+        Ok(mut view) => {
+            view.tell(said.notice, said.problems);
+            render(said.status, template, view)
+        }
+        Err(error) => failure(lang, error),
+    }
+}
+
+/// `Tells` for views whose fields are `notice` and `problems`.
+macro_rules! tells {
+    ($($view:ty),+ $(,)?) => {
+        $(impl $crate::web::console::Tells for $view {
+            fn tell(&mut self, notice: Option<String>, problems: Vec<String>) {
+                self.notice = notice;
+                self.problems = problems;
+            }
+        })+
+    };
+}
+pub(crate) use tells;
+
 /// A page built by a use case, or the page of why not.
 pub fn shown(
     lang: Language,
@@ -656,6 +691,39 @@ pub fn euros(cents: i64, lang: Language) -> String {
     match lang {
         Language::It => format!("{sign}{grouped}{decimal}{fraction:02} €"),
         Language::En => format!("{sign}€{grouped}{decimal}{fraction:02}"),
+    }
+}
+
+/// An instant as the console writes it: to the minute, in UTC, said so.
+pub fn minute(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// An IBAN in groups of four, as banks print it (as stored, should it not read as one).
+pub fn grouped_iban(iban: &str) -> String {
+    crate::domain::contacts::Iban::parse(iban)
+        .map(|i| i.grouped())
+        .unwrap_or_else(|_| iban.to_string())
+}
+
+/// An IBAN by its last four characters, as a member's pages and mails show it.
+pub fn masked_iban(iban: &str) -> String {
+    format!("•••• {}", crate::service::iban_changes::iban_tail(iban))
+}
+
+/// A page's `?year=`.
+#[derive(serde::Deserialize)]
+pub struct YearQuery {
+    year: Option<String>,
+}
+
+/// The year asked for, or this one; `None` for one that is not a plausible year (outside what
+/// the API accepts).
+pub fn year_of(query: &YearQuery) -> Option<i32> {
+    use chrono::Datelike;
+    match query.year.as_deref().filter(|y| !y.is_empty()) {
+        None => Some(crate::service::italian_today().year()),
+        Some(y) => y.parse::<i32>().ok().filter(|y| (2020..=2100).contains(y)),
     }
 }
 

@@ -227,7 +227,7 @@ async fn configuration_view(
                         format: i.format,
                         intervals: i.intervals,
                         pods: i.pods,
-                        created_at: i.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                        created_at: super::minute(i.created_at),
                         reverted: i.reverted_by_import_id.is_some(),
                         warnings: i.warnings,
                     })
@@ -654,10 +654,7 @@ async fn with_mailings(
         .filter(|(mailing, _)| mailing.period_start.format("%Y-%m").to_string() == view.period)
         .map(|(mailing, items)| MailingView {
             caption: text(lang, "mailing_caption")
-                .replace(
-                    "{date}",
-                    &mailing.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                )
+                .replace("{date}", &super::minute(mailing.created_at))
                 .replace("{queued}", &mailing.queued.to_string())
                 .replace("{skipped}", &mailing.skipped.to_string()),
             items: items
@@ -806,13 +803,14 @@ pub async fn mail_statements(
         Ok(said) => said,
         Err(error) => return failure(lang, error),
     };
-    match with_mailings(&state, &signed, view).await {
-        Ok(mut view) => {
-            view.mailed_message = said.notice;
-            view.mail_problems = said.problems;
-            render(said.status, "console/run.html", view)
-        }
-        Err(error) => failure(lang, error),
+    let view = with_mailings(&state, &signed, view).await;
+    super::told(lang, "console/run.html", said, view)
+}
+
+impl super::Tells for RunView {
+    fn tell(&mut self, notice: Option<String>, problems: Vec<String>) {
+        self.mailed_message = notice;
+        self.mail_problems = problems;
     }
 }
 

@@ -11,11 +11,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CheckedForm, Frame, Signed, csrf_form, euros, failure, not_found, parse_decimal, path_id,
-    render, said, shown,
+    CheckedForm, Frame, Signed, csrf_form, euros, failure, grouped_iban, minute, not_found,
+    parse_decimal, path_id, said, shown, told,
 };
 use crate::api::state::AppState;
-use crate::domain::contacts::Iban;
 use crate::models::enums::{Language, PayoutStatus};
 use crate::models::{payout_batch, payout_item};
 use crate::schemas::payout::{
@@ -23,12 +22,6 @@ use crate::schemas::payout::{
 };
 use crate::service::{self, ServiceError};
 use crate::web::text;
-
-fn grouped(iban: &str) -> String {
-    Iban::parse(iban)
-        .map(|i| i.grouped())
-        .unwrap_or_else(|_| iban.to_string())
-}
 
 #[derive(Serialize)]
 struct BatchRow {
@@ -71,7 +64,7 @@ fn batch_row(lang: Language, b: &payout_batch::Model) -> BatchRow {
         total: euros(b.total_cents, lang),
         transfers: b.transfers,
         held: b.held,
-        created_at: b.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        created_at: minute(b.created_at),
     }
 }
 
@@ -91,7 +84,7 @@ async fn payouts_view(
             configuration.name
         )),
         configuration_id: configuration.id,
-        account_iban: configuration.payout_iban.as_deref().map(grouped),
+        account_iban: configuration.payout_iban.as_deref().map(grouped_iban),
         account: AccountForm {
             account_name: configuration
                 .payout_account_name
@@ -143,19 +136,16 @@ async fn payouts_after(
         Ok(said) => said,
         Err(error) => return failure(lang, error),
     };
-    match payouts_view(state, signed, configuration_id).await {
-        Ok(mut view) => {
-            if !said.problems.is_empty()
-                && let Some(typed) = typed
-            {
+    let refused = !said.problems.is_empty();
+    let view = payouts_view(state, signed, configuration_id)
+        .await
+        .map(|mut view| {
+            if refused && let Some(typed) = typed {
                 view.account = typed;
             }
-            view.notice = said.notice;
-            view.problems = said.problems;
-            render(said.status, "console/payouts.html", view)
-        }
-        Err(error) => failure(lang, error),
-    }
+            view
+        });
+    told(lang, "console/payouts.html", said, view)
 }
 
 #[derive(Deserialize)]
@@ -304,7 +294,7 @@ fn item_row(lang: Language, i: &payout_item::Model) -> ItemRow {
         member_id: i.member_id,
         holder_id: i.holder_id,
         creditor_name: i.creditor_name.clone(),
-        iban: i.iban.as_deref().map(grouped),
+        iban: i.iban.as_deref().map(grouped_iban),
         balance: euros(i.balance_cents, lang),
         amount: euros(i.amount_cents, lang),
         status: i.status.as_str().to_string(),
@@ -315,9 +305,7 @@ fn item_row(lang: Language, i: &payout_item::Model) -> ItemRow {
 async fn batch_view(state: &AppState, signed: &Signed, id: i32) -> Result<BatchView, ServiceError> {
     let lang = signed.lang;
     let actor = signed.actor();
-    let (_, configuration) = service::payouts::visible(&actor, &state.db, id).await?;
-    let (batch, items) = service::payouts::read(&actor, &state.db, id).await?;
-    let minute = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
+    let (batch, items, configuration) = service::payouts::read(&actor, &state.db, id).await?;
     Ok(BatchView {
         frame: signed.frame(format!("{} {}", text(lang, "payout_batch"), batch.id)),
         batch: batch_row(lang, &batch),
@@ -370,15 +358,15 @@ async fn batch_after(
         Ok(said) => said,
         Err(error) => return failure(lang, error),
     };
-    match batch_view(state, signed, id).await {
-        Ok(mut view) => {
-            view.notice = said.notice;
-            view.problems = said.problems;
-            render(said.status, "console/payout.html", view)
-        }
-        Err(error) => failure(lang, error),
-    }
+    told(
+        lang,
+        "console/payout.html",
+        said,
+        batch_view(state, signed, id).await,
+    )
 }
+
+super::tells!(PayoutsView, BatchView);
 
 /// A date field as typed, or the refusal naming it.
 fn date_of(

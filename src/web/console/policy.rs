@@ -222,7 +222,7 @@ async fn view(
             Ok(VersionRow {
                 version: v.version,
                 valid_from: v.valid_from.format("%Y-%m").to_string(),
-                created_at: v.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                created_at: super::minute(v.created_at),
                 summary: summary_of(&document_of(v)?, lang),
                 note: v.note.clone(),
             })

@@ -9,7 +9,8 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Frame, Pager, Signed, decimal, euros, failure, message_page, not_found, path_id, render,
+    Frame, Pager, Signed, YearQuery, decimal, euros, failure, masked_iban, message_page, not_found,
+    path_id, render, year_of,
 };
 use crate::api::state::AppState;
 use crate::domain::energy_series::Granularity;
@@ -65,19 +66,6 @@ pub async fn home(state: &AppState, signed: &Signed, page: u64) -> Response {
             },
         ),
         Err(error) => failure(signed.lang, error),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct YearQuery {
-    year: Option<String>,
-}
-
-/// The year asked for, or this one; `None` for one that is not a plausible year.
-fn year_of(query: &YearQuery) -> Option<i32> {
-    match query.year.as_deref().filter(|y| !y.is_empty()) {
-        None => Some(service::italian_today().year()),
-        Some(y) => y.parse::<i32>().ok().filter(|y| (2020..=2100).contains(y)),
     }
 }
 
@@ -197,17 +185,7 @@ async fn holder_view(
         ),
         email: holder.email.clone(),
         phone: holder.phone.clone(),
-        iban: holder.iban.as_deref().map(|iban| {
-            let tail: String = iban
-                .chars()
-                .rev()
-                .take(4)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            format!("•••• {tail}")
-        }),
+        iban: holder.iban.as_deref().map(masked_iban),
         consents: consents
             .into_iter()
             .map(|c| ConsentRow {

@@ -6,22 +6,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Datelike;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{
-    CheckedUpload, Frame, Signed, decimal, failure, message_page, not_found, path_id,
-    problem_lines, render,
+    CheckedUpload, Frame, Signed, YearQuery, decimal, failure, message_page, not_found, path_id,
+    problem_lines, year_of,
 };
 use crate::api::state::AppState;
 use crate::models::enums::Language;
 use crate::schemas::gse::Reconciliation;
 use crate::service::{self, ServiceError};
 use crate::web::text;
-
-#[derive(Deserialize)]
-pub struct YearQuery {
-    year: Option<String>,
-}
 
 #[derive(Serialize)]
 struct ComponentRow {
@@ -148,14 +143,6 @@ async fn view(
     })
 }
 
-/// The year asked for, this year by default; `None` outside what the API accepts.
-fn year_of(query: &YearQuery) -> Option<i32> {
-    match query.year.as_deref().filter(|y| !y.is_empty()) {
-        None => Some(service::italian_today().year()),
-        Some(y) => y.parse().ok().filter(|y| (2020..=2100).contains(y)),
-    }
-}
-
 /// `/console/configurations/{id}/reconciliation?year=`.
 pub async fn show(
     State(state): State<AppState>,
@@ -236,12 +223,13 @@ pub async fn import(
         ),
         Err(error) => return failure(lang, error),
     };
-    match view(&state, &signed, id, year).await {
-        Ok(mut page) => {
-            page.notice = notice;
-            page.problems = problems;
-            render(status, "console/reconciliation.html", page)
-        }
-        Err(error) => failure(lang, error),
-    }
+    let said = super::Said {
+        status,
+        notice,
+        problems,
+    };
+    let page = view(&state, &signed, id, year).await;
+    super::told(lang, "console/reconciliation.html", said, page)
 }
+
+super::tells!(ReconciliationView);
