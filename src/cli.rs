@@ -113,11 +113,20 @@ enum ImportCommand {
         #[arg(long)]
         by: Option<String>,
     },
-    /// Import a zonal-price file (`timestamp;zone;eur_mwh[;interval_minutes]`, €/MWh): all or
-    /// nothing, the same use case as `POST /api/v1/market/zonal-prices`.
+    /// Import a zonal-price file, €/MWh: GME's MGP results as downloaded (`MGPPrezzi.xml`),
+    /// GME's price table as CSV, or `timestamp;zone;eur_mwh[;interval_minutes]`, recognised
+    /// from the content. All or nothing, the same use case as
+    /// `POST /api/v1/market/zonal-prices`.
     Prices {
         file: std::path::PathBuf,
-        /// 15 or 60, for files without an `interval_minutes` column (default 60).
+        /// `long`, `gme_xml` or `gme_table` (detected from the content when absent).
+        #[arg(long)]
+        format: Option<String>,
+        /// Keep only this zone's prices (NORD, CNOR, CSUD, SUD, CALA, SICI, SARD); every
+        /// Italian zone in the file when absent.
+        #[arg(long)]
+        zone: Option<String>,
+        /// 15 or 60, for long-format files without an `interval_minutes` column (default 60).
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["15", "60"]))]
         interval_minutes: Option<String>,
         /// Who imports (an admin's email); the first admin when absent.
@@ -527,9 +536,11 @@ async fn import(settings: Settings, command: ImportCommand) -> Result<(), CliErr
     match command {
         ImportCommand::Prices {
             file,
+            format,
+            zone,
             interval_minutes,
             by,
-        } => import_prices(settings, file, interval_minutes, by).await,
+        } => import_prices(settings, file, format, zone, interval_minutes, by).await,
         ImportCommand::Members {
             file,
             configuration,
@@ -639,18 +650,7 @@ async fn import_readings(settings: Settings, command: ImportCommand) -> Result<(
     let size = std::fs::metadata(&file)?.len();
     let reader =
         tokio::io::BufReader::with_capacity(256 * 1024, tokio::fs::File::open(&file).await?);
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new(size);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {bytes}/{total_bytes} [{bar:40}] {bytes_per_sec} ETA {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        Some(bar)
-    } else {
-        None
-    };
+    let bar = byte_bar(size);
     let started = std::time::Instant::now();
     let result = crate::service::readings::import(
         &actor,
@@ -689,6 +689,20 @@ async fn import_readings(settings: Settings, command: ImportCommand) -> Result<(
         }
         Err(error) => Err(refused(&file.display().to_string(), error)),
     }
+}
+
+/// A progress bar over a file's bytes, on a terminal only.
+fn byte_bar(size: u64) -> Option<indicatif::ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(size);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {bytes}/{total_bytes} [{bar:40}] {bytes_per_sec} ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    })
 }
 
 /// A use case's refusal as the CLI says it: the problems by line, or why.
@@ -767,27 +781,98 @@ async fn acting_user(
 async fn import_prices(
     settings: Settings,
     file: std::path::PathBuf,
+    format: Option<String>,
+    zone: Option<String>,
     interval_minutes: Option<String>,
     by: Option<String>,
 ) -> Result<(), CliError> {
+    use crate::domain::price_files::PriceFormat;
+    use crate::models::enums::{MarketZone, TypedByPeople};
     use crate::service::ServiceError;
+    use tokio::io::AsyncReadExt;
+    let format =
+        match format.as_deref() {
+            None => None,
+            Some(text) => Some(PriceFormat::parse(text).ok_or_else(|| {
+                CliError::Usage("--format: `long`, `gme_xml` or `gme_table`".into())
+            })?),
+        };
+    let zone = match zone.as_deref() {
+        None => None,
+        Some(text) => Some(MarketZone::from_typed(text).ok_or_else(|| {
+            CliError::Usage(format!(
+                "--zone: `{text}` is not one of NORD, CNOR, CSUD, SUD, CALA, SICI, SARD"
+            ))
+        })?),
+    };
     let db = open(&settings).await?;
     let user = acting_user(&db, by.as_deref()).await?;
     let actor = crate::service::Actor::of(&user);
     let minutes = interval_minutes.map_or(60, |m| if m == "15" { 15 } else { 60 });
-    let reader = tokio::io::BufReader::new(tokio::fs::File::open(&file).await?);
-    match crate::service::prices::import(&actor, &db, reader, minutes).await {
+    let size = std::fs::metadata(&file)?.len();
+    if size > crate::service::prices::MAX_PRICE_FILE_BYTES {
+        return Err(CliError::Usage(format!(
+            "{} is larger than {} MB: split it by month",
+            file.display(),
+            crate::service::prices::MAX_PRICE_FILE_BYTES / 1024 / 1024
+        )));
+    }
+    // The file is read with the same progress bar as meter data, then handed over whole.
+    let bar = byte_bar(size);
+    let mut reader = tokio::fs::File::open(&file).await?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    let mut chunk = vec![0u8; 256 * 1024];
+    loop {
+        let n = reader.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+        if let Some(bar) = &bar {
+            bar.set_position(bytes.len() as u64);
+        }
+    }
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let options = crate::service::prices::PriceImportOptions {
+        format,
+        default_minutes: minutes,
+        zone,
+    };
+    let started = std::time::Instant::now();
+    match crate::service::prices::import(&actor, &db, std::io::Cursor::new(bytes), options).await {
         Ok(s) => {
             println!(
-                "imported {} (import {}): {} prices in {} zone(s) — {} new, {} changed, {} unchanged",
+                "imported {} ({}, import {}): {} prices in {} zone(s) {} from {} to {} — {} new, {} changed, {} unchanged — in {:.1} s",
                 file.display(),
+                s.format,
                 s.import_id,
                 s.rows,
                 s.zones,
+                s.zone_codes.join(", "),
+                s.from.as_deref().unwrap_or("-"),
+                s.to.as_deref().unwrap_or("-"),
                 s.new_values,
                 s.changed_values,
-                s.unchanged
+                s.unchanged,
+                started.elapsed().as_secs_f64()
             );
+            if !s.left_out.is_empty() {
+                println!("left out (not an Italian zone): {}", s.left_out.join(", "));
+            }
+            if !s.other_zones.is_empty() {
+                println!(
+                    "other zones in the file, not imported: {}",
+                    s.other_zones.join(", ")
+                );
+            }
+            for gap in &s.gaps {
+                println!(
+                    "{} {}: {} of {} minutes have a price",
+                    gap.zone, gap.day, gap.minutes_covered, gap.minutes_in_day
+                );
+            }
             Ok(())
         }
         Err(ServiceError::Forbidden) => Err(CliError::Usage(format!(

@@ -40,14 +40,16 @@ pub async fn insert_price_import(
     db: &impl sea_orm::ConnectionTrait,
     uploaded_by: i32,
     rows: u64,
+    format: &str,
 ) -> Result<i32, sea_orm::DbErr> {
     let row = db
         .query_one_raw(sea_orm::Statement::from_sql_and_values(
             db.get_database_backend(),
             "INSERT INTO reading_imports (configuration_id, kind, source, format, uploaded_by, rows, intervals, pods, \
              new_values, revised_values, unchanged, created_at) \
-             VALUES (NULL, 'prices', 'upload', 'long', $1, $2, $3, 0, 0, 0, 0, $4) RETURNING id",
+             VALUES (NULL, 'prices', 'upload', $1, $2, $3, $4, 0, 0, 0, 0, $5) RETURNING id",
             [
+                format.into(),
                 uploaded_by.into(),
                 (rows as i64).into(),
                 (rows as i64).into(),

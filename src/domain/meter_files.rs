@@ -328,7 +328,7 @@ fn strip_line_end(text: &str) -> &str {
 
 /// The header decides: whichever of `;` and `,` it uses more (ties go to `;`, the Italian
 /// spreadsheet default, because a `,`-separated header rarely contains `;`).
-fn detect_separator(header: &str) -> char {
+pub(crate) fn detect_separator(header: &str) -> char {
     let semicolons = header.matches(';').count();
     let commas = header.matches(',').count();
     if commas > semicolons { ',' } else { ';' }
@@ -336,7 +336,7 @@ fn detect_separator(header: &str) -> char {
 
 /// Splits a CSV line, honouring double quotes (Excel quotes cells that contain the separator)
 /// and trimming spaces. Lines without quotes, the usual case, are split without copying.
-fn split_cells(text: &str, separator: char) -> Vec<Cow<'_, str>> {
+pub(crate) fn split_cells(text: &str, separator: char) -> Vec<Cow<'_, str>> {
     if !text.contains('"') {
         return text
             .split(separator)

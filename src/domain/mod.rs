@@ -15,6 +15,7 @@ pub mod month;
 pub mod payouts;
 pub mod plausibility;
 pub mod pod;
+pub mod price_files;
 pub mod quantities;
 pub mod reconciliation;
 pub mod sepa;

@@ -110,7 +110,17 @@ pub enum PriceResolution {
 #[derive(Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PriceImportParams {
-    /// 15 or 60, for files without an `interval_minutes` column (default 60).
+    /// `long` (timestamp;zone;eur_mwh), `gme_xml` (GME's MGPPrezzi.xml) or `gme_table` (GME's
+    /// price table as CSV); detected from the content when absent.
+    #[param(
+        pattern = r"^(long|gme_xml|gme|xml|gme_table|gme_csv|LONG|GME_XML|GME|XML|GME_TABLE|GME_CSV)$"
+    )]
+    pub format: Option<String>,
+    /// Keep only this zone's prices (GME's files carry every zone); a file without it is
+    /// refused. Every Italian zone in the file when absent.
+    #[serde(default, deserialize_with = "crate::models::enums::typed_option")]
+    pub zone: Option<MarketZone>,
+    /// 15 or 60, for long-format files without an `interval_minutes` column (default 60).
     #[validate(custom(function = "crate::schemas::common::fifteen_or_sixty"))]
     #[param(schema_with = crate::schemas::common::interval_minutes_schema)]
     pub interval_minutes: Option<u8>,
@@ -129,9 +139,42 @@ pub struct PricePublic {
 pub struct PriceImportSummary {
     /// The import's id; the prices it wrote carry it.
     pub import_id: i32,
+    /// The layout read: `long`, `gme_xml` or `gme_table` (joined by `+` when a ZIP archive
+    /// held several).
+    pub format: String,
+    /// The files read: 1, or the price files in a ZIP archive.
+    pub files: u64,
+    /// How the file's bytes were read: `utf-8` or `windows-1252`.
+    pub encoding: String,
+    /// Prices stored.
     pub rows: u64,
     pub zones: u64,
+    /// The zones whose prices were stored.
+    pub zone_codes: Vec<String>,
+    /// Italian zones in the file that were not stored (a `zone` was asked for).
+    pub other_zones: Vec<String>,
+    /// Columns or elements with prices that are not an Italian zone's (`PUN`, foreign and
+    /// coupling zones): not stored.
+    pub left_out: Vec<String>,
+    /// The first stored interval's start (UTC, RFC 3339).
+    pub from: Option<String>,
+    /// The last stored interval's end (UTC, RFC 3339).
+    pub to: Option<String>,
+    /// Italian days a zone's prices do not cover whole (at most 100 listed): the settlement
+    /// refuses the hours without a price.
+    pub gaps: Vec<PriceGap>,
     pub new_values: u64,
     pub changed_values: u64,
     pub unchanged: u64,
+}
+
+/// A day a zone's prices cover only in part.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PriceGap {
+    pub zone: String,
+    /// The Italian day.
+    pub day: NaiveDate,
+    pub minutes_covered: u32,
+    /// 1,380, 1,440 or 1,500 (the days summer time starts and ends).
+    pub minutes_in_day: u32,
 }

@@ -888,7 +888,7 @@ async fn the_admin_uploads_zonal_prices_and_nobody_else_can() {
         "{home}"
     );
     let page = admin.page("/console/prices").await;
-    assert!(page.contains("File dei prezzi (CSV)"), "{page}");
+    assert!(page.contains("File dei prezzi (XML o CSV)"), "{page}");
 
     let hours: Vec<_> = march_hours().into_iter().take(3).collect();
     let mut broken = String::from("timestamp;zone;eur_mwh\n");
@@ -941,9 +941,56 @@ async fn the_admin_uploads_zonal_prices_and_nobody_else_can() {
     let imported = imported.text().await.unwrap();
     assert_eq!(status, StatusCode::CREATED, "{imported}");
     assert!(
-        imported.contains("Importate 3 righe di 1 zone: 3 prezzi nuovi"),
+        imported.contains("Importati 3 prezzi di 1 zone (NORD) dal file long"),
         "{imported}"
     );
+    assert!(
+        imported.contains(": 3 nuovi, 0 cambiati, 0 invariati."),
+        "{imported}"
+    );
+    // Three hours of a day: the page says the day is not covered whole (minijinja writes `/`
+    // as `&#x2f;`, which the browser shows as `/`).
+    assert!(
+        imported
+            .replace("&#x2f;", "/")
+            .contains("NORD 01/03/2025: 180 minuti su 1440"),
+        "{imported}"
+    );
+
+    // GME's own file, as downloaded, for one zone: the page names the layout and what it left.
+    let gme = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/prices/20250330MGPPrezzi.xml"
+    ))
+    .unwrap();
+    let imported = admin
+        .upload_with(
+            "/console/prices",
+            &[
+                ("csrf", &csrf),
+                ("interval_minutes", "60"),
+                ("zone", "SARD"),
+            ],
+            "20250330MGPPrezzi.xml",
+            gme,
+        )
+        .await;
+    let status = imported.status();
+    let imported = imported.text().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{imported}");
+    assert!(
+        imported.contains("Importati 23 prezzi di 1 zone (SARD) dal file gme_xml"),
+        "{imported}"
+    );
+    assert!(
+        imported.contains("Non importati (non sono zone italiane): AUST, BSP"),
+        "{imported}"
+    );
+    assert!(
+        imported.contains("Altre zone nel file, non importate: CALA, CNOR"),
+        "{imported}"
+    );
+    assert!(!imported.contains("minuti su"), "{imported}");
 
     // Prices are the admin's: a vendor is refused the page and the upload.
     let mut vendor = Browser::new(&app);

@@ -17,6 +17,7 @@ mod operations;
 mod organizations;
 mod permissions;
 mod pool;
+mod prices;
 mod readme;
 mod sepa;
 mod settlement;

@@ -1664,8 +1664,13 @@ async fn the_cli_imports_prices_through_the_same_use_case_as_the_api() {
         "{stdout}{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    assert!(stdout.contains("(long, import"), "{stdout}");
     assert!(
-        stdout.contains("2 prices in 1 zone(s) — 2 new, 0 changed, 0 unchanged"),
+        stdout.contains("2 prices in 1 zone(s) SUD from 2025-02-28T23:00:00+00:00 to 2025-03-01T01:00:00+00:00 — 2 new, 0 changed, 0 unchanged"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("SUD 2025-03-01: 120 of 1440 minutes have a price"),
         "{stdout}"
     );
     let prices: Value = app

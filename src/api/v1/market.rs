@@ -3,13 +3,13 @@ use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use futures_util::TryStreamExt;
-use tokio::io::BufReader;
 use tokio_util::io::StreamReader;
 
 use crate::api::deps::CurrentUser;
-use crate::api::error::{ApiError, ErrorDetail, ValidationErrorBody};
+use crate::api::error::{ApiError, ErrorDetail, FieldError, ValidationErrorBody};
 use crate::api::extract::{ValidJson, ValidPath, ValidQuery};
 use crate::api::state::AppState;
+use crate::domain::price_files::PriceFormat;
 use crate::schemas::market::{
     ParameterCreate, ParameterListParams, ParameterPublic, ParameterUpdate, PriceImportParams,
     PriceImportSummary, PriceParams, PricePublic,
@@ -105,18 +105,21 @@ pub async fn delete_parameter(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Imports zonal prices (`timestamp;zone;eur_mwh`), streamed; all or nothing. Values already
-/// stored for the same zone and interval are replaced. Prices outside −500…4,000 €/MWh are
-/// refused, and so is a file whose prices are all below 1 (€/kWh, not €/MWh). Each import
-/// gets an id that the stored prices carry.
+/// Imports zonal prices: our long layout (`timestamp;zone;eur_mwh`), GME's MGP price results
+/// as downloaded (`MGPPrezzi.xml`, hourly or quarter-hourly) or GME's price table as CSV,
+/// recognised from the content; all or nothing. Values already stored for the same zone and
+/// interval are replaced. Prices outside −500…4,000 €/MWh are refused, and so is a file whose
+/// prices are all below 1 (€/kWh, not €/MWh). The summary names the layout, the zones stored,
+/// what was left out (the PUN, foreign zones) and the days not covered whole. Each import gets
+/// an id that the stored prices carry.
 #[utoipa::path(
     post,
     path = "/api/v1/market/zonal-prices",
     tag = "market",
     params(PriceImportParams),
     request_body(
-        description = "The file, as the body (`text/csv`) or as the first part of a form",
-        content((String = "text/csv"), (crate::schemas::energy::FileUpload = "multipart/form-data"))
+        description = "The file, as the body (`text/csv` or `application/xml`) or as the first part of a form",
+        content((String = "text/csv"), (String = "application/xml"), (crate::schemas::energy::FileUpload = "multipart/form-data"))
     ),
     security(("OAuth2PasswordBearer" = [])),
     responses(
@@ -131,21 +134,34 @@ pub async fn import_prices(
     ValidQuery(params): ValidQuery<PriceImportParams>,
     request: Request,
 ) -> Result<(StatusCode, Json<PriceImportSummary>), ApiError> {
-    // A price file is small (a year of quarter-hours is about a megabyte): a form's file part
-    // is read whole, a plain body streamed.
-    let reader: Box<dyn tokio::io::AsyncBufRead + Unpin + Send> =
+    let format = match params.format.as_deref() {
+        None => None,
+        Some(text) => Some(PriceFormat::parse(text).ok_or_else(|| {
+            ApiError::invalid(FieldError::new(
+                &["query", "format"],
+                "format must be `long`, `gme_xml` or `gme_table`",
+                "value_error",
+            ))
+        })?),
+    };
+    // A form's file part is read whole, a plain body streamed; the use case bounds both.
+    let reader: Box<dyn tokio::io::AsyncRead + Unpin + Send> =
         if crate::api::extract::is_multipart(request.headers()) {
             let bytes = crate::api::extract::first_file(request, &state).await?;
-            Box::new(BufReader::new(std::io::Cursor::new(bytes)))
+            Box::new(std::io::Cursor::new(bytes))
         } else {
             let stream = request
                 .into_body()
                 .into_data_stream()
                 .map_err(std::io::Error::other);
-            Box::new(BufReader::new(StreamReader::new(stream)))
+            Box::new(StreamReader::new(stream))
         };
-    let minutes = u32::from(params.interval_minutes.unwrap_or(60));
-    let summary = service::prices::import(&current.actor(), &state.db, reader, minutes).await?;
+    let options = service::prices::PriceImportOptions {
+        format,
+        default_minutes: u32::from(params.interval_minutes.unwrap_or(60)),
+        zone: params.zone,
+    };
+    let summary = service::prices::import(&current.actor(), &state.db, reader, options).await?;
     Ok((StatusCode::CREATED, Json(summary)))
 }
 
