@@ -309,6 +309,7 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
             progress(bytes_read);
         }
     }
+    import.warnings.extend(parser.warnings());
     if encoding == Encoding::Windows1252 {
         import.warnings.push(
             "read as Windows-1252 (what Excel saves on an Italian Windows): the file is not UTF-8"

@@ -228,6 +228,35 @@ impl MeterFileParser {
         }
     }
 
+    /// What the file says about itself that its rows contradict, for the import's warnings:
+    /// the rows' own dates are what is stored, so a mismatch is said, not refused. Today: an
+    /// e-distribuzione export named for one month (`ExportData_marzo…`) holding days of others.
+    pub fn warnings(&self) -> Vec<String> {
+        let Layout::EDistribuzione(edis) = &self.layout else {
+            return Vec::new();
+        };
+        let Some(named) = edis.named_month else {
+            return Vec::new();
+        };
+        let mut others: Vec<NaiveDate> = edis
+            .days_seen
+            .keys()
+            .filter(|day| day.month() != named)
+            .copied()
+            .collect();
+        if others.is_empty() {
+            return Vec::new();
+        }
+        others.sort();
+        let name = ITALIAN_MONTHS[named as usize - 1];
+        vec![format!(
+            "the file is named for {name}, but {} of its days are of another month (from {} to {}): check it is the export you meant",
+            others.len(),
+            format_day(others[0]),
+            format_day(others[others.len() - 1])
+        )]
+    }
+
     /// End of file: flushes anything held back (e.g. a DST day waiting for its duplicate row).
     pub fn finish(&mut self, out: &mut Vec<Reading>) -> Result<(), LineError> {
         match &mut self.layout {
@@ -757,6 +786,37 @@ struct EdisLayout {
     /// exported twice, which would otherwise double its energy.
     days_seen: HashMap<NaiveDate, DaySeen>,
     pending: Option<PendingDay>,
+    /// The month the portal named the file for (`ExportData_marzo…`), if it did.
+    named_month: Option<u32>,
+}
+
+/// Italian month names as the e-distribuzione portal writes them in its export's name.
+const ITALIAN_MONTHS: [&str; 12] = [
+    "gennaio",
+    "febbraio",
+    "marzo",
+    "aprile",
+    "maggio",
+    "giugno",
+    "luglio",
+    "agosto",
+    "settembre",
+    "ottobre",
+    "novembre",
+    "dicembre",
+];
+
+/// The month an e-distribuzione export's name gives (`ExportData_settembre.csv` → 9): a word
+/// of the name between `_`, `-`, `.` or spaces, in any case.
+fn month_in_name(file_name: &str) -> Option<u32> {
+    file_name
+        .split(['_', '-', '.', ' '])
+        .find_map(|word| {
+            ITALIAN_MONTHS
+                .iter()
+                .position(|m| m.eq_ignore_ascii_case(word))
+        })
+        .map(|index| index as u32 + 1)
 }
 
 impl EdisLayout {
@@ -810,6 +870,7 @@ impl EdisLayout {
                 direction,
                 days_seen: HashMap::new(),
                 pending: None,
+                named_month: month_in_name(file_name),
             }),
             (pod, direction) => {
                 let missing = match (pod.is_none(), direction.is_none()) {
@@ -2261,6 +2322,18 @@ mod tests {
                 .contains("negative")
         );
         assert!(parse_kwh("", true).expect_err("empty").contains("empty"));
+    }
+
+    #[test]
+    fn month_names_in_export_names() {
+        assert_eq!(month_in_name("ExportData_settembre.csv"), Some(9));
+        assert_eq!(
+            month_in_name("ExportData_MARZO_IT001E00112233_immessa.csv"),
+            Some(3)
+        );
+        assert_eq!(month_in_name("ExportData_IT001E00112233.csv"), None);
+        // A month name inside another word is not one.
+        assert_eq!(month_in_name("ExportData_marzolino.csv"), None);
     }
 
     #[test]

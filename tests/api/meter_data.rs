@@ -1866,6 +1866,30 @@ async fn an_e_distribuzione_export_exactly_as_downloaded_is_read() {
     let body = summary(response).await;
     assert_eq!(body["format"], "edistribuzione");
     assert_eq!(body["intervals"], 2 * 96);
+    assert!(
+        !body["warnings"].to_string().contains("named for"),
+        "{body}"
+    );
+    // The same rows under another month's name: the rows' dates are stored, the mismatch said.
+    let part = reqwest::multipart::Part::bytes(fixture(name)).file_name("ExportData_agosto.csv");
+    let renamed = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/configurations/{}/readings?pod=IT001E00112233&direction=withdrawal",
+            c.configuration
+        )))
+        .bearer_auth(&app.admin_token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    let renamed = summary(renamed).await;
+    assert_eq!(renamed["unchanged"], 2 * 96);
+    assert_eq!(
+        renamed["warnings"][0],
+        "the file is named for agosto, but 2 of its days are of another month (from 01/09/2024 to 02/09/2024): check it is the export you meant",
+        "{renamed}"
+    );
     let days = series(
         &app,
         &app.admin_token,
