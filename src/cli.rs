@@ -119,7 +119,7 @@ enum ImportCommand {
     /// `POST /api/v1/market/zonal-prices`.
     Prices {
         file: std::path::PathBuf,
-        /// `long`, `gme_xml` or `gme_table` (detected from the content when absent).
+        /// `long`, `gme_xml`, `gme_table` or `gme_xlsx` (detected from the content when absent).
         #[arg(long)]
         format: Option<String>,
         /// Keep only this zone's prices (NORD, CNOR, CSUD, SUD, CALA, SICI, SARD); every
@@ -790,13 +790,12 @@ async fn import_prices(
     use crate::models::enums::{MarketZone, TypedByPeople};
     use crate::service::ServiceError;
     use tokio::io::AsyncReadExt;
-    let format =
-        match format.as_deref() {
-            None => None,
-            Some(text) => Some(PriceFormat::parse(text).ok_or_else(|| {
-                CliError::Usage("--format: `long`, `gme_xml` or `gme_table`".into())
-            })?),
-        };
+    let format = match format.as_deref() {
+        None => None,
+        Some(text) => Some(PriceFormat::parse(text).ok_or_else(|| {
+            CliError::Usage("--format: `long`, `gme_xml`, `gme_table` or `gme_xlsx`".into())
+        })?),
+    };
     let zone = match zone.as_deref() {
         None => None,
         Some(text) => Some(MarketZone::from_typed(text).ok_or_else(|| {

@@ -27,6 +27,7 @@
 //! Only the seven Italian bidding zones are prices of a configuration; the national price
 //! (`PUN`) and the foreign and coupling zones are left out and named in the result, never
 //! dropped silently.
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
@@ -41,6 +42,8 @@ pub enum PriceFormat {
     Long,
     GmeXml,
     GmeTable,
+    /// GME's results as an Excel workbook (`.xlsx`): the table on the prices sheet.
+    GmeWorkbook,
 }
 
 impl PriceFormat {
@@ -49,6 +52,7 @@ impl PriceFormat {
             PriceFormat::Long => "long",
             PriceFormat::GmeXml => "gme_xml",
             PriceFormat::GmeTable => "gme_table",
+            PriceFormat::GmeWorkbook => "gme_xlsx",
         }
     }
 
@@ -58,13 +62,14 @@ impl PriceFormat {
             "long" => Some(PriceFormat::Long),
             "gme_xml" | "gme" | "xml" => Some(PriceFormat::GmeXml),
             "gme_table" | "gme_csv" => Some(PriceFormat::GmeTable),
+            "gme_xlsx" | "xlsx" => Some(PriceFormat::GmeWorkbook),
             _ => None,
         }
     }
 }
 
 /// What we read, for the refusal of a file none of them recognises.
-const FORMATS_WE_READ: &str = "`long` (timestamp;zone;eur_mwh[;interval_minutes]), `gme_xml` (GME's MGP price results, MGPPrezzi.xml) and `gme_table` (GME's price table as CSV: Data;Ora or Periodo;NORD;CNOR;…)";
+const FORMATS_WE_READ: &str = "`long` (timestamp;zone;eur_mwh[;interval_minutes]), `gme_xml` (GME's MGP price results, MGPPrezzi.xml, or a ZIP of them), `gme_table` (GME's price table as CSV: Data;Ora or Periodo;NORD;CNOR;…) and `gme_xlsx` (the same table as an Excel workbook)";
 
 /// What the caller knows besides the content.
 #[derive(Clone, Copy, Debug)]
@@ -119,6 +124,10 @@ pub fn read_price_file(
         PriceFormat::Long => read_long(text, options),
         PriceFormat::GmeXml => read_gme_xml(text, options.zones).map_err(|p| vec![p]),
         PriceFormat::GmeTable => read_gme_table(text, options.zones),
+        PriceFormat::GmeWorkbook => Err(vec![PriceProblem::new(
+            1,
+            "the file is text, not an Excel workbook (.xlsx)",
+        )]),
     }
 }
 
@@ -644,7 +653,17 @@ impl TableColumns {
     /// `Ora\n/Hour`): the part before a `/`, `(` or line break, in any case.
     fn find(header: &str, zones: &[&str]) -> Result<TableColumns, String> {
         let separator = detect_separator(header.lines().next().unwrap_or_default());
-        let names: Vec<String> = split_cells(header, separator)
+        let cells = split_cells(header, separator);
+        TableColumns::named(&cells, separator, zones)
+    }
+
+    /// The columns of a header row's cells (a CSV's or a sheet's).
+    fn named(
+        cells: &[Cow<'_, str>],
+        separator: char,
+        zones: &[&str],
+    ) -> Result<TableColumns, String> {
+        let names: Vec<String> = cells
             .iter()
             .map(|cell| {
                 cell.split(['/', '(', '\n'])
@@ -698,19 +717,37 @@ fn read_gme_table(text: &str, zones: &[&str]) -> Result<PriceFile, Vec<PriceProb
             format!("the header is not GME's price table: {m}"),
         )]
     })?;
+    let separator = columns.separator;
+    let rows = records.map(|(line, record)| {
+        let cells = split_cells(&record, separator)
+            .into_iter()
+            .map(|c| Cow::Owned(c.into_owned()))
+            .collect();
+        (line, cells)
+    });
+    table_prices(&columns, PriceFormat::GmeTable, rows, |m| m)
+}
+
+/// A table's data rows — (line or sheet row, cells) — into prices; blank rows are skipped and
+/// `place` says where a problem is.
+fn table_prices<'a>(
+    columns: &TableColumns,
+    format: PriceFormat,
+    rows: impl Iterator<Item = (u64, Vec<Cow<'a, str>>)>,
+    place: impl Fn(String) -> String,
+) -> Result<PriceFile, Vec<PriceProblem>> {
     let mut file = PriceFile {
-        format: PriceFormat::GmeTable,
+        format,
         rows: Vec::new(),
         left_out: columns.left_out.clone(),
     };
     let mut problems = Vec::new();
-    for (line, record) in records {
-        let cells = split_cells(&record, columns.separator);
-        if cells.iter().all(|c| c.is_empty()) {
+    for (line, cells) in rows {
+        if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        if let Err(message) = table_row(&columns, &cells, line, &mut file.rows) {
-            problems.push(PriceProblem::new(line, message));
+        if let Err(message) = table_row(columns, &cells, line, &mut file.rows) {
+            problems.push(PriceProblem::new(line, place(message)));
             if problems.len() >= LISTED_PROBLEMS {
                 break;
             }
@@ -725,7 +762,7 @@ fn read_gme_table(text: &str, zones: &[&str]) -> Result<PriceFile, Vec<PriceProb
 
 fn table_row(
     columns: &TableColumns,
-    cells: &[std::borrow::Cow<'_, str>],
+    cells: &[Cow<'_, str>],
     line: u64,
     rows: &mut Vec<(u64, PriceRow)>,
 ) -> Result<(), String> {
@@ -763,6 +800,359 @@ fn table_row(
         ));
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// GME workbook (.xlsx)
+// ---------------------------------------------------------------------------------------------
+
+/// Whether a ZIP is an Excel workbook (it holds `xl/workbook.xml`).
+pub fn is_workbook(bytes: &[u8]) -> bool {
+    is_zip(bytes)
+        && zip::ZipArchive::new(std::io::Cursor::new(bytes))
+            .is_ok_and(|archive| archive.index_for_name("xl/workbook.xml").is_some())
+}
+
+/// A spreadsheet part as text, at most `max_bytes` of it.
+fn workbook_part(
+    archive: &mut zip::ZipArchive<std::io::Cursor<&[u8]>>,
+    name: &str,
+    max_bytes: u64,
+) -> Result<Option<String>, String> {
+    use std::io::Read;
+    let Some(index) = archive.index_for_name(name) else {
+        return Ok(None);
+    };
+    let entry = archive
+        .by_index(index)
+        .map_err(|e| format!("the workbook cannot be read: {e}"))?;
+    let mut text = String::new();
+    entry
+        .take(max_bytes + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("the workbook's {name} cannot be read: {e}"))?;
+    if text.len() as u64 > max_bytes {
+        return Err(format!(
+            "the workbook unpacks to more than {} MB: save the month alone",
+            max_bytes / 1024 / 1024
+        ));
+    }
+    Ok(Some(text))
+}
+
+/// An attribute of an element by its local name (`r:id` → `id` is asked as `r:id`).
+fn attribute(element: &quick_xml::events::BytesStart<'_>, key: &str) -> Option<String> {
+    element
+        .attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == key.as_bytes())
+        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
+}
+
+/// An XML reference's text: the five named entities and character references (`&#10;`).
+fn entity(reference: &[u8]) -> String {
+    let name = String::from_utf8_lossy(reference);
+    let code = match name.strip_prefix('#') {
+        Some(hex) if hex.starts_with(['x', 'X']) => u32::from_str_radix(&hex[1..], 16).ok(),
+        Some(decimal) => decimal.parse().ok(),
+        None => None,
+    };
+    if let Some(c) = code.and_then(char::from_u32) {
+        return c.to_string();
+    }
+    match name.as_ref() {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        _ => "",
+    }
+    .to_string()
+}
+
+/// A spreadsheet column's letters (`A`, `AB`) to its 0-based index.
+fn column_index(reference: &str) -> Option<usize> {
+    let letters: String = reference
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    if letters.is_empty() {
+        return None;
+    }
+    Some(
+        letters.bytes().fold(0usize, |n, b| {
+            n * 26 + usize::from(b.to_ascii_uppercase() - b'A') + 1
+        }) - 1,
+    )
+}
+
+/// A number as a spreadsheet stores it: binary floating point, so a price of six decimals may
+/// come back as `101.30000000000001`. A value within 10⁻⁹ of six decimals is that price;
+/// anything further is kept as written (and refused by the price rules if it has too many
+/// decimals).
+fn spreadsheet_number(text: &str) -> String {
+    let Ok(value) = Decimal::from_str_exact(text).or_else(|_| Decimal::from_scientific(text))
+    else {
+        return text.to_string();
+    };
+    let rounded = value.round_dp(6);
+    if (value - rounded).abs() < Decimal::new(1, 9) {
+        rounded.normalize().to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+/// The prices sheet's rows: (row number, cells by column).
+fn sheet_rows(sheet: &str, shared: &[String]) -> Result<Vec<(u64, Vec<String>)>, PriceProblem> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(sheet);
+    let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
+    // The open cell: its column, its type and its value so far.
+    let mut cell: Option<(usize, String, String)> = None;
+    let mut in_value = false;
+    loop {
+        let event = reader.read_event().map_err(|e| {
+            PriceProblem::new(1, format!("the workbook's sheet cannot be read: {e}"))
+        })?;
+        match event {
+            Event::Start(element) | Event::Empty(element)
+                if element.local_name().as_ref() == b"row" =>
+            {
+                let number = attribute(&element, "r")
+                    .and_then(|r| r.parse().ok())
+                    .unwrap_or(rows.last().map_or(1, |(n, _)| n + 1));
+                rows.push((number, Vec::new()));
+            }
+            Event::Start(element) if element.local_name().as_ref() == b"c" => {
+                let column = attribute(&element, "r")
+                    .and_then(|r| column_index(&r))
+                    .unwrap_or_else(|| rows.last().map_or(0, |(_, cells)| cells.len()));
+                let kind = attribute(&element, "t").unwrap_or_default();
+                cell = Some((column, kind, String::new()));
+            }
+            Event::Start(element)
+                if matches!(element.local_name().as_ref(), b"v" | b"t") && cell.is_some() =>
+            {
+                in_value = true;
+            }
+            Event::Text(text) if in_value => {
+                if let Some((_, _, value)) = cell.as_mut() {
+                    value.push_str(&text.decode().map_err(|e| {
+                        PriceProblem::new(1, format!("the workbook's sheet cannot be read: {e}"))
+                    })?);
+                }
+            }
+            Event::GeneralRef(reference) if in_value => {
+                if let Some((_, _, value)) = cell.as_mut() {
+                    value.push_str(&entity(&reference));
+                }
+            }
+            Event::End(element) => match element.local_name().as_ref() {
+                b"v" | b"t" => in_value = false,
+                b"c" => {
+                    if let (Some((column, kind, value)), Some((_, cells))) =
+                        (cell.take(), rows.last_mut())
+                    {
+                        let text = match kind.as_str() {
+                            "s" => value
+                                .trim()
+                                .parse::<usize>()
+                                .ok()
+                                .and_then(|i| shared.get(i))
+                                .cloned()
+                                .unwrap_or_default(),
+                            "inlineStr" | "str" => value,
+                            "" | "n" => spreadsheet_number(value.trim()),
+                            _ => value,
+                        };
+                        if cells.len() <= column {
+                            cells.resize(column + 1, String::new());
+                        }
+                        cells[column] = text;
+                    }
+                }
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(rows)
+}
+
+/// The shared strings of a workbook: each `si`'s text runs, joined.
+fn shared_strings(xml: &str) -> Result<Vec<String>, PriceProblem> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut strings = Vec::new();
+    let mut current: Option<String> = None;
+    let mut in_text = false;
+    loop {
+        let event = reader.read_event().map_err(|e| {
+            PriceProblem::new(
+                1,
+                format!("the workbook's shared strings cannot be read: {e}"),
+            )
+        })?;
+        match event {
+            Event::Start(element) => match element.local_name().as_ref() {
+                b"si" => current = Some(String::new()),
+                b"t" => in_text = true,
+                _ => {}
+            },
+            Event::Empty(element) if element.local_name().as_ref() == b"si" => {
+                strings.push(String::new());
+            }
+            Event::Text(text) if in_text => {
+                if let Some(current) = current.as_mut() {
+                    current.push_str(&text.decode().map_err(|e| {
+                        PriceProblem::new(
+                            1,
+                            format!("the workbook's shared strings cannot be read: {e}"),
+                        )
+                    })?);
+                }
+            }
+            Event::GeneralRef(reference) if in_text => {
+                if let Some(current) = current.as_mut() {
+                    current.push_str(&entity(&reference));
+                }
+            }
+            Event::End(element) => match element.local_name().as_ref() {
+                b"t" => in_text = false,
+                b"si" => strings.extend(current.take()),
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(strings)
+}
+
+/// An Excel date serial (days since 30 December 1899) in a day column, as `yyyymmdd`.
+fn serial_day(text: &str) -> Option<String> {
+    let days: i64 = text.parse().ok().filter(|d| (1..=80_000).contains(d))?;
+    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)?;
+    Some(
+        (epoch + chrono::Duration::days(days))
+            .format("%Y%m%d")
+            .to_string(),
+    )
+}
+
+/// GME's results as an Excel workbook: the sheet whose name says prices (`Prezzi-Prices`),
+/// or the only one, read as the table (`gme_table`); its problems name the sheet's row.
+pub fn read_price_workbook(
+    bytes: &[u8],
+    zones: &[&str],
+    max_bytes: u64,
+) -> Result<PriceFile, Vec<PriceProblem>> {
+    use quick_xml::events::Event;
+    let whole = |message: String| vec![PriceProblem::new(1, message)];
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| whole(format!("the workbook cannot be read: {e}")))?;
+    let mut part = |name: &str| workbook_part(&mut archive, name, max_bytes).map_err(whole);
+    let workbook = part("xl/workbook.xml")?.ok_or_else(|| whole("not an Excel workbook".into()))?;
+    let relations = part("xl/_rels/workbook.xml.rels")?.unwrap_or_default();
+    let shared = match part("xl/sharedStrings.xml")? {
+        Some(xml) => shared_strings(&xml).map_err(|p| vec![p])?,
+        None => Vec::new(),
+    };
+    // The sheets (name, relation id), then where each relation points.
+    let mut sheets: Vec<(String, String)> = Vec::new();
+    let mut reader = quick_xml::Reader::from_str(&workbook);
+    while let Ok(event) = reader.read_event() {
+        match event {
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == b"sheet" => {
+                if let (Some(name), Some(id)) = (attribute(&e, "name"), attribute(&e, "r:id")) {
+                    sheets.push((name, id));
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
+    let chosen = sheets
+        .iter()
+        .find(|(name, _)| {
+            name.to_lowercase().contains("prezzi") || name.to_lowercase().contains("prices")
+        })
+        .or(if sheets.len() == 1 {
+            sheets.first()
+        } else {
+            None
+        })
+        .ok_or_else(|| {
+            whole(format!(
+                "the workbook has no prices sheet (a sheet named Prezzi or Prices); its sheets: {}",
+                names.join(", ")
+            ))
+        })?;
+    let mut target = None;
+    let mut reader = quick_xml::Reader::from_str(&relations);
+    while let Ok(event) = reader.read_event() {
+        match event {
+            Event::Start(e) | Event::Empty(e)
+                if e.local_name().as_ref() == b"Relationship"
+                    && attribute(&e, "Id").as_deref() == Some(chosen.1.as_str()) =>
+            {
+                target = attribute(&e, "Target");
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    let target = target.ok_or_else(|| {
+        whole(format!(
+            "the sheet {} cannot be found in the workbook",
+            chosen.0
+        ))
+    })?;
+    let path = match target.strip_prefix('/') {
+        Some(absolute) => absolute.to_string(),
+        None => format!("xl/{target}"),
+    };
+    let sheet = part(&path)?.ok_or_else(|| {
+        whole(format!(
+            "the sheet {} cannot be found in the workbook",
+            chosen.0
+        ))
+    })?;
+    let rows = sheet_rows(&sheet, &shared).map_err(|p| vec![p])?;
+    let in_sheet = |message: String| format!("sheet {}: {message}", chosen.0);
+    let mut rows = rows
+        .into_iter()
+        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let (header_row, header) = rows
+        .next()
+        .ok_or_else(|| whole(in_sheet("the sheet is empty".into())))?;
+    let header: Vec<Cow<'_, str>> = header.iter().map(|c| c.as_str().into()).collect();
+    let columns = TableColumns::named(&header, ';', zones).map_err(|m| {
+        vec![PriceProblem::new(
+            header_row,
+            in_sheet(format!("the header is not GME's price table: {m}")),
+        )]
+    })?;
+    let day = columns.day;
+    let rows = rows.map(|(number, mut cells)| {
+        if let Some(cell) = cells.get_mut(day)
+            && let Some(converted) = serial_day(cell.trim())
+        {
+            *cell = converted;
+        }
+        (
+            number,
+            cells
+                .into_iter()
+                .map(|c| Cow::Owned(c.trim().to_string()))
+                .collect(),
+        )
+    });
+    table_prices(&columns, PriceFormat::GmeWorkbook, rows, in_sheet)
 }
 
 #[cfg(test)]
@@ -994,6 +1384,42 @@ mod tests {
                 .contains("`leggimi.pdf`")
         );
         assert!(unzip(b"PK\x03\x04 broken", 10, 1000).is_err());
+    }
+
+    #[test]
+    fn spreadsheet_cells_read_as_excel_writes_them() {
+        assert_eq!(column_index("A1"), Some(0));
+        assert_eq!(column_index("AB12"), Some(27));
+        assert_eq!(column_index("12"), None);
+        assert_eq!(spreadsheet_number("101.30000000000001"), "101.3");
+        assert_eq!(spreadsheet_number("99.9999999999"), "100");
+        // Further from six decimals than floating point explains: kept, and refused later.
+        assert_eq!(spreadsheet_number("1.0000001"), "1.0000001");
+        assert_eq!(spreadsheet_number("1.5E-2"), "0.015");
+        assert_eq!(serial_day("45746").as_deref(), Some("20250330"));
+        assert_eq!(serial_day("20250330"), None);
+        // Excel's shared strings: rich-text runs joined, character references decoded.
+        let shared = shared_strings(
+            r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="3" uniqueCount="3"><si><t>Data/Date&#10;(YYYYMMDD)</t></si><si><r><rPr><b/></rPr><t>Ora</t></r><r><t xml:space="preserve">
+/Hour</t></r></si><si/><si><t>NORD &amp; CNOR</t></si></sst>"#,
+        )
+        .unwrap();
+        assert_eq!(
+            shared,
+            vec!["Data/Date\n(YYYYMMDD)", "Ora\n/Hour", "", "NORD & CNOR"]
+        );
+        let rows = sheet_rows(
+            r#"<worksheet><sheetData><row r="3"><c r="A3" t="s"><v>1</v></c><c r="C3"><v>7.25</v></c></row></sheetData></worksheet>"#,
+            &shared,
+        )
+        .unwrap();
+        assert_eq!(
+            rows,
+            vec![(
+                3,
+                vec!["Ora\n/Hour".to_string(), String::new(), "7.25".to_string()]
+            )]
+        );
     }
 
     #[test]

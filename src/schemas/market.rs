@@ -139,8 +139,8 @@ pub struct PricePublic {
 pub struct PriceImportSummary {
     /// The import's id; the prices it wrote carry it.
     pub import_id: i32,
-    /// The layout read: `long`, `gme_xml` or `gme_table` (joined by `+` when a ZIP archive
-    /// held several).
+    /// The layout read: `long`, `gme_xml`, `gme_table` or `gme_xlsx` (joined by `+` when a ZIP
+    /// archive held several).
     pub format: String,
     /// The files read: 1, or the price files in a ZIP archive.
     pub files: u64,

@@ -14,7 +14,10 @@ use crate::core::permissions::Permission;
 use crate::crud;
 use crate::crud::market::{PRICE_SCALE, PriceValue};
 use crate::domain::member_sheet::{Encoding, decode};
-use crate::domain::price_files::{PriceFileOptions, PriceFormat, is_zip, read_price_file, unzip};
+use crate::domain::price_files::{
+    PriceFileOptions, PriceFormat, PriceProblem, is_workbook, is_zip, read_price_file,
+    read_price_workbook, unzip,
+};
 use crate::domain::quantities::to_fixed;
 use crate::models::enums::MarketZone;
 use crate::schemas::market::{PriceGap, PriceImportSummary};
@@ -75,7 +78,7 @@ pub async fn import(
     }
     // A ZIP (GME's download of several days) is its files in name order, each read like an
     // upload of its own; problems name the file they are in.
-    let parts: Vec<(Option<String>, Vec<u8>)> = if is_zip(&bytes) {
+    let parts: Vec<(Option<String>, Vec<u8>)> = if is_zip(&bytes) && !is_workbook(&bytes) {
         unzip(&bytes, MAX_FILES_IN_ARCHIVE, MAX_PRICE_FILE_BYTES)
             .map_err(|m| ServiceError::Invalid(vec![problem(1, m)]))?
             .into_iter()
@@ -94,22 +97,38 @@ pub async fn import(
     let mut read = Vec::new();
     let mut problems = Vec::new();
     for (name, content) in &parts {
-        let (text, found) = decode(content);
-        if found == Encoding::Windows1252 {
-            encoding = found;
-        }
         let place = |message: String| match name {
             Some(name) => format!("{name}: {message}"),
             None => message,
         };
-        match read_price_file(
-            &text,
-            PriceFileOptions {
-                format: options.format,
-                default_minutes: options.default_minutes,
-                zones: &zones,
-            },
-        ) {
+        let result = if is_workbook(content) {
+            match options.format {
+                None | Some(PriceFormat::GmeWorkbook) => {
+                    read_price_workbook(content, &zones, MAX_PRICE_FILE_BYTES)
+                }
+                Some(other) => Err(vec![PriceProblem {
+                    line: 1,
+                    message: format!(
+                        "the file is an Excel workbook (.xlsx), not `{}`",
+                        other.as_str()
+                    ),
+                }]),
+            }
+        } else {
+            let (text, found) = decode(content);
+            if found == Encoding::Windows1252 {
+                encoding = found;
+            }
+            read_price_file(
+                &text,
+                PriceFileOptions {
+                    format: options.format,
+                    default_minutes: options.default_minutes,
+                    zones: &zones,
+                },
+            )
+        };
+        match result {
             Ok(file) => {
                 formats.insert(file.format.as_str());
                 left_out.extend(file.left_out);

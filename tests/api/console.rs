@@ -888,7 +888,10 @@ async fn the_admin_uploads_zonal_prices_and_nobody_else_can() {
         "{home}"
     );
     let page = admin.page("/console/prices").await;
-    assert!(page.contains("File dei prezzi (XML o CSV)"), "{page}");
+    assert!(
+        page.contains("File dei prezzi (XML, ZIP, XLSX o CSV)"),
+        "{page}"
+    );
 
     let hours: Vec<_> = march_hours().into_iter().take(3).collect();
     let mut broken = String::from("timestamp;zone;eur_mwh\n");

@@ -162,6 +162,23 @@ async fn gme_price_files_are_recognised_and_read_as_downloaded() {
     assert_eq!(nord[3], ("2024-10-27T01:00:00+00:00".into(), dec("104")));
     assert_eq!(nord[24], ("2024-10-27T22:00:00+00:00".into(), dec("125")));
 
+    // GME's results as an Excel workbook: its prices sheet (not the first), an Excel date, a
+    // price as floating point left it (101.30000000000001).
+    let workbook = created(upload(&app, "Prezzi_MGP_2025-03-30.xlsx", "zone=NORD").await).await;
+    assert_eq!(workbook["format"], "gme_xlsx");
+    assert_eq!(workbook["rows"], 23);
+    assert_eq!(
+        (
+            workbook["changed_values"].as_u64(),
+            workbook["unchanged"].as_u64()
+        ),
+        (Some(1), Some(22)),
+        "{workbook}"
+    );
+    let nord = prices(&app, "NORD", "2025-03-30", "raw").await;
+    assert_eq!(nord[0], ("2025-03-29T23:00:00+00:00".into(), dec("101.3")));
+    assert_eq!(nord[22], ("2025-03-30T21:00:00+00:00".into(), dec("123")));
+
     // GME's download of several days: a ZIP of daily XML files, read in name order.
     let archive =
         created(upload(&app, "MGP_Prezzi_20250330_20251026.zip", "zone=NORD").await).await;
@@ -170,13 +187,15 @@ async fn gme_price_files_are_recognised_and_read_as_downloaded() {
         (Some("gme_xml"), Some(2))
     );
     assert_eq!(archive["rows"], 23 + 100);
-    // The spring day's NORD prices were stored above; the autumn day's are new.
+    // The spring day's NORD prices were stored above (its first hour changes back from the
+    // workbook's 101.3); the autumn day's are new.
     assert_eq!(
         (
             archive["unchanged"].as_u64(),
+            archive["changed_values"].as_u64(),
             archive["new_values"].as_u64()
         ),
-        (Some(23), Some(100))
+        (Some(22), Some(1), Some(100))
     );
     assert_eq!(archive["from"], "2025-03-29T23:00:00+00:00");
     assert_eq!(archive["to"], "2025-10-26T23:00:00+00:00");
@@ -197,7 +216,14 @@ async fn gme_price_files_are_recognised_and_read_as_downloaded() {
         .collect();
     assert_eq!(
         formats,
-        ["gme_xml", "gme_xml", "gme_xml", "gme_table", "gme_xml"]
+        [
+            "gme_xml",
+            "gme_xml",
+            "gme_xml",
+            "gme_table",
+            "gme_xlsx",
+            "gme_xml"
+        ]
     );
 }
 
@@ -226,6 +252,14 @@ async fn malformed_price_files_are_refused_by_line_and_store_nothing() {
             .1
             .starts_with("MGPPrezzi_troncato.xml: the XML ends"),
         "{found:?}"
+    );
+
+    let forced = refused(upload(&app, "Prezzi_MGP_2025-03-30.xlsx", "format=gme_xml").await).await;
+    assert!(
+        forced[0]
+            .1
+            .contains("an Excel workbook (.xlsx), not `gme_xml`"),
+        "{forced:?}"
     );
 
     let per_kwh = refused(upload(&app, "prezzi_eur_kwh.csv", "").await).await;

@@ -106,8 +106,8 @@ pub async fn delete_parameter(
 }
 
 /// Imports zonal prices: our long layout (`timestamp;zone;eur_mwh`), GME's MGP price results
-/// as downloaded (`MGPPrezzi.xml`, hourly or quarter-hourly) or GME's price table as CSV,
-/// recognised from the content; all or nothing. Values already stored for the same zone and
+/// as downloaded (`MGPPrezzi.xml`, hourly or quarter-hourly, or a ZIP of daily files) or GME's
+/// price table as CSV or as an Excel workbook, recognised from the content; all or nothing. Values already stored for the same zone and
 /// interval are replaced. Prices outside −500…4,000 €/MWh are refused, and so is a file whose
 /// prices are all below 1 (€/kWh, not €/MWh). The summary names the layout, the zones stored,
 /// what was left out (the PUN, foreign zones) and the days not covered whole. Each import gets
@@ -118,8 +118,8 @@ pub async fn delete_parameter(
     tag = "market",
     params(PriceImportParams),
     request_body(
-        description = "The file, as the body (`text/csv` or `application/xml`) or as the first part of a form",
-        content((String = "text/csv"), (String = "application/xml"), (crate::schemas::energy::FileUpload = "multipart/form-data"))
+        description = "The file, as the body or as the first part of a form; the body is read as it is whatever its declared type, so an XML, ZIP or .xlsx file may be sent as `text/csv` too",
+        content((String = "text/csv"), (crate::schemas::energy::FileUpload = "multipart/form-data"))
     ),
     security(("OAuth2PasswordBearer" = [])),
     responses(
@@ -139,7 +139,7 @@ pub async fn import_prices(
         Some(text) => Some(PriceFormat::parse(text).ok_or_else(|| {
             ApiError::invalid(FieldError::new(
                 &["query", "format"],
-                "format must be `long`, `gme_xml` or `gme_table`",
+                "format must be `long`, `gme_xml`, `gme_table` or `gme_xlsx`",
                 "value_error",
             ))
         })?),
