@@ -46,7 +46,11 @@ pub fn build_router(state: AppState) -> Router {
         .merge(
             uploads
                 .merge(crate::web::console::uploads())
-                .layer(DefaultBodyLimit::disable()),
+                .layer(DefaultBodyLimit::disable())
+                .layer(from_fn_with_state(
+                    state.clone(),
+                    crate::api::middleware::limit_uploads,
+                )),
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

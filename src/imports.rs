@@ -123,6 +123,7 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
     let mut encoding = Encoding::Utf8;
     let mut bytes_read = 0u64;
     let mut line_number = 0u64;
+    let max_lines = options.max_lines;
 
     // The header: the first non-empty line.
     let header = loop {
@@ -246,6 +247,16 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
         } else {
             bytes_read += n as u64;
             line_number += 1;
+            if let Some(max) = max_lines
+                && line_number > max
+            {
+                return Err(ImportError::Io(std::io::Error::new(
+                    std::io::ErrorKind::FileTooLarge,
+                    format!(
+                        "The file has more than {max} lines, the most this server takes (UPLOAD_MAX_LINES): split it, by month or by POD"
+                    ),
+                )));
+            }
             let line = text.trim_end_matches(['\r', '\n']);
             if line.trim().is_empty() {
                 continue;
@@ -521,5 +532,6 @@ pub fn import_options(
         direction,
         interval_minutes: params.interval_minutes,
         file_name: params.file_name.clone(),
+        max_lines: None,
     })
 }

@@ -80,6 +80,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// An upload past a limit the detail names.
+    #[error("{0}")]
+    UploadTooLarge(String),
     #[error("service unavailable")]
     Unavailable,
     /// 429 with `Retry-After` (seconds).
@@ -106,7 +109,9 @@ impl ApiError {
             ApiError::Forbidden | ApiError::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge | ApiError::UploadTooLarge(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -152,6 +157,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(detail)
             | ApiError::ForbiddenBecause(detail)
             | ApiError::NotFound(detail)
+            | ApiError::UploadTooLarge(detail)
             | ApiError::Conflict(detail) => detail,
         };
         (status, axum::Json(json!({ "detail": detail }))).into_response()
@@ -190,19 +196,34 @@ impl From<TransactionError<ApiError>> for ApiError {
     }
 }
 
+/// The database is away or busy, not the request wrong: the connection could not be had or
+/// was cut (also while a query ran: PostgreSQL's `08…` connection exceptions, `57P01`–`57P03`
+/// for a server shutting down or starting, `53300` too many connections), or SQLite stayed
+/// locked past its busy timeout. Answered 503, so that a client retries.
 fn is_connection_error(error: &DbErr) -> bool {
     use sea_orm::RuntimeErr;
     use sea_orm::sqlx::Error as SqlxError;
     match error {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
-            matches!(
-                inner.as_ref(),
+            match inner.as_ref() {
                 SqlxError::Io(_)
-                    | SqlxError::PoolTimedOut
-                    | SqlxError::PoolClosed
-                    | SqlxError::Tls(_)
-            )
+                | SqlxError::PoolTimedOut
+                | SqlxError::PoolClosed
+                | SqlxError::Tls(_)
+                | SqlxError::Protocol(_)
+                | SqlxError::WorkerCrashed => true,
+                SqlxError::Database(database) => database.code().is_some_and(|code| {
+                    code.starts_with("08")
+                        || matches!(
+                            code.as_ref(),
+                            "57P01" | "57P02" | "57P03" | "53300"
+                                // SQLITE_BUSY, _LOCKED and their extended codes.
+                                | "5" | "6" | "261" | "262" | "517" | "773"
+                        )
+                }),
+                _ => false,
+            }
         }
         _ => false,
     }
@@ -250,6 +271,7 @@ impl From<crate::service::ServiceError> for ApiError {
             ServiceError::ForbiddenBecause(reason) => ApiError::ForbiddenBecause(reason),
             ServiceError::Conflict(detail) => ApiError::Conflict(detail),
             ServiceError::Unreadable(detail) => ApiError::BadRequest(detail),
+            ServiceError::TooLarge(detail) => ApiError::UploadTooLarge(detail),
             ServiceError::InvalidToken(problem) => ApiError::BadRequest(problem.to_string()),
             ServiceError::Unauthenticated => ApiError::Unauthorized,
             ServiceError::TooManyAttempts { retry_after } => ApiError::TooManyRequests {

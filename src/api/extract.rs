@@ -418,6 +418,9 @@ pub async fn first_file<S: Send + Sync>(request: Request, state: &S) -> Result<V
 
 /// A form that cannot be read: a 422 on `body` with the reason.
 pub fn multipart_error(error: impl MultipartRejection) -> ApiError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::PayloadTooLarge;
+    }
     ApiError::invalid(FieldError::new(&["body"], error.text(), "multipart"))
 }
 
@@ -433,17 +436,24 @@ pub fn no_file() -> ApiError {
 /// The two errors a form can fail with, by their text.
 pub trait MultipartRejection {
     fn text(&self) -> String;
+    fn status(&self) -> StatusCode;
 }
 
 impl MultipartRejection for axum::extract::multipart::MultipartRejection {
     fn text(&self) -> String {
         self.body_text()
     }
+    fn status(&self) -> StatusCode {
+        axum::extract::multipart::MultipartRejection::status(self)
+    }
 }
 
 impl MultipartRejection for axum::extract::multipart::MultipartError {
     fn text(&self) -> String {
         self.body_text()
+    }
+    fn status(&self) -> StatusCode {
+        axum::extract::multipart::MultipartError::status(self)
     }
 }
 
@@ -477,6 +487,50 @@ impl FromRequestParts<crate::api::state::AppState> for ClientAddress {
             .and_then(|value| value.rsplit(',').next())
             .and_then(|entry| entry.trim().parse().ok());
         Ok(ClientAddress(forwarded.or(peer)))
+    }
+}
+
+/// Whether a body's error is its length limit's (`UPLOAD_MAX_BYTES` on the upload routes).
+fn past_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        current = error.source();
+    }
+    false
+}
+
+/// A streamed body's read error as the use cases read it: past the upload limit it is
+/// [`std::io::ErrorKind::FileTooLarge`] with the words a person is told (413).
+pub fn body_read_error(limit: u64) -> impl Fn(axum::Error) -> std::io::Error + Clone {
+    move |error| {
+        let inner = error.into_inner();
+        if past_limit(inner.as_ref()) {
+            std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                crate::api::middleware::upload_too_large(limit),
+            )
+        } else {
+            std::io::Error::other(inner)
+        }
+    }
+}
+
+/// The same for a form's file part.
+pub fn field_read_error(
+    limit: u64,
+) -> impl Fn(axum::extract::multipart::MultipartError) -> std::io::Error + Clone {
+    move |error| {
+        if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                crate::api::middleware::upload_too_large(limit),
+            )
+        } else {
+            std::io::Error::other(error)
+        }
     }
 }
 

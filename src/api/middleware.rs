@@ -66,6 +66,47 @@ pub async fn record_metrics(
     response
 }
 
+/// The upload routes' size limit (`UPLOAD_MAX_BYTES`): a declared length beyond it answers 413
+/// at once, before the body is read; a body that turns out longer (chunked, or lying about its
+/// length) fails to read at the limit, which the use case reports as 413 after writing nothing.
+pub async fn limit_uploads(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = state.settings.upload_max_bytes;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        let detail = upload_too_large(limit);
+        if request.uri().path().starts_with("/console") {
+            let lang = crate::web::language(request.headers());
+            return crate::web::console::message_page(lang, StatusCode::PAYLOAD_TOO_LARGE, detail);
+        }
+        return super::error::ApiError::UploadTooLarge(detail).into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let limited = http_body_util::Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
+    next.run(Request::from_parts(parts, Body::new(limited)))
+        .await
+}
+
+/// What a person is told of an upload past the limit.
+pub fn upload_too_large(limit: u64) -> String {
+    const MB: u64 = 1024 * 1024;
+    let size = if limit >= MB && limit.is_multiple_of(MB) {
+        format!("{} MB", limit / MB)
+    } else {
+        format!("{limit} bytes")
+    };
+    format!(
+        "The file is larger than this server takes ({size}, UPLOAD_MAX_BYTES): split it, by month or by POD"
+    )
+}
+
 /// A request that outlives the configured timeout answers 503 instead of holding the client.
 pub async fn enforce_timeout(
     State(state): State<AppState>,

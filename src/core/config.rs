@@ -51,6 +51,11 @@ pub struct Settings {
     pub database_acquire_timeout: Duration,
     pub auto_migrate: bool,
     pub request_body_limit_bytes: usize,
+    /// The largest file an upload route takes (meter data, prices, GSE statements): 413 beyond
+    /// it, before anything is written.
+    pub upload_max_bytes: u64,
+    /// The most lines a meter-data upload may have: 413 beyond it, before anything is written.
+    pub upload_max_lines: u64,
     pub request_timeout: Duration,
     /// Failed logins of one account before it is locked for a while (then doubling).
     pub login_max_failures: u32,
@@ -152,6 +157,9 @@ impl Default for Settings {
             database_acquire_timeout: Duration::from_secs(5),
             auto_migrate: true,
             request_body_limit_bytes: 1024 * 1024,
+            // A month of quarter-hours for 10,000 PODs in the long layout is about 1.5 GB.
+            upload_max_bytes: 2 * 1024 * 1024 * 1024,
+            upload_max_lines: 100_000_000,
             request_timeout: Duration::from_secs(30),
             login_max_failures: 5,
             login_max_failures_per_address: 50,
@@ -189,6 +197,8 @@ const VARIABLES: &[&str] = &[
     "DATABASE_ACQUIRE_TIMEOUT_SECONDS",
     "AUTO_MIGRATE",
     "REQUEST_BODY_LIMIT_BYTES",
+    "UPLOAD_MAX_BYTES",
+    "UPLOAD_MAX_LINES",
     "REQUEST_TIMEOUT_SECONDS",
     "LOGIN_MAX_FAILURES",
     "LOGIN_MAX_FAILURES_PER_ADDRESS",
@@ -295,6 +305,14 @@ impl Settings {
         if let Some(value) = get("REQUEST_BODY_LIMIT_BYTES") {
             settings.request_body_limit_bytes =
                 parse_in_range("REQUEST_BODY_LIMIT_BYTES", value, 1024, 1024 * 1024 * 1024)?;
+        }
+        if let Some(value) = get("UPLOAD_MAX_BYTES") {
+            settings.upload_max_bytes =
+                parse_in_range("UPLOAD_MAX_BYTES", value, 1024, 1024 * 1024 * 1024 * 1024)?;
+        }
+        if let Some(value) = get("UPLOAD_MAX_LINES") {
+            settings.upload_max_lines =
+                parse_in_range("UPLOAD_MAX_LINES", value, 1, 10_000_000_000)?;
         }
         if let Some(value) = get("REQUEST_TIMEOUT_SECONDS") {
             settings.request_timeout =

@@ -115,6 +115,8 @@ pub struct ParseOptions {
     pub interval_minutes: Option<u8>,
     /// Original upload name: e-distribuzione names the POD and quantity only there.
     pub file_name: Option<String>,
+    /// The most lines the file may have (`UPLOAD_MAX_LINES` over HTTP; none from the CLI).
+    pub max_lines: Option<u64>,
 }
 
 /// Streaming parser for one file. Create it with the header line, then feed every following

@@ -80,6 +80,8 @@ pub struct PriceFileOptions<'a> {
     pub default_minutes: u32,
     /// The zones whose prices are kept (upper case).
     pub zones: &'a [&'a str],
+    /// How the bytes were decoded (`UTF-8`, `Windows-1252`), to describe a file no layout takes.
+    pub encoding: &'a str,
 }
 
 /// A file read: its layout, its prices with the line each came from, and what it held besides.
@@ -118,7 +120,8 @@ pub fn read_price_file(
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let format = match options.format {
         Some(format) => format,
-        None => detect(text, options.zones).map_err(|m| vec![PriceProblem::new(1, m)])?,
+        None => detect(text, options.zones, options.encoding)
+            .map_err(|m| vec![PriceProblem::new(1, m)])?,
     };
     match format {
         PriceFormat::Long => read_long(text, options),
@@ -196,7 +199,7 @@ pub fn unzip(
 
 /// Recognises a layout from the content: XML by its first character and GME's elements, CSV
 /// by its header's column names.
-fn detect(text: &str, zones: &[&str]) -> Result<PriceFormat, String> {
+fn detect(text: &str, zones: &[&str], encoding: &str) -> Result<PriceFormat, String> {
     let start = text.trim_start();
     if start.starts_with('<') {
         let head: String = start.chars().take(20_000).collect();
@@ -220,12 +223,12 @@ fn detect(text: &str, zones: &[&str]) -> Result<PriceFormat, String> {
     let lower = header.to_ascii_lowercase();
     if lower.contains("pod") || (lower.contains("giorno") && lower.contains("00:00")) {
         return Err(format!(
-            "this looks like meter data, not prices ({}); we read {FORMATS_WE_READ}",
+            "this looks like meter data, not prices ({}, read as {encoding}); we read {FORMATS_WE_READ}",
             describe_header(&header)
         ));
     }
     Err(format!(
-        "the file is not a price layout we read: {}; we read {FORMATS_WE_READ}",
+        "the file is not a price layout we read: {}, read as {encoding}; we read {FORMATS_WE_READ}",
         describe_header(&header)
     ))
 }
@@ -1167,6 +1170,7 @@ mod tests {
             format: None,
             default_minutes: 60,
             zones: &ZONES,
+            encoding: "UTF-8",
         }
     }
 

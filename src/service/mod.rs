@@ -200,6 +200,9 @@ pub enum ServiceError {
     /// The input could not be read at all (a broken upload).
     #[error("{0}")]
     Unreadable(String),
+    /// An upload past the server's size or line limit (`UPLOAD_MAX_BYTES`, `UPLOAD_MAX_LINES`).
+    #[error("{0}")]
+    TooLarge(String),
     #[error(transparent)]
     Database(#[from] DbErr),
     /// A bug, not an input: answered as an internal error.
@@ -268,3 +271,14 @@ pub fn italian_today() -> chrono::NaiveDate {
 
 /// What a use case returns.
 pub type Outcome<T> = Result<T, ServiceError>;
+
+/// A failure to read an upload: past the size limit (the HTTP layer reports it as
+/// [`std::io::ErrorKind::FileTooLarge`]) it is [`ServiceError::TooLarge`], otherwise the upload
+/// is unreadable.
+pub fn upload_failed(error: std::io::Error) -> ServiceError {
+    if error.kind() == std::io::ErrorKind::FileTooLarge {
+        ServiceError::TooLarge(error.to_string())
+    } else {
+        ServiceError::Unreadable(format!("Could not read the upload: {error}"))
+    }
+}

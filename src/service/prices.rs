@@ -65,7 +65,7 @@ pub async fn import(
         .take(MAX_PRICE_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .await
-        .map_err(|e| ServiceError::Unreadable(format!("Could not read the upload: {e}")))?;
+        .map_err(super::upload_failed)?;
     let problem = |line: u64, message: String| Problem::at_line(line, message, "price");
     if bytes.len() as u64 > MAX_PRICE_FILE_BYTES {
         return Err(ServiceError::Invalid(vec![problem(
@@ -125,6 +125,10 @@ pub async fn import(
                     format: options.format,
                     default_minutes: options.default_minutes,
                     zones: &zones,
+                    encoding: match found {
+                        Encoding::Utf8 => "UTF-8",
+                        Encoding::Windows1252 => "Windows-1252",
+                    },
                 },
             )
         };

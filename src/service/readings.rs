@@ -42,9 +42,7 @@ pub async fn import(
                 .map(|(line, message)| Problem::at_line(line, message, "reading"))
                 .collect(),
         ),
-        ImportError::Io(error) => {
-            ServiceError::Unreadable(format!("Could not read the upload: {error}"))
-        }
+        ImportError::Io(error) => super::upload_failed(error),
         ImportError::Database(error) => error.into(),
     })?;
     tracing::info!(

@@ -1747,3 +1747,39 @@ async fn the_dashboard_says_what_needs_looking_at() {
         "{dashboard}"
     );
 }
+
+/// An upload past `UPLOAD_MAX_BYTES` from the browser: a page that says so, nothing stored.
+#[tokio::test]
+async fn an_upload_past_the_size_limit_is_refused_with_a_page() {
+    let app = crate::helpers::spawn_app_with(std::collections::HashMap::from([(
+        "UPLOAD_MAX_BYTES",
+        "4096",
+    )]))
+    .await;
+    let mut admin = Browser::new(&app);
+    let csrf = admin.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let mut big = String::from("timestamp;zone;eur_mwh\n");
+    for hour in 0..200 {
+        big.push_str(&format!(
+            "2025-03-{:02}T{:02}:00:00+01:00;NORD;110\n",
+            1 + hour / 24,
+            hour % 24
+        ));
+    }
+    let refused = admin
+        .upload_with(
+            "/console/prices",
+            &[("csrf", &csrf), ("interval_minutes", "60")],
+            "prezzi.csv",
+            big,
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("<html"), "{page}");
+    assert!(page.contains("UPLOAD_MAX_BYTES"), "{page}");
+    assert_eq!(
+        crate::helpers::scalar_i64(&app.db, "SELECT COUNT(*) FROM zonal_prices").await,
+        0
+    );
+}

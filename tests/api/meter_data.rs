@@ -1959,3 +1959,115 @@ async fn a_distributors_xml_month_is_imported_as_it_comes() {
         before
     );
 }
+
+/// A request whose body is sent in chunks, without a declared length (as a client streaming a
+/// file does): the status and the body of the answer.
+async fn post_chunked(app: &TestApp, path: &str, body: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        app.admin_token
+    )
+    .into_bytes();
+    for chunk in body.chunks(1000) {
+        request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        request.extend_from_slice(chunk);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    // The server may answer (and close) before it has read everything: a failed write is fine.
+    let _ = stream.write_all(&request).await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer).to_string();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
+}
+
+#[tokio::test]
+async fn uploads_past_the_size_or_line_limit_answer_413_and_write_nothing() {
+    let app = crate::helpers::spawn_app_with(std::collections::HashMap::from([
+        ("UPLOAD_MAX_BYTES", "4096"),
+        ("UPLOAD_MAX_LINES", "50"),
+    ]))
+    .await;
+    let c = community(&app).await;
+    let rows = |count: usize| {
+        let mut csv = String::from("timestamp;pod;direction;kwh;interval_minutes\n");
+        for hour in 0..count {
+            csv.push_str(&format!(
+                "2024-03-{:02}T{:02}:00:00+01:00;IT001E00112233;withdrawal;0.5;60\n",
+                1 + hour / 24,
+                hour % 24
+            ));
+        }
+        csv.into_bytes()
+    };
+    // Over 4,096 bytes within two lines, so that the size, not the line count, is what trips.
+    let mut big = rows(1);
+    big.extend(std::iter::repeat_n(b'x', 5000));
+    big.push(b'\n');
+    let path = format!("/api/v1/configurations/{}/readings", c.configuration);
+
+    // A declared length over the limit: refused before the body is read.
+    let declared = upload_csv(&app, &app.admin_token, c.configuration, "", big.clone()).await;
+    assert_eq!(declared.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = declared.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("larger than this server takes (4096 bytes, UPLOAD_MAX_BYTES)"),
+        "{body}"
+    );
+
+    // No declared length: the read stops at the limit, the import writes nothing.
+    let (status, answer) = post_chunked(&app, &path, &big).await;
+    assert_eq!(status, 413, "{answer}");
+    assert!(answer.contains("UPLOAD_MAX_BYTES"), "{answer}");
+    let (status, answer) = post_chunked(&app, "/api/v1/market/zonal-prices", &big).await;
+    assert_eq!(status, 413, "{answer}");
+
+    // The same as a form's file.
+    let part = reqwest::multipart::Part::bytes(big.clone()).file_name("letture.csv");
+    let form = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&app.admin_token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // Under the byte limit but over the line limit (60 lines of 51 allowed with the header).
+    let long = rows(60);
+    assert!(long.len() < 4096);
+    let lines = upload_csv(&app, &app.admin_token, c.configuration, "", long).await;
+    assert_eq!(lines.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = lines.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("more than 50 lines, the most this server takes (UPLOAD_MAX_LINES)"),
+        "{body}"
+    );
+    for table in ["readings", "reading_imports"] {
+        assert_eq!(
+            crate::helpers::scalar_i64(&app.db, &format!("SELECT COUNT(*) FROM {table}")).await,
+            0,
+            "{table}"
+        );
+    }
+
+    // Within both limits the file goes in.
+    let fits = upload_csv(&app, &app.admin_token, c.configuration, "", rows(40)).await;
+    assert_eq!(fits.status(), StatusCode::CREATED);
+}

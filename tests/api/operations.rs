@@ -467,3 +467,96 @@ async fn cors_preflight_allows_configured_origins_only() {
     let refused = preflight("https://evil.example.com").await.unwrap();
     assert_eq!(header(&refused, "access-control-allow-origin"), None);
 }
+
+/// A query cut while it runs — its PostgreSQL connection terminated (a failover, a restart),
+/// or SQLite locked past its busy timeout — answers 503 "Service unavailable", never 500, and
+/// the same request succeeds once the database is back.
+#[tokio::test]
+async fn a_query_cut_while_it_runs_answers_503_and_the_next_one_succeeds() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+    let app = spawn_app().await;
+    let organization = app.create_organization("Energia Interrotta").await;
+    let configuration = app
+        .create_configuration(organization, "CER Interrotta", None)
+        .await;
+    let member = json!({ "configuration_id": configuration, "pod": "IT001E00999001",
+                         "role": "consumer", "holder_type": "natural_person", "joined_at": "2024-02-01" });
+    let backend = app.db.get_database_backend();
+
+    // Hold the configuration's write lock, so that adding a member waits inside its query.
+    let holder = app.db.begin().await.unwrap();
+    match backend {
+        DbBackend::Postgres => {
+            holder
+                .execute_raw(Statement::from_string(
+                    backend,
+                    format!(
+                        "SELECT pg_advisory_xact_lock(hashtext('configuration:{configuration}'))"
+                    ),
+                ))
+                .await
+                .unwrap();
+        }
+        _ => {
+            holder
+                .execute_unprepared("UPDATE organizations SET id = id WHERE 1 = 0")
+                .await
+                .unwrap();
+        }
+    }
+    let waiting = {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/members/");
+        let token = app.admin_token.clone();
+        let body = member.clone();
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        })
+    };
+    if backend == DbBackend::Postgres {
+        // The request's backend, once it waits on the lock; then its connection is cut.
+        let mut pid = None;
+        for _ in 0..400 {
+            let row = app
+                .db
+                .query_one_raw(Statement::from_string(
+                    backend,
+                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                     AND wait_event = 'advisory' AND datname = current_database()",
+                ))
+                .await
+                .unwrap();
+            if let Some(row) = row {
+                pid = Some(row.try_get::<i32>("", "pid").unwrap());
+                break;
+            }
+            tokio::task::yield_now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        let pid = pid.expect("the request waits on the lock within 10 s");
+        app.db
+            .execute_raw(Statement::from_string(
+                backend,
+                format!("SELECT pg_terminate_backend({pid})"),
+            ))
+            .await
+            .unwrap();
+    }
+    // SQLite: the request gives up after the busy timeout (10 s) while the lock is held.
+    let response = waiting.await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body, json!({ "detail": "Service unavailable" }));
+    holder.rollback().await.unwrap();
+
+    let again = app
+        .post(&app.admin_token, "/api/v1/members/", &member)
+        .await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+}

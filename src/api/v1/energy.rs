@@ -40,6 +40,8 @@ use crate::service;
         (status = 201, description = "Imported", body = ImportSummary),
         (status = 403, description = "The role may not import readings", body = ErrorDetail),
         (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
+        (status = 400, description = "The upload could not be read (the connection broke)", body = ErrorDetail),
+        (status = 413, description = "The file is larger than `UPLOAD_MAX_BYTES` or has more lines than `UPLOAD_MAX_LINES`: nothing was written", body = ErrorDetail),
         (status = 422, description = "The file was rejected: problems by line (`loc`: [\"body\", line])", body = ValidationErrorBody),
     )
 )]
@@ -51,48 +53,44 @@ pub async fn import(
     request: Request,
 ) -> Result<(StatusCode, Json<ImportSummary>), ApiError> {
     let mut options = parse_options(&params)?;
+    options.max_lines = Some(state.settings.upload_max_lines);
     let allow_outliers = params.allow_outliers.unwrap_or(false);
-    let actor = current.actor();
-    let summary = if is_multipart(request.headers()) {
-        let mut multipart = Multipart::from_request(request, &state)
-            .await
-            .map_err(multipart_error)?;
-        let field = multipart
-            .next_field()
-            .await
-            .map_err(multipart_error)?
-            .ok_or_else(no_file)?;
-        if options.file_name.is_none() {
-            options.file_name = field.file_name().map(str::to_string);
-        }
-        let reader = BufReader::new(StreamReader::new(field.map_err(std::io::Error::other)));
-        service::readings::import(
-            &actor,
-            &state.db,
-            id,
-            reader,
-            options,
-            allow_outliers,
-            |_| {},
-        )
-        .await?
-    } else {
-        let stream = request
-            .into_body()
-            .into_data_stream()
-            .map_err(std::io::Error::other);
-        let reader = BufReader::new(StreamReader::new(stream));
-        service::readings::import(
-            &actor,
-            &state.db,
-            id,
-            reader,
-            options,
-            allow_outliers,
-            |_| {},
-        )
-        .await?
-    };
+    let limit = state.settings.upload_max_bytes;
+    // A form's first file part, or the body itself; streamed either way. The form lives here,
+    // outside the branch, because its part borrows it.
+    let mut form;
+    let reader: Box<dyn tokio::io::AsyncBufRead + Unpin + Send + '_> =
+        if is_multipart(request.headers()) {
+            form = Multipart::from_request(request, &state)
+                .await
+                .map_err(multipart_error)?;
+            let field = form
+                .next_field()
+                .await
+                .map_err(multipart_error)?
+                .ok_or_else(no_file)?;
+            if options.file_name.is_none() {
+                options.file_name = field.file_name().map(str::to_string);
+            }
+            let read_error = crate::api::extract::field_read_error(limit);
+            Box::new(BufReader::new(StreamReader::new(field.map_err(read_error))))
+        } else {
+            let stream = request
+                .into_body()
+                .into_data_stream()
+                .map_err(crate::api::extract::body_read_error(limit));
+            Box::new(BufReader::new(StreamReader::new(stream)))
+        };
+    let summary = service::readings::import(
+        &current.actor(),
+        &state.db,
+        id,
+        reader,
+        options,
+        allow_outliers,
+        |_| {},
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(summary)))
 }
 

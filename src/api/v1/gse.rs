@@ -97,7 +97,7 @@ pub async fn create_gse_statement(
         (status = 400, description = "The upload could not be read", body = ErrorDetail),
         (status = 403, description = "The role may not record GSE's figures", body = ErrorDetail),
         (status = 404, description = "Configuration not found (or outside the caller's scope)", body = ErrorDetail),
-        (status = 413, description = "The file is larger than the request body limit", body = ErrorDetail),
+        (status = 413, description = "The file is larger than `UPLOAD_MAX_BYTES`: nothing was written", body = ErrorDetail),
         (status = 422, description = "The file was refused, nothing was written: every problem by line", body = ValidationErrorBody),
     )
 )]

@@ -125,6 +125,8 @@ pub async fn delete_parameter(
     responses(
         (status = 201, description = "Imported", body = PriceImportSummary),
         (status = 403, description = "Admins only", body = ErrorDetail),
+        (status = 400, description = "The upload could not be read (the connection broke)", body = ErrorDetail),
+        (status = 413, description = "The file is larger than `UPLOAD_MAX_BYTES`: nothing was written", body = ErrorDetail),
         (status = 422, description = "The file was rejected: problems by line", body = ValidationErrorBody),
     )
 )]
@@ -150,10 +152,9 @@ pub async fn import_prices(
             let bytes = crate::api::extract::first_file(request, &state).await?;
             Box::new(std::io::Cursor::new(bytes))
         } else {
-            let stream = request
-                .into_body()
-                .into_data_stream()
-                .map_err(std::io::Error::other);
+            let stream = request.into_body().into_data_stream().map_err(
+                crate::api::extract::body_read_error(state.settings.upload_max_bytes),
+            );
             Box::new(StreamReader::new(stream))
         };
     let options = service::prices::PriceImportOptions {

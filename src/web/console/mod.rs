@@ -663,6 +663,9 @@ pub fn failure(lang: Language, error: ServiceError) -> Response {
         ServiceError::Unreadable(detail) => {
             message_page(lang, StatusCode::BAD_REQUEST, detail.clone())
         }
+        ServiceError::TooLarge(detail) => {
+            message_page(lang, StatusCode::PAYLOAD_TOO_LARGE, detail.clone())
+        }
         ServiceError::TooManyAttempts { .. } | ServiceError::RateLimited { .. } => {
             message_page(lang, StatusCode::TOO_MANY_REQUESTS, error.to_string())
         }

@@ -398,7 +398,9 @@ pub async fn import(
         Err((_, message)) => return message_page(lang, StatusCode::BAD_REQUEST, message),
     };
     options.file_name = field.file_name().map(str::to_string);
-    let reader = BufReader::new(StreamReader::new(field.map_err(std::io::Error::other)));
+    options.max_lines = Some(state.settings.upload_max_lines);
+    let read_error = crate::api::extract::field_read_error(state.settings.upload_max_bytes);
+    let reader = BufReader::new(StreamReader::new(field.map_err(read_error)));
     let outcome = service::readings::import(
         &signed.actor(),
         &state.db,

@@ -141,7 +141,8 @@ pub async fn import(
     let Some(minutes) = minutes else {
         return refused("prices_interval_invalid");
     };
-    let reader = StreamReader::new(field.map_err(std::io::Error::other));
+    let read_error = crate::api::extract::field_read_error(state.settings.upload_max_bytes);
+    let reader = StreamReader::new(field.map_err(read_error));
     let options = service::prices::PriceImportOptions {
         format: None,
         default_minutes: minutes,
