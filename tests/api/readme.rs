@@ -156,3 +156,55 @@ async fn every_request_example_in_the_readme_works() {
     );
     assert_eq!(march["shared_kwh"], "2.100");
 }
+
+/// SECURITY.md names the tests that cover each risk: every name it gives is a test that exists,
+/// so the map cannot drift from the suite.
+#[test]
+fn every_test_named_in_security_md_exists() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let security = std::fs::read_to_string(format!("{root}/SECURITY.md")).unwrap();
+    let mut checked = 0;
+    for name in security.split('`').skip(1).step_by(2) {
+        let parts: Vec<&str> = name.split("::").collect();
+        if parts.len() < 2
+            || !parts.iter().all(|p| {
+                !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '_' || c == '*')
+            })
+        {
+            continue;
+        }
+        let api_file = format!("{root}/tests/api/{}.rs", parts[0]);
+        let (file, function) = if std::path::Path::new(&api_file).exists() {
+            (api_file, parts[parts.len() - 1])
+        } else {
+            // A unit test: `domain::price_files::tests::name` is in src/domain/price_files.rs.
+            let module: Vec<&str> = parts
+                .iter()
+                .copied()
+                .take_while(|p| *p != "tests")
+                .collect();
+            let file = format!("{root}/src/{}.rs", module.join("/"));
+            let function = if parts.contains(&"tests") {
+                parts[parts.len() - 1]
+            } else {
+                "*"
+            };
+            (file, function)
+        };
+        let text = std::fs::read_to_string(&file)
+            .unwrap_or_else(|_| panic!("SECURITY.md names `{name}`, but {file} does not exist"));
+        if function != "*" {
+            assert!(
+                text.contains(&format!("fn {function}(")),
+                "SECURITY.md names `{name}`, but {file} has no test `{function}`"
+            );
+        }
+        checked += 1;
+    }
+    assert!(
+        checked > 40,
+        "only {checked} test names found in SECURITY.md"
+    );
+}
