@@ -52,6 +52,10 @@ enum Command {
         #[arg(long)]
         by: Option<String>,
     },
+    /// Copy the database into FILE while the server may run: SQLite's online copy (`VACUUM
+    /// INTO`, a database file to open as it is), PostgreSQL's `pg_dump --format=custom` (restore
+    /// with `pg_restore --no-owner --dbname=URL FILE`). An existing FILE is refused.
+    Backup { file: std::path::PathBuf },
     /// Create an admin account.
     CreateAdmin {
         /// The admin's email (also the login).
@@ -219,6 +223,7 @@ pub async fn run() -> ExitCode {
             )
             .await
         }
+        Command::Backup { file } => backup(settings, file).await,
         Command::CreateAdmin {
             email,
             full_name,
@@ -236,6 +241,25 @@ pub async fn run() -> ExitCode {
             }
             ExitCode::from(error.exit_code())
         }
+    }
+}
+
+async fn backup(settings: Settings, file: std::path::PathBuf) -> Result<(), CliError> {
+    // The schema is left as it is: a backup copies what is there, pending migrations included.
+    let db = db::connect(&settings).await?;
+    match db::backup::backup(&db, &settings.database_url, &file).await {
+        Ok(done) => {
+            println!(
+                "backed up {} into {} ({} bytes) with {}",
+                redact_url(&settings.database_url),
+                file.display(),
+                done.bytes,
+                done.how
+            );
+            Ok(())
+        }
+        Err(error @ db::backup::BackupError::Exists(_)) => Err(CliError::Usage(error.to_string())),
+        Err(error) => Err(CliError::Refused(error.to_string())),
     }
 }
 

@@ -9,6 +9,7 @@ use crate::core::config::Settings;
 /// Any constant will do, as long as every instance uses the same one ("condivisa" in ASCII).
 const MIGRATION_LOCK_KEY: i64 = 0x636f_6e64_6976_6973;
 
+pub mod backup;
 pub mod migrate;
 pub mod revision;
 pub mod schema_check;

@@ -214,21 +214,7 @@ async fn postgres_snapshot(
             continue;
         }
         let definition: String = row.try_get("", "indexdef")?;
-        let columns = definition
-            .rsplit_once('(')
-            .and_then(|(_, rest)| rest.split_once(')'))
-            .map(|(inside, _)| {
-                // `search_text gin_trgm_ops`: the column, without the operator class (which
-                // PostgreSQL prints schema-qualified or not depending on the search_path).
-                inside
-                    .split(',')
-                    .map(|c| {
-                        let column = c.split_whitespace().next().unwrap_or_default();
-                        column.trim_matches('"').to_string()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let columns = index_columns(&definition);
         let unique = definition.starts_with("CREATE UNIQUE");
         snapshot
             .entry(table)
@@ -257,6 +243,49 @@ async fn postgres_snapshot(
         ));
     }
     Ok(snapshot)
+}
+
+/// The key columns of `CREATE [UNIQUE] INDEX name ON table USING method (a, b) [WHERE …]`:
+/// the parentheses after `USING`, read to their matching close (a partial index's predicate has
+/// parentheses of its own, which PostgreSQL prints differently after a dump and restore), each
+/// without its operator class (`search_text gin_trgm_ops`, printed schema-qualified or not
+/// depending on the search_path).
+fn index_columns(definition: &str) -> Vec<String> {
+    let Some(list) = definition
+        .find(" USING ")
+        .and_then(|using| definition[using..].find('(').map(|open| using + open + 1))
+    else {
+        return Vec::new();
+    };
+    let mut columns = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    for c in definition[list..].chars() {
+        match c {
+            ')' if depth == 0 => break,
+            ',' if depth == 0 => columns.push(std::mem::take(&mut current)),
+            '(' => {
+                depth += 1;
+                current.push(c);
+            }
+            ')' => {
+                depth -= 1;
+                current.push(c);
+            }
+            _ => current.push(c),
+        }
+    }
+    columns.push(current);
+    columns
+        .iter()
+        .map(|c| {
+            c.split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .trim_matches('"')
+                .to_string()
+        })
+        .collect()
 }
 
 /// Everything `actual` lacks or has beyond `expected`, in words.
@@ -385,4 +414,23 @@ fn entity_differences(expected: &Snapshot) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_columns_ignore_a_partial_indexs_predicate() {
+        let original = "CREATE UNIQUE INDEX ux_payout_batches__open ON public.payout_batches USING btree (configuration_id) WHERE ((status)::text = ANY ((ARRAY['draft'::character varying, 'approved'::character varying])::text[]))";
+        let restored = "CREATE UNIQUE INDEX ux_payout_batches__open ON public.payout_batches USING btree (configuration_id) WHERE ((status)::text = ANY (ARRAY[('draft'::character varying)::text, ('approved'::character varying)::text]))";
+        assert_eq!(index_columns(original), vec!["configuration_id"]);
+        assert_eq!(index_columns(restored), vec!["configuration_id"]);
+        assert_eq!(
+            index_columns(
+                "CREATE INDEX ix_users__search ON public.users USING gin (search_text public.gin_trgm_ops, lower((email)::text))"
+            ),
+            vec!["search_text", "lower((email)::text)"]
+        );
+    }
 }

@@ -239,10 +239,15 @@ impl TestApp {
 
     /// Runs the `condivisa` binary against this app's database (clean environment, quiet log).
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        self.cli_on(&self.database_url, args)
+    }
+
+    /// [`TestApp::cli`] against another database (a restored backup, say).
+    pub fn cli_on(&self, database_url: &str, args: &[&str]) -> std::process::Output {
         std::process::Command::new(env!("CARGO_BIN_EXE_condivisa"))
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &self.database_url)
+            .env("DATABASE_URL", database_url)
             .env("SECRET_KEY", SECRET_KEY)
             .env("RUST_LOG", "warn")
             .args(args)

@@ -1,6 +1,7 @@
 //! One integration-test binary (fast to link), one module per area.
 mod accounts;
 mod auth;
+mod backup;
 mod communities;
 mod console;
 mod examples;
