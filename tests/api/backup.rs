@@ -41,15 +41,12 @@ async fn restore(app: &TestApp, file: &std::path::Path) -> (String, Option<Strin
         .await
         .unwrap();
     let url = format!("{server}/{restored}");
-    let output = std::process::Command::new("pg_restore")
-        .args(["--no-owner", "--exit-on-error", "--dbname", &url])
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    succeeded(
+        &std::process::Command::new("pg_restore")
+            .args(["--no-owner", "--exit-on-error", "--dbname", &url])
+            .arg(file)
+            .output()
+            .unwrap(),
     );
     (url, Some(restored))
 }
