@@ -2071,3 +2071,160 @@ async fn uploads_past_the_size_or_line_limit_answer_413_and_write_nothing() {
     let fits = upload_csv(&app, &app.admin_token, c.configuration, "", rows(40)).await;
     assert_eq!(fits.status(), StatusCode::CREATED);
 }
+
+/// The `condivisa` binary serving the test's database on a port of its own, as a process this
+/// test can kill; answers once `/health` does.
+struct Server {
+    process: std::process::Child,
+    address: String,
+}
+
+impl Server {
+    async fn start(app: &TestApp) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let address = format!("127.0.0.1:{port}");
+        let process = std::process::Command::new(env!("CARGO_BIN_EXE_condivisa"))
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &app.database_url)
+            .env("SECRET_KEY", SECRET_KEY)
+            .env("BIND_ADDRESS", &address)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Server { process, address };
+        for _ in 0..200 {
+            let health = app
+                .client
+                .get(format!("http://{}/health", server.address))
+                .send()
+                .await;
+            if health.is_ok_and(|r| r.status().is_success()) {
+                return server;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the server did not answer /health within 10 s");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// `kill -9` in the middle of a large import: after restart nothing of it is in the database
+/// (no readings, revisions, curves, totals or import record), and the same file imports whole.
+#[tokio::test]
+async fn a_server_killed_in_the_middle_of_an_import_leaves_nothing_behind() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
+    let c = community(&app).await;
+    // Both PODs, both directions, every quarter-hour from January 2025: about 10 MB.
+    let mut body = String::from("timestamp;pod;direction;kwh;interval_minutes\n");
+    let start = chrono::DateTime::parse_from_rfc3339("2025-01-01T00:00:00+01:00").unwrap();
+    let quarters = 43_000;
+    for q in 0..quarters {
+        let at = (start + chrono::Duration::minutes(15 * q)).to_rfc3339();
+        for (pod, direction) in [
+            ("IT001E00112233", "injection"),
+            ("IT001E00112233", "withdrawal"),
+            ("IT001E04455667A", "injection"),
+            ("IT001E04455667A", "withdrawal"),
+        ] {
+            body.push_str(&format!("{at};{pod};{direction};0.5;15\n"));
+        }
+    }
+    let body = body.into_bytes();
+    let path = format!("/api/v1/configurations/{}/readings", c.configuration);
+
+    let mut server = Server::start(&app).await;
+    let mut stream = tokio::net::TcpStream::connect(&server.address)
+        .await
+        .unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n",
+        server.address, app.admin_token
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // Seven tenths of the file: more than the sockets buffer, so the server has read and
+    // written part of it inside the import's transaction.
+    for chunk in body[..body.len() * 7 / 10].chunks(64 * 1024) {
+        let frame = [
+            format!("{:x}\r\n", chunk.len()).as_bytes(),
+            chunk,
+            b"\r\n".as_slice(),
+        ]
+        .concat();
+        stream.write_all(&frame).await.unwrap();
+    }
+    let backend = app.db.get_database_backend();
+    let open_transactions = "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_stat_activity \
+         WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()";
+    if backend == sea_orm::DbBackend::Postgres {
+        // The import's transaction is open on the server's connection.
+        let mut open = 0;
+        for _ in 0..200 {
+            open = scalar_i64(&app.db, open_transactions).await;
+            if open > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(open > 0, "the import's transaction never opened");
+    }
+    server.process.kill().unwrap(); // SIGKILL: no shutdown, no rollback by the server
+    server.process.wait().unwrap();
+    drop(stream);
+    if backend == sea_orm::DbBackend::Postgres {
+        // PostgreSQL rolls the transaction back when it sees the connection gone.
+        for _ in 0..200 {
+            if scalar_i64(&app.db, open_transactions).await == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    let tables = [
+        "readings",
+        "reading_revisions",
+        "reading_curves",
+        "configuration_hours",
+        "reading_imports",
+    ];
+    for table in tables {
+        let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table}");
+        assert_eq!(scalar_i64(&app.db, &sql).await, 0, "{table} after the kill");
+    }
+
+    // Restarted, the server takes the same file whole.
+    let server = Server::start(&app).await;
+    let response = app
+        .client
+        .post(format!("http://{}{path}", server.address))
+        .bearer_auth(&app.admin_token)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let summary: Value = response.json().await.unwrap();
+    assert_eq!(summary["intervals"], quarters * 4);
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM reading_imports"
+        )
+        .await,
+        1
+    );
+}
