@@ -517,3 +517,52 @@ pub fn ensure_debian_tool(program: &str, probe: &str, package: &str) {
         "{program} still missing after installing {package}"
     );
 }
+
+/// The `condivisa` binary serving the test's database on a port of its own, as a process a
+/// test can kill or run beside another; answers once `/health` does.
+pub struct ServerProcess {
+    pub process: std::process::Child,
+    pub address: String,
+}
+
+impl ServerProcess {
+    pub async fn start(app: &TestApp) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let address = format!("127.0.0.1:{port}");
+        let process = std::process::Command::new(env!("CARGO_BIN_EXE_condivisa"))
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &app.database_url)
+            .env("SECRET_KEY", SECRET_KEY)
+            .env("BIND_ADDRESS", &address)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = ServerProcess { process, address };
+        for _ in 0..200 {
+            let health = app.client.get(server.url("/health")).send().await;
+            if health.is_ok_and(|r| r.status().is_success()) {
+                return server;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the server did not answer /health within 10 s");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}

@@ -8,6 +8,7 @@ mod examples;
 mod helpers;
 mod holders;
 mod iban_changes;
+mod instances;
 mod join_requests;
 mod ledger;
 mod member_import;

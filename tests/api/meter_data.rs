@@ -2072,55 +2072,6 @@ async fn uploads_past_the_size_or_line_limit_answer_413_and_write_nothing() {
     assert_eq!(fits.status(), StatusCode::CREATED);
 }
 
-/// The `condivisa` binary serving the test's database on a port of its own, as a process this
-/// test can kill; answers once `/health` does.
-struct Server {
-    process: std::process::Child,
-    address: String,
-}
-
-impl Server {
-    async fn start(app: &TestApp) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let address = format!("127.0.0.1:{port}");
-        let process = std::process::Command::new(env!("CARGO_BIN_EXE_condivisa"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &app.database_url)
-            .env("SECRET_KEY", SECRET_KEY)
-            .env("BIND_ADDRESS", &address)
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Server { process, address };
-        for _ in 0..200 {
-            let health = app
-                .client
-                .get(format!("http://{}/health", server.address))
-                .send()
-                .await;
-            if health.is_ok_and(|r| r.status().is_success()) {
-                return server;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("the server did not answer /health within 10 s");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
 /// `kill -9` in the middle of a large import: after restart nothing of it is in the database
 /// (no readings, revisions, curves, totals or import record), and the same file imports whole.
 #[tokio::test]
@@ -2146,7 +2097,7 @@ async fn a_server_killed_in_the_middle_of_an_import_leaves_nothing_behind() {
     let body = body.into_bytes();
     let path = format!("/api/v1/configurations/{}/readings", c.configuration);
 
-    let mut server = Server::start(&app).await;
+    let mut server = ServerProcess::start(&app).await;
     let mut stream = tokio::net::TcpStream::connect(&server.address)
         .await
         .unwrap();
@@ -2206,7 +2157,7 @@ async fn a_server_killed_in_the_middle_of_an_import_leaves_nothing_behind() {
     }
 
     // Restarted, the server takes the same file whole.
-    let server = Server::start(&app).await;
+    let server = ServerProcess::start(&app).await;
     let response = app
         .client
         .post(format!("http://{}{path}", server.address))
