@@ -42,6 +42,7 @@ mod m20261206_000016_member_counts;
 mod m20261206_000017_sqlite_user_search;
 mod m20261207_000018_iban_change_requests;
 mod m20261207_000019_join_documents;
+mod m20261208_000020_audit_events;
 
 pub struct Migrator;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_sqlite_user_search::Migration),
             Box::new(m20261207_000018_iban_change_requests::Migration),
             Box::new(m20261207_000019_join_documents::Migration),
+            Box::new(m20261208_000020_audit_events::Migration),
         ]
     }
 }

@@ -9,12 +9,12 @@ use crate::core::permissions::Permission;
 use crate::crud;
 use crate::models::user;
 
-pub struct CurrentUser(pub user::Model);
+pub struct CurrentUser(pub user::Model, pub Option<std::net::IpAddr>);
 
 impl CurrentUser {
-    /// The caller as the use cases see it.
+    /// The caller as the use cases see it, with the client's address.
     pub fn actor(&self) -> crate::service::Actor {
-        crate::service::Actor::of(&self.0)
+        crate::service::Actor::of(&self.0).from(self.1)
     }
 
     /// 403 unless the role has the permission (for checks a handler makes before parsing).
@@ -50,6 +50,10 @@ impl FromRequestParts<AppState> for CurrentUser {
         if !user.is_active() {
             return Err(ApiError::BadRequest("Inactive user".into()));
         }
-        Ok(CurrentUser(user))
+        let crate::api::extract::ClientAddress(address) =
+            crate::api::extract::ClientAddress::from_request_parts(parts, state)
+                .await
+                .unwrap_or(crate::api::extract::ClientAddress(None));
+        Ok(CurrentUser(user, address))
     }
 }

@@ -57,6 +57,7 @@ pub fn document(
         (name = "payouts", description = "Paying members: batches approved by a second person, SEPA Credit Transfer files (pain.001.001.09), payments in the ledger"),
         (name = "join requests", description = "Newcomers asking to join a configuration: the public form, e-mail confirmation, the referent's review"),
         (name = "mail", description = "The outbox of e-mail the server sends (admins)"),
+        (name = "audit", description = "The append-only audit trail of security-relevant events"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -56,10 +56,12 @@ pub enum Permission {
     /// Prepare, approve, export and close the batches that pay members (and set the account
     /// they are paid from).
     Payouts,
+    /// Read the audit trail: an admin all of it, others their configurations' events.
+    AuditRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 27] = [
+    pub const ALL: [Permission; 28] = [
         Permission::UsersRead,
         Permission::UsersWrite,
         Permission::OrganizationsRead,
@@ -87,6 +89,7 @@ impl Permission {
         Permission::JoinRequestsReview,
         Permission::GseReconciliation,
         Permission::Payouts,
+        Permission::AuditRead,
     ];
 
     pub fn code(self) -> &'static str {
@@ -118,6 +121,7 @@ impl Permission {
             Permission::JoinRequestsReview => "join_requests:review",
             Permission::GseReconciliation => "gse:reconciliation",
             Permission::Payouts => "payouts",
+            Permission::AuditRead => "audit:read",
         }
     }
 }
@@ -149,6 +153,7 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             JoinRequestsReview,
             GseReconciliation,
             Payouts,
+            AuditRead,
         ],
         Role::Referent => &[
             ConfigurationsRead,
@@ -165,6 +170,7 @@ pub fn role_permissions(role: Role) -> &'static [Permission] {
             JoinRequestsReview,
             GseReconciliation,
             Payouts,
+            AuditRead,
         ],
         Role::User => &[ConfigurationsRead, HoldersRead, IbanChangeRequest],
     }

@@ -1,5 +1,6 @@
 //! Queries. Every list takes its scope as an argument and turns it into a `WHERE`, so counts and
 //! pages never include rows the caller may not see.
+pub mod audit;
 pub mod community_users;
 pub mod configurations;
 pub mod curves;

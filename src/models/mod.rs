@@ -21,6 +21,7 @@ macro_rules! timestamped {
     };
 }
 
+pub mod audit_event;
 pub mod community_user;
 pub mod configuration;
 pub mod enums;

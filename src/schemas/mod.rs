@@ -1,5 +1,6 @@
 //! Request and response types: what travels over HTTP, with validation rules and OpenAPI schemas.
 //! Request types reject unknown fields, so nothing can be mass-assigned.
+pub mod audit;
 pub mod auth;
 pub mod common;
 pub mod community_user;

@@ -73,9 +73,15 @@ impl Authority<'_> {
             keys.iter().map(|key| stored.get(key).copied()).collect();
         for ((_, policy), count) in counters.iter().zip(&read) {
             if let Some(wait) = count.as_ref().and_then(|c| policy.remaining(c, now)) {
-                return Err(ServiceError::TooManyAttempts {
-                    retry_after: retry_after_seconds(wait),
-                });
+                let retry_after = retry_after_seconds(wait);
+                self.audit_sign_in(
+                    None,
+                    client,
+                    "user.sign_in_throttled",
+                    serde_json::json!({ "login": login.trim().to_lowercase(), "retry_after": retry_after }),
+                )
+                .await?;
+                return Err(ServiceError::TooManyAttempts { retry_after });
             }
         }
 
@@ -109,6 +115,13 @@ impl Authority<'_> {
                         }
                     }
                 }
+                self.audit_sign_in(
+                    user.as_ref().map(|u| u.id),
+                    client,
+                    "user.sign_in_failed",
+                    serde_json::json!({ "login": login.trim().to_lowercase(), "reason": "bad credentials" }),
+                )
+                .await?;
                 return Err(ServiceError::BadCredentials);
             }
         };
@@ -116,9 +129,46 @@ impl Authority<'_> {
             crud::login_throttles::clear(self.db, &account.0).await?;
         }
         if !user.is_active() {
+            self.audit_sign_in(
+                Some(user.id),
+                client,
+                "user.sign_in_failed",
+                serde_json::json!({ "login": login.trim().to_lowercase(), "reason": "inactive" }),
+            )
+            .await?;
             return Err(ServiceError::InactiveUser);
         }
+        self.audit_sign_in(
+            Some(user.id),
+            client,
+            "user.signed_in",
+            serde_json::json!({}),
+        )
+        .await?;
         Ok(user)
+    }
+
+    /// A sign-in, refused or not, in the audit trail (the password never).
+    async fn audit_sign_in(
+        &self,
+        user_id: Option<i32>,
+        client: Option<IpAddr>,
+        action: &'static str,
+        detail: serde_json::Value,
+    ) -> Result<(), sea_orm::DbErr> {
+        crud::audit::record(
+            self.db,
+            crud::audit::AuditEvent {
+                actor_id: user_id,
+                address: client,
+                action,
+                object_type: "user",
+                object_id: user_id.map(i64::from),
+                configuration_id: None,
+                detail,
+            },
+        )
+        .await
     }
 
     /// Spends a refresh token for a new pair; a spent token presented again revokes its whole

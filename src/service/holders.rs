@@ -778,7 +778,19 @@ pub async fn give_consent(
 ) -> Outcome<holder_consent::Model> {
     let found = writable(actor, db, id).await?;
     check_consent("", &consent)?;
-    Ok(crud::insert(db, consent_model(found.id, &consent, Some(actor.user_id))).await?)
+    let txn = db.begin().await?;
+    let saved = crud::insert(&txn, consent_model(found.id, &consent, Some(actor.user_id))).await?;
+    actor
+        .audit(
+            &txn,
+            "holder.consent_given",
+            ("holder", Some(i64::from(found.id))),
+            None,
+            json!({"consent_id": saved.id, "kind": saved.kind.as_str()}),
+        )
+        .await?;
+    txn.commit().await?;
+    Ok(saved)
 }
 
 /// Records a withdrawal. A required consent withdrawn from an active holder, with no other
@@ -821,6 +833,15 @@ pub async fn withdraw_consent(
         ]);
         record(&txn, &holder, Some(actor), HolderAction::Suspended, changes).await?;
     }
+    actor
+        .audit(
+            &txn,
+            "holder.consent_withdrawn",
+            ("holder", Some(i64::from(id))),
+            None,
+            json!({"consent_id": saved.id, "kind": kind.as_str()}),
+        )
+        .await?;
     txn.commit().await?;
     Ok(saved)
 }

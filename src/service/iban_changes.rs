@@ -307,6 +307,15 @@ pub async fn confirm(
         json!({"iban_tail": iban_tail(&iban)}),
     )
     .await?;
+    actor
+        .audit(
+            &txn,
+            "holder.iban_confirmed",
+            ("iban_change_request", Some(i64::from(request.id))),
+            None,
+            json!({"holder_id": found.id, "iban_tail": iban_tail(&iban)}),
+        )
+        .await?;
     txn.commit().await?;
     mailer.wake();
     reread(db, request.id).await
@@ -353,6 +362,15 @@ pub async fn reject(
         json!({"iban_tail": tail, "reason": reason}),
     )
     .await?;
+    actor
+        .audit(
+            &txn,
+            "holder.iban_rejected",
+            ("iban_change_request", Some(i64::from(request.id))),
+            None,
+            json!({"holder_id": found.id, "iban_tail": tail, "reason": reason}),
+        )
+        .await?;
     txn.commit().await?;
     mailer.wake();
     reread(db, request.id).await

@@ -12,6 +12,7 @@ use crate::crud::users::UserScope;
 use crate::models::enums::Role;
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod community_users;
 pub mod configurations;
@@ -43,6 +44,8 @@ pub struct Actor {
     pub user_id: i32,
     pub role: Role,
     pub organization_id: Option<i32>,
+    /// Where the request came from, for the audit trail (none from the CLI).
+    pub address: Option<std::net::IpAddr>,
 }
 
 impl Actor {
@@ -51,7 +54,37 @@ impl Actor {
             user_id: user.id,
             role: user.role,
             organization_id: user.organization_id,
+            address: None,
         }
+    }
+
+    /// The same actor, acting from `address`.
+    pub fn from(self, address: Option<std::net::IpAddr>) -> Actor {
+        Actor { address, ..self }
+    }
+
+    /// Appends `action` on an object to the audit trail, as this actor (`crud::audit`).
+    pub async fn audit(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        action: &'static str,
+        object: (&'static str, Option<i64>),
+        configuration_id: Option<i32>,
+        detail: serde_json::Value,
+    ) -> Result<(), DbErr> {
+        crate::crud::audit::record(
+            db,
+            crate::crud::audit::AuditEvent {
+                actor_id: Some(self.user_id),
+                address: self.address,
+                action,
+                object_type: object.0,
+                object_id: object.1,
+                configuration_id,
+                detail,
+            },
+        )
+        .await
     }
 
     /// Refused (`Forbidden`) unless the permission table grants the actor's role `permission`.

@@ -392,6 +392,15 @@ pub async fn approve(
     model.approved_at = Set(Some(Utc::now()));
     let batch = crud::update(&txn, model).await?;
     let items = crud::payouts::items_of(&txn, batch.id).await?;
+    actor
+        .audit(
+            &txn,
+            "payout.approved",
+            ("payout_batch", Some(i64::from(batch.id))),
+            Some(batch.configuration_id),
+            serde_json::json!({ "items": items.len(), "total_cents": batch.total_cents }),
+        )
+        .await?;
     txn.commit().await?;
     Ok((batch, items))
 }
@@ -560,6 +569,15 @@ pub async fn export(
     model.exported_by = Set(Some(actor.user_id));
     model.exported_at = Set(Some(created));
     let batch = crud::update(&txn, model).await?;
+    actor
+        .audit(
+            &txn,
+            "payout.exported",
+            ("payout_batch", Some(i64::from(batch.id))),
+            Some(batch.configuration_id),
+            serde_json::json!({ "file_sha256": batch.file_sha256, "execution_date": execution_date }),
+        )
+        .await?;
     txn.commit().await?;
     Ok((batch, items))
 }

@@ -240,6 +240,15 @@ pub async fn import(
         crud::market::insert_price_import(&txn, actor.user_id, rows.len() as u64, &format).await?;
     let (new_values, changed_values) = crud::market::upsert_prices(&txn, import_id, &rows).await?;
     crud::market::complete_price_import(&txn, import_id, new_values, changed_values).await?;
+    actor
+        .audit(
+            &txn,
+            "prices.imported",
+            ("price_import", Some(i64::from(import_id))),
+            None,
+            serde_json::json!({ "format": format, "rows": rows.len(), "new_values": new_values, "changed_values": changed_values }),
+        )
+        .await?;
     txn.commit().await?;
     let count = rows.len() as u64;
     let stored: BTreeSet<&str> = rows.iter().map(|r| r.zone.as_str()).collect();

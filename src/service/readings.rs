@@ -45,6 +45,20 @@ pub async fn import(
         ImportError::Io(error) => super::upload_failed(error),
         ImportError::Database(error) => error.into(),
     })?;
+    actor
+        .audit(
+            db,
+            "readings.imported",
+            ("reading_import", Some(i64::from(summary.import_id))),
+            Some(configuration_id),
+            serde_json::json!({
+                "format": summary.format,
+                "intervals": summary.intervals,
+                "new_values": summary.new_values,
+                "revised_values": summary.revised_values,
+            }),
+        )
+        .await?;
     tracing::info!(
         configuration_id,
         import_id = summary.import_id,
@@ -100,6 +114,15 @@ pub async fn revert(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outcome<
         Err(RevertError::Database(error)) => return Err(error.into()),
         Err(refused) => return Err(ServiceError::conflict(refused.to_string())),
     };
+    actor
+        .audit(
+            &txn,
+            "readings.reverted",
+            ("reading_import", Some(i64::from(id))),
+            Some(configuration_id),
+            serde_json::json!({ "revert_import_id": summary.revert_import_id }),
+        )
+        .await?;
     txn.commit().await?;
     tracing::info!(
         import_id = id,

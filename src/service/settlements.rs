@@ -205,6 +205,22 @@ pub async fn finalize(
             .ok_or(ServiceError::NotFound("Configuration"))?;
     let finalization =
         settlement::finalize(db, &run, &configuration, actor.user_id, reason.as_deref()).await?;
+    // Only the call that finalised (the others find the run final and write nothing).
+    if finalization.transactions_written > 0 {
+        actor
+            .audit(
+                db,
+                "settlement.finalized",
+                ("settlement_run", Some(i64::from(run.id))),
+                Some(run.configuration_id),
+                serde_json::json!({
+                    "ledger_rows": finalization.transactions_written,
+                    "corrects_run_id": finalization.corrects_run_id,
+                    "accepted_incomplete": reason,
+                }),
+            )
+            .await?;
+    }
     let (run, latest) = visible_run(actor, db, id).await?;
     Ok((finalization, run, latest))
 }

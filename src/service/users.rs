@@ -188,6 +188,40 @@ pub async fn update(
     if updated.status != UserStatus::Active || input.password.is_some() {
         super::sessions::sign_out_everywhere(db, updated.id).await?;
     }
+    // Role, status, organization and password are what an attacker would change.
+    let mut changed = serde_json::Map::new();
+    if updated.role != target.role {
+        changed.insert(
+            "role".into(),
+            serde_json::json!([target.role.as_str(), updated.role.as_str()]),
+        );
+    }
+    if updated.status != target.status {
+        changed.insert(
+            "status".into(),
+            serde_json::json!([target.status.as_str(), updated.status.as_str()]),
+        );
+    }
+    if updated.organization_id != target.organization_id {
+        changed.insert(
+            "organization_id".into(),
+            serde_json::json!([target.organization_id, updated.organization_id]),
+        );
+    }
+    if input.password.is_some() {
+        changed.insert("password".into(), serde_json::json!("changed"));
+    }
+    if !changed.is_empty() {
+        actor
+            .audit(
+                db,
+                "user.changed",
+                ("user", Some(i64::from(updated.id))),
+                None,
+                changed.into(),
+            )
+            .await?;
+    }
     Ok(updated)
 }
 
@@ -208,6 +242,15 @@ pub async fn deactivate(actor: &Actor, db: &DatabaseConnection, id: i32) -> Outc
         save_guarding_last_admin(db, &target, model).await?;
     }
     super::sessions::sign_out_everywhere(db, target.id).await?;
+    actor
+        .audit(
+            db,
+            "user.deactivated",
+            ("user", Some(i64::from(target.id))),
+            None,
+            serde_json::json!({}),
+        )
+        .await?;
     tracing::info!(user_id = target.id, by = actor.user_id, "user deactivated");
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! One integration-test binary (fast to link), one module per area.
 mod accounts;
+mod audit;
 mod auth;
 mod backup;
 mod communities;

@@ -177,6 +177,9 @@ async fn attempt(
             .map(drop),
         Permission::GseReconciliation => service::gse::list(actor, db, c, None).await.map(drop),
         Permission::Payouts => service::payouts::list(actor, db, c).await.map(drop),
+        Permission::AuditRead => service::audit::list(actor, db, &input(json!({})))
+            .await
+            .map(drop),
         Permission::AnyOrganization => service::users::create(
             actor,
             db,

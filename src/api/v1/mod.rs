@@ -8,6 +8,7 @@ use utoipa_axum::routes;
 
 use crate::api::state::AppState;
 
+pub mod audit;
 pub mod community_users;
 pub mod configurations;
 pub mod energy;
@@ -98,6 +99,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             iban_changes::holder_iban_changes
         ))
         .collection(routes!(iban_changes::list_iban_changes))
+        .collection(routes!(audit::list_audit_events))
         .routes(routes!(iban_changes::read_iban_change))
         .routes(routes!(iban_changes::confirm_iban_change))
         .routes(routes!(iban_changes::reject_iban_change))
