@@ -560,3 +560,98 @@ async fn a_query_cut_while_it_runs_answers_503_and_the_next_one_succeeds() {
         .await;
     assert_eq!(again.status(), StatusCode::CREATED);
 }
+
+/// PostgreSQL goes away under steady load — its database stops taking connections and every
+/// open one is cut — and comes back: meanwhile every answer is 503 "Service unavailable" (never
+/// 500) and `/ready` says not ready; the first request after the return succeeds, without a
+/// restart; nothing acknowledged before is lost. (PostgreSQL only: an embedded SQLite file has
+/// no server to lose.)
+#[tokio::test]
+async fn a_database_outage_under_load_answers_503_and_the_first_request_after_succeeds() {
+    use sea_orm::{ConnectionTrait, DbBackend};
+    let app = spawn_app().await;
+    if app.db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let name = app.database_url.rsplit('/').next().unwrap().to_string();
+    let admin = sea_orm::Database::connect(std::env::var("TEST_DATABASE_URL").unwrap())
+        .await
+        .unwrap();
+    for n in 0..3 {
+        app.create_organization(&format!("Prima del guasto {n}"))
+            .await;
+    }
+
+    // Steady load: the organizations list, one request after another, until told to stop
+    // (at most 20,000 requests).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let (client, url, token, stop) = (
+            app.client.clone(),
+            app.url("/api/v1/organizations/"),
+            app.admin_token.clone(),
+            stop.clone(),
+        );
+        tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && statuses.len() < 20_000 {
+                let response = client.get(&url).bearer_auth(&token).send().await.unwrap();
+                statuses.push(response.status().as_u16());
+            }
+            statuses
+        })
+    };
+    let ok_before = app.get(&app.admin_token, "/api/v1/organizations/").await;
+    assert_eq!(ok_before.status(), StatusCode::OK);
+
+    // The outage.
+    admin
+        .execute_unprepared(&format!(
+            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+        ))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await
+        .unwrap();
+    let mut during = None;
+    for _ in 0..200 {
+        let response = app.get(&app.admin_token, "/api/v1/organizations/").await;
+        if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+            during = Some(response.json::<Value>().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(during, Some(json!({ "detail": "Service unavailable" })));
+    let ready = app.client.get(app.url("/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    // The return: the very next request succeeds.
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    let after = app.get(&app.admin_token, "/api/v1/organizations/").await;
+    assert_eq!(after.status(), StatusCode::OK);
+    let ready = app.client.get(app.url("/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let statuses = load.await.unwrap();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "answers other than 200 and 503: {:?}",
+        statuses
+            .iter()
+            .filter(|s| **s != 200 && **s != 503)
+            .collect::<Vec<_>>()
+    );
+    let listed: Value = after.json().await.unwrap();
+    assert_eq!(
+        listed["total"], 3,
+        "nothing acknowledged before the outage was lost"
+    );
+}
