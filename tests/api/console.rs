@@ -1783,3 +1783,31 @@ async fn an_upload_past_the_size_limit_is_refused_with_a_page() {
         0
     );
 }
+
+/// A console session lives in the database: signed in at one instance, it opens the pages of
+/// another, its form token holds there, and signing out at either ends it at both.
+#[tokio::test]
+async fn a_console_session_works_on_every_instance() {
+    let app = spawn_app().await;
+    let other = crate::helpers::ServerProcess::start(&app).await;
+    let mut admin = Browser::new(&app);
+    let csrf = admin.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let elsewhere = admin.send(app.client.get(other.url("/console"))).await;
+    assert_eq!(elsewhere.status(), StatusCode::OK);
+    let page = elsewhere.text().await.unwrap();
+    assert!(page.contains("/console/logout"), "{page}");
+    let session_cookie = admin.cookies["condivisa_session"].clone();
+    let out = admin
+        .send(
+            app.client
+                .post(other.url("/console/logout"))
+                .form(&[("csrf", csrf.as_str())]),
+        )
+        .await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    // Signed out at the other instance: the old cookie opens nothing here either.
+    admin
+        .cookies
+        .insert("condivisa_session".into(), session_cookie);
+    assert_eq!(admin.get("/console").await.status(), StatusCode::SEE_OTHER);
+}
