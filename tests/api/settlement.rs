@@ -1341,3 +1341,106 @@ async fn a_configuration_with_a_settlement_run_is_not_deleted_and_says_why() {
         StatusCode::OK
     );
 }
+
+/// `kill -9` in the middle of a finalisation: the test holds the run's row, so the server's
+/// finalisation stops at its last step — the run's status — with its settlement lines and ledger
+/// rows already written in its transaction. Killed there, the server leaves the run a preview and
+/// the ledger without its rows; restarted, it finalises the month once. (PostgreSQL only: on
+/// SQLite a finalisation takes the database's one write lock before it writes anything, so no
+/// test can hold it half-way; a kill mid-write there is covered by the import's kill test.)
+#[tokio::test]
+async fn a_server_killed_in_the_middle_of_a_finalisation_leaves_the_month_as_it_was() {
+    use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    complete_small_march(&app, &w).await;
+    let run = preview(&app, w.configuration).await;
+    let ledger = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM transactions WHERE configuration_id = {}",
+        w.configuration
+    );
+    let status = format!(
+        "SELECT status FROM settlement_runs WHERE id = {}",
+        run["id"]
+    );
+    let backend = app.db.get_database_backend();
+    if backend != DbBackend::Postgres {
+        return;
+    }
+
+    let holder = app.db.begin().await.unwrap();
+    holder
+        .execute_unprepared(&format!(
+            "SELECT id FROM settlement_runs WHERE id = {} FOR NO KEY UPDATE",
+            run["id"]
+        ))
+        .await
+        .unwrap();
+    let mut server = crate::helpers::ServerProcess::start(&app).await;
+    let finalizing = {
+        let request = app
+            .client
+            .post(server.url(&format!("/api/v1/settlements/{}/finalize", run["id"])))
+            .bearer_auth(&app.admin_token);
+        tokio::spawn(async move { request.send().await })
+    };
+    // The server's finalisation waits on the run's row: everything before is written.
+    let waiting = "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_stat_activity \
+         WHERE datname = current_database() AND wait_event_type = 'Lock' \
+         AND query LIKE 'UPDATE%settlement_runs%'";
+    let mut found = 0;
+    for _ in 0..200 {
+        found = scalar_i64(&app.db, waiting).await;
+        if found > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(found, 1, "the finalisation never reached the run's status");
+    server.process.kill().unwrap();
+    server.process.wait().unwrap();
+    assert!(
+        finalizing.await.unwrap().is_err(),
+        "the server died before answering"
+    );
+    holder.rollback().await.unwrap();
+    // PostgreSQL rolls the killed server's transaction back once it sees the socket closed.
+    let open = "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_stat_activity \
+         WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()";
+    for _ in 0..200 {
+        if scalar_i64(&app.db, open).await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(scalar_i64(&app.db, &ledger).await, 0);
+    let row = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(backend, status.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get::<String>("", "status").unwrap(), "preview");
+
+    // Restarted, the server finalises the month once.
+    let server = crate::helpers::ServerProcess::start(&app).await;
+    let done = app
+        .client
+        .post(server.url(&format!("/api/v1/settlements/{}/finalize", run["id"])))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let rows = scalar_i64(&app.db, &ledger).await;
+    assert!(rows > 0);
+    let again = app
+        .client
+        .post(server.url(&format!("/api/v1/settlements/{}/finalize", run["id"])))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert!(again.status().is_success() || again.status() == StatusCode::CONFLICT);
+    assert_eq!(scalar_i64(&app.db, &ledger).await, rows);
+}
