@@ -316,6 +316,25 @@ async fn a_referent_runs_a_month_in_the_console() {
     let done = done.text().await.unwrap();
     assert!(done.contains("Il mese è definitivo"), "{done}");
     assert!(done.contains("definitivo"), "{done}");
+    // The audit trail has it, with who and from where.
+    let audited = {
+        use sea_orm::ConnectionTrait;
+        app.db
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.db.get_database_backend(),
+                "SELECT actor, address FROM audit_events WHERE action = 'settlement.finalized'",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            audited.try_get::<String>("", "actor").unwrap(),
+            audited.try_get::<String>("", "address").unwrap()
+        ),
+        (ADMIN_EMAIL.to_string(), "127.0.0.1".to_string())
+    );
 
     // Statements out: C1's holder has an address and is mailed, the others with money in the
     // month are listed with the reason (P2 has none: no statement); a month goes out once

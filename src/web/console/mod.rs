@@ -161,11 +161,13 @@ pub fn uploads() -> Router<AppState> {
 pub struct Signed {
     pub current: Current,
     pub lang: Language,
+    /// The client's address, for the audit trail.
+    pub address: Option<std::net::IpAddr>,
 }
 
 impl Signed {
     pub fn actor(&self) -> crate::service::Actor {
-        self.current.actor()
+        self.current.actor().from(self.address)
     }
 
     /// What every page's frame needs: who is signed in, the sign-out form's token.
@@ -285,7 +287,17 @@ impl FromRequestParts<AppState> for Signed {
             None => None,
         };
         match current {
-            Some(current) => Ok(Signed { current, lang }),
+            Some(current) => {
+                let crate::api::extract::ClientAddress(address) =
+                    crate::api::extract::ClientAddress::from_request_parts(parts, state)
+                        .await
+                        .unwrap_or(crate::api::extract::ClientAddress(None));
+                Ok(Signed {
+                    current,
+                    lang,
+                    address,
+                })
+            }
             None => {
                 // Back to the page asked for after signing in; only a path of this console.
                 let next = parts
