@@ -59,12 +59,21 @@ field() { sed -nE "s/.* $1=([0-9.]+).*/\1/p" <<< "$2"; }
 echo "== the maximum: the mix unpaced for 20 s (after a 5 s warm-up)"
 run 5s 0 warmup > /dev/null
 max_line="$(run 20s 0 maximum)"
-max_rps="$(field rps "$max_line")"; p50="$(field p50_ms "$max_line")"
-# Each connection: one request every CONNS / (SHARE % of the maximum) seconds, less the time
-# a request takes at that load (the unpaced median, an upper bound).
-delay_ms="$(awk -v c="$CONNS" -v r="$max_rps" -v s="$SHARE" -v l="$p50" \
-  'BEGIN { d = c / (r * s / 100) * 1000 - l; if (d < 0) d = 0; printf "%d", d }')"
-echo "maximum $max_rps req/s (p50 $p50 ms): the soak paces each connection by $delay_ms ms"
+max_rps="$(field rps "$max_line")"
+target="$(awk -v r="$max_rps" -v s="$SHARE" 'BEGIN { printf "%.1f", r * s / 100 }')"
+# Pacing: a connection sends one request every (latency + delay) ms, and the latency falls as
+# the load does, so the delay is found by trying: 10 s at a delay, then the delay that would
+# have given the target at the latency just seen, until the rate is within 5 % of the target.
+delay_ms="$(awk -v c="$CONNS" -v t="$target" 'BEGIN { printf "%d", c / t * 1000 }')"
+for try in 1 2 3 4 5; do
+  line="$(run 10s "$delay_ms" "calibrate$try")"
+  rps="$(field rps "$line")"; p50="$(field p50_ms "$line")"
+  echo "calibration $try: delay $delay_ms ms gives $rps req/s (target $target)"
+  if awk -v a="$rps" -v t="$target" 'BEGIN { exit !(a >= t * 0.95 && a <= t * 1.05) }'; then break; fi
+  delay_ms="$(awk -v d="$delay_ms" -v l="$p50" -v a="$rps" -v t="$target" \
+    'BEGIN { n = (d + l) * a / t - l; if (n < 0) n = 0; printf "%d", n + 0.5 }')"
+done
+echo "maximum $max_rps req/s: the soak paces each connection by $delay_ms ms (target $target req/s, $SHARE %)"
 
 table="$RESULTS_DIR/soak.md"
 {
