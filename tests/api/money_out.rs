@@ -1099,3 +1099,147 @@ async fn a_months_statements_are_mailed_with_the_pdf_and_a_record_of_who_got_the
     assert_eq!(row["attachment_name"], "statement-2025-03.pdf");
     assert_eq!(row["template"], "statement");
 }
+
+/// `kill -9` in the middle of a payout export: the test holds the batch's row, so the server's
+/// export stops at its write — the file, its digest, the status — inside its transaction. Killed
+/// there, the server leaves the batch approved with no file; restarted, it exports it once.
+/// (PostgreSQL only: on SQLite the export takes the database's write lock before it writes, so no
+/// test can hold it half-way; a kill mid-write there is covered by the import's kill test.)
+#[tokio::test]
+async fn a_server_killed_in_the_middle_of_a_payout_export_leaves_the_batch_approved() {
+    use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+    let app = spawn_app().await;
+    if app.db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let (w, _) = finalised_march(&app).await;
+    let c = w.configuration;
+    activate_holder(&app, w.members[C1], "MRTMTT91D08F205J", Some(IBAN)).await;
+    let batch = json_of(
+        app.post(
+            &app.admin_token,
+            &format!("/api/v1/configurations/{c}/payouts"),
+            &json!({"through": "2025-03"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let organization = scalar_i64(
+        &app.db,
+        &format!("SELECT CAST(organization_id AS BIGINT) FROM configurations WHERE id = {c}"),
+    )
+    .await;
+    let (_, vendor) = app
+        .create_user("tesoriere@example.com", "vendor", Some(organization))
+        .await;
+    json_of(
+        app.post(
+            &vendor,
+            &format!("/api/v1/payouts/{batch}/approve"),
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    json_of(
+        put(
+            &app,
+            &vendor,
+            &format!("/api/v1/configurations/{c}/payout-account"),
+            &json!({"account_name": "CER Padova", "iban": OTHER_IBAN}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+
+    let holder = app.db.begin().await.unwrap();
+    holder
+        .execute_unprepared(&format!(
+            "SELECT id FROM payout_batches WHERE id = {batch} FOR NO KEY UPDATE"
+        ))
+        .await
+        .unwrap();
+    let mut server = crate::helpers::ServerProcess::start(&app).await;
+    let exporting = {
+        let request = app
+            .client
+            .post(server.url(&format!("/api/v1/payouts/{batch}/export")))
+            .bearer_auth(&vendor)
+            .json(&json!({}));
+        tokio::spawn(async move { request.send().await })
+    };
+    let waiting = "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_stat_activity \
+         WHERE datname = current_database() AND wait_event_type = 'Lock' \
+         AND query LIKE 'UPDATE%payout_batches%'";
+    let mut found = 0;
+    for _ in 0..200 {
+        found = scalar_i64(&app.db, waiting).await;
+        if found > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(found, 1, "the export never reached its write");
+    server.process.kill().unwrap();
+    server.process.wait().unwrap();
+    assert!(
+        exporting.await.unwrap().is_err(),
+        "the server died before answering"
+    );
+    holder.rollback().await.unwrap();
+    let open = "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_stat_activity \
+         WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()";
+    for _ in 0..200 {
+        if scalar_i64(&app.db, open).await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let state = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM payout_batches WHERE id = {batch} \
+         AND status = 'approved' AND file_content IS NULL"
+    );
+    assert_eq!(scalar_i64(&app.db, &state).await, 1, "approved, no file");
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_events WHERE action = 'payout.exported'"
+        )
+        .await,
+        0
+    );
+
+    // Restarted, the server exports the batch once.
+    let server = crate::helpers::ServerProcess::start(&app).await;
+    let exported = app
+        .client
+        .post(server.url(&format!("/api/v1/payouts/{batch}/export")))
+        .bearer_auth(&vendor)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(exported.status(), StatusCode::OK);
+    let again = app
+        .client
+        .post(server.url(&format!("/api/v1/payouts/{batch}/export")))
+        .bearer_auth(&vendor)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        scalar_i64(
+            &app.db,
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_events WHERE action = 'payout.exported'"
+        )
+        .await,
+        1
+    );
+}
