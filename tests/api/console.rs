@@ -8,7 +8,7 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::multipart::{Form, Part};
 use serde_json::json;
 
-use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestApp, spawn_app};
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestApp, organization_of, spawn_app};
 use crate::settlement::{C1, C2, P1, P2, World, import_march_prices, march_hours, world};
 
 /// A browser without JavaScript: keeps its cookies, follows no redirect by itself.
@@ -129,20 +129,6 @@ impl<'a> Browser<'a> {
         let home = self.page("/console").await;
         csrf_of(&home)
     }
-}
-
-/// The organization a configuration belongs to.
-async fn organization_of(app: &TestApp, configuration: i64) -> i64 {
-    app.get(
-        &app.admin_token,
-        &format!("/api/v1/configurations/{configuration}"),
-    )
-    .await
-    .json::<serde_json::Value>()
-    .await
-    .unwrap()["organization_id"]
-        .as_i64()
-        .unwrap()
 }
 
 /// The id of a member's holder (a draft is made with every member).

@@ -566,3 +566,47 @@ impl Drop for ServerProcess {
         let _ = self.process.wait();
     }
 }
+
+/// PostgreSQL: whether, within 10 s, a backend of this database comes to wait on a lock in a
+/// statement matching `pattern` (SQL `LIKE`): a server's transaction held where a test wants it.
+pub async fn a_statement_waits_on_a_lock(db: &DatabaseConnection, pattern: &str) -> bool {
+    let waiting = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_stat_activity WHERE datname = current_database() \
+         AND wait_event_type = 'Lock' AND query LIKE '{pattern}'"
+    );
+    for _ in 0..200 {
+        if scalar_i64(db, &waiting).await > 0 {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// PostgreSQL, after a server process was killed: waits (at most 10 s) until no other backend
+/// of this database is inside a transaction — PostgreSQL rolls a dead client's back once it sees
+/// the socket closed. Either way what a test then reads is what was committed.
+pub async fn open_transactions_end(db: &DatabaseConnection) {
+    let open = "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_stat_activity \
+         WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()";
+    for _ in 0..200 {
+        if scalar_i64(db, open).await == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The organization a configuration belongs to.
+pub async fn organization_of(app: &TestApp, configuration: i64) -> i64 {
+    app.get(
+        &app.admin_token,
+        &format!("/api/v1/configurations/{configuration}"),
+    )
+    .await
+    .json::<serde_json::Value>()
+    .await
+    .unwrap()["organization_id"]
+        .as_i64()
+        .unwrap()
+}

@@ -2136,13 +2136,7 @@ async fn a_server_killed_in_the_middle_of_an_import_leaves_nothing_behind() {
     server.process.wait().unwrap();
     drop(stream);
     if backend == sea_orm::DbBackend::Postgres {
-        // PostgreSQL rolls the transaction back when it sees the connection gone.
-        for _ in 0..200 {
-            if scalar_i64(&app.db, open_transactions).await == 0 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        open_transactions_end(&app.db).await;
     }
     let tables = [
         "readings",

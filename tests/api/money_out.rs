@@ -465,11 +465,7 @@ async fn gse_figures_and_payouts_are_for_operators_in_scope_only() {
     let (_, stranger) = app
         .create_user("vendor@altra.example.com", "vendor", Some(other_org))
         .await;
-    let organization = scalar_i64(
-        &app.db,
-        &format!("SELECT CAST(organization_id AS BIGINT) FROM configurations WHERE id = {c}"),
-    )
-    .await;
+    let organization = crate::helpers::organization_of(&app, c).await;
     let (member_user, member_token) = app
         .create_user("socio@example.com", "user", Some(organization))
         .await;
@@ -614,11 +610,7 @@ async fn a_payout_batch_pays_by_sepa_file_and_holds_back_members_it_cannot_pay()
             .await
             .contains("second person")
     );
-    let organization = scalar_i64(
-        &app.db,
-        &format!("SELECT CAST(organization_id AS BIGINT) FROM configurations WHERE id = {c}"),
-    )
-    .await;
+    let organization = crate::helpers::organization_of(&app, c).await;
     let (_, vendor) = app
         .create_user("tesoriere@example.com", "vendor", Some(organization))
         .await;
@@ -1127,11 +1119,7 @@ async fn a_server_killed_in_the_middle_of_a_payout_export_leaves_the_batch_appro
     .await["id"]
         .as_i64()
         .unwrap();
-    let organization = scalar_i64(
-        &app.db,
-        &format!("SELECT CAST(organization_id AS BIGINT) FROM configurations WHERE id = {c}"),
-    )
-    .await;
+    let organization = crate::helpers::organization_of(&app, c).await;
     let (_, vendor) = app
         .create_user("tesoriere@example.com", "vendor", Some(organization))
         .await;
@@ -1173,18 +1161,10 @@ async fn a_server_killed_in_the_middle_of_a_payout_export_leaves_the_batch_appro
             .json(&json!({}));
         tokio::spawn(async move { request.send().await })
     };
-    let waiting = "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_stat_activity \
-         WHERE datname = current_database() AND wait_event_type = 'Lock' \
-         AND query LIKE 'UPDATE%payout_batches%'";
-    let mut found = 0;
-    for _ in 0..200 {
-        found = scalar_i64(&app.db, waiting).await;
-        if found > 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(found, 1, "the export never reached its write");
+    assert!(
+        crate::helpers::a_statement_waits_on_a_lock(&app.db, "UPDATE%payout_batches%").await,
+        "the export never reached its write"
+    );
     server.process.kill().unwrap();
     server.process.wait().unwrap();
     assert!(
@@ -1192,14 +1172,7 @@ async fn a_server_killed_in_the_middle_of_a_payout_export_leaves_the_batch_appro
         "the server died before answering"
     );
     holder.rollback().await.unwrap();
-    let open = "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_stat_activity \
-         WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()";
-    for _ in 0..200 {
-        if scalar_i64(&app.db, open).await == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    crate::helpers::open_transactions_end(&app.db).await;
     let state = format!(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM payout_batches WHERE id = {batch} \
          AND status = 'approved' AND file_content IS NULL"
@@ -1216,24 +1189,15 @@ async fn a_server_killed_in_the_middle_of_a_payout_export_leaves_the_batch_appro
 
     // Restarted, the server exports the batch once.
     let server = crate::helpers::ServerProcess::start(&app).await;
-    let exported = app
-        .client
-        .post(server.url(&format!("/api/v1/payouts/{batch}/export")))
-        .bearer_auth(&vendor)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(exported.status(), StatusCode::OK);
-    let again = app
-        .client
-        .post(server.url(&format!("/api/v1/payouts/{batch}/export")))
-        .bearer_auth(&vendor)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let export = || {
+        app.client
+            .post(server.url(&format!("/api/v1/payouts/{batch}/export")))
+            .bearer_auth(&vendor)
+            .json(&json!({}))
+            .send()
+    };
+    assert_eq!(export().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(export().await.unwrap().status(), StatusCode::CONFLICT);
     assert_eq!(
         scalar_i64(
             &app.db,

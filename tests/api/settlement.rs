@@ -1385,18 +1385,10 @@ async fn a_server_killed_in_the_middle_of_a_finalisation_leaves_the_month_as_it_
         tokio::spawn(async move { request.send().await })
     };
     // The server's finalisation waits on the run's row: everything before is written.
-    let waiting = "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_stat_activity \
-         WHERE datname = current_database() AND wait_event_type = 'Lock' \
-         AND query LIKE 'UPDATE%settlement_runs%'";
-    let mut found = 0;
-    for _ in 0..200 {
-        found = scalar_i64(&app.db, waiting).await;
-        if found > 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(found, 1, "the finalisation never reached the run's status");
+    assert!(
+        a_statement_waits_on_a_lock(&app.db, "UPDATE%settlement_runs%").await,
+        "the finalisation never reached the run's status"
+    );
     server.process.kill().unwrap();
     server.process.wait().unwrap();
     assert!(
@@ -1404,15 +1396,7 @@ async fn a_server_killed_in_the_middle_of_a_finalisation_leaves_the_month_as_it_
         "the server died before answering"
     );
     holder.rollback().await.unwrap();
-    // PostgreSQL rolls the killed server's transaction back once it sees the socket closed.
-    let open = "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_stat_activity \
-         WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()";
-    for _ in 0..200 {
-        if scalar_i64(&app.db, open).await == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    open_transactions_end(&app.db).await;
     assert_eq!(scalar_i64(&app.db, &ledger).await, 0);
     let row = app
         .db
