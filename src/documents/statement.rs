@@ -1050,20 +1050,7 @@ const ITALIAN: Words = Words {
         negativo è quanto il membro deve alla comunità.",
     continued: "segue",
     page_of: "Pagina {page} di {pages}",
-    months: [
-        "gennaio",
-        "febbraio",
-        "marzo",
-        "aprile",
-        "maggio",
-        "giugno",
-        "luglio",
-        "agosto",
-        "settembre",
-        "ottobre",
-        "novembre",
-        "dicembre",
-    ],
+    months: crate::domain::month::ITALIAN_MONTHS,
 };
 
 const ENGLISH: Words = Words {

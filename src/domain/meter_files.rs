@@ -250,7 +250,7 @@ impl MeterFileParser {
             return Vec::new();
         }
         others.sort();
-        let name = ITALIAN_MONTHS[named as usize - 1];
+        let name = super::month::ITALIAN_MONTHS[named as usize - 1];
         vec![format!(
             "the file is named for {name}, but {} of its days are of another month (from {} to {}): check it is the export you meant",
             others.len(),
@@ -792,29 +792,13 @@ struct EdisLayout {
     named_month: Option<u32>,
 }
 
-/// Italian month names as the e-distribuzione portal writes them in its export's name.
-const ITALIAN_MONTHS: [&str; 12] = [
-    "gennaio",
-    "febbraio",
-    "marzo",
-    "aprile",
-    "maggio",
-    "giugno",
-    "luglio",
-    "agosto",
-    "settembre",
-    "ottobre",
-    "novembre",
-    "dicembre",
-];
-
 /// The month an e-distribuzione export's name gives (`ExportData_settembre.csv` → 9): a word
 /// of the name between `_`, `-`, `.` or spaces, in any case.
 fn month_in_name(file_name: &str) -> Option<u32> {
     file_name
         .split(['_', '-', '.', ' '])
         .find_map(|word| {
-            ITALIAN_MONTHS
+            super::month::ITALIAN_MONTHS
                 .iter()
                 .position(|m| m.eq_ignore_ascii_case(word))
         })

@@ -29,6 +29,23 @@ use crate::models::enums::{
     MarketZone, MemberRole, ParameterCode, PlantSource, Region,
 };
 
+/// The months' Italian names, January first (statements print them; the e-distribuzione portal
+/// names its exports with them).
+pub const ITALIAN_MONTHS: [&str; 12] = [
+    "gennaio",
+    "febbraio",
+    "marzo",
+    "aprile",
+    "maggio",
+    "giugno",
+    "luglio",
+    "agosto",
+    "settembre",
+    "ottobre",
+    "novembre",
+    "dicembre",
+];
+
 /// Incentives end this many years after commissioning (GSE_RULES §2).
 pub const INCENTIVE_YEARS: i32 = 20;
 /// At most this many missing-price hours are listed (all are counted).
