@@ -149,10 +149,7 @@ pub async fn import_readings<R: AsyncBufRead + Unpin>(
                 "{}; {}, read as {}",
                 e.message,
                 crate::domain::meter_files::describe_header(&header),
-                match encoding {
-                    Encoding::Utf8 => "UTF-8",
-                    Encoding::Windows1252 => "Windows-1252",
-                }
+                encoding.name()
             )
         } else {
             e.message

@@ -276,6 +276,24 @@ pub enum Encoding {
     Windows1252,
 }
 
+impl Encoding {
+    /// As the API reports it: the WHATWG label (`utf-8`, `windows-1252`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Windows1252 => "windows-1252",
+        }
+    }
+
+    /// As a message to a person names it (`UTF-8`, `Windows-1252`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Windows1252 => "Windows-1252",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sheet {
     pub rows: Vec<SheetRow>,

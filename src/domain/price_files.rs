@@ -34,6 +34,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::market::{PriceFileParser, PricePoint, PriceRow};
+use super::member_sheet::Encoding;
 use super::meter_files::{describe_header, detect_separator, split_cells};
 
 /// The price layouts we read.
@@ -80,8 +81,8 @@ pub struct PriceFileOptions<'a> {
     pub default_minutes: u32,
     /// The zones whose prices are kept (upper case).
     pub zones: &'a [&'a str],
-    /// How the bytes were decoded (`UTF-8`, `Windows-1252`), to describe a file no layout takes.
-    pub encoding: &'a str,
+    /// How the bytes were decoded, to describe a file no layout takes.
+    pub encoding: Encoding,
 }
 
 /// A file read: its layout, its prices with the line each came from, and what it held besides.
@@ -199,7 +200,8 @@ pub fn unzip(
 
 /// Recognises a layout from the content: XML by its first character and GME's elements, CSV
 /// by its header's column names.
-fn detect(text: &str, zones: &[&str], encoding: &str) -> Result<PriceFormat, String> {
+fn detect(text: &str, zones: &[&str], encoding: Encoding) -> Result<PriceFormat, String> {
+    let encoding = encoding.name();
     let start = text.trim_start();
     if start.starts_with('<') {
         let head: String = start.chars().take(20_000).collect();
@@ -213,7 +215,10 @@ fn detect(text: &str, zones: &[&str], encoding: &str) -> Result<PriceFormat, Str
             "an XML file without GME's price records (Prezzi or Prezzi15 in a NewDataSet); we read {FORMATS_WE_READ}"
         ));
     }
-    let (header, _) = first_record(text);
+    let header = Records::new(text)
+        .next()
+        .map(|(_, record)| record)
+        .unwrap_or_default();
     if PriceFileParser::new(&header, 60).is_ok() {
         return Ok(PriceFormat::Long);
     }
@@ -231,19 +236,6 @@ fn detect(text: &str, zones: &[&str], encoding: &str) -> Result<PriceFormat, Str
         "the file is not a price layout we read: {}, read as {encoding}; we read {FORMATS_WE_READ}",
         describe_header(&header)
     ))
-}
-
-/// The first logical CSV record (a quoted cell may hold line breaks, as Excel writes
-/// `"Data/Date\n(YYYYMMDD)"`) and how many physical lines it took.
-fn first_record(text: &str) -> (String, usize) {
-    let mut records = Records::new(text);
-    records
-        .next()
-        .map(|(_, record)| {
-            let lines = record.matches('\n').count() + 1;
-            (record, lines)
-        })
-        .unwrap_or_default()
 }
 
 /// Logical CSV records with the line each starts on; a record whose quotes are open goes on
@@ -1170,7 +1162,7 @@ mod tests {
             format: None,
             default_minutes: 60,
             zones: &ZONES,
-            encoding: "UTF-8",
+            encoding: Encoding::Utf8,
         }
     }
 

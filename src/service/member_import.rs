@@ -23,7 +23,7 @@ use super::plants::power_w;
 use super::{Actor, Outcome, Place, Problem, ServiceError, configurations};
 use crate::core::permissions::Permission;
 use crate::crud;
-use crate::domain::member_sheet::{self, Column, Encoding, SheetProblem, SheetRow};
+use crate::domain::member_sheet::{self, Column, SheetProblem, SheetRow};
 use crate::models::enums::{
     ConfigurationStatus, ConsentKind, HolderStatus, HolderType, Language, MemberRole, MemberStatus,
 };
@@ -60,11 +60,7 @@ pub async fn import(
         configuration_id,
         dry_run,
         rows,
-        encoding: match sheet.encoding {
-            Encoding::Utf8 => "utf-8",
-            Encoding::Windows1252 => "windows-1252",
-        }
-        .to_string(),
+        encoding: sheet.encoding.label().to_string(),
         separator: sheet.separator.to_string(),
         holders: ImportCounts::default(),
         members: ImportCounts::default(),

@@ -97,10 +97,7 @@ pub async fn import(
     let mut read = Vec::new();
     let mut problems = Vec::new();
     for (name, content) in &parts {
-        let place = |message: String| match name {
-            Some(name) => format!("{name}: {message}"),
-            None => message,
-        };
+        let place = |message: String| naming_file(name.as_deref(), message);
         let result = if is_workbook(content) {
             match options.format {
                 None | Some(PriceFormat::GmeWorkbook) => {
@@ -125,10 +122,7 @@ pub async fn import(
                     format: options.format,
                     default_minutes: options.default_minutes,
                     zones: &zones,
-                    encoding: match found {
-                        Encoding::Utf8 => "UTF-8",
-                        Encoding::Windows1252 => "Windows-1252",
-                    },
+                    encoding: found,
                 },
             )
         };
@@ -160,10 +154,7 @@ pub async fn import(
     // A file of €/kWh read as €/MWh: every value under 1 (and not all zero).
     let (mut all_below_one, mut any_positive) = (true, false);
     for (name, line, row) in read {
-        let place = |message: String| match name {
-            Some(name) => format!("{name}: {message}"),
-            None => message,
-        };
+        let place = |message: String| naming_file(name, message);
         if options.zone.is_some_and(|z| z.as_str() != row.zone) {
             continue;
         }
@@ -261,11 +252,7 @@ pub async fn import(
         import_id,
         format,
         files: parts.len() as u64,
-        encoding: match encoding {
-            Encoding::Utf8 => "utf-8",
-            Encoding::Windows1252 => "windows-1252",
-        }
-        .to_string(),
+        encoding: encoding.label().to_string(),
         rows: count,
         zones: stored.len() as u64,
         zone_codes: stored.iter().map(|z| z.to_string()).collect(),
@@ -286,6 +273,14 @@ pub async fn import(
         changed_values,
         unchanged: count - new_values - changed_values,
     })
+}
+
+/// A problem's words, naming the file it is in when the upload was an archive.
+fn naming_file(name: Option<&str>, message: String) -> String {
+    match name {
+        Some(name) => format!("{name}: {message}"),
+        None => message,
+    }
 }
 
 /// The Italian days a zone's prices do not cover whole (a file that starts or ends mid-day,
