@@ -23,7 +23,7 @@ use crate::api::middleware::{
     REQUEST_ID, complete_internal_errors, enforce_timeout, record_metrics, security_headers,
 };
 use crate::api::ops::Metrics;
-use crate::api::state::AppState;
+use crate::api::state::{AppState, Shared};
 use crate::bootstrap;
 use crate::core::config::Settings;
 use crate::core::security::{JwtKeys, PasswordService};
@@ -168,14 +168,14 @@ impl Application {
         }
         let mailer = Mailer::new();
         let postman = Postman::new(db.clone(), &settings, &mailer);
-        let state = AppState {
+        let state = AppState::new(Shared {
             mailer,
             db: db.clone(),
             settings: Arc::new(settings.clone()),
             keys: Arc::new(JwtKeys::new(&secret)),
             passwords,
             metrics: Arc::new(Metrics::new()),
-        };
+        });
         Ok(Application {
             listener,
             router: build_router(state),

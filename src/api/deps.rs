@@ -1,15 +1,21 @@
-//! The acting user, extracted from the bearer token and reloaded from the database on every
-//! request, so that deactivation and role changes take effect at once.
+//! The acting user, from the bearer token, checked against the database on every request so
+//! that deactivation and role changes take effect at once: loaded first ([`CurrentUser`]), or —
+//! on the hot routes — checked inside the route's own statement ([`TokenCaller`]).
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 
+use std::net::IpAddr;
+
 use super::error::ApiError;
+use crate::api::extract::ClientAddress;
 use crate::api::state::AppState;
 use crate::core::permissions::Permission;
+use crate::core::security::AccessToken;
 use crate::crud;
 use crate::models::user;
+use crate::service;
 
-pub struct CurrentUser(pub user::Model, pub Option<std::net::IpAddr>);
+pub struct CurrentUser(pub user::Model, pub Option<IpAddr>);
 
 impl CurrentUser {
     /// The caller as the use cases see it, with the client's address.
@@ -32,7 +38,40 @@ fn bearer_token(parts: &Parts) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-impl FromRequestParts<AppState> for CurrentUser {
+/// The caller the bearer token names, the user not yet loaded: for the hot routes whose use case
+/// checks the token's claim inside its own statement (`service::Claimed`). [`Self::confirm`]
+/// loads the user as [`CurrentUser`] does, for the rest.
+pub struct TokenCaller {
+    access: AccessToken,
+    address: Option<IpAddr>,
+}
+
+impl TokenCaller {
+    /// The token's claim, if it carries one (tokens issued before the claim existed do not).
+    pub fn claimed(&self) -> Option<service::Claimed> {
+        self.access.acting_as.map(|acting| {
+            service::Claimed::new(service::Actor {
+                user_id: self.access.user_id,
+                role: acting.role,
+                organization_id: acting.org,
+                address: self.address,
+            })
+        })
+    }
+
+    /// The user, loaded: 401 if gone, 400 if deactivated.
+    pub async fn confirm(&self, state: &AppState) -> Result<CurrentUser, ApiError> {
+        let user = crud::users::find(&state.db, self.access.user_id)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        if !user.is_active() {
+            return Err(ApiError::BadRequest("Inactive user".into()));
+        }
+        Ok(CurrentUser(user, self.address))
+    }
+}
+
+impl FromRequestParts<AppState> for TokenCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -40,20 +79,27 @@ impl FromRequestParts<AppState> for CurrentUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or(ApiError::Unauthorized)?;
-        let user_id = state
+        let access = state
             .keys
-            .verify_access_token(token)
+            .verify_access(token)
             .ok_or(ApiError::Unauthorized)?;
-        let user = crud::users::find(&state.db, user_id)
+        let ClientAddress(address) = ClientAddress::from_request_parts(parts, state)
+            .await
+            .unwrap_or(ClientAddress(None));
+        Ok(TokenCaller { access, address })
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        TokenCaller::from_request_parts(parts, state)
             .await?
-            .ok_or(ApiError::Unauthorized)?;
-        if !user.is_active() {
-            return Err(ApiError::BadRequest("Inactive user".into()));
-        }
-        let crate::api::extract::ClientAddress(address) =
-            crate::api::extract::ClientAddress::from_request_parts(parts, state)
-                .await
-                .unwrap_or(crate::api::extract::ClientAddress(None));
-        Ok(CurrentUser(user, address))
+            .confirm(state)
+            .await
     }
 }

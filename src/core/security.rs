@@ -11,6 +11,8 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::models::enums::Role;
+
 /// OWASP's recommended argon2id parameters: 19 MiB, 2 iterations, 1 lane.
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19_456, 2, 1, None).expect("valid argon2 parameters");
@@ -163,6 +165,26 @@ pub struct AccessClaims {
     pub iat: i64,
     /// Distinguishes access tokens from any other token we might sign with the same key.
     pub typ: String,
+    /// The role and organisation the user had when the token was issued. Never trusted alone:
+    /// a route that reads with it checks it against the user's row in its own statement
+    /// (`crud::scope::still_acting`), and every other route loads the user. Absent from tokens
+    /// issued before it existed, which take the load-first path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<ActingAs>,
+}
+
+/// What an access token claims its user acts as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActingAs {
+    pub role: Role,
+    pub org: Option<i32>,
+}
+
+/// A valid, unexpired access token's subject and claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccessToken {
+    pub user_id: i32,
+    pub acting_as: Option<ActingAs>,
 }
 
 #[derive(Clone)]
@@ -182,6 +204,7 @@ impl JwtKeys {
     pub fn create_access_token(
         &self,
         user_id: i32,
+        acting_as: ActingAs,
         now: DateTime<Utc>,
         ttl_seconds: i64,
     ) -> String {
@@ -190,6 +213,7 @@ impl JwtKeys {
             iat: now.timestamp(),
             exp: now.timestamp() + ttl_seconds,
             typ: ACCESS_TOKEN_TYPE.to_string(),
+            act: Some(acting_as),
         };
         encode(&Header::default(), &claims, &self.encoding).expect("HS256 signing cannot fail")
     }
@@ -197,6 +221,11 @@ impl JwtKeys {
     /// The user id of a valid, unexpired access token. Only HS256 is accepted, so `alg: none`
     /// and algorithm-confusion tokens fail here.
     pub fn verify_access_token(&self, token: &str) -> Option<i32> {
+        self.verify_access(token).map(|access| access.user_id)
+    }
+
+    /// The subject and claim of a valid, unexpired access token (HS256 only, as above).
+    pub fn verify_access(&self, token: &str) -> Option<AccessToken> {
         let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
@@ -204,7 +233,10 @@ impl JwtKeys {
         if data.claims.typ != ACCESS_TOKEN_TYPE {
             return None;
         }
-        data.claims.sub.parse().ok()
+        Some(AccessToken {
+            user_id: data.claims.sub.parse().ok()?,
+            acting_as: data.claims.act,
+        })
     }
 }
 
@@ -254,12 +286,41 @@ mod tests {
     fn access_tokens_round_trip_and_expire() {
         let keys = JwtKeys::new("a-test-secret-that-is-long-enough-for-hs256");
         let now = Utc::now();
-        let token = keys.create_access_token(42, now, 60);
+        let acting_as = ActingAs {
+            role: Role::Vendor,
+            org: Some(7),
+        };
+        let token = keys.create_access_token(42, acting_as, now, 60);
         assert_eq!(keys.verify_access_token(&token), Some(42));
-        let expired = keys.create_access_token(42, now - chrono::Duration::minutes(5), 60);
+        assert_eq!(
+            keys.verify_access(&token),
+            Some(AccessToken {
+                user_id: 42,
+                acting_as: Some(acting_as)
+            })
+        );
+        let expired =
+            keys.create_access_token(42, acting_as, now - chrono::Duration::minutes(5), 60);
         assert_eq!(keys.verify_access_token(&expired), None);
         let other = JwtKeys::new("another-secret-that-is-long-enough-for-hs256");
         assert_eq!(other.verify_access_token(&token), None);
+    }
+
+    #[test]
+    fn a_token_without_the_claim_still_names_its_user() {
+        // Tokens issued before the role claim existed stay valid until they expire; they
+        // take the load-the-user-first path.
+        let keys = JwtKeys::new("a-test-secret-that-is-long-enough-for-hs256");
+        let exp = Utc::now().timestamp() + 600;
+        let claims = serde_json::json!({"sub": "5", "exp": exp, "iat": 0, "typ": "access"});
+        let token = encode(&Header::default(), &claims, &keys.encoding).unwrap();
+        assert_eq!(
+            keys.verify_access(&token),
+            Some(AccessToken {
+                user_id: 5,
+                acting_as: None
+            })
+        );
     }
 
     #[test]

@@ -21,14 +21,28 @@ pub async fn find_in_scope(
         .await
 }
 
-/// The configuration in scope and whether `member_id`, when given, is a member of it that the
-/// scope sees: what recording a ledger row checks, in one statement.
-pub async fn find_with_member_in_scope(
+/// What recording a ledger row checks, read in one statement (see [`ledger_target`]).
+pub struct LedgerTarget {
+    pub configuration: Model,
+    /// `member_id`, when given, is a member of the configuration that the scope sees.
+    pub member_belongs: bool,
+    /// The row's id, drawn from the ledger's sequence when asked (PostgreSQL).
+    pub transaction_id: Option<i32>,
+}
+
+/// The configuration in scope, whether `member_id` belongs to it, and — with `draw_id`, on
+/// PostgreSQL — the ledger row's id drawn in the same statement, so the write that follows needs
+/// no round trip to draw it (a refused row leaves a gap in the ids, as a rolled-back insert
+/// does). `guard` is `Condition::all()`, or the claim of an access token (`scope::still_acting`):
+/// then no row also means the claim no longer holds.
+pub async fn ledger_target(
     db: &impl ConnectionTrait,
     scope: CommunityScope,
+    guard: Condition,
     id: i32,
     member_id: Option<i32>,
-) -> Result<Option<(Model, bool)>, DbErr> {
+    draw_id: bool,
+) -> Result<Option<LedgerTarget>, DbErr> {
     let member_belongs = match member_id {
         Some(member_id) => Expr::exists(
             Query::select()
@@ -44,15 +58,28 @@ pub async fn find_with_member_in_scope(
         ),
         None => Expr::val(false),
     };
-    let statement = Entity::find_by_id(id)
+    let mut query = Entity::find_by_id(id)
         .filter(scope::configurations(scope))
-        .expr_as(member_belongs, "member_belongs")
-        .build(db.get_database_backend());
+        .filter(guard)
+        .expr_as(member_belongs, "member_belongs");
+    if draw_id {
+        query = query.expr_as(
+            Expr::cust("CAST(nextval(pg_get_serial_sequence('transactions', 'id')) AS INTEGER)"),
+            "transaction_id",
+        );
+    }
+    let statement = query.build(db.get_database_backend());
     let Some(row) = db.query_one_raw(statement).await? else {
         return Ok(None);
     };
-    let belongs = row.try_get::<bool>("", "member_belongs")?;
-    Ok(Some((Model::from_query_result(&row, "")?, belongs)))
+    Ok(Some(LedgerTarget {
+        member_belongs: row.try_get::<bool>("", "member_belongs")?,
+        transaction_id: match draw_id {
+            true => Some(row.try_get::<i32>("", "transaction_id")?),
+            false => None,
+        },
+        configuration: Model::from_query_result(&row, "")?,
+    }))
 }
 
 pub async fn list(

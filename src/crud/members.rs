@@ -25,15 +25,10 @@ pub async fn list(
     scope: CommunityScope,
     params: &MemberListParams,
 ) -> Result<(Vec<Model>, u64), DbErr> {
-    let unfiltered = params.role.is_none()
-        && params.status.is_none()
-        && params.holder_type.is_none()
-        && super::search_term(&params.search).is_none();
-    if let Some(configuration_id) = params.configuration_id
-        && unfiltered
-        && sees_whole_configurations(scope)
-    {
-        return configuration_page(db, scope, configuration_id, params.skip, params.limit).await;
+    if let Some(configuration_id) = whole_configuration(scope, params) {
+        let page =
+            configuration_page(db, scope, configuration_id, Condition::all(), params).await?;
+        return Ok(page.unwrap_or_default());
     }
     let mut condition = scope::members(scope);
     if let Some(configuration_id) = params.configuration_id {
@@ -88,16 +83,47 @@ fn sees_whole_configurations(scope: CommunityScope) -> bool {
     )
 }
 
+/// [`list`] for the page read on an access token's claim: one configuration's members,
+/// unfiltered, read only if `guard` (`scope::still_acting`) holds in the same statement. `None`
+/// when the parameters ask for another list, or when no row came back — the claim no longer
+/// holds, or the configuration is outside the scope — which the caller settles by loading the
+/// user and calling [`list`].
+pub async fn list_if(
+    db: &impl ConnectionTrait,
+    scope: CommunityScope,
+    guard: Condition,
+    params: &MemberListParams,
+) -> Result<Option<(Vec<Model>, u64)>, DbErr> {
+    match whole_configuration(scope, params) {
+        Some(configuration_id) => {
+            configuration_page(db, scope, configuration_id, guard, params).await
+        }
+        None => Ok(None),
+    }
+}
+
+/// The configuration whose members the parameters ask for, unfiltered, when the scope sees
+/// all of them: that page reads its total from the configuration's row.
+fn whole_configuration(scope: CommunityScope, params: &MemberListParams) -> Option<i32> {
+    let unfiltered = params.role.is_none()
+        && params.status.is_none()
+        && params.holder_type.is_none()
+        && super::search_term(&params.search).is_none();
+    params
+        .configuration_id
+        .filter(|_| unfiltered && sees_whole_configurations(scope))
+}
+
 /// One configuration's members, unfiltered: the total is the configuration's `members_count`
 /// (kept by the database's triggers, migration 16) instead of a count of its members on every
-/// request; a configuration outside the scope has no row, so the page is empty with total 0.
+/// request; a configuration outside the scope, or a `guard` that fails, gives no row (`None`).
 async fn configuration_page(
     db: &impl ConnectionTrait,
     scope: CommunityScope,
     configuration_id: i32,
-    skip: u64,
-    limit: u64,
-) -> Result<(Vec<Model>, u64), DbErr> {
+    guard: Condition,
+    params: &MemberListParams,
+) -> Result<Option<(Vec<Model>, u64)>, DbErr> {
     let counted = Query::select()
         .expr_as(
             Expr::col((configuration::Entity, Alias::new(MEMBERS_COUNT))),
@@ -107,11 +133,12 @@ async fn configuration_page(
         .cond_where(
             Condition::all()
                 .add(configuration::Column::Id.eq(configuration_id))
-                .add(scope::configurations(scope)),
+                .add(scope::configurations(scope))
+                .add(guard),
         )
         .to_owned();
     let members = Entity::find().filter(Column::ConfigurationId.eq(configuration_id));
-    super::paginate_counted(db, counted, members, skip, limit).await
+    super::paginate_counted_found(db, counted, members, params.skip, params.limit).await
 }
 
 /// `configurations.members_count`: written by the database only, so not in the entity.

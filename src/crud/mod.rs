@@ -91,8 +91,7 @@ where
     paginate_counted(db, counted, query, skip, limit).await
 }
 
-/// A page of `query` with its total taken from `counted` — a statement giving at most one row
-/// with the total in column [`PAGE_TOTAL`] (none: nothing visible, total 0) — in one statement.
+/// [`paginate_counted_found`], with no counted row read as an empty page of total 0.
 pub async fn paginate_counted<E>(
     db: &impl ConnectionTrait,
     counted: SelectStatement,
@@ -100,6 +99,25 @@ pub async fn paginate_counted<E>(
     skip: u64,
     limit: u64,
 ) -> Result<(Vec<E::Model>, u64), DbErr>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+{
+    Ok(paginate_counted_found(db, counted, query, skip, limit)
+        .await?
+        .unwrap_or_default())
+}
+
+/// A page of `query` with its total taken from `counted` — a statement giving at most one row
+/// with the total in column [`PAGE_TOTAL`] — in one statement; `None` when `counted` gave no
+/// row (nothing visible).
+pub async fn paginate_counted_found<E>(
+    db: &impl ConnectionTrait,
+    counted: SelectStatement,
+    query: Select<E>,
+    skip: u64,
+    limit: u64,
+) -> Result<Option<(Vec<E::Model>, u64)>, DbErr>
 where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
@@ -128,19 +146,19 @@ where
     let rows = db
         .query_all_raw(db.get_database_backend().build(&statement))
         .await?;
-    let total = match rows.first() {
-        Some(row) => u64::try_from(row.try_get::<i64>("", PAGE_TOTAL)?).unwrap_or_default(),
-        None => 0,
+    let Some(first) = rows.first() else {
+        return Ok(None);
     };
+    let total = u64::try_from(first.try_get::<i64>("", PAGE_TOTAL)?).unwrap_or_default();
     if skip >= total || limit == 0 {
         // The one row carries only the total: the page's columns are NULL.
-        return Ok((Vec::new(), total));
+        return Ok(Some((Vec::new(), total)));
     }
     let items = rows
         .iter()
         .map(|row| E::Model::from_query_result(row, ""))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((items, total))
+    Ok(Some((items, total)))
 }
 
 /// The total's column in a page; no table has a column of that name.

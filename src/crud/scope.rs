@@ -4,9 +4,10 @@
 use sea_orm::ColumnTrait;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query, SelectStatement};
 
+use crate::models::enums::{Role, UserStatus};
 use crate::models::{
     community_user, configuration, holder, member, plant, reading_import, settlement_run,
-    transaction,
+    transaction, user,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +17,27 @@ pub enum CommunityScope {
     Referent(i32),
     MemberUser(i32),
     Nobody,
+}
+
+/// User `user_id` is still active, with `role` and in `organization`: the claim of an access
+/// token, checked inside the statement that reads on it. That statement sees the user's row in
+/// its own snapshot, so a deactivation or a change of role or organisation takes effect at once,
+/// exactly as when the user is loaded first — without a round trip of its own.
+pub fn still_acting(user_id: i32, role: Role, organization: Option<i32>) -> Condition {
+    let organization = match organization {
+        Some(id) => user::Column::OrganizationId.eq(id),
+        None => user::Column::OrganizationId.is_null(),
+    };
+    Condition::all().add(Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(user::Entity)
+            .and_where(user::Column::Id.eq(user_id))
+            .and_where(user::Column::Status.eq(UserStatus::Active))
+            .and_where(user::Column::Role.eq(role))
+            .and_where(organization)
+            .to_owned(),
+    ))
 }
 
 fn nothing() -> Condition {

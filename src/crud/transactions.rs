@@ -111,18 +111,6 @@ pub async fn other_than_settlements(
         .await
 }
 
-/// PostgreSQL: the next row id, drawn before the row is written so that the answer (which
-/// names it) can be written in the same statement as the row.
-pub async fn next_id(db: &impl ConnectionTrait) -> Result<i32, DbErr> {
-    db.query_one_raw(Statement::from_string(
-        DbBackend::Postgres,
-        "SELECT CAST(nextval(pg_get_serial_sequence('transactions', 'id')) AS INTEGER)",
-    ))
-    .await?
-    .ok_or_else(|| DbErr::Custom("nextval returned no row".into()))?
-    .try_get_by_index::<i32>(0)
-}
-
 /// The first answer to an idempotent request: who sent it, under which key, and what it was.
 pub struct KeyedAnswer<'a> {
     pub user_id: i32,

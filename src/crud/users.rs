@@ -61,7 +61,29 @@ pub async fn list(
     scope: UserScope,
     params: &UserListParams,
 ) -> Result<(Vec<Model>, u64), sea_orm::DbErr> {
-    let mut condition = scope.condition();
+    list_where(db, scope, Condition::all(), params).await
+}
+
+/// [`list`] read on an access token's claim: only if `guard` (`scope::still_acting`) holds in
+/// the same statements. `None` when nothing matched — the claim no longer holds, or the list is
+/// empty — which the caller settles by loading the user and calling [`list`].
+pub async fn list_if(
+    db: &impl ConnectionTrait,
+    scope: UserScope,
+    guard: Condition,
+    params: &UserListParams,
+) -> Result<Option<(Vec<Model>, u64)>, sea_orm::DbErr> {
+    let (rows, total) = list_where(db, scope, guard, params).await?;
+    Ok((total > 0).then_some((rows, total)))
+}
+
+async fn list_where(
+    db: &impl ConnectionTrait,
+    scope: UserScope,
+    guard: Condition,
+    params: &UserListParams,
+) -> Result<(Vec<Model>, u64), sea_orm::DbErr> {
+    let mut condition = scope.condition().add(guard);
     if let Some(kind) = params.type_filter {
         condition = condition.add(Column::Kind.eq(kind));
     }

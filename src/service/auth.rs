@@ -8,7 +8,9 @@ use serde_json::json;
 
 use super::{Outcome, ServiceError};
 use crate::core::config::Settings;
-use crate::core::security::{JwtKeys, PasswordService, hash_refresh_token, new_refresh_token};
+use crate::core::security::{
+    ActingAs, JwtKeys, PasswordService, hash_refresh_token, new_refresh_token,
+};
 use crate::crud;
 use crate::domain::login_throttle::{FailureCount, ThrottlePolicy, retry_after_seconds};
 use crate::domain::mail::MailTemplate;
@@ -43,7 +45,7 @@ impl Authority<'_> {
     ) -> Outcome<Token> {
         let user = self.authenticate(login, password, client).await?;
         let family = uuid::Uuid::new_v4().to_string();
-        self.issue(user.id, &family).await
+        self.issue(&user, &family).await
     }
 
     /// The account behind an email (or username) and password, under the same throttling as
@@ -195,7 +197,7 @@ impl Authority<'_> {
             return Err(ServiceError::Unauthenticated);
         }
         match crud::users::find(self.db, stored.user_id).await? {
-            Some(user) if user.is_active() => self.issue(user.id, &stored.family_id).await,
+            Some(user) if user.is_active() => self.issue(&user, &stored.family_id).await,
             _ => Err(ServiceError::Unauthenticated),
         }
     }
@@ -248,10 +250,15 @@ impl Authority<'_> {
         }
     }
 
-    async fn issue(&self, user_id: i32, family: &str) -> Outcome<Token> {
+    async fn issue(&self, user: &user::Model, family: &str) -> Outcome<Token> {
+        let user_id = user.id;
         let now = Utc::now();
         let ttl = self.settings.access_token_expire_minutes * 60;
-        let access_token = self.keys.create_access_token(user_id, now, ttl);
+        let acting_as = ActingAs {
+            role: user.role,
+            org: user.organization_id,
+        };
+        let access_token = self.keys.create_access_token(user_id, acting_as, now, ttl);
         let (refresh_token, refresh_hash) = new_refresh_token();
         let expires_at = now + Duration::days(self.settings.refresh_token_expire_days);
         crud::refresh_tokens::insert(self.db, user_id, family, refresh_hash, expires_at).await?;

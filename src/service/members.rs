@@ -6,7 +6,7 @@ use sea_orm::{
 };
 
 use super::plants::power_w;
-use super::{Actor, Outcome, ServiceError, configurations, holders};
+use super::{Actor, Claimed, Outcome, ServiceError, configurations, holders};
 use crate::core::permissions::Permission;
 use crate::crud;
 use crate::crud::readings::apply_window_to_hours;
@@ -28,6 +28,22 @@ pub async fn list(
 ) -> Outcome<(Vec<member::Model>, u64)> {
     actor.require(Permission::ConfigurationsRead)?;
     Ok(crud::members::list(db, actor.community_scope(), params).await?)
+}
+
+/// [`list`] on an access token's claim, for the page worth it: one configuration's members,
+/// unfiltered, with the claim checked in the page's own statement. `None`: another list, a role
+/// that may not read, or nothing came back — load the user and call [`list`].
+pub async fn list_claimed(
+    claimed: &Claimed,
+    db: &DatabaseConnection,
+    params: &MemberListParams,
+) -> Outcome<Option<(Vec<member::Model>, u64)>> {
+    let actor = &claimed.0;
+    if !actor.may(Permission::ConfigurationsRead) {
+        return Ok(None);
+    }
+    let guard = claimed.still_acting();
+    Ok(crud::members::list_if(db, actor.community_scope(), guard, params).await?)
 }
 
 /// A member in the actor's scope; any other is "not found".

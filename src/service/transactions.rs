@@ -1,9 +1,10 @@
 //! The append-only ledger: rows are recorded `pending`, then settled or cancelled, never edited
 //! or deleted. Recording with an idempotency key makes retries safe.
+use sea_orm::sea_query::Condition;
 use sea_orm::{DatabaseConnection, DbBackend, Set, TransactionTrait, TryIntoModel};
 use sha2::{Digest, Sha256};
 
-use super::{Actor, Outcome, Place, Problem, ServiceError, configurations, fixed_point};
+use super::{Actor, Claimed, Outcome, Place, Problem, ServiceError, configurations, fixed_point};
 use crate::core::permissions::Permission;
 use crate::crud;
 use crate::domain::quantities::{CENTS, KWH_MILLI};
@@ -72,16 +73,55 @@ pub async fn visible(
 pub async fn record(
     actor: &Actor,
     db: &DatabaseConnection,
-    input: TransactionCreate,
+    input: &TransactionCreate,
     idempotency_key: Option<&str>,
 ) -> Outcome<Recorded> {
     actor.require(Permission::TransactionsWrite)?;
-    let request_hash = hash_request(&input);
+    record_as(actor, None, db, input, idempotency_key)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::Internal(anyhow::anyhow!("an unguarded write went unconfirmed"))
+        })
+}
+
+/// [`record`] on an access token's claim, checked in the statement that reads the row's
+/// configuration, before anything is written. `None`: the role may not write, or that statement
+/// found nothing (the claim no longer holds, or the configuration is not referable) — load the
+/// user and call [`record`].
+pub async fn record_claimed(
+    claimed: &Claimed,
+    db: &DatabaseConnection,
+    input: &TransactionCreate,
+    idempotency_key: Option<&str>,
+) -> Outcome<Option<Recorded>> {
+    let actor = &claimed.0;
+    if !actor.may(Permission::TransactionsWrite) {
+        return Ok(None);
+    }
+    record_as(
+        actor,
+        Some(claimed.still_acting()),
+        db,
+        input,
+        idempotency_key,
+    )
+    .await
+}
+
+async fn record_as(
+    actor: &Actor,
+    guard: Option<Condition>,
+    db: &DatabaseConnection,
+    input: &TransactionCreate,
+    idempotency_key: Option<&str>,
+) -> Outcome<Option<Recorded>> {
+    let request_hash = hash_request(input);
     // The common case, a new key, costs no lookup: the key is claimed by the insert that stores
     // the answer, and only a refusal or a taken key reads what was stored.
-    let refusal = match write(actor, db, &input, idempotency_key, &request_hash).await {
-        Ok(Some(body)) => return Ok(Recorded::Created(body)),
-        Ok(None) => None,
+    let refusal = match write(actor, guard, db, input, idempotency_key, &request_hash).await {
+        Ok(Written::Answer(body)) => return Ok(Some(Recorded::Created(body))),
+        Ok(Written::Unconfirmed) => return Ok(None),
+        Ok(Written::KeyTaken) => None,
         Err(error @ (ServiceError::Database(_) | ServiceError::Internal(_))) => return Err(error),
         Err(refusal) => Some(refusal),
     };
@@ -90,7 +130,7 @@ pub async fn record(
         None => None,
     };
     match (stored, refusal) {
-        (Some(stored), _) => replay(stored, &request_hash),
+        (Some(stored), _) => replay(stored, &request_hash).map(Some),
         (None, Some(refusal)) => Err(refusal),
         // The key was taken and its row is gone: only a purge between the two statements.
         (None, None) => Err(ServiceError::conflict(
@@ -99,23 +139,47 @@ pub async fn record(
     }
 }
 
-/// Validates and writes the row (and the answer under `key`); `None` when the key was already
-/// taken, in which case nothing was written.
+/// What [`write`] did.
+enum Written {
+    /// The row (and the answer under the key) is written; this is the answer.
+    Answer(String),
+    /// The key was already taken: nothing was written.
+    KeyTaken,
+    /// Read on a claim, the configuration's statement found nothing: nothing was written.
+    Unconfirmed,
+}
+
+/// Validates and writes the row (and the answer under `key`).
 async fn write(
     actor: &Actor,
+    guard: Option<Condition>,
     db: &DatabaseConnection,
     input: &TransactionCreate,
     idempotency_key: Option<&str>,
     request_hash: &str,
-) -> Outcome<Option<String>> {
-    let (configuration, member_belongs) = crud::configurations::find_with_member_in_scope(
+) -> Outcome<Written> {
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    let claimed = guard.is_some();
+    let target = crud::configurations::ledger_target(
         db,
         actor.community_scope(),
+        guard.unwrap_or_else(Condition::all),
         input.configuration_id,
         input.member_id,
+        postgres,
     )
-    .await?
-    .ok_or_else(configurations::not_referable)?;
+    .await?;
+    let Some(crud::configurations::LedgerTarget {
+        configuration,
+        member_belongs,
+        transaction_id,
+    }) = target
+    else {
+        return match claimed {
+            true => Ok(Written::Unconfirmed),
+            false => Err(configurations::not_referable()),
+        };
+    };
     if configuration.status == ConfigurationStatus::Closed {
         return Err(ServiceError::conflict("The configuration is closed"));
     }
@@ -172,8 +236,8 @@ async fn write(
         ..Default::default()
     };
 
-    if db.get_database_backend() == DbBackend::Postgres {
-        return write_in_one_statement(actor, db, model, idempotency_key, request_hash).await;
+    if let Some(id) = transaction_id {
+        return write_in_one_statement(actor, db, id, model, idempotency_key, request_hash).await;
     }
     let txn = db.begin().await?;
     let created = crud::transactions::insert(&txn, model).await?;
@@ -192,24 +256,25 @@ async fn write(
         if !stored {
             // Another request with this key committed first: ours is rolled back (dropping
             // the transaction) and the caller gets the stored answer.
-            return Ok(None);
+            return Ok(Written::KeyTaken);
         }
     }
     txn.commit().await?;
-    Ok(Some(response_body))
+    Ok(Written::Answer(response_body))
 }
 
-/// PostgreSQL: the id is drawn first, so the answer is known before the row is written, and the
-/// row with its key and answer go in one statement — two round trips instead of four (begin,
-/// row, key, commit). The statement is atomic on its own: a key already taken writes nothing.
+/// PostgreSQL: the id is drawn first (with the configuration's check), so the answer is known
+/// before the row is written, and the row with its key and answer go in one statement — one
+/// round trip instead of four (begin, row, key, commit). The statement is atomic on its own: a
+/// key already taken writes nothing.
 async fn write_in_one_statement(
     actor: &Actor,
     db: &DatabaseConnection,
+    id: i32,
     model: transaction::ActiveModel,
     idempotency_key: Option<&str>,
     request_hash: &str,
-) -> Outcome<Option<String>> {
-    let id = crud::transactions::next_id(db).await?;
+) -> Outcome<Written> {
     let mut model = model;
     model.id = Set(id);
     // Microseconds, as PostgreSQL keeps them: the answer written now says what a read returns.
@@ -227,9 +292,9 @@ async fn write_in_one_statement(
         response_body: &response_body,
     });
     if crud::transactions::insert_with_answer(db, &row, answer).await? {
-        Ok(Some(response_body))
+        Ok(Written::Answer(response_body))
     } else {
-        Ok(None)
+        Ok(Written::KeyTaken)
     }
 }
 

@@ -3,7 +3,7 @@
 //! its sessions; the last active admin stays.
 use sea_orm::{ActiveValue, DatabaseConnection, IntoActiveModel, Set, TransactionTrait};
 
-use super::{Actor, Outcome, ServiceError};
+use super::{Actor, Claimed, Outcome, ServiceError};
 use crate::core::permissions::Permission;
 use crate::core::security::PasswordService;
 use crate::crud;
@@ -20,6 +20,22 @@ pub async fn list(
 ) -> Outcome<(Vec<user::Model>, u64)> {
     actor.require(Permission::UsersRead)?;
     Ok(crud::users::list(db, actor.user_scope(), params).await?)
+}
+
+/// [`list`] on an access token's claim, checked in the list's own statement. `None`: a role
+/// that may not read, or an empty answer (the claim may no longer hold) — load the user and call
+/// [`list`].
+pub async fn list_claimed(
+    claimed: &Claimed,
+    db: &DatabaseConnection,
+    params: &UserListParams,
+) -> Outcome<Option<(Vec<user::Model>, u64)>> {
+    let actor = &claimed.0;
+    if !actor.may(Permission::UsersRead) {
+        return Ok(None);
+    }
+    let guard = claimed.still_acting();
+    Ok(crud::users::list_if(db, actor.user_scope(), guard, params).await?)
 }
 
 /// An account in the actor's scope; any other is "not found".

@@ -1,11 +1,18 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use condivisa::core::security::JwtKeys;
+use condivisa::core::security::{ActingAs, JwtKeys};
+use condivisa::models::enums::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
+
+/// The first admin (user 1) as a token claims it.
+const ADMIN_ACTS: ActingAs = ActingAs {
+    role: Role::Admin,
+    org: None,
+};
 
 async fn token_pair(app: &TestApp, path_prefix: &str) -> Value {
     let response = app
@@ -185,6 +192,7 @@ async fn missing_malformed_and_tampered_tokens_are_401() {
 
     let other_key = JwtKeys::new("some-other-secret-key-of-sufficient-length").create_access_token(
         1,
+        ADMIN_ACTS,
         Utc::now(),
         600,
     );
@@ -195,12 +203,13 @@ async fn missing_malformed_and_tampered_tokens_are_401() {
 async fn expired_tokens_and_refresh_tokens_used_as_access_tokens_are_401() {
     let app = spawn_app().await;
     let keys = JwtKeys::new(SECRET_KEY);
-    let valid = keys.create_access_token(1, Utc::now(), 600);
+    let valid = keys.create_access_token(1, ADMIN_ACTS, Utc::now(), 600);
     assert_eq!(
         app.get(&valid, "/api/v1/users/me").await.status(),
         StatusCode::OK
     );
-    let expired = keys.create_access_token(1, Utc::now() - chrono::Duration::hours(1), 600);
+    let expired =
+        keys.create_access_token(1, ADMIN_ACTS, Utc::now() - chrono::Duration::hours(1), 600);
     assert_unauthorized(app.get(&expired, "/api/v1/users/me").await).await;
 
     let pair = token_pair(&app, "/api/v1/login").await;

@@ -1206,6 +1206,97 @@ async fn a_power_beyond_a_gigawatt_is_refused_naming_the_field() {
 /// A configuration's members page takes its total from `configurations.members_count`, which
 /// the database's triggers keep (migration 16): it must follow every insert and delete, stay
 /// within the caller's scope, and equal a count of the rows.
+/// `GET /members/?query`; asserts 200 and returns the total header and the rows on the page.
+async fn members_page(app: &TestApp, token: &str, query: &str) -> (u64, usize) {
+    let response = app.get(token, &format!("/api/v1/members/?{query}")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let total: u64 = response.headers()["x-total-count"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rows: Vec<Value> = response.json().await.unwrap();
+    (total, rows.len())
+}
+
+/// The members page of a configuration is read on the access token's claim (role and
+/// organisation), checked inside the page's own statement: a change to the account must show on
+/// the very next request with the same token, exactly as on the routes that load the user first.
+#[tokio::test]
+async fn a_members_page_read_on_the_tokens_claim_follows_the_account_at_once() {
+    let app = spawn_app().await;
+    let t = two_tenants(&app).await;
+    create_member(&app, t.a1, "IT001E00000021", "consumer").await;
+    create_member(&app, t.a1, "IT001E00000022", "producer").await;
+    create_member(&app, t.b1, "IT001E00000023", "consumer").await;
+    let (vendor, token) = t.vendor_a.clone();
+    let page = |token: String, configuration: i64| {
+        let app = &app;
+        async move { members_page(app, &token, &format!("configuration_id={configuration}")).await }
+    };
+    assert_eq!(page(token.clone(), t.a1).await, (2, 2));
+    assert_eq!(page(token.clone(), t.b1).await, (0, 0));
+
+    // A token issued before the claim existed names only its user: the user is loaded first.
+    let unclaimed = {
+        use jsonwebtoken::{EncodingKey, Header, encode};
+        let exp = chrono::Utc::now().timestamp() + 600;
+        let claims = json!({"sub": vendor.to_string(), "exp": exp, "iat": 0, "typ": "access"});
+        encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(SECRET_KEY.as_bytes()),
+        )
+        .unwrap()
+    };
+    assert_eq!(page(unclaimed.clone(), t.a1).await, (2, 2));
+
+    // Moved to the other organisation: the old one's page is empty, the new one's readable.
+    app.admin_changes_user(vendor, json!({ "organization_id": t.org_b }))
+        .await;
+    assert_eq!(page(token.clone(), t.a1).await, (0, 0));
+    assert_eq!(page(token.clone(), t.b1).await, (1, 1));
+
+    // Made a plain user: only their own memberships, of which they have none.
+    app.admin_changes_user(vendor, json!({ "role": "user" }))
+        .await;
+    assert_eq!(page(token.clone(), t.b1).await, (0, 0));
+
+    // Made the referent of a configuration of the first organisation: that one only.
+    app.admin_changes_user(
+        vendor,
+        json!({ "role": "referent", "organization_id": t.org_a }),
+    )
+    .await;
+    let referent = app
+        .patch(
+            &app.admin_token,
+            &format!("/api/v1/configurations/{}", t.a2),
+            &json!({ "referent_id": vendor }),
+        )
+        .await;
+    assert_eq!(referent.status(), StatusCode::OK);
+    create_member(&app, t.a2, "IT001E00000024", "consumer").await;
+    assert_eq!(page(token.clone(), t.a2).await, (1, 1));
+    assert_eq!(page(token.clone(), t.a1).await, (0, 0));
+
+    // Deactivated: locked out at once, with the same answer as on every other route.
+    app.admin_changes_user(vendor, json!({ "status": "inactive" }))
+        .await;
+    for locked_out in [&token, &unclaimed] {
+        let locked = app
+            .get(
+                locked_out,
+                &format!("/api/v1/members/?configuration_id={}", t.a2),
+            )
+            .await;
+        assert_eq!(
+            assert_detail(locked, StatusCode::BAD_REQUEST).await,
+            "Inactive user"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_configurations_members_total_follows_every_write_and_the_scope() {
     let app = spawn_app().await;
@@ -1216,17 +1307,7 @@ async fn a_configurations_members_total_follows_every_write_and_the_scope() {
     create_member(&app, t.a2, "IT001E00000013", "consumer").await;
     let page = |token: String, query: String| {
         let app = &app;
-        async move {
-            let response = app.get(&token, &format!("/api/v1/members/?{query}")).await;
-            assert_eq!(response.status(), StatusCode::OK);
-            let total: u64 = response.headers()["x-total-count"]
-                .to_str()
-                .unwrap()
-                .parse()
-                .unwrap();
-            let rows: Vec<Value> = response.json().await.unwrap();
-            (total, rows.len())
-        }
+        async move { members_page(app, &token, &query).await }
     };
     let admin = app.admin_token.clone();
     assert_eq!(

@@ -295,6 +295,19 @@ impl TestApp {
             .unwrap();
         (id, self.login(email, PASSWORD).await)
     }
+
+    /// The admin changes account `id` (`PATCH /users/{id}`); asserts 200.
+    pub async fn admin_changes_user(&self, id: i64, body: Value) {
+        let response = self
+            .patch(&self.admin_token, &format!("/api/v1/users/{id}"), &body)
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}",
+            response.text().await.unwrap()
+        );
+    }
 }
 
 /// Asserts a 422 whose `detail` names `loc`, and returns the body.

@@ -764,6 +764,60 @@ async fn world(app: &TestApp) -> World {
     }
 }
 
+/// A row is written on the access token's claim (role and organisation), checked in the
+/// statement that reads the configuration before anything is written: a change to the account
+/// shows on the next request with the same token, as on the routes that load the user first.
+#[tokio::test]
+async fn a_row_written_on_the_tokens_claim_follows_the_account_at_once() {
+    let app = spawn_app().await;
+    let w = two_tenants(&app).await;
+    let (vendor, token) = w.vendor_a.clone();
+    let written = post_with_key(&app, &token, &row(w.a1, None, "1.00"), "claim-1").await;
+    assert_eq!(written.status(), StatusCode::CREATED);
+    let first: Value = written.json().await.unwrap();
+    // The same key again replays the answer, id and all.
+    let replayed = post_with_key(&app, &token, &row(w.a1, None, "1.00"), "claim-1").await;
+    assert_eq!(replayed.status(), StatusCode::CREATED);
+    assert_eq!(replayed.json::<Value>().await.unwrap(), first);
+
+    // Moved to the other organisation: its old configurations are not referable, the new are.
+    app.admin_changes_user(vendor, json!({ "organization_id": w.org_b }))
+        .await;
+    assert_validation_error(
+        app.post(&token, TRANSACTIONS, &row(w.a1, None, "2.00"))
+            .await,
+        &["body", "configuration_id"],
+    )
+    .await;
+    let second = record(&app, &token, &row(w.b1, None, "3.00")).await;
+    assert_eq!(second["configuration_id"], w.b1);
+    assert!(id_of(&second) > id_of(&first));
+
+    // Made a plain user: not allowed to write at all.
+    app.admin_changes_user(vendor, json!({ "role": "user" }))
+        .await;
+    let refused = app
+        .post(&token, TRANSACTIONS, &row(w.b1, None, "4.00"))
+        .await;
+    assert_eq!(
+        assert_detail(refused, StatusCode::FORBIDDEN).await,
+        FORBIDDEN
+    );
+
+    // Deactivated: locked out at once.
+    app.admin_changes_user(vendor, json!({ "role": "vendor", "status": "inactive" }))
+        .await;
+    let locked = app
+        .post(&token, TRANSACTIONS, &row(w.b1, None, "5.00"))
+        .await;
+    assert_eq!(
+        assert_detail(locked, StatusCode::BAD_REQUEST).await,
+        "Inactive user"
+    );
+    // Nothing was written by the refused requests.
+    assert_eq!(total(&app, &app.admin_token, "").await, 2);
+}
+
 async fn get_status(app: &TestApp, token: &str, id: i64) -> StatusCode {
     app.get(token, &format!("{TRANSACTIONS}{id}"))
         .await

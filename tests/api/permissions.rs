@@ -127,7 +127,7 @@ async fn attempt(
         Permission::TransactionsWrite => service::transactions::record(
             actor,
             db,
-            input(
+            &input(
                 json!({ "configuration_id": c, "kind": "adjustment", "amount_eur": "1.00",
                           "period_start": "2025-01-01", "period_end": "2025-01-31" }),
             ),

@@ -328,6 +328,54 @@ async fn the_list_paginates_and_filters() {
     assert_eq!(beyond["items"], json!([]));
 }
 
+/// The users list is read on the access token's claim (role and organisation), checked in the
+/// list's own statements: a change to the account shows on the next request with the same token.
+#[tokio::test]
+async fn the_users_list_read_on_the_tokens_claim_follows_the_account_at_once() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let (vendor, token) = w.vendor_a.clone();
+    let list = |query: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let response = app.get(&token, &format!("/api/v1/users/?{query}")).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let mut found = emails(&response.json::<Value>().await.unwrap());
+            found.sort();
+            found
+        }
+    };
+    assert_eq!(
+        list("search=user.").await,
+        ["user.a@example.com".to_string()]
+    );
+    // Nothing matches: an empty page, not an error.
+    assert!(list("search=nobody-by-this-name").await.is_empty());
+
+    app.admin_changes_user(vendor, json!({ "organization_id": w.org_b }))
+        .await;
+    assert_eq!(
+        list("search=user.").await,
+        ["user.b@example.com".to_string()]
+    );
+    // A referent may not list accounts at all.
+    app.admin_changes_user(vendor, json!({ "role": "referent" }))
+        .await;
+    let refused = app.get(&token, "/api/v1/users/?search=user.").await;
+    assert_eq!(
+        assert_detail(refused, StatusCode::FORBIDDEN).await,
+        FORBIDDEN
+    );
+    app.admin_changes_user(vendor, json!({ "status": "inactive" }))
+        .await;
+    let locked = app.get(&token, "/api/v1/users/?search=user.").await;
+    assert_eq!(
+        assert_detail(locked, StatusCode::BAD_REQUEST).await,
+        "Inactive user"
+    );
+}
+
 #[tokio::test]
 async fn bad_query_parameters_are_422_naming_the_parameter() {
     let app = spawn_app().await;
