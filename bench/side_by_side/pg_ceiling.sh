@@ -17,6 +17,9 @@
 #               configuration's stored members_count, read within the scope)
 #   tx:         the same inside BEGIN ... ROLLBACK (what the FastAPI reference's SQLAlchemy
 #               does: autobegin on the first statement, rollback when the request is done)
+#   claimed:    condivisa only: the members page as condivisa sends it since it reads on the
+#               access token's claim — one statement, the stored total within the scope and the
+#               claim (an active user with that id, role and organisation) checked inside
 #   test_token: user by id alone (every authenticated request loads its user)
 # Prints one line per variant: RESULT pg_ceiling schema=.. variant=.. tps=.. latency_avg_ms=..
 set -euo pipefail
@@ -56,6 +59,8 @@ else
   if [[ -n "$(q "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'configurations' AND column_name = 'members_count'")" ]]; then
     COUNT_SQL="SELECT configurations.members_count FROM configurations WHERE configurations.id = :cfg AND configurations.organization_id = :org;"
     PAGE_SQL="SELECT $(cols members) FROM members WHERE members.configuration_id = :cfg ORDER BY members.id LIMIT 50 OFFSET 0;"
+    VENDOR_ROLE="$(q "SELECT role FROM users WHERE id = $VENDOR_ID")"
+    CLAIMED_SQL="SELECT counted.total, page.* FROM (SELECT configurations.members_count AS total FROM configurations WHERE configurations.id = :cfg AND configurations.organization_id = :org AND EXISTS (SELECT 1 FROM users WHERE users.id = :uid AND users.status = 'active' AND users.role = '$VENDOR_ROLE' AND users.organization_id = :org)) AS counted LEFT JOIN (SELECT $(cols members) FROM members WHERE members.configuration_id = :cfg ORDER BY members.id LIMIT 50 OFFSET 0) AS page ON 1 = 1 ORDER BY page.id;"
   else
     COUNT_SQL="SELECT count(*) FROM members WHERE members.configuration_id IN (SELECT configurations.id FROM configurations WHERE configurations.organization_id = :org) AND members.configuration_id = :cfg;"
     PAGE_SQL="SELECT $(cols members) FROM members WHERE members.configuration_id IN (SELECT configurations.id FROM configurations WHERE configurations.organization_id = :org) AND members.configuration_id = :cfg ORDER BY members.id LIMIT 50 OFFSET 0;"
@@ -66,12 +71,15 @@ VARS="\\set uid $VENDOR_ID
 \\set org $ORG_ID
 \\set cfg random($CMIN, $CMAX)"
 printf '%s\n%s\n%s\n%s\n' "$VARS" "$USER_SQL" "$COUNT_SQL" "$PAGE_SQL" > "$WORK/plain.sql"
+if [[ "$SCHEMA" == condivisa && -n "${CLAIMED_SQL:-}" ]]; then
+  printf '%s\n%s\n' "$VARS" "$CLAIMED_SQL" > "$WORK/claimed.sql"
+fi
 printf '%s\nBEGIN;\n%s\n%s\n%s\nROLLBACK;\n' "$VARS" "$USER_SQL" "$COUNT_SQL" "$PAGE_SQL" > "$WORK/tx.sql"
 printf '\\set uid %s\n%s\n' "$VENDOR_ID" "$USER_SQL" > "$WORK/test_token.sql"
 
 GUARD="$PYTHON $HERE/cpu_guard.py"
 for v in $VARIANTS; do
-  [[ -f "$WORK/$v.sql" ]] || { echo "unknown variant '$v' (plain, tx, test_token)" >&2; exit 2; }
+  [[ -f "$WORK/$v.sql" ]] || { echo "unknown variant '$v' (plain, tx, claimed, test_token)" >&2; exit 2; }
   for _ in $(seq $(( (QUIET_WAIT + 9) / 10 ))); do (( $($GUARD busy 3) <= QUIET_MAX )) && break; sleep 7; done
   echo "== pgbench schema=$SCHEMA variant=$v: -c $CLIENTS -j $JOBS -T $PG_DURATION -M prepared (script below)"
   cat "$WORK/$v.sql"
