@@ -30,6 +30,59 @@ pub fn verify_password_blocking(password: &str, hash: &str) -> bool {
     argon2().verify_password(password.as_bytes(), hash).is_ok()
 }
 
+thread_local! {
+    /// The argon2 working memory of a hashing thread, kept between verifications. Allocated
+    /// afresh, each login's 19 MiB came back from the system and faulted in again page by page
+    /// under mimalloc (the argon2 rate with the server's allocator was 135/s against 146/s with
+    /// glibc's, BENCHMARKS.md). Emptied when the thread goes idle ([`PasswordService`]).
+    static WORKING_MEMORY: std::cell::RefCell<Vec<argon2::Block>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`verify_password_blocking`] in the calling thread's kept working memory: the same checks
+/// as the argon2 crate's `verify_password` (algorithm, version and parameters read from the
+/// stored hash, the output compared in constant time).
+pub fn verify_password_in_kept_memory(password: &str, hash: &str) -> bool {
+    use argon2::PasswordHash;
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(version) => version.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    let hasher = Argon2::new(algorithm, version, params);
+    let mut computed = vec![0u8; expected.len()];
+    WORKING_MEMORY.with_borrow_mut(|memory| {
+        if memory.len() < blocks {
+            memory.resize(blocks, argon2::Block::default());
+        }
+        hasher
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt.as_ref(),
+                &mut computed,
+                &mut memory[..blocks],
+            )
+            .is_ok()
+    }) && argon2::password_hash::phc::Output::new(&computed).is_ok_and(|output| &output == expected)
+}
+
+/// Gives the calling thread's kept argon2 memory back.
+fn forget_working_memory() {
+    WORKING_MEMORY.with_borrow_mut(|memory| *memory = Vec::new());
+}
+
 /// Runs argon2 on threads of its own at a lower CPU priority (nice 10), one per core. Alone,
 /// a login storm has every core (argon2 is the whole cost of a login); beside other requests
 /// the scheduler serves those first, so a storm slows logins instead of every route
@@ -81,6 +134,7 @@ impl PasswordService {
                             }
                             Err(flume::RecvTimeoutError::Timeout) => {
                                 if std::mem::take(&mut dirty) {
+                                    forget_working_memory();
                                     give_memory_back();
                                 }
                             }
@@ -120,7 +174,7 @@ impl PasswordService {
             None => (self.dummy_hash.to_string(), false),
         };
         let matches = self
-            .run(move || verify_password_blocking(&password, &hash))
+            .run(move || verify_password_in_kept_memory(&password, &hash))
             .await;
         matches && real
     }
@@ -280,6 +334,44 @@ mod tests {
         assert!(verify_password_blocking("correct horse", &hash));
         assert!(!verify_password_blocking("wrong horse", &hash));
         assert!(!verify_password_blocking("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn verifying_in_kept_memory_agrees_with_the_argon2_crate() {
+        let hash = hash_password_blocking("correct horse");
+        for _ in 0..2 {
+            // Twice: the second runs in the memory the first left behind.
+            assert!(verify_password_in_kept_memory("correct horse", &hash));
+            assert!(!verify_password_in_kept_memory("wrong horse", &hash));
+        }
+        // Parameters are read from the stored hash, not assumed: a smaller one verifies too.
+        let small = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"tiny")
+        .unwrap()
+        .to_string();
+        assert!(verify_password_in_kept_memory("tiny", &small));
+        assert!(!verify_password_in_kept_memory("tinY", &small));
+        // A tampered output, a truncated hash, another algorithm, garbage: refused.
+        let mut tampered = hash.clone();
+        let last = tampered.pop().unwrap();
+        tampered.push(if last == 'A' { 'B' } else { 'A' });
+        assert!(!verify_password_in_kept_memory("correct horse", &tampered));
+        assert!(!verify_password_in_kept_memory(
+            "correct horse",
+            &hash[..hash.len() - 10]
+        ));
+        let argon2i = hash.replacen("$argon2id$", "$argon2i$", 1);
+        assert!(!verify_password_in_kept_memory("correct horse", &argon2i));
+        assert!(!verify_password_in_kept_memory(
+            "correct horse",
+            "not a hash"
+        ));
+        forget_working_memory();
+        assert!(verify_password_in_kept_memory("correct horse", &hash));
     }
 
     #[test]
