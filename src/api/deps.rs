@@ -1,10 +1,10 @@
 //! The acting user, from the bearer token, checked against the database on every request so
 //! that deactivation and role changes take effect at once: loaded first ([`CurrentUser`]), or —
 //! on the hot routes — checked inside the route's own statement ([`TokenCaller`]).
+use std::net::IpAddr;
+
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
-
-use std::net::IpAddr;
 
 use super::error::ApiError;
 use crate::api::extract::ClientAddress;
@@ -47,8 +47,25 @@ pub struct TokenCaller {
 }
 
 impl TokenCaller {
+    /// Answers with `on_claim` when it can (`Some`), else loads the user and answers with
+    /// `loaded`: the one way a route reads on the token's claim, so none can leave out the
+    /// fallback that keeps its answers the ordinary path's.
+    pub async fn on_claim_or_loaded<T>(
+        &self,
+        state: &AppState,
+        on_claim: impl AsyncFnOnce(&service::Claimed) -> service::Outcome<Option<T>>,
+        loaded: impl AsyncFnOnce(CurrentUser) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        if let Some(claimed) = self.claimed()
+            && let Some(answer) = on_claim(&claimed).await?
+        {
+            return Ok(answer);
+        }
+        loaded(self.confirm(state).await?).await
+    }
+
     /// The token's claim, if it carries one (tokens issued before the claim existed do not).
-    pub fn claimed(&self) -> Option<service::Claimed> {
+    fn claimed(&self) -> Option<service::Claimed> {
         self.access.acting_as.map(|acting| {
             service::Claimed::new(service::Actor {
                 user_id: self.access.user_id,
@@ -60,7 +77,7 @@ impl TokenCaller {
     }
 
     /// The user, loaded: 401 if gone, 400 if deactivated.
-    pub async fn confirm(&self, state: &AppState) -> Result<CurrentUser, ApiError> {
+    async fn confirm(&self, state: &AppState) -> Result<CurrentUser, ApiError> {
         let user = crud::users::find(&state.db, self.access.user_id)
             .await?
             .ok_or(ApiError::Unauthorized)?;

@@ -272,13 +272,8 @@ impl JwtKeys {
         encode(&Header::default(), &claims, &self.encoding).expect("HS256 signing cannot fail")
     }
 
-    /// The user id of a valid, unexpired access token. Only HS256 is accepted, so `alg: none`
-    /// and algorithm-confusion tokens fail here.
-    pub fn verify_access_token(&self, token: &str) -> Option<i32> {
-        self.verify_access(token).map(|access| access.user_id)
-    }
-
-    /// The subject and claim of a valid, unexpired access token (HS256 only, as above).
+    /// The subject and claim of a valid, unexpired access token. Only HS256 is accepted, so
+    /// `alg: none` and algorithm-confusion tokens fail here.
     pub fn verify_access(&self, token: &str) -> Option<AccessToken> {
         let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
         validation.leeway = 0;
@@ -383,7 +378,7 @@ mod tests {
             org: Some(7),
         };
         let token = keys.create_access_token(42, acting_as, now, 60);
-        assert_eq!(keys.verify_access_token(&token), Some(42));
+        assert_eq!(keys.verify_access(&token).map(|a| a.user_id), Some(42));
         assert_eq!(
             keys.verify_access(&token),
             Some(AccessToken {
@@ -393,9 +388,9 @@ mod tests {
         );
         let expired =
             keys.create_access_token(42, acting_as, now - chrono::Duration::minutes(5), 60);
-        assert_eq!(keys.verify_access_token(&expired), None);
+        assert_eq!(keys.verify_access(&expired), None);
         let other = JwtKeys::new("another-secret-that-is-long-enough-for-hs256");
-        assert_eq!(other.verify_access_token(&token), None);
+        assert_eq!(other.verify_access(&token), None);
     }
 
     #[test]
@@ -422,10 +417,7 @@ mod tests {
         let exp = Utc::now().timestamp() + 600;
         let payload = URL_SAFE_NO_PAD
             .encode(format!(r#"{{"sub":"1","exp":{exp},"iat":0,"typ":"access"}}"#).as_bytes());
-        assert_eq!(
-            keys.verify_access_token(&format!("{header}.{payload}.")),
-            None
-        );
+        assert_eq!(keys.verify_access(&format!("{header}.{payload}.")), None);
     }
 
     #[test]

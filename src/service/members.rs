@@ -38,11 +38,9 @@ pub async fn list_claimed(
     db: &DatabaseConnection,
     params: &MemberListParams,
 ) -> Outcome<Option<(Vec<member::Model>, u64)>> {
-    let actor = &claimed.0;
-    if !actor.may(Permission::ConfigurationsRead) {
+    let Some((actor, guard)) = claimed.permitted(Permission::ConfigurationsRead) else {
         return Ok(None);
-    }
-    let guard = claimed.still_acting();
+    };
     Ok(crud::members::list_if(db, actor.community_scope(), guard, params).await?)
 }
 

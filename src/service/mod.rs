@@ -149,9 +149,16 @@ impl Claimed {
         Claimed(actor)
     }
 
-    /// The condition that the claim still holds (active, same role and organisation).
-    fn still_acting(&self) -> sea_orm::sea_query::Condition {
-        crate::crud::scope::still_acting(self.0.user_id, self.0.role, self.0.organization_id)
+    /// The claimed actor and the condition that the claim still holds (active, same role and
+    /// organisation), when the claimed role has `permission`. `None` otherwise: the ordinary
+    /// path then answers, a refusal included, from the user as loaded.
+    fn permitted(&self, permission: Permission) -> Option<(&Actor, sea_orm::sea_query::Condition)> {
+        let actor = &self.0;
+        actor.may(permission).then(|| {
+            let still_acting =
+                crate::crud::scope::still_acting(actor.user_id, actor.role, actor.organization_id);
+            (actor, still_acting)
+        })
     }
 }
 

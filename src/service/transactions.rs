@@ -94,18 +94,10 @@ pub async fn record_claimed(
     input: &TransactionCreate,
     idempotency_key: Option<&str>,
 ) -> Outcome<Option<Recorded>> {
-    let actor = &claimed.0;
-    if !actor.may(Permission::TransactionsWrite) {
+    let Some((actor, guard)) = claimed.permitted(Permission::TransactionsWrite) else {
         return Ok(None);
-    }
-    record_as(
-        actor,
-        Some(claimed.still_acting()),
-        db,
-        input,
-        idempotency_key,
-    )
-    .await
+    };
+    record_as(actor, Some(guard), db, input, idempotency_key).await
 }
 
 async fn record_as(

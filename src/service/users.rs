@@ -30,11 +30,9 @@ pub async fn list_claimed(
     db: &DatabaseConnection,
     params: &UserListParams,
 ) -> Outcome<Option<(Vec<user::Model>, u64)>> {
-    let actor = &claimed.0;
-    if !actor.may(Permission::UsersRead) {
+    let Some((actor, guard)) = claimed.permitted(Permission::UsersRead) else {
         return Ok(None);
-    }
-    let guard = claimed.still_acting();
+    };
     Ok(crud::users::list_if(db, actor.user_scope(), guard, params).await?)
 }
 

@@ -31,17 +31,13 @@ pub async fn list_members(
 ) -> Result<(HeaderMap, Json<Vec<MemberPublic>>), ApiError> {
     // A configuration's page is read on the token's claim in one statement; anything else, or
     // a claim the statement did not confirm, loads the user first.
-    let claimed = match caller.claimed() {
-        Some(claimed) => service::members::list_claimed(&claimed, &state.db, &params).await?,
-        None => None,
-    };
-    let (rows, total) = match claimed {
-        Some(page) => page,
-        None => {
-            let current = caller.confirm(&state).await?;
-            service::members::list(&current.actor(), &state.db, &params).await?
-        }
-    };
+    let (rows, total) = caller
+        .on_claim_or_loaded(
+            &state,
+            async |claimed| service::members::list_claimed(claimed, &state.db, &params).await,
+            async |current| Ok(service::members::list(&current.actor(), &state.db, &params).await?),
+        )
+        .await?;
     Ok((
         total_count_header(total),
         Json(rows.into_iter().map(Into::into).collect()),

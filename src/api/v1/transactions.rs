@@ -65,22 +65,19 @@ pub async fn create_transaction(
     let key = idempotency_key(&headers)?;
     // Written on the token's claim, checked in the statement that reads the configuration;
     // anything that statement does not confirm loads the user first and takes the ordinary path.
-    let claimed = match caller.claimed() {
-        Some(claimed) => {
-            service::transactions::record_claimed(&claimed, &state.db, &body, key.as_deref())
-                .await?
-        }
-        None => None,
-    };
-    let recorded = match claimed {
-        Some(recorded) => recorded,
-        None => {
-            let current = caller.confirm(&state).await?;
-            current.require(Permission::TransactionsWrite)?;
-            service::transactions::record(&current.actor(), &state.db, &body, key.as_deref())
-                .await?
-        }
-    };
+    let key = key.as_deref();
+    let recorded = caller
+        .on_claim_or_loaded(
+            &state,
+            async |claimed| {
+                service::transactions::record_claimed(claimed, &state.db, &body, key).await
+            },
+            async |current| {
+                current.require(Permission::TransactionsWrite)?;
+                Ok(service::transactions::record(&current.actor(), &state.db, &body, key).await?)
+            },
+        )
+        .await?;
     Ok(match recorded {
         Recorded::Created(body) => json_response(StatusCode::CREATED, body),
         Recorded::Replayed { status, body } => {

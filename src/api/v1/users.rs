@@ -31,17 +31,13 @@ pub async fn list_users(
 ) -> Result<Json<Page<UserPublic>>, ApiError> {
     // Read on the token's claim, checked in the list's own statements; an empty answer, or no
     // claim, loads the user first and takes the ordinary path.
-    let claimed = match caller.claimed() {
-        Some(claimed) => service::users::list_claimed(&claimed, &state.db, &params).await?,
-        None => None,
-    };
-    let (users, total) = match claimed {
-        Some(page) => page,
-        None => {
-            let current = caller.confirm(&state).await?;
-            service::users::list(&current.actor(), &state.db, &params).await?
-        }
-    };
+    let (users, total) = caller
+        .on_claim_or_loaded(
+            &state,
+            async |claimed| service::users::list_claimed(claimed, &state.db, &params).await,
+            async |current| Ok(service::users::list(&current.actor(), &state.db, &params).await?),
+        )
+        .await?;
     let items = users.into_iter().map(UserPublic::from).collect();
     Ok(Json(Page::new(items, total, params.skip, params.limit)))
 }
