@@ -23,6 +23,17 @@ pub(crate) async fn each(manager: &SchemaManager<'_>, statements: &[&str]) -> Re
     Ok(())
 }
 
+/// [`each`], on SQLite only: for what PostgreSQL does another way or needs not at all.
+pub(crate) async fn each_on_sqlite(
+    manager: &SchemaManager<'_>,
+    statements: &[&str],
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    each(manager, statements).await
+}
+
 mod m20261126_000001_foundation;
 mod m20261126_000002_communities;
 mod m20261126_000003_meter_data;
@@ -43,6 +54,7 @@ mod m20261206_000017_sqlite_user_search;
 mod m20261207_000018_iban_change_requests;
 mod m20261207_000019_join_documents;
 mod m20261208_000020_audit_events;
+mod m20261209_000021_sqlite_user_search_merged;
 
 pub struct Migrator;
 
@@ -70,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_iban_change_requests::Migration),
             Box::new(m20261207_000019_join_documents::Migration),
             Box::new(m20261208_000020_audit_events::Migration),
+            Box::new(m20261209_000021_sqlite_user_search_merged::Migration),
         ]
     }
 }

@@ -9,9 +9,8 @@
 //! rows whose text contains it, case-folded. Triggers keep it in the same transaction as every
 //! insert, change of a searched field and delete, whatever writes them. PostgreSQL: nothing.
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::each;
+use crate::each_on_sqlite;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -38,21 +37,13 @@ const DOWN: &[&str] = &[
     "DROP TABLE users_search",
 ];
 
-/// PostgreSQL has its index since migration 7.
-async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
-    if manager.get_database_backend() == DbBackend::Postgres {
-        return Ok(());
-    }
-    each(manager, statements).await
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, UP).await
+        each_on_sqlite(manager, UP).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, DOWN).await
+        each_on_sqlite(manager, DOWN).await
     }
 }

@@ -1,6 +1,7 @@
 //! Queries. Every list takes its scope as an argument and turns it into a `WHERE`, so counts and
 //! pages never include rows the caller may not see.
 pub mod audit;
+pub mod by_position;
 pub mod community_users;
 pub mod configurations;
 pub mod curves;
@@ -36,7 +37,7 @@ use sea_orm::sea_query::{
 use sea_orm::{ActiveModelBehavior, ActiveModelTrait, IntoActiveModel};
 use sea_orm::{
     ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Iterable, PrimaryKeyToColumn,
-    QueryOrder, QuerySelect, QueryTrait, Select, Statement,
+    QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement,
 };
 
 /// A list's `search` parameter, trimmed; blank is no search.
@@ -122,6 +123,27 @@ where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
+    paginate_counted_found_with(db, counted, query, skip, limit, |row| {
+        E::Model::from_query_result(row, "")
+    })
+    .await
+}
+
+/// [`paginate_counted_found`] with each row read by `decode`: the total is at position 0 and
+/// the page's columns follow from position 1 in the entity's column order (the order
+/// `Entity::find()` selects them in), for decoders that read by position
+/// ([`by_position`]).
+pub async fn paginate_counted_found_with<E, M>(
+    db: &impl ConnectionTrait,
+    counted: SelectStatement,
+    query: Select<E>,
+    skip: u64,
+    limit: u64,
+    decode: impl Fn(&QueryResult) -> Result<M, DbErr>,
+) -> Result<Option<(Vec<M>, u64)>, DbErr>
+where
+    E: EntityTrait,
+{
     let id = E::PrimaryKey::iter()
         .next()
         .expect("every entity has a primary key")
@@ -154,10 +176,7 @@ where
         // The one row carries only the total: the page's columns are NULL.
         return Ok(Some((Vec::new(), total)));
     }
-    let items = rows
-        .iter()
-        .map(|row| E::Model::from_query_result(row, ""))
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
     Ok(Some((items, total)))
 }
 

@@ -107,12 +107,17 @@ pub struct MemberPublic {
     /// kW, three decimals; absent when not recorded.
     #[schema(value_type = Option<String>, example = "4.500")]
     pub available_power_kw: Option<Decimal>,
+    #[serde(serialize_with = "crate::schemas::wire::optional_date")]
     pub gse_notified_on: Option<NaiveDate>,
     pub status: MemberStatus,
+    #[serde(serialize_with = "crate::schemas::wire::date")]
     pub joined_at: NaiveDate,
+    #[serde(serialize_with = "crate::schemas::wire::optional_date")]
     pub withdrawn_at: Option<NaiveDate>,
     pub net_metering: bool,
+    #[serde(serialize_with = "crate::schemas::wire::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::schemas::wire::utc")]
     pub updated_at: DateTime<Utc>,
 }
 

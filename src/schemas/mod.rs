@@ -20,3 +20,4 @@ pub mod plant;
 pub mod settlement;
 pub mod transaction;
 pub mod user;
+pub mod wire;

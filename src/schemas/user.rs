@@ -156,7 +156,9 @@ pub struct UserPublic {
     pub status: UserStatus,
     pub is_active: bool,
     pub organization_id: Option<i32>,
+    #[serde(serialize_with = "crate::schemas::wire::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::schemas::wire::utc")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -1222,6 +1222,49 @@ async fn members_page(app: &TestApp, token: &str, query: &str) -> (u64, usize) {
 /// The members page of a configuration is read on the access token's claim (role and
 /// organisation), checked inside the page's own statement: a change to the account must show on
 /// the very next request with the same token, exactly as on the routes that load the user first.
+/// A configuration's page reads its rows by position (`crud::members::page_row`); the one
+/// member's route reads them through SeaORM's own decoding. Every field, set and NULL, must
+/// come out the same both ways, on both databases and on both paths (on the token's claim, and
+/// with the user loaded).
+#[tokio::test]
+async fn a_configurations_members_page_reads_every_field_as_the_member_itself_does() {
+    let app = spawn_app().await;
+    let t = two_tenants(&app).await;
+    let mut full = member_body(t.a1, "IT001E00000031", "prosumer");
+    full["user_id"] = json!(t.user_a.0);
+    full["holder_type"] = json!("sme");
+    full["available_power_kw"] = json!("4.5");
+    full["gse_notified_on"] = json!("2024-03-01");
+    full["status"] = json!("pending");
+    full["withdrawn_at"] = json!("2025-01-01");
+    full["net_metering"] = json!(true);
+    let created = app.post(&app.admin_token, "/api/v1/members/", &full).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    create_member(&app, t.a1, "IT001E00000032", "consumer").await;
+    create_member(&app, t.a1, "IT001E00000033", "producer").await;
+
+    let path = format!("/api/v1/members/?configuration_id={}", t.a1);
+    for token in [&t.vendor_a.1, &app.admin_token] {
+        let page: Vec<Value> = app.get(token, &path).await.json().await.unwrap();
+        assert_eq!(page.len(), 3);
+        for item in &page {
+            let one: Value = app
+                .get(token, &format!("/api/v1/members/{}", item["id"]))
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(item, &one);
+        }
+        let first = &page[0];
+        assert_eq!(first["user_id"], json!(t.user_a.0));
+        assert_eq!(first["available_power_kw"], json!("4.500"));
+        assert_eq!(first["withdrawn_at"], json!("2025-01-01"));
+        assert_eq!(page[1]["user_id"], Value::Null);
+        assert_eq!(page[1]["gse_notified_on"], Value::Null);
+    }
+}
+
 #[tokio::test]
 async fn a_members_page_read_on_the_tokens_claim_follows_the_account_at_once() {
     let app = spawn_app().await;

@@ -836,6 +836,53 @@ async fn nobody_deactivates_their_own_account() {
     assert_eq!(deactivated.status(), StatusCode::NO_CONTENT);
 }
 
+/// SQLite's search index merges its segments as soon as two share a level (migration 21), so
+/// a search after many one-at-a-time sign-ups reads a compact index; the settings live in the
+/// index itself. PostgreSQL has no such index, and the migration leaves it alone.
+#[tokio::test]
+async fn sqlites_users_search_index_is_kept_merged() {
+    let app = spawn_app().await;
+    let backend = app.db.get_database_backend();
+    let read = |sql: &str| {
+        app.db
+            .query_all_raw(sea_orm::Statement::from_string(backend, sql.to_owned()))
+    };
+    match backend {
+        sea_orm::DbBackend::Sqlite => {
+            let rows = read("SELECT k, v FROM users_search_config WHERE k IN ('automerge', 'crisismerge') ORDER BY k")
+                .await
+                .unwrap();
+            let settings: Vec<(String, i64)> = rows
+                .iter()
+                .map(|r| (r.try_get("", "k").unwrap(), r.try_get("", "v").unwrap()))
+                .collect();
+            assert_eq!(
+                settings,
+                [("automerge".to_owned(), 2), ("crisismerge".to_owned(), 2)]
+            );
+        }
+        _ => {
+            let rows = read("SELECT 1 FROM pg_class WHERE relname LIKE 'users_search%'")
+                .await
+                .unwrap();
+            assert!(rows.is_empty());
+        }
+    }
+    // And the index still answers: every sign-up below is its own transaction.
+    for n in 0..12 {
+        app.create_user(&format!("merged.{n}@example.com"), "user", None)
+            .await;
+    }
+    let found: Value = app
+        .get(&app.admin_token, "/api/v1/users/?search=merged.&limit=100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"].as_array().unwrap().len(), 12);
+    assert_eq!(found["total"], 12);
+}
+
 /// The search is an index on SQLite (a trigram table kept by triggers, migration 17) and on
 /// PostgreSQL (a trigram index over a generated column): it must follow every write, and a
 /// needle is text, never query syntax.
