@@ -140,8 +140,16 @@ async fn configuration_page(
         )
         .to_owned();
     let members = Entity::find().filter(Column::ConfigurationId.eq(configuration_id));
-    super::paginate_counted_found_with(db, counted, members, params.skip, params.limit, page_row)
-        .await
+    super::paginate_counted_found_with(
+        db,
+        None,
+        counted,
+        members,
+        params.skip,
+        params.limit,
+        page_row,
+    )
+    .await
 }
 
 /// One member of a page, read by position (the page's columns start at 1, in the entity's

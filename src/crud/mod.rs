@@ -32,7 +32,7 @@ pub mod web_sessions;
 
 use sea_orm::sea_query::{
     Alias, Asterisk, Expr, ExprTrait, Func, IntoColumnRef, JoinType, LikeExpr, Order, Query,
-    SelectStatement, SimpleExpr,
+    SelectStatement, SimpleExpr, WithClause,
 };
 use sea_orm::{ActiveModelBehavior, ActiveModelTrait, IntoActiveModel};
 use sea_orm::{
@@ -84,12 +84,32 @@ where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
+    paginate_sharing(db, None, query, skip, limit).await
+}
+
+/// [`paginate`], with common tables (`WITH`) that `query`'s condition reads: the total and the
+/// page then work them out once between them.
+pub async fn paginate_sharing<E>(
+    db: &impl ConnectionTrait,
+    shared: Option<WithClause>,
+    query: Select<E>,
+    skip: u64,
+    limit: u64,
+) -> Result<(Vec<E::Model>, u64), DbErr>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+{
     let counted = query
         .clone()
         .select_only()
         .expr_as(Expr::cust("COUNT(*)"), PAGE_TOTAL)
         .into_query();
-    paginate_counted(db, counted, query, skip, limit).await
+    let page = paginate_counted_found_with(db, shared, counted, query, skip, limit, |row| {
+        E::Model::from_query_result(row, "")
+    })
+    .await?;
+    Ok(page.unwrap_or_default())
 }
 
 /// [`paginate_counted_found`], with no counted row read as an empty page of total 0.
@@ -123,7 +143,7 @@ where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
 {
-    paginate_counted_found_with(db, counted, query, skip, limit, |row| {
+    paginate_counted_found_with(db, None, counted, query, skip, limit, |row| {
         E::Model::from_query_result(row, "")
     })
     .await
@@ -132,9 +152,11 @@ where
 /// [`paginate_counted_found`] with each row read by `decode`: the total is at position 0 and
 /// the page's columns follow from position 1 in the entity's column order (the order
 /// `Entity::find()` selects them in), for decoders that read by position
-/// ([`by_position`]).
+/// ([`by_position`]). `shared`: common tables (`WITH`) that both the total and the page read,
+/// so that what they share is worked out once.
 pub async fn paginate_counted_found_with<E, M>(
     db: &impl ConnectionTrait,
+    shared: Option<WithClause>,
     counted: SelectStatement,
     query: Select<E>,
     skip: u64,
@@ -153,7 +175,11 @@ where
         .offset(skip)
         .limit(limit)
         .into_query();
-    let statement = Query::select()
+    let mut statement = Query::select();
+    if let Some(shared) = shared {
+        statement.with_cte(shared);
+    }
+    statement
         .column((Alias::new("counted"), Alias::new(PAGE_TOTAL)))
         .column((Alias::new("page"), Asterisk))
         .from_subquery(counted, Alias::new("counted"))
@@ -163,8 +189,7 @@ where
             Alias::new("page"),
             Expr::val(1).eq(1),
         )
-        .order_by((Alias::new("page"), id), Order::Asc)
-        .to_owned();
+        .order_by((Alias::new("page"), id), Order::Asc);
     let rows = db
         .query_all_raw(db.get_database_backend().build(&statement))
         .await?;

@@ -1,7 +1,10 @@
-use sea_orm::sea_query::{Alias, Condition, Expr, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::sea_query::{Alias, CommonTableExpression, Condition, Expr, Query, WithClause};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryResult,
+    QueryTrait,
+};
 
-use super::contains_lowered_needle;
+use super::{by_position, contains_lowered_needle};
 use crate::models::enums::{Role, UserStatus};
 use crate::models::user::{self, Column, Entity, Model};
 use crate::schemas::user::UserListParams;
@@ -27,8 +30,44 @@ impl UserScope {
     }
 }
 
+/// The user by id, read by position ([`by_position`]): every authenticated request but the
+/// few that read on the token's claim loads its user this way first.
 pub async fn find(db: &impl ConnectionTrait, id: i32) -> Result<Option<Model>, sea_orm::DbErr> {
-    Entity::find_by_id(id).one(db).await
+    let statement = db
+        .get_database_backend()
+        .build(&Entity::find_by_id(id).into_query());
+    db.query_one_raw(statement)
+        .await?
+        .map(|row| row_at(&row, 0))
+        .transpose()
+}
+
+/// A user whose columns start at `first`, in the entity's order (the order `Entity::find()`
+/// selects them in).
+pub(crate) fn row_at(row: &QueryResult, first: usize) -> Result<Model, sea_orm::DbErr> {
+    use by_position::{get, get_enum};
+    let at = |column: Column| first + column as usize;
+    macro_rules! read {
+        ($get:ident, $column:ident) => {
+            $get(row, at(Column::$column), stringify!($column))?
+        };
+    }
+    Ok(Model {
+        id: read!(get, Id),
+        email: read!(get, Email),
+        username: read!(get, Username),
+        full_name: read!(get, FullName),
+        fiscal_code: read!(get, FiscalCode),
+        kind: read!(get_enum, Kind),
+        user_type: read!(get_enum, UserType),
+        address: read!(get, Address),
+        role: read!(get_enum, Role),
+        status: read!(get_enum, Status),
+        hashed_password: read!(get, HashedPassword),
+        organization_id: read!(get, OrganizationId),
+        created_at: read!(get, CreatedAt),
+        updated_at: read!(get, UpdatedAt),
+    })
 }
 
 pub async fn find_in_scope(
@@ -99,11 +138,15 @@ async fn list_where(
     if let Some(organization_id) = params.organization_id {
         condition = condition.add(Column::OrganizationId.eq(organization_id));
     }
+    let mut shared = None;
     if let Some(search) = super::search_term(&params.search) {
-        condition = condition.add(matches_search(db.get_database_backend(), search));
+        let (matches, found) = matches_search(db.get_database_backend(), search);
+        condition = condition.add(matches);
+        shared = found;
     }
-    super::paginate(
+    super::paginate_sharing(
         db,
+        shared,
         Entity::find().filter(condition),
         params.skip,
         params.limit,
@@ -124,21 +167,39 @@ async fn list_where(
 /// from the index. A shorter needle — a trigram index cannot answer it — reads every row:
 /// `search_text` is a VIRTUAL column there (built for each row read), so the four columns are
 /// matched directly by SQLite's `LIKE`, which ignores ASCII case by itself.
-fn matches_search(backend: DbBackend, needle: &str) -> Condition {
+///
+/// The ids the index found are a common table (the second value, `WITH … AS MATERIALIZED`):
+/// the total and the page both read them, and the index is searched once for the two
+/// (0.213 → 0.169 ms a search in the harness's users; BENCHMARKS.md, issue 13, tenth pass).
+fn matches_search(backend: DbBackend, needle: &str) -> (Condition, Option<WithClause>) {
     let needle = needle.replace(SEARCH_SEPARATOR, "");
-    match backend {
-        DbBackend::Sqlite if needle.chars().count() >= TRIGRAM => Condition::all().add(
-            Column::Id.in_subquery(
-                Query::select()
-                    .expr(Expr::cust("rowid"))
-                    .from(Alias::new("users_search"))
-                    .and_where(Expr::cust_with_values(
-                        "users_search MATCH ?",
-                        [fts5_phrase(&needle)],
-                    ))
-                    .to_owned(),
-            ),
-        ),
+    let condition = match backend {
+        DbBackend::Sqlite if needle.chars().count() >= TRIGRAM => {
+            let found = CommonTableExpression::new()
+                .table_name(Alias::new(FOUND))
+                .column(Alias::new("id"))
+                .materialized(true)
+                .query(
+                    Query::select()
+                        .expr(Expr::cust("rowid"))
+                        .from(Alias::new("users_search"))
+                        .and_where(Expr::cust_with_values(
+                            "users_search MATCH ?",
+                            [fts5_phrase(&needle)],
+                        ))
+                        .to_owned(),
+                )
+                .to_owned();
+            let matches = Condition::all().add(
+                Column::Id.in_subquery(
+                    Query::select()
+                        .column(Alias::new("id"))
+                        .from(Alias::new(FOUND))
+                        .to_owned(),
+                ),
+            );
+            return (matches, Some(WithClause::new().cte(found).to_owned()));
+        }
         DbBackend::Sqlite => [
             Column::Email,
             Column::Username,
@@ -153,8 +214,12 @@ fn matches_search(backend: DbBackend, needle: &str) -> Condition {
             (Entity, Alias::new("search_text")),
             &needle,
         )),
-    }
+    };
+    (condition, None)
 }
+
+/// The common table of the ids SQLite's search index found.
+const FOUND: &str = "users_found";
 
 const SEARCH_SEPARATOR: char = '\u{1f}';
 

@@ -982,3 +982,56 @@ async fn the_search_follows_every_change_and_reads_no_query_syntax() {
         .unwrap();
     assert_eq!(found("bianchi").await, Vec::<String>::new());
 }
+
+/// Every request that loads its user reads the row by position (`crud::users::find`); SeaORM's
+/// own decoding must give the very same user, every field set or NULL, on both databases.
+#[tokio::test]
+async fn a_user_read_by_position_is_the_user_seaorm_reads() {
+    use sea_orm::EntityTrait;
+    let app = spawn_app().await;
+    let org = app.create_organization("Energia Insieme").await;
+    let full = app
+        .post(
+            &app.admin_token,
+            "/api/v1/users/",
+            &json!({
+                "email": "giulia.bianchi@example.it",
+                "username": "gbianchi",
+                "full_name": "Giulia Bianchi",
+                "fiscal_code": "RSSMRA85T10A562S",
+                "type": "person",
+                "user_type": "prosumer",
+                "address": "Via Roma 1, Torino",
+                "role": "referent",
+                "status": "inactive",
+                "password": PASSWORD,
+                "organization_id": org
+            }),
+        )
+        .await;
+    assert_eq!(full.status(), StatusCode::CREATED);
+    let full = full.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (bare, _) = app.create_user("bare@example.com", "user", None).await;
+    for id in [full, bare] {
+        let id = i32::try_from(id).unwrap();
+        let ours = condivisa::crud::users::find(&app.db, id).await.unwrap();
+        let seaorms = condivisa::models::user::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .unwrap();
+        assert!(ours.is_some());
+        assert_eq!(ours, seaorms);
+    }
+    let first = condivisa::crud::users::find(&app.db, i32::try_from(full).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.address.as_deref(), Some("Via Roma 1, Torino"));
+    assert_eq!(first.organization_id, Some(i32::try_from(org).unwrap()));
+    assert!(
+        condivisa::crud::users::find(&app.db, 999_999)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
