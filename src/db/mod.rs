@@ -14,6 +14,7 @@ pub mod migrate;
 pub mod revision;
 pub mod schema_check;
 mod sqlite_memory;
+mod sqlite_plans;
 
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     connect_url(

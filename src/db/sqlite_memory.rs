@@ -47,7 +47,8 @@ unsafe extern "C" fn mi_sqlite_shutdown(_: *mut c_void) {}
 
 static INSTALL: Once = Once::new();
 
-/// Configures SQLite's allocator once per process; later calls do nothing.
+/// Configures SQLite's allocator, and its planner for every connection ([`super::sqlite_plans`]),
+/// once per process; later calls do nothing.
 pub fn install() {
     INSTALL.call_once(|| {
         let methods = ffi::sqlite3_mem_methods {
@@ -80,5 +81,6 @@ pub fn install() {
                  allocator and its memory statistics (slower, not wrong)"
             );
         }
+        super::sqlite_plans::install();
     });
 }
