@@ -35,3 +35,22 @@ where
     E::try_from_value(&stored)
         .map_err(|e| DbErr::Type(format!("column {column} (position {index}): {e}")))
 }
+
+/// A model read by position: `model!(row, first, Column, Model { field: get Column, … })` reads
+/// each field with [`get`] or [`get_enum`] at `first + Column::… as usize` — the entity's column
+/// order, the order `Entity::find()` selects in. Every field is named, so a new one fails to
+/// compile until it is read here too.
+macro_rules! model {
+    ($row:expr, $first:expr, $column:ident, $model:ident {
+        $($field:ident: $get:ident $variant:ident),* $(,)?
+    }) => {
+        $model {
+            $($field: $crate::crud::by_position::$get(
+                $row,
+                $first + $column::$variant as usize,
+                stringify!($variant),
+            )?,)*
+        }
+    };
+}
+pub(crate) use model;

@@ -140,7 +140,7 @@ async fn configuration_page(
         )
         .to_owned();
     let members = Entity::find().filter(Column::ConfigurationId.eq(configuration_id));
-    super::paginate_counted_found_with(
+    super::paginate_counted_found(
         db,
         None,
         counted,
@@ -155,30 +155,23 @@ async fn configuration_page(
 /// One member of a page, read by position (the page's columns start at 1, in the entity's
 /// order): the busiest page there is, 50 rows a request (see [`by_position`]).
 pub(crate) fn page_row(row: &QueryResult) -> Result<Model, DbErr> {
-    use by_position::{get, get_enum};
-    let at = |column: Column| 1 + column as usize;
-    macro_rules! read {
-        ($get:ident, $column:ident) => {
-            $get(row, at(Column::$column), stringify!($column))?
-        };
-    }
-    Ok(Model {
-        id: read!(get, Id),
-        configuration_id: read!(get, ConfigurationId),
-        user_id: read!(get, UserId),
-        holder_id: read!(get, HolderId),
-        pod: read!(get, Pod),
-        role: read!(get_enum, Role),
-        holder_type: read!(get_enum, HolderType),
-        status: read!(get_enum, Status),
-        joined_at: read!(get, JoinedAt),
-        withdrawn_at: read!(get, WithdrawnAt),
-        net_metering: read!(get, NetMetering),
-        available_power_w: read!(get, AvailablePowerW),
-        gse_notified_on: read!(get, GseNotifiedOn),
-        created_at: read!(get, CreatedAt),
-        updated_at: read!(get, UpdatedAt),
-    })
+    Ok(by_position::model!(row, 1, Column, Model {
+        id: get Id,
+        configuration_id: get ConfigurationId,
+        user_id: get UserId,
+        holder_id: get HolderId,
+        pod: get Pod,
+        role: get_enum Role,
+        holder_type: get_enum HolderType,
+        status: get_enum Status,
+        joined_at: get JoinedAt,
+        withdrawn_at: get WithdrawnAt,
+        net_metering: get NetMetering,
+        available_power_w: get AvailablePowerW,
+        gse_notified_on: get GseNotifiedOn,
+        created_at: get CreatedAt,
+        updated_at: get UpdatedAt,
+    }))
 }
 
 /// `configurations.members_count`: written by the database only, so not in the entity.

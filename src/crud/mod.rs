@@ -105,56 +105,22 @@ where
         .select_only()
         .expr_as(Expr::cust("COUNT(*)"), PAGE_TOTAL)
         .into_query();
-    let page = paginate_counted_found_with(db, shared, counted, query, skip, limit, |row| {
+    let page = paginate_counted_found(db, shared, counted, query, skip, limit, |row| {
         E::Model::from_query_result(row, "")
     })
     .await?;
     Ok(page.unwrap_or_default())
 }
 
-/// [`paginate_counted_found`], with no counted row read as an empty page of total 0.
-pub async fn paginate_counted<E>(
-    db: &impl ConnectionTrait,
-    counted: SelectStatement,
-    query: Select<E>,
-    skip: u64,
-    limit: u64,
-) -> Result<(Vec<E::Model>, u64), DbErr>
-where
-    E: EntityTrait,
-    E::Model: FromQueryResult + Send + Sync,
-{
-    Ok(paginate_counted_found(db, counted, query, skip, limit)
-        .await?
-        .unwrap_or_default())
-}
-
 /// A page of `query` with its total taken from `counted` — a statement giving at most one row
 /// with the total in column [`PAGE_TOTAL`] — in one statement; `None` when `counted` gave no
 /// row (nothing visible).
-pub async fn paginate_counted_found<E>(
-    db: &impl ConnectionTrait,
-    counted: SelectStatement,
-    query: Select<E>,
-    skip: u64,
-    limit: u64,
-) -> Result<Option<(Vec<E::Model>, u64)>, DbErr>
-where
-    E: EntityTrait,
-    E::Model: FromQueryResult + Send + Sync,
-{
-    paginate_counted_found_with(db, None, counted, query, skip, limit, |row| {
-        E::Model::from_query_result(row, "")
-    })
-    .await
-}
-
-/// [`paginate_counted_found`] with each row read by `decode`: the total is at position 0 and
-/// the page's columns follow from position 1 in the entity's column order (the order
-/// `Entity::find()` selects them in), for decoders that read by position
-/// ([`by_position`]). `shared`: common tables (`WITH`) that both the total and the page read,
-/// so that what they share is worked out once.
-pub async fn paginate_counted_found_with<E, M>(
+///
+/// Each row is read by `decode`: the total is at position 0 and the page's columns follow from
+/// position 1 in the entity's column order (the order `Entity::find()` selects them in), for
+/// decoders that read by position ([`by_position`]). `shared`: common tables (`WITH`) that
+/// both the total and the page read, so that what they share is worked out once.
+pub async fn paginate_counted_found<E, M>(
     db: &impl ConnectionTrait,
     shared: Option<WithClause>,
     counted: SelectStatement,

@@ -45,29 +45,22 @@ pub async fn find(db: &impl ConnectionTrait, id: i32) -> Result<Option<Model>, s
 /// A user whose columns start at `first`, in the entity's order (the order `Entity::find()`
 /// selects them in).
 pub(crate) fn row_at(row: &QueryResult, first: usize) -> Result<Model, sea_orm::DbErr> {
-    use by_position::{get, get_enum};
-    let at = |column: Column| first + column as usize;
-    macro_rules! read {
-        ($get:ident, $column:ident) => {
-            $get(row, at(Column::$column), stringify!($column))?
-        };
-    }
-    Ok(Model {
-        id: read!(get, Id),
-        email: read!(get, Email),
-        username: read!(get, Username),
-        full_name: read!(get, FullName),
-        fiscal_code: read!(get, FiscalCode),
-        kind: read!(get_enum, Kind),
-        user_type: read!(get_enum, UserType),
-        address: read!(get, Address),
-        role: read!(get_enum, Role),
-        status: read!(get_enum, Status),
-        hashed_password: read!(get, HashedPassword),
-        organization_id: read!(get, OrganizationId),
-        created_at: read!(get, CreatedAt),
-        updated_at: read!(get, UpdatedAt),
-    })
+    Ok(by_position::model!(row, first, Column, Model {
+        id: get Id,
+        email: get Email,
+        username: get Username,
+        full_name: get FullName,
+        fiscal_code: get FiscalCode,
+        kind: get_enum Kind,
+        user_type: get_enum UserType,
+        address: get Address,
+        role: get_enum Role,
+        status: get_enum Status,
+        hashed_password: get HashedPassword,
+        organization_id: get OrganizationId,
+        created_at: get CreatedAt,
+        updated_at: get UpdatedAt,
+    }))
 }
 
 pub async fn find_in_scope(
