@@ -20,6 +20,9 @@
 #   claimed:    condivisa only: the members page as condivisa sends it since it reads on the
 #               access token's claim — one statement, the stored total within the scope and the
 #               claim (an active user with that id, role and organisation) checked inside
+#   claimed_planner: condivisa only: "claimed" with the planner setting condivisa gives its own
+#               sessions (random_page_cost=1.1, src/db/mod.rs), under which PostgreSQL reads
+#               the page through (configuration_id, id) instead of walking the primary key
 #   test_token: user by id alone (every authenticated request loads its user)
 # Prints one line per variant: RESULT pg_ceiling schema=.. variant=.. tps=.. latency_avg_ms=..
 set -euo pipefail
@@ -73,18 +76,21 @@ VARS="\\set uid $VENDOR_ID
 printf '%s\n%s\n%s\n%s\n' "$VARS" "$USER_SQL" "$COUNT_SQL" "$PAGE_SQL" > "$WORK/plain.sql"
 if [[ "$SCHEMA" == condivisa && -n "${CLAIMED_SQL:-}" ]]; then
   printf '%s\n%s\n' "$VARS" "$CLAIMED_SQL" > "$WORK/claimed.sql"
+  cp "$WORK/claimed.sql" "$WORK/claimed_planner.sql"
 fi
 printf '%s\nBEGIN;\n%s\n%s\n%s\nROLLBACK;\n' "$VARS" "$USER_SQL" "$COUNT_SQL" "$PAGE_SQL" > "$WORK/tx.sql"
 printf '\\set uid %s\n%s\n' "$VENDOR_ID" "$USER_SQL" > "$WORK/test_token.sql"
 
 GUARD="$PYTHON $HERE/cpu_guard.py"
 for v in $VARIANTS; do
-  [[ -f "$WORK/$v.sql" ]] || { echo "unknown variant '$v' (plain, tx, claimed, test_token)" >&2; exit 2; }
+  [[ -f "$WORK/$v.sql" ]] || { echo "unknown variant '$v' (plain, tx, claimed, claimed_planner, test_token)" >&2; exit 2; }
+  # The planner setting condivisa's own sessions run with (libpq reads PGOPTIONS).
+  options=""; [[ "$v" == claimed_planner ]] && options="-c random_page_cost=1.1"
   for _ in $(seq $(( (QUIET_WAIT + 9) / 10 ))); do (( $($GUARD busy 3) <= QUIET_MAX )) && break; sleep 7; done
-  echo "== pgbench schema=$SCHEMA variant=$v: -c $CLIENTS -j $JOBS -T $PG_DURATION -M prepared (script below)"
+  echo "== pgbench schema=$SCHEMA variant=$v: -c $CLIENTS -j $JOBS -T $PG_DURATION -M prepared${options:+ PGOPTIONS='$options'} (script below)"
   cat "$WORK/$v.sql"
   $GUARD start "$WORK/cpu.json"
-  timeout $((PG_DURATION + 60)) pgbench "$PGURL" -n -M prepared -c "$CLIENTS" -j "$JOBS" -T "$PG_DURATION" -r -f "$WORK/$v.sql" \
+  PGOPTIONS="$options" timeout $((PG_DURATION + 60)) pgbench "$PGURL" -n -M prepared -c "$CLIENTS" -j "$JOBS" -T "$PG_DURATION" -r -f "$WORK/$v.sql" \
     > "$WORK/$v.out" 2>&1 || { cat "$WORK/$v.out" >&2; echo "pgbench failed (variant $v)" >&2; exit 1; }
   grep -E 'number of (transactions|failed)|latency|tps|^ +[0-9.]+ +[0-9]+ +(SELECT|BEGIN|ROLLBACK)' "$WORK/$v.out" || true
   cpu="$($GUARD end "$WORK/cpu.json" "${PGPORT_OF_URL:-5432}" $$ | sed -E 's/server=/postgres_cpu=/; s/ (postgres|server_split)=[^ ]*//g')"

@@ -153,12 +153,16 @@ where
             JoinType::LeftJoin,
             page,
             Alias::new("page"),
-            Expr::val(1).eq(1),
+            // Written out, not bound: the page's LIMIT and OFFSET stay the last parameters.
+            Expr::cust("TRUE"),
         )
         .order_by((Alias::new("page"), id), Order::Asc);
-    let rows = db
-        .query_all_raw(db.get_database_backend().build(&statement))
-        .await?;
+    let backend = db.get_database_backend();
+    let mut built = backend.build(&statement);
+    if backend == DbBackend::Postgres {
+        built = page_bounds_written_out(built, skip, limit);
+    }
+    let rows = db.query_all_raw(built).await?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };
@@ -169,6 +173,38 @@ where
     }
     let items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
     Ok(Some((items, total)))
+}
+
+/// A page's statement with its `LIMIT` and `OFFSET` — its last two parameters — written into
+/// its text, for PostgreSQL. While either is a parameter, PostgreSQL plans the prepared
+/// statement afresh on every run: its generic plan must guess the bounds (a tenth of the
+/// rows), costs more than a plan for the values at hand, so it is never chosen
+/// (`pg_prepared_statements.custom_plans` grows with every run, `generic_plans` stays 0).
+/// Written out, the statement's generic plan is as good as a custom one and is kept: pgbench
+/// on a members page as the server sends it, 7,650 → 14,780 tps (BENCHMARKS.md, issue 13,
+/// eleventh pass). The bounds are numbers the server formats itself; each pair of them is a
+/// statement of its own in the connection's cache, which holds the few a client pages with.
+/// SQLite needs none of this: it keeps its plans whatever is bound (`db::sqlite_plans`).
+fn page_bounds_written_out(statement: Statement, skip: u64, limit: u64) -> Statement {
+    let Statement {
+        sql,
+        values,
+        db_backend,
+    } = statement;
+    let mut values = values.map(|values| values.0).unwrap_or_default();
+    let count = values.len();
+    let placeholders = format!(" LIMIT ${} OFFSET ${count}", count.saturating_sub(1));
+    let ours = count >= 2
+        && values[count - 2] == sea_orm::Value::BigUnsigned(Some(limit))
+        && values[count - 1] == sea_orm::Value::BigUnsigned(Some(skip))
+        && sql.matches(&placeholders).count() == 1;
+    if !ours {
+        // Not the shape this expects: the statement as built is as right, only planned anew.
+        return Statement::from_sql_and_values(db_backend, sql, values);
+    }
+    values.truncate(count - 2);
+    let sql = sql.replace(&placeholders, &format!(" LIMIT {limit} OFFSET {skip}"));
+    Statement::from_sql_and_values(db_backend, sql, values)
 }
 
 /// The total's column in a page; no table has a column of that name.
@@ -246,4 +282,55 @@ where
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
 {
     model.update(db).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Value;
+
+    fn page(skip: u64, limit: u64) -> Statement {
+        let page = Query::select()
+            .column(Asterisk)
+            .from(Alias::new("members"))
+            .and_where(Expr::col(Alias::new("configuration_id")).eq(7))
+            .limit(limit)
+            .offset(skip)
+            .to_owned();
+        let statement = Query::select()
+            .column((Alias::new("page"), Asterisk))
+            .from_subquery(page, Alias::new("page"))
+            .to_owned();
+        DbBackend::Postgres.build(&statement)
+    }
+
+    #[test]
+    fn a_pages_bounds_are_written_into_its_text_and_its_other_values_stay_bound() {
+        let written = page_bounds_written_out(page(100, 50), 100, 50);
+        assert!(
+            written.sql.contains(" LIMIT 50 OFFSET 100)"),
+            "{}",
+            written.sql
+        );
+        assert!(!written.sql.contains("$2"), "{}", written.sql);
+        assert_eq!(written.values.unwrap().0, vec![Value::Int(Some(7))]);
+    }
+
+    #[test]
+    fn a_statement_whose_last_values_are_not_its_bounds_is_left_as_built() {
+        let built = page(100, 50);
+        for (skip, limit) in [(50, 100), (100, 49), (0, 50)] {
+            let left = page_bounds_written_out(built.clone(), skip, limit);
+            assert_eq!(left.sql, built.sql);
+            assert_eq!(left.values, built.values);
+        }
+        let unbounded = DbBackend::Postgres.build(
+            Query::select()
+                .column(Asterisk)
+                .from(Alias::new("members"))
+                .and_where(Expr::col(Alias::new("id")).eq(5)),
+        );
+        let left = page_bounds_written_out(unbounded.clone(), 0, 5);
+        assert_eq!(left.sql, unbounded.sql);
+    }
 }

@@ -134,25 +134,25 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<T, DbErr>>,
 {
-    let pool = db.get_postgres_connection_pool();
-    let mut lock_connection = pool
-        .acquire()
+    use sea_orm::sqlx::{Connection, PgConnection};
+    // A connection of its own, outside the pool: the migrations run through the pool, which
+    // may hold a single connection (`DATABASE_POOL_SIZE=1`).
+    let options = db.get_postgres_connection_pool().connect_options();
+    let mut lock_connection = PgConnection::connect_with(&options)
         .await
         .map_err(|e| DbErr::Custom(format!("migration lock: {e}")))?;
     sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(MIGRATION_LOCK_KEY)
-        .execute(&mut *lock_connection)
+        .execute(&mut lock_connection)
         .await
         .map_err(|e| DbErr::Custom(format!("migration lock: {e}")))?;
     let result = job().await;
-    let unlocked = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+    // Closing the session releases the lock whatever happened to the unlock.
+    let _ = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(MIGRATION_LOCK_KEY)
-        .execute(&mut *lock_connection)
+        .execute(&mut lock_connection)
         .await;
-    if unlocked.is_err() {
-        // A connection that still holds the lock must not go back to the pool.
-        lock_connection.close_on_drop();
-    }
+    let _ = lock_connection.close().await;
     result
 }
 
