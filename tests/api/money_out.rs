@@ -771,11 +771,9 @@ async fn a_payout_batch_pays_by_sepa_file_and_holds_back_members_it_cannot_pay()
         &["body", "paid_on"],
     )
     .await;
-    // The bank's day is Italy's: between 23:00 and midnight UTC it is already tomorrow there.
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Rome)
-        .date_naive()
-        .to_string();
+    // The bank's day is Italy's, as the server takes it: between 23:00 and midnight UTC it is
+    // already tomorrow there.
+    let today = condivisa::service::italian_today().to_string();
     let paid = json_of(
         app.post(&vendor, &at("paid"), &json!({"paid_on": today}))
             .await,
