@@ -36,8 +36,8 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{ActiveModelBehavior, ActiveModelTrait, IntoActiveModel};
 use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Iterable, PrimaryKeyToColumn,
-    QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement,
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+    PrimaryKeyToColumn, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement,
 };
 
 /// A list's `search` parameter, trimmed; blank is no search.
@@ -155,9 +155,15 @@ where
             Alias::new("page"),
             // Written out, not bound: the page's LIMIT and OFFSET stay the last parameters.
             Expr::cust("TRUE"),
-        )
-        .order_by((Alias::new("page"), id), Order::Asc);
+        );
     let backend = db.get_database_backend();
+    // SQLite materialises the page and sorts it again for an outer ORDER BY (`USE TEMP B-TREE
+    // FOR ORDER BY`), copying every row into a sorter: the rows are put in order here instead
+    // (below). PostgreSQL's plan keeps the page's order and needs no second sort.
+    let sorted_here = backend == DbBackend::Sqlite;
+    if !sorted_here {
+        statement.order_by((Alias::new("page"), id), Order::Asc);
+    }
     let mut built = backend.build(&statement);
     if backend == DbBackend::Postgres {
         built = page_bounds_written_out(built, skip, limit);
@@ -171,7 +177,21 @@ where
         // The one row carries only the total: the page's columns are NULL.
         return Ok(Some((Vec::new(), total)));
     }
-    let items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    let items = if sorted_here {
+        let id = id.as_str();
+        let mut keyed = rows
+            .iter()
+            .map(|row| Ok((row.try_get::<i64>("", id)?, row)))
+            .collect::<Result<Vec<_>, DbErr>>()?;
+        // Already in order as SQLite reads the page today: a check, not a sort.
+        keyed.sort_by_key(|(id, _)| *id);
+        keyed
+            .into_iter()
+            .map(|(_, row)| decode(row))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?
+    };
     Ok(Some((items, total)))
 }
 
