@@ -36,8 +36,9 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{ActiveModelBehavior, ActiveModelTrait, IntoActiveModel};
 use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable,
-    PrimaryKeyToColumn, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, IdenStatic,
+    Iterable, PrimaryKeyToColumn, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select,
+    Statement,
 };
 
 /// A list's `search` parameter, trimmed; blank is no search.
@@ -157,10 +158,7 @@ where
             Expr::cust("TRUE"),
         );
     let backend = db.get_database_backend();
-    // SQLite materialises the page and sorts it again for an outer ORDER BY (`USE TEMP B-TREE
-    // FOR ORDER BY`), copying every row into a sorter: the rows are put in order here instead
-    // (below). PostgreSQL's plan keeps the page's order and needs no second sort.
-    let sorted_here = backend == DbBackend::Sqlite;
+    let sorted_here = ordered_by_the_server(backend, id);
     if !sorted_here {
         statement.order_by((Alias::new("page"), id), Order::Asc);
     }
@@ -193,6 +191,23 @@ where
         rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?
     };
     Ok(Some((items, total)))
+}
+
+/// Whether a page's rows are put in order by their primary key `id` here rather than by an
+/// outer `ORDER BY`. SQLite materialises the page and sorts it again for that outer `ORDER BY`
+/// (`USE TEMP B-TREE FOR ORDER BY`), copying every row into a sorter (BENCHMARKS.md, issue 13,
+/// twelfth pass); the server orders an integer key for less. PostgreSQL's plan keeps the page's
+/// order and needs no second sort; a key of another type keeps the SQL's.
+fn ordered_by_the_server(backend: DbBackend, id: impl ColumnTrait) -> bool {
+    use sea_orm::sea_query::ColumnType;
+    backend == DbBackend::Sqlite
+        && matches!(
+            id.def().get_column_type(),
+            ColumnType::TinyInteger
+                | ColumnType::SmallInteger
+                | ColumnType::Integer
+                | ColumnType::BigInteger
+        )
 }
 
 /// A page's statement with its `LIMIT` and `OFFSET` — its last two parameters — written into
@@ -322,6 +337,22 @@ mod tests {
             .from_subquery(page, Alias::new("page"))
             .to_owned();
         DbBackend::Postgres.build(&statement)
+    }
+
+    #[test]
+    fn only_sqlite_pages_with_an_integer_key_are_put_in_order_by_the_server() {
+        use crate::models::{login_throttle, member, user};
+        assert!(ordered_by_the_server(DbBackend::Sqlite, member::Column::Id));
+        assert!(ordered_by_the_server(DbBackend::Sqlite, user::Column::Id));
+        // A text key keeps SQLite's own ORDER BY: the server would read it as a number.
+        assert!(!ordered_by_the_server(
+            DbBackend::Sqlite,
+            login_throttle::Column::Key
+        ));
+        assert!(!ordered_by_the_server(
+            DbBackend::Postgres,
+            member::Column::Id
+        ));
     }
 
     #[test]
