@@ -175,22 +175,24 @@ where
         // The one row carries only the total: the page's columns are NULL.
         return Ok(Some((Vec::new(), total)));
     }
-    let items = if sorted_here {
-        let id = id.as_str();
-        let mut keyed = rows
-            .iter()
-            .map(|row| Ok((row.try_get::<i64>("", id)?, row)))
-            .collect::<Result<Vec<_>, DbErr>>()?;
-        // Already in order as SQLite reads the page today: a check, not a sort.
-        keyed.sort_by_key(|(id, _)| *id);
-        keyed
-            .into_iter()
-            .map(|(_, row)| decode(row))
-            .collect::<Result<Vec<_>, _>>()?
+    let rows = if sorted_here {
+        in_key_order(rows, id.as_str())?
     } else {
-        rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?
+        rows
     };
+    let items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
     Ok(Some((items, total)))
+}
+
+/// A page's rows in the order of their integer column `key` (see [`ordered_by_the_server`]).
+fn in_key_order(rows: Vec<QueryResult>, key: &str) -> Result<Vec<QueryResult>, DbErr> {
+    let mut keyed = rows
+        .into_iter()
+        .map(|row| Ok((row.try_get::<i64>("", key)?, row)))
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    // Already in order as SQLite reads the page today: a check, not a sort.
+    keyed.sort_by_key(|(key, _)| *key);
+    Ok(keyed.into_iter().map(|(_, row)| row).collect())
 }
 
 /// Whether a page's rows are put in order by their primary key `id` here rather than by an

@@ -72,7 +72,7 @@ pub async fn connect_url(
                 // through a channel of 50 by default: a page of 50 rows and its closing result
                 // filled it, and that thread stopped until the request had taken a row. Room
                 // for the largest page (1,000 rows) keeps it running; the channel allocates only
-                // what a statement sends. Members page on SQLite +2-3 % (BENCHMARKS.md).
+                // what a statement sends. Members page on SQLite +1.8 %, +3.5 % (BENCHMARKS.md).
                 .row_buffer_size(1024)
         });
     Database::connect(options).await
