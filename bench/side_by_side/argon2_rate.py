@@ -1,24 +1,24 @@
 #!/usr/bin/env python3
-"""The argon2id rate the FastAPI reference's hasher allows on this machine: argon2-cffi with the
-reference's parameters (app/core/security.py: m=19456 KiB, t=2, p=1), one process per worker,
+"""The argon2id rate the FastAPI reference's hasher allows on this machine: the reference's own
+`password_hasher` (fastapi_ref/app/core/security.py, argon2-cffi), one process per worker,
 each verifying one hash over and over. Its login can go no faster; condivisa's counterpart is
 `cargo build --release --example argon2_rate` (examples/argon2_rate.rs).
 
 Usage: argon2_rate.py SECONDS PROCESSES     (run with the reference's venv)
-Prints: RESULT argon2 server=fastapi library=argon2-cffi processes=N verifications=V seconds=S rate=R/s
+Prints: RESULT argon2 server=fastapi library=argon2-cffi m=M t=T p=P processes=N verifications=V seconds=S rate=R/s
 """
 import multiprocessing
 import sys
 import time
+from pathlib import Path
 
-from argon2 import PasswordHasher, Type
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fastapi_ref"))
+from app.core.security import password_hasher as hasher  # noqa: E402  (the reference's, not a copy)
 
 PASSWORD = "a password of the benchmark"
 
 
 def verify_until(deadline: float, counts) -> None:
-    hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, hash_len=32, salt_len=16,
-                            type=Type.ID)
     stored = hasher.hash(PASSWORD)
     done = 0
     while time.monotonic() < deadline:
@@ -38,8 +38,9 @@ def main(seconds: float, processes: int) -> None:
     for w in workers:
         w.join()
     elapsed = time.monotonic() - started
-    print(f"RESULT argon2 server=fastapi library=argon2-cffi processes={processes} "
-          f"verifications={total} seconds={elapsed:.1f} rate={total / elapsed:.1f}/s")
+    print(f"RESULT argon2 server=fastapi library=argon2-cffi m={hasher.memory_cost} t={hasher.time_cost} "
+          f"p={hasher.parallelism} processes={processes} verifications={total} seconds={elapsed:.1f} "
+          f"rate={total / elapsed:.1f}/s")
 
 
 if __name__ == "__main__":
